@@ -1,0 +1,167 @@
+# Makefile - the one build of xnn-fleet.
+#
+#   make [all]        build everything for this host (installs missing packages first)
+#   make test         unit tests on the host, then the aarch64 build's tests under qemu
+#   make bench        build bench/kernels and run it (side by side with XNNPACK, oneDNN, OpenBLAS)
+#   make fleet        the main job: sweep, report, manifest (not yet)
+#   make clean        remove the build folder
+#
+# Knobs: O=build-dir  CROSS=aarch64-linux-gnu- | arm-linux-gnueabihf-
+#        SANITIZE=address,undefined  V=1 (show commands)  WERROR=1 (CI)
+#        NODEPS=1 (do not run scripts/install-deps.sh)
+
+O ?= build
+CROSS ?=
+V ?= 0
+CC := $(CROSS)gcc
+AR := $(CROSS)ar
+
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-7s %s\n'
+endif
+
+TRIPLET := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifeq ($(TRIPLET),)
+$(error cannot run '$(CC)': install it with scripts/install-deps.sh)
+endif
+ARCH := $(firstword $(subst -, ,$(TRIPLET)))
+
+# Cross builds: static binaries, pkg-config looks in the target's multiarch dirs.
+ifneq ($(CROSS),)
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(TRIPLET)/pkgconfig:/usr/share/pkgconfig pkg-config
+STATIC := -static
+else
+PKG_CONFIG := pkg-config
+STATIC :=
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+	-Wformat=2 -fno-common
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+# -ffp-contract=off: scalar code rounds the same on every architecture (FMA is
+# used only where a kernel asks for it with intrinsics).
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -ffp-contract=off -fno-strict-aliasing \
+	$(CFLAGS) -MMD -MP -Ikernels
+LDLIBS := -lm -lpthread
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+STATIC :=
+endif
+
+# ---- kernels -------------------------------------------------------------------
+KERNEL_SRC := $(wildcard kernels/*.c kernels/*/*.c)
+ifeq ($(ARCH),x86_64)
+KERNEL_SRC := $(filter-out %-neon.c,$(KERNEL_SRC))
+else ifeq ($(ARCH),aarch64)
+KERNEL_SRC := $(filter-out %-avx2.c %-avx512.c,$(KERNEL_SRC))
+else
+KERNEL_SRC := $(filter-out %-neon.c %-avx2.c %-avx512.c,$(KERNEL_SRC))
+endif
+KERNEL_OBJ := $(KERNEL_SRC:%.c=$(O)/%.o)
+LIBXK := $(O)/lib/libxk.a
+
+# Instruction-set flags per file, never -march=native.
+$(O)/kernels/%-avx2.o: ISAFLAGS := -mavx2 -mfma
+$(O)/kernels/%-avx512.o: ISAFLAGS := -mavx512f
+
+# ---- tests ---------------------------------------------------------------------
+CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+TEST_SRC := $(wildcard tests/unit/test-*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
+
+# ---- bench (host only: links the reference libraries) ---------------------------
+BENCH_BIN := $(O)/bench/kernels
+BENCH_LIBS := -lXNNPACK -ldnnl $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
+
+# ---- targets -------------------------------------------------------------------
+.PHONY: all test test-host test-aarch64 bench bench-anchors clean deps fleet
+all: $(LIBXK) $(TEST_BIN)
+
+# The Makefile installs what is missing (quick when everything is there).
+DEPS_STAMP := $(O)/.deps-ok
+ifneq ($(NODEPS),1)
+$(KERNEL_OBJ) $(TEST_BIN) $(BENCH_BIN): | $(DEPS_STAMP)
+endif
+$(DEPS_STAMP): scripts/install-deps.sh
+	$(say) DEPS "scripts/install-deps.sh"
+	$(Q)scripts/install-deps.sh
+	$(Q)mkdir -p $(@D) && touch $@
+deps:
+	scripts/install-deps.sh
+
+$(LIBXK): $(KERNEL_OBJ)
+	$(say) AR $@
+	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
+
+$(O)/%.o: %.c
+	$(say) CC $<
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(ISAFLAGS) -c $< -o $@
+
+$(O)/tests/test-%.o: tests/unit/test-%.c
+	$(say) CC $<
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
+
+# Debian has no static libcmocka: cross-built tests link it (and libc)
+# dynamically from the target's multiarch packages; the library stays static.
+$(O)/tests/test-%: $(O)/tests/test-%.o $(LIBXK)
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
+
+# QEMU runs a foreign-architecture build; empty on the host.
+ifeq ($(ARCH),aarch64)
+RUN := qemu-aarch64
+else ifeq ($(ARCH),arm)
+RUN := qemu-arm
+else
+RUN :=
+endif
+
+# Every unit test program; then the kernel tests again with XK_ISA forcing the
+# scalar kernels, and with a bad XK_ISA (the test checks the message).
+test-host: $(TEST_BIN)
+	$(Q)for t in $(TEST_BIN); do \
+		echo "== $$t ($(TRIPLET))"; \
+		$(RUN) $$t || exit 1; \
+	done
+	$(Q)echo "== XK_ISA=scalar and XK_ISA=bogus ($(TRIPLET))"
+	$(Q)XK_ISA=scalar XK_TEST_FILTER='isa_default' $(RUN) $(O)/tests/test-kernels
+	$(Q)XK_ISA=bogus XK_TEST_FILTER='isa_default' $(RUN) $(O)/tests/test-kernels
+
+ifeq ($(CROSS),)
+test: test-host test-aarch64
+test-aarch64: | $(DEPS_STAMP)
+	$(Q)$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- O=$(O)/aarch64 NODEPS=1 test-host
+else
+test: test-host
+endif
+
+$(O)/bench/%.o: bench/%.c
+	$(say) CC $<
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(BENCH_CFLAGS) -c $< -o $@
+$(BENCH_BIN): $(O)/bench/kernels.o $(LIBXK)
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(BENCH_LIBS) $(LDLIBS) -o $@
+
+bench bench-anchors: $(BENCH_BIN)
+	$(BENCH_BIN) $(BENCH_ARGS)
+
+# The main job: sweep, report, manifest. Not built yet.
+fleet: all
+	@echo "make fleet: not yet: 'xnn-fleet sweep --devices all' is being built;"
+	@echo "today: 'make test' runs the kernel tests, 'make bench' the kernel benchmark"
+	@exit 2
+
+clean:
+	rm -rf $(O)
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

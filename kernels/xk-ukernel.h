@@ -1,0 +1,162 @@
+/* xk-ukernel.h - micro-kernel contracts, packed-weight layouts and the per-ISA
+ * kernel lists (internal to kernels/, used by its tests and benchmarks).
+ *
+ * Micro-kernels do not allocate and do not fail: their preconditions are
+ * asserts, and the operators in xk-ops.c check shapes before calling them.
+ * Strides are in floats.
+ *
+ * Every kernel ends with the same epilogue, in this order:
+ *   y = acc                                   (bias + products, order below)
+ *   if (hswish) y = (y * min(max(y + 3, 0), 6)) * (1 / 6)
+ *   y = min(max(y, min), max)
+ */
+#ifndef XK_UKERNEL_H
+#define XK_UKERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xk.h"
+
+#if defined(__x86_64__)
+#define XK_ARCH_X86_64 1
+#else
+#define XK_ARCH_X86_64 0
+#endif
+#if defined(__aarch64__)
+#define XK_ARCH_AARCH64 1
+#else
+#define XK_ARCH_AARCH64 0
+#endif
+
+struct xk_act_params {
+	float min;      /* lower clamp (-INFINITY for none) */
+	float max;      /* upper clamp (+INFINITY for none) */
+	int32_t hswish; /* apply h-swish before the clamp */
+};
+
+/* Fills p for act; cannot fail. */
+void xk_act_params_init(struct xk_act_params *p, enum xk_act act);
+
+/* The epilogue on one value, as the scalar kernels compute it. */
+static inline float xk_epilogue(float y, const struct xk_act_params *p)
+{
+	if (p->hswish) {
+		float t = y + 3.0f;
+		t = t < 0.0f ? 0.0f : t;
+		t = t > 6.0f ? 6.0f : t;
+		y = (y * t) * (1.0f / 6.0f);
+	}
+	y = y < p->min ? p->min : y;
+	return y > p->max ? p->max : y;
+}
+
+/* ---- f32 GEMM ---------------------------------------------------------------
+ * c[i][j] = epilogue(bias[j] + a[i][0]*w[0][j] + a[i][1]*w[1][j] + ...), the sum
+ * taken in order of k, for i < mr (1 <= mr <= MR) and j < nc (nc >= 1), kc >= 1.
+ * Packed w: for each strip of NR columns, NR bias floats, then kc rows of NR
+ * floats (w[k * NR + j]); strips follow each other, the last one zero-padded.
+ * The kernel walks nc in strips of NR itself. */
+typedef void (*xk_f32_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc,
+				       const float *a, size_t a_stride,
+				       const float *w, float *c,
+				       size_t c_stride,
+				       const struct xk_act_params *p);
+
+/* ---- f32 depthwise convolution, one output row ------------------------------
+ * For ox < out_w and c < channels:
+ *   out[ox * cstride + c] = epilogue(bias[c] + sum over ky = 0..k-1 with
+ *     rows[ky] != NULL, then kx = 0..k-1 with 0 <= ix < in_w, of
+ *     rows[ky][ix * cstride + c] * wt[c][ky][kx]),   ix = ox * s - (k - 1) / 2 + kx
+ * rows[ky] points at pixel 0 of input row oy * s - (k - 1) / 2 + ky (NULL when
+ * that row is padding). cstride >= channels is the pixel stride of in and out.
+ * Packed w: for each tile of CT channels, CT bias floats, then k*k taps of CT
+ * floats (w[(ky * k + kx) * CT + c]); the last tile zero-padded. k and s are
+ * part of the kernel. */
+typedef void (*xk_f32_dwconv_ukernel_fn)(size_t channels, size_t cstride,
+					 size_t in_w, size_t out_w,
+					 const float *const *rows,
+					 const float *w, float *out,
+					 const struct xk_act_params *p);
+
+/* ---- f32 full convolution: mr output pixels of one row ----------------------
+ * For j < mr (1 <= mr <= MR) and o < nc:
+ *   c[j * c_stride + o] = epilogue(bias[o] + sum over ky = 0..kh-1 with
+ *     rows[ky] != NULL, then t = 0..kwc-1, of rows[ky][j * xstride + t] * w[ky][t][o])
+ * kwc = kw * cin (a row of a pixel's patch is contiguous in NHWC), xstride =
+ * stride * cin. rows[ky] points at the first tap of pixel 0 in that row.
+ * Packed w: for each strip of NR output channels, NR bias floats, then kh*kwc
+ * rows of NR floats; the last strip zero-padded. The kernel walks nc in strips. */
+typedef void (*xk_f32_conv_ukernel_fn)(size_t mr, size_t nc, size_t kh,
+				       size_t kwc, size_t xstride,
+				       const float *const *rows,
+				       const float *w, float *c,
+				       size_t c_stride,
+				       const struct xk_act_params *p);
+
+/* ---- Kernel lists -----------------------------------------------------------
+ * Each family's .inc file holds one line per kernel:
+ *   XK_F32_GEMM(fn, isa, mr, nr)
+ *   XK_F32_DWCONV(fn, isa, k, s, ct)
+ *   XK_F32_CONV(fn, isa, mr, nr)
+ * Define the macro, include the file, undefine it. Declarations, dispatch,
+ * tests and benchmarks all expand the same lists. */
+#define XK_F32_GEMM(fn, isa, mr, nr)                                           \
+	void fn(size_t, size_t, size_t, const float *, size_t, const float *,  \
+		float *, size_t, const struct xk_act_params *);
+#include "f32-gemm/f32-gemm.inc"
+#undef XK_F32_GEMM
+
+#define XK_F32_DWCONV(fn, isa, k, s, ct)                                       \
+	void fn(size_t, size_t, size_t, size_t, const float *const *,         \
+		const float *, float *, const struct xk_act_params *);
+#include "f32-dwconv/f32-dwconv.inc"
+#undef XK_F32_DWCONV
+
+#define XK_F32_CONV(fn, isa, mr, nr)                                           \
+	void fn(size_t, size_t, size_t, size_t, size_t, const float *const *, \
+		const float *, float *, size_t, const struct xk_act_params *);
+#include "f32-conv/f32-conv.inc"
+#undef XK_F32_CONV
+
+/* ---- Dispatch ---------------------------------------------------------------
+ * What the operators use for one instruction set: the GEMM kernel with the
+ * largest MR, a one-row kernel for M == 1 (may be the same), one depthwise
+ * kernel per (k, s) and the convolution kernel. */
+struct xk_isa_kernels {
+	xk_f32_gemm_ukernel_fn gemm;       /* main GEMM kernel */
+	xk_f32_gemm_ukernel_fn gemm_row;   /* for a single row */
+	uint32_t gemm_mr, gemm_nr;         /* tile of gemm; gemm_row is 1 x gemm_nr */
+	xk_f32_dwconv_ukernel_fn dwconv[3][2]; /* [k 3,5,7][stride 1,2] */
+	uint32_t dwconv_ct;                /* channel tile of the packing */
+	xk_f32_conv_ukernel_fn conv;
+	uint32_t conv_mr, conv_nr;
+};
+
+/* The kernels for isa, or NULL when this build has none for it. */
+const struct xk_isa_kernels *xk_isa_kernels(enum xk_isa isa);
+
+/* Packing, shared by operators, tests and benchmarks. Sizes in floats. */
+size_t xk_pack_gemm_size(size_t k, size_t n, size_t nr);
+/* w is [n][k] (PyTorch); bias may be NULL. Cannot fail. */
+void xk_pack_gemm(size_t k, size_t n, size_t nr, const float *w,
+		  const float *bias, float *packed);
+size_t xk_pack_dwconv_size(size_t channels, size_t k, size_t ct);
+/* w is [channels][k][k]. */
+void xk_pack_dwconv(size_t channels, size_t k, size_t ct, const float *w,
+		    const float *bias, float *packed);
+size_t xk_pack_conv_size(size_t cin, size_t cout, size_t k, size_t nr);
+/* w is [cout][cin][k][k]; packed rows are ordered [ky][kx][ci]. */
+void xk_pack_conv(size_t cin, size_t cout, size_t k, size_t nr, const float *w,
+		  const float *bias, float *packed);
+
+/* Memory aligned to 64 bytes, freed with xk_free; NULL on failure. */
+void *xk_alloc(size_t bytes);
+void xk_free(void *p);
+
+static inline size_t xk_round_up(size_t x, size_t q) { return (x + q - 1) / q * q; }
+static inline size_t xk_div_up(size_t x, size_t q) { return (x + q - 1) / q; }
+static inline size_t xk_min(size_t a, size_t b) { return a < b ? a : b; }
+static inline size_t xk_max(size_t a, size_t b) { return a > b ? a : b; }
+
+#endif /* XK_UKERNEL_H */
