@@ -1,7 +1,7 @@
 # Makefile - the one build of xnn-fleet.
 #
 #   make [all]        build everything for this host (installs missing packages first)
-#   make test         unit tests on the host, then the aarch64 build's tests under qemu
+#   make test         unit tests: host, host with ASan+UBSan, aarch64 and armv7 under qemu
 #   make bench        build bench/kernels and run it (side by side with XNNPACK, oneDNN, OpenBLAS)
 #   make fleet        the main job: sweep, report, manifest (not yet)
 #   make clean        remove the build folder
@@ -51,9 +51,10 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -ffp-contract=off -fno-strict-alias
 	$(CFLAGS) -MMD -MP -Ikernels
 LDLIBS := -lm -lpthread
 ifneq ($(SANITIZE),)
-ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
 STATIC :=
+export ASAN_OPTIONS ?= detect_leaks=1
 endif
 
 # ---- kernels -------------------------------------------------------------------
@@ -84,7 +85,7 @@ BENCH_LIBS := -lXNNPACK -ldnnl $(shell pkg-config --libs openblas 2>/dev/null ||
 BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------
-.PHONY: all test test-host test-aarch64 bench bench-anchors clean deps fleet
+.PHONY: all test test-host test-asan test-aarch64 test-armv7 bench bench-anchors clean deps fleet
 all: $(LIBXK) $(TEST_BIN)
 
 # The Makefile installs what is missing (quick when everything is there).
@@ -138,9 +139,13 @@ test-host: $(TEST_BIN)
 	$(Q)XK_ISA=bogus XK_TEST_FILTER='isa_default' $(RUN) $(O)/tests/test-kernels
 
 ifeq ($(CROSS),)
-test: test-host test-aarch64
+test: test-host test-asan test-aarch64 test-armv7
+test-asan: | $(DEPS_STAMP)
+	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined O=$(O)/asan NODEPS=1 test-host
 test-aarch64: | $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- O=$(O)/aarch64 NODEPS=1 test-host
+test-armv7: | $(DEPS_STAMP)
+	$(Q)$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf- O=$(O)/armv7 NODEPS=1 test-host
 else
 test: test-host
 endif

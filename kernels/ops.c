@@ -3,6 +3,7 @@
  *
  * Tiles depend only on the operator and the tensor shape, never on the number
  * of threads, so the bytes of a result do not either. */
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -382,33 +383,15 @@ struct conv_job {
 	float *out;
 };
 
-/* One output pixel whose patch crosses the left or right edge: its patch is
- * copied, zero-filled, and run as a one-pixel tile. */
-static void conv_edge_pixel(const struct conv_job *j, const float *const *rows,
-			    size_t ox, float *out)
-{
-	const struct xk_conv *op = j->op;
-	const size_t k = op->k, cin = op->cin, pad = (k - 1) / 2;
-	float patch[XK_CONV_MAX_PATCH];
-	const float *prow[XK_CONV_MAX_KERNEL];
-	for (size_t ky = 0; ky < k; ky++) {
-		prow[ky] = NULL;
-		if (rows[ky] == NULL)
-			continue;
-		float *dst = patch + ky * k * cin;
-		for (size_t kx = 0; kx < k; kx++) {
-			size_t ix = ox * op->s + kx; /* + pad */
-			if (ix < pad || ix - pad >= j->w)
-				memset(dst + kx * cin, 0, cin * sizeof(float));
-			else
-				memcpy(dst + kx * cin, rows[ky] + (ix - pad) * cin,
-				       cin * sizeof(float));
-		}
-		prow[ky] = dst;
-	}
-	op->kern->conv(1, op->cout, k, k * cin, 0, prow, op->packed, out,
-		       op->cout, &op->act);
-}
+/* A row is cut into chunks of CONV_CHUNK_TILES micro-tiles. A chunk whose input
+ * span crosses the left or right edge is copied, zero-padded, into a buffer on
+ * the stack, so that edge pixels run in full tiles like the others. */
+#define CONV_CHUNK_TILES 2
+#define CONV_MAX_MR 16
+/* span of a chunk: ((CONV_CHUNK_TILES * mr - 1) * s + k) pixels of cin, k rows;
+ * k * cin <= XK_CONV_MAX_PATCH / 3 when k >= 3 (k == 1 never pads). */
+#define CONV_EDGE_FLOATS \
+	(((CONV_CHUNK_TILES * CONV_MAX_MR - 1) * 2 + XK_CONV_MAX_KERNEL) * (XK_CONV_MAX_PATCH / 3))
 
 static void conv_task(void *p, size_t t)
 {
@@ -416,6 +399,7 @@ static void conv_task(void *p, size_t t)
 	const struct xk_conv *op = j->op;
 	const size_t k = op->k, s = op->s, cin = op->cin, cout = op->cout;
 	const size_t pad = (k - 1) / 2, mr = op->kern->conv_mr;
+	const size_t chunk = CONV_CHUNK_TILES * mr;
 	size_t b = t / j->oh, oy = t % j->oh;
 	const float *rows[XK_CONV_MAX_KERNEL]; /* pixel 0 of each input row */
 	for (size_t ky = 0; ky < k; ky++) {
@@ -425,21 +409,41 @@ static void conv_task(void *p, size_t t)
 				   : j->in + (b * j->h + iy - pad) * j->w * cin;
 	}
 	float *out = j->out + (b * j->oh + oy) * j->ow * cout;
-	/* Pixels whose whole patch is inside the row: [lo, hi). */
-	size_t lo = xk_min(xk_div_up(pad, s), j->ow);
-	size_t hi = j->w + pad >= k ? xk_min((j->w + pad - k) / s + 1, j->ow) : 0;
-	hi = xk_max(hi, lo);
-	for (size_t ox = 0; ox < lo; ox++)
-		conv_edge_pixel(j, rows, ox, out + ox * cout);
-	for (size_t ox = lo; ox < hi; ox += mr) {
+	float edge[CONV_EDGE_FLOATS];
+	for (size_t x0 = 0; x0 < j->ow; x0 += chunk) {
+		size_t x1 = xk_min(x0 + chunk, j->ow);
+		/* input pixels [lo, hi) + pad of this chunk */
+		size_t lo = x0 * s, hi = (x1 - 1) * s + k;
 		const float *trow[XK_CONV_MAX_KERNEL];
-		for (size_t ky = 0; ky < k; ky++)
-			trow[ky] = rows[ky] ? rows[ky] + (ox * s - pad) * cin : NULL;
-		op->kern->conv(xk_min(mr, hi - ox), cout, k, k * cin, s * cin,
-			       trow, op->packed, out + ox * cout, cout, &op->act);
+		if (lo >= pad && hi - pad <= j->w) {
+			for (size_t ky = 0; ky < k; ky++)
+				trow[ky] = rows[ky] ? rows[ky] + (lo - pad) * cin : NULL;
+		} else {
+			size_t span = (hi - lo) * cin;
+			assert(span * k <= CONV_EDGE_FLOATS);
+			for (size_t ky = 0; ky < k; ky++) {
+				trow[ky] = NULL;
+				if (rows[ky] == NULL)
+					continue;
+				float *dst = edge + ky * span;
+				for (size_t x = lo; x < hi; x++) {
+					float *d = dst + (x - lo) * cin;
+					if (x < pad || x - pad >= j->w)
+						memset(d, 0, cin * sizeof(float));
+					else
+						memcpy(d, rows[ky] + (x - pad) * cin, cin * sizeof(float));
+				}
+				trow[ky] = dst;
+			}
+		}
+		for (size_t ox = x0; ox < x1; ox += mr) {
+			const float *tile[XK_CONV_MAX_KERNEL];
+			for (size_t ky = 0; ky < k; ky++)
+				tile[ky] = trow[ky] ? trow[ky] + (ox - x0) * s * cin : NULL;
+			op->kern->conv(xk_min(mr, x1 - ox), cout, k, k * cin, s * cin,
+				       tile, op->packed, out + ox * cout, cout, &op->act);
+		}
 	}
-	for (size_t ox = hi; ox < j->ow; ox++)
-		conv_edge_pixel(j, rows, ox, out + ox * cout);
 }
 
 void xk_conv_run(const struct xk_conv *op, size_t batch, size_t h, size_t w,

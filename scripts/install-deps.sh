@@ -9,7 +9,7 @@
 set -euo pipefail
 
 # Foreign architectures whose -dev packages the cross-built tests link.
-ARCHS=(arm64)
+ARCHS=(arm64 armhf)
 
 PKGS=(
 	# build and unit tests
@@ -18,8 +18,8 @@ PKGS=(
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
 	qemu-user
-	# the aarch64 unit tests link cmocka from Debian multiarch
-	libcmocka-dev:arm64
+	# the ARM unit tests link cmocka from Debian multiarch
+	libcmocka-dev:arm64 libcmocka-dev:armhf
 	# bench/: the reference libraries measured side by side
 	libxnnpack-dev libdnnl-dev libopenblas-dev
 )

@@ -672,7 +672,7 @@ static void test_threadpool(void **state)
 static void test_bad_input(void **state)
 {
 	(void)state;
-	float w[7 * 7 * 8] = {0};
+	static float w[16 * 16 * 7 * 7]; /* zeros, big enough for every create below */
 	struct xk_error err;
 	struct xk_dwconv *dw = NULL;
 	struct xk_conv *cv = NULL;
