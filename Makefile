@@ -81,7 +81,7 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
 
 # ---- bench (host only: links the reference libraries) ---------------------------
 BENCH_BIN := $(O)/bench/kernels
-BENCH_LIBS := -lXNNPACK -ldnnl $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+BENCH_LIBS := -lXNNPACK -lpthreadpool -ldnnl $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------

@@ -20,6 +20,7 @@ void xk_act_params_init(struct xk_act_params *p, enum xk_act act)
 		p->min = 0.0f;
 	if (act == XK_ACT_RELU6)
 		p->max = 6.0f;
+	p->clamp = act == XK_ACT_RELU || act == XK_ACT_RELU6;
 }
 
 #define fail(err, status, ...)                                                 \
@@ -425,14 +426,13 @@ static void conv_task(void *p, size_t t)
 				trow[ky] = NULL;
 				if (rows[ky] == NULL)
 					continue;
+				/* zeros, then input pixels [a, e) + pad, then zeros */
 				float *dst = edge + ky * span;
-				for (size_t x = lo; x < hi; x++) {
-					float *d = dst + (x - lo) * cin;
-					if (x < pad || x - pad >= j->w)
-						memset(d, 0, cin * sizeof(float));
-					else
-						memcpy(d, rows[ky] + (x - pad) * cin, cin * sizeof(float));
-				}
+				size_t a = xk_max(lo, pad), e = xk_min(hi, j->w + pad);
+				memset(dst, 0, (a - lo) * cin * sizeof(float));
+				memcpy(dst + (a - lo) * cin, rows[ky] + (a - pad) * cin,
+				       (e - a) * cin * sizeof(float));
+				memset(dst + (e - lo) * cin, 0, (hi - e) * cin * sizeof(float));
 				trow[ky] = dst;
 			}
 		}

@@ -1,10 +1,17 @@
 /* threadpool.c - a fixed pool of pthreads that runs numbered tasks.
  *
- * The caller of xk_threadpool_run works too. Tasks are handed out by an atomic
- * counter, so which thread runs a task varies, but a task's work does not: the
- * operators make results independent of the thread count by cutting work into
- * tasks that depend on the shape only. Idle workers spin briefly (a network runs
- * operators back to back) and then sleep on a condition variable. */
+ * The caller of xk_threadpool_run works too, and waits only for tasks, never
+ * for workers: a worker that the OS does not schedule in time (another program
+ * holds the core) simply takes no task, and the caller does them all. Results
+ * do not depend on which thread runs a task: the operators cut work into tasks
+ * that depend on the shape only.
+ *
+ * A task is claimed by a compare-and-swap on one 64-bit word, generation << 32
+ * | next task. The caller opens a run by first closing the word (new generation,
+ * next = CLOSED), then writing the run's fields, then setting next = 0; so a
+ * worker still holding a word of an older run can never claim a task of the new
+ * one. Idle workers spin for a while (a network runs operators back to back),
+ * then sleep on a condition variable. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -15,22 +22,27 @@
 #include "xk-ukernel.h"
 
 #define SPIN_ROUNDS 20000
+#define CLOSED 0xffffffffu
+#define GEN(word) ((uint32_t)((word) >> 32))
+#define NEXT(word) ((uint32_t)(word))
 
 struct xk_threadpool {
 	size_t nthreads;
-	pthread_t *workers;        /* nthreads - 1 */
+	pthread_t *workers;          /* nthreads - 1 */
 	pthread_mutex_t lock;
-	pthread_cond_t wake;       /* a new generation or stop */
-	pthread_cond_t done;       /* the last worker finished */
-	atomic_uint generation;    /* bumped once per run */
-	atomic_size_t next;        /* next task to hand out */
-	atomic_size_t running;     /* workers still in this run */
+	pthread_cond_t wake;         /* a run opened, or stop */
+	pthread_cond_t done;         /* the last task of a run finished */
+	_Atomic uint64_t claim;      /* generation << 32 | next task */
+	atomic_size_t completed;     /* tasks of this run finished */
+	atomic_uint sleepers;        /* workers blocked on wake */
 	atomic_size_t pinned;
+	size_t started;              /* workers that have tried their pin (lock) */
 	atomic_bool stop;
-	size_t ntasks;             /* the current run, read after generation */
-	xk_task_fn fn;
-	void *ctx;
-	const int *cpus;           /* copy, ncpus entries */
+	/* the run, written only while the claim word is closed */
+	_Atomic size_t ntasks;
+	_Atomic(xk_task_fn) fn;
+	void *_Atomic ctx;
+	int *cpus;                   /* ncpus entries */
 	size_t ncpus;
 };
 
@@ -59,12 +71,30 @@ static bool pin_self(const int *cpus, size_t ncpus, size_t index)
 	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
 }
 
-static void work(struct xk_threadpool *tp)
+/* Claims and runs tasks of generation gen until none is left; returns whether
+ * this thread finished the run's last task. */
+static bool work(struct xk_threadpool *tp, uint32_t gen)
 {
-	size_t t;
-	while ((t = atomic_fetch_add_explicit(&tp->next, 1, memory_order_relaxed)) <
-	       tp->ntasks)
-		tp->fn(tp->ctx, t);
+	bool last = false;
+	uint64_t word = atomic_load_explicit(&tp->claim, memory_order_acquire);
+	for (;;) {
+		if (GEN(word) != gen || NEXT(word) == CLOSED)
+			return last;
+		size_t n = atomic_load_explicit(&tp->ntasks, memory_order_relaxed);
+		if (NEXT(word) >= n)
+			return last;
+		if (!atomic_compare_exchange_weak_explicit(&tp->claim, &word, word + 1,
+							   memory_order_acquire,
+							   memory_order_acquire))
+			continue; /* word now holds the current value */
+		/* The run cannot end before this task does: its fields are ours. */
+		xk_task_fn fn = atomic_load_explicit(&tp->fn, memory_order_relaxed);
+		void *ctx = atomic_load_explicit(&tp->ctx, memory_order_relaxed);
+		fn(ctx, NEXT(word));
+		last = atomic_fetch_add_explicit(&tp->completed, 1,
+						 memory_order_acq_rel) + 1 == n;
+		word = atomic_load_explicit(&tp->claim, memory_order_acquire);
+	}
 }
 
 static void *worker_main(void *p)
@@ -74,27 +104,39 @@ static void *worker_main(void *p)
 	free(p);
 	if (tp->ncpus > 0 && pin_self(tp->cpus, tp->ncpus, arg.index))
 		atomic_fetch_add(&tp->pinned, 1);
-	unsigned seen = 0;
+	pthread_mutex_lock(&tp->lock);
+	tp->started++;
+	pthread_cond_broadcast(&tp->done);
+	pthread_mutex_unlock(&tp->lock);
+	uint32_t seen = GEN(atomic_load(&tp->claim));
 	for (;;) {
-		unsigned gen;
+		/* Wait for a run of a newer generation that is open. */
+		uint64_t word;
 		int spins = 0;
-		while ((gen = atomic_load_explicit(&tp->generation,
-						   memory_order_acquire)) == seen &&
-		       !atomic_load(&tp->stop) && spins++ < SPIN_ROUNDS)
-			cpu_relax();
-		if (gen == seen && !atomic_load(&tp->stop)) {
+		for (;;) {
+			word = atomic_load_explicit(&tp->claim, memory_order_acquire);
+			if ((GEN(word) != seen && NEXT(word) != CLOSED) ||
+			    atomic_load(&tp->stop))
+				break;
+			if (spins++ < SPIN_ROUNDS) {
+				cpu_relax();
+				continue;
+			}
 			pthread_mutex_lock(&tp->lock);
-			while ((gen = atomic_load(&tp->generation)) == seen &&
-			       !atomic_load(&tp->stop))
+			atomic_fetch_add(&tp->sleepers, 1); /* seq_cst: see run() */
+			word = atomic_load(&tp->claim);
+			while (GEN(word) == seen && !atomic_load(&tp->stop)) {
 				pthread_cond_wait(&tp->wake, &tp->lock);
+				word = atomic_load(&tp->claim);
+			}
+			atomic_fetch_sub(&tp->sleepers, 1);
 			pthread_mutex_unlock(&tp->lock);
+			spins = 0;
 		}
 		if (atomic_load(&tp->stop))
 			return NULL;
-		seen = gen;
-		work(tp);
-		if (atomic_fetch_sub_explicit(&tp->running, 1,
-					      memory_order_acq_rel) == 1) {
+		seen = GEN(word);
+		if (work(tp, seen)) {
 			pthread_mutex_lock(&tp->lock);
 			pthread_cond_broadcast(&tp->done);
 			pthread_mutex_unlock(&tp->lock);
@@ -131,6 +173,7 @@ enum xk_status xk_threadpool_create(size_t nthreads, const int *cpus,
 	tp->workers = workers;
 	tp->cpus = cpu_copy;
 	tp->ncpus = ncpus;
+	atomic_init(&tp->claim, (uint64_t)CLOSED); /* generation 0, closed */
 	pthread_mutex_init(&tp->lock, NULL);
 	pthread_cond_init(&tp->wake, NULL);
 	pthread_cond_init(&tp->done, NULL);
@@ -155,6 +198,12 @@ enum xk_status xk_threadpool_create(size_t nthreads, const int *cpus,
 			return XK_ESYS;
 		}
 	}
+	/* Return once every worker is up and pinned (or refused), so that
+	 * xk_threadpool_pinned is exact from the start. */
+	pthread_mutex_lock(&tp->lock);
+	while (tp->started < nthreads - 1)
+		pthread_cond_wait(&tp->done, &tp->lock);
+	pthread_mutex_unlock(&tp->lock);
 	*out = tp;
 	return XK_OK;
 }
@@ -172,7 +221,7 @@ void xk_threadpool_destroy(struct xk_threadpool *tp)
 	pthread_cond_destroy(&tp->done);
 	pthread_cond_destroy(&tp->wake);
 	pthread_mutex_destroy(&tp->lock);
-	free((void *)tp->cpus);
+	free(tp->cpus);
 	free(tp->workers);
 	free(tp);
 }
@@ -190,29 +239,34 @@ size_t xk_threadpool_pinned(const struct xk_threadpool *tp)
 void xk_threadpool_run(struct xk_threadpool *tp, size_t ntasks, xk_task_fn fn,
 		       void *ctx)
 {
-	if (tp == NULL || tp->nthreads == 1 || ntasks <= 1) {
+	if (tp == NULL || tp->nthreads == 1 || ntasks <= 1 || ntasks >= CLOSED) {
 		for (size_t t = 0; t < ntasks; t++)
 			fn(ctx, t);
 		return;
 	}
-	tp->fn = fn;
-	tp->ctx = ctx;
-	tp->ntasks = ntasks;
-	atomic_store_explicit(&tp->next, 0, memory_order_relaxed);
-	atomic_store_explicit(&tp->running, tp->nthreads - 1,
-			      memory_order_relaxed);
-	pthread_mutex_lock(&tp->lock);
-	atomic_fetch_add_explicit(&tp->generation, 1, memory_order_release);
-	pthread_cond_broadcast(&tp->wake);
-	pthread_mutex_unlock(&tp->lock);
-	work(tp);
+	/* Close, fill in the run, open. Only the caller writes the word's
+	 * generation, and runs do not overlap (one caller at a time). */
+	uint32_t gen = GEN(atomic_load(&tp->claim)) + 1;
+	atomic_store(&tp->claim, (uint64_t)gen << 32 | CLOSED);
+	atomic_store_explicit(&tp->ntasks, ntasks, memory_order_relaxed);
+	atomic_store_explicit(&tp->fn, fn, memory_order_relaxed);
+	atomic_store_explicit(&tp->ctx, ctx, memory_order_relaxed);
+	atomic_store_explicit(&tp->completed, 0, memory_order_relaxed);
+	atomic_store(&tp->claim, (uint64_t)gen << 32); /* seq_cst, then: */
+	if (atomic_load(&tp->sleepers) > 0) {
+		pthread_mutex_lock(&tp->lock);
+		pthread_cond_broadcast(&tp->wake);
+		pthread_mutex_unlock(&tp->lock);
+	}
+	work(tp, gen);
+	/* What is left are tasks that workers claimed and are running. */
 	int spins = 0;
-	while (atomic_load_explicit(&tp->running, memory_order_acquire) != 0 &&
+	while (atomic_load_explicit(&tp->completed, memory_order_acquire) != ntasks &&
 	       spins++ < SPIN_ROUNDS)
 		cpu_relax();
-	if (atomic_load_explicit(&tp->running, memory_order_acquire) != 0) {
+	if (atomic_load_explicit(&tp->completed, memory_order_acquire) != ntasks) {
 		pthread_mutex_lock(&tp->lock);
-		while (atomic_load(&tp->running) != 0)
+		while (atomic_load(&tp->completed) != ntasks)
 			pthread_cond_wait(&tp->done, &tp->lock);
 		pthread_mutex_unlock(&tp->lock);
 	}

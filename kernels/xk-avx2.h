@@ -15,8 +15,11 @@ static inline __m256 xk_avx2_epilogue(__m256 y, const struct xk_act_params *p)
 		t = _mm256_min_ps(t, _mm256_set1_ps(6.0f));
 		y = _mm256_mul_ps(_mm256_mul_ps(y, t), _mm256_set1_ps(1.0f / 6.0f));
 	}
-	y = _mm256_max_ps(y, _mm256_set1_ps(p->min));
-	return _mm256_min_ps(y, _mm256_set1_ps(p->max));
+	if (p->clamp) {
+		y = _mm256_max_ps(y, _mm256_set1_ps(p->min));
+		y = _mm256_min_ps(y, _mm256_set1_ps(p->max));
+	}
+	return y;
 }
 
 /* Lanes [0, n) set, for maskload/maskstore; n may be <= 0 or >= 8. */

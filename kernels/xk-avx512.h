@@ -15,8 +15,11 @@ static inline __m512 xk_avx512_epilogue(__m512 y, const struct xk_act_params *p)
 		t = _mm512_min_ps(t, _mm512_set1_ps(6.0f));
 		y = _mm512_mul_ps(_mm512_mul_ps(y, t), _mm512_set1_ps(1.0f / 6.0f));
 	}
-	y = _mm512_max_ps(y, _mm512_set1_ps(p->min));
-	return _mm512_min_ps(y, _mm512_set1_ps(p->max));
+	if (p->clamp) {
+		y = _mm512_max_ps(y, _mm512_set1_ps(p->min));
+		y = _mm512_min_ps(y, _mm512_set1_ps(p->max));
+	}
+	return y;
 }
 
 /* Lanes [0, n) of 16; n in [0, 16]. */

@@ -8,8 +8,10 @@
  * Every kernel ends with the same epilogue, in this order:
  *   y = acc                                   (bias + products, order below)
  *   if (hswish) y = (y * min(max(y + 3, 0), 6)) * (1 / 6)
- *   y = min(max(y, min), max)
- */
+ *   y = min(max(y, min), max)     (skipped when both bounds are infinite)
+ *
+ * Vector kernels copy *p into a local first: c may alias p as far as the
+ * compiler knows, and the fields would be reloaded after every store. */
 #ifndef XK_UKERNEL_H
 #define XK_UKERNEL_H
 
@@ -33,6 +35,7 @@ struct xk_act_params {
 	float min;      /* lower clamp (-INFINITY for none) */
 	float max;      /* upper clamp (+INFINITY for none) */
 	int32_t hswish; /* apply h-swish before the clamp */
+	int32_t clamp;  /* min or max is finite (else the clamp is skipped) */
 };
 
 /* Fills p for act; cannot fail. */
@@ -47,8 +50,11 @@ static inline float xk_epilogue(float y, const struct xk_act_params *p)
 		t = t > 6.0f ? 6.0f : t;
 		y = (y * t) * (1.0f / 6.0f);
 	}
-	y = y < p->min ? p->min : y;
-	return y > p->max ? p->max : y;
+	if (p->clamp) {
+		y = y < p->min ? p->min : y;
+		y = y > p->max ? p->max : y;
+	}
+	return y;
 }
 
 /* ---- f32 GEMM ---------------------------------------------------------------

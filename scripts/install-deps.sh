@@ -21,7 +21,7 @@ PKGS=(
 	# the ARM unit tests link cmocka from Debian multiarch
 	libcmocka-dev:arm64 libcmocka-dev:armhf
 	# bench/: the reference libraries measured side by side
-	libxnnpack-dev libdnnl-dev libopenblas-dev
+	libxnnpack-dev libpthreadpool-dev libdnnl-dev libopenblas-dev
 )
 
 NATIVE=$(dpkg --print-architecture)

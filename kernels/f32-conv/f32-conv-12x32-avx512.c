@@ -11,8 +11,9 @@ void xk_f32_conv_ukernel_12x32__avx512(size_t mr, size_t nc, size_t kh,
 				       const float *const *rows,
 				       const float *w, float *c,
 				       size_t c_stride,
-				       const struct xk_act_params *p)
+				       const struct xk_act_params *params)
 {
+	const struct xk_act_params act = *params, *p = &act;
 	assert(mr >= 1 && mr <= 12 && nc >= 1 && kh >= 1 && kwc >= 1);
 	const size_t strip = 32 + kh * kwc * 32;
 #define PTRS(i)                                                                \

@@ -10,8 +10,9 @@ void xk_f32_conv_ukernel_6x16__avx2(size_t mr, size_t nc, size_t kh,
 				    size_t kwc, size_t xstride,
 				    const float *const *rows, const float *w,
 				    float *c, size_t c_stride,
-				    const struct xk_act_params *p)
+				    const struct xk_act_params *params)
 {
+	const struct xk_act_params act = *params, *p = &act;
 	assert(mr >= 1 && mr <= 6 && nc >= 1 && kh >= 1 && kwc >= 1);
 	const size_t strip = 16 + kh * kwc * 16;
 #define PTRS(i)                                                                \

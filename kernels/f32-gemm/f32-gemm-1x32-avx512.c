@@ -8,8 +8,9 @@
 void xk_f32_gemm_ukernel_1x32__avx512(size_t mr, size_t nc, size_t kc,
 				      const float *a, size_t a_stride,
 				      const float *w, float *c, size_t c_stride,
-				      const struct xk_act_params *p)
+				      const struct xk_act_params *params)
 {
+	const struct xk_act_params act = *params, *p = &act;
 	assert(mr == 1 && nc >= 1 && kc >= 1);
 	(void)mr;
 	(void)a_stride;

@@ -15,6 +15,7 @@
  * CPU lacks is skipped, and says so. */
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -632,6 +634,17 @@ struct count_ctx {
 
 static void count_task(void *p, size_t t) { __atomic_add_fetch(&((struct count_ctx *)p)->hits[t], 1, __ATOMIC_RELAXED); }
 
+struct who_ctx {
+	pthread_t thread[2];
+};
+
+static void who_task(void *p, size_t t)
+{
+	struct timespec ts = {0, 30 * 1000 * 1000};
+	((struct who_ctx *)p)->thread[t] = pthread_self();
+	nanosleep(&ts, NULL);
+}
+
 static void test_threadpool(void **state)
 {
 	(void)state;
@@ -645,6 +658,14 @@ static void test_threadpool(void **state)
 				assert_int_equal(ctx.hits[i], i < n ? 1 : 0);
 		}
 		assert_int_equal(xk_threadpool_threads(pools[t]), t);
+	}
+	/* the workers take part: two tasks that each sleep 30 ms run on two
+	 * threads (the caller sleeps in one while a worker claims the other) */
+	for (size_t t = 2; t <= 3; t++) {
+		struct who_ctx who = {{0}};
+		xk_threadpool_run(pools[t], 2, who_task, &who);
+		assert_true(who.thread[0] != 0 && who.thread[1] != 0);
+		assert_false(pthread_equal(who.thread[0], who.thread[1]));
 	}
 	/* pinning: cpu 0 exists; cpu 100000 cannot be pinned, and the pool still works */
 	struct xk_threadpool *tp;
