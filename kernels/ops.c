@@ -387,7 +387,7 @@ struct conv_job {
 /* A row is cut into chunks of CONV_CHUNK_TILES micro-tiles. A chunk whose input
  * span crosses the left or right edge is copied, zero-padded, into a buffer on
  * the stack, so that edge pixels run in full tiles like the others. */
-#define CONV_CHUNK_TILES 2
+#define CONV_CHUNK_TILES 1
 #define CONV_MAX_MR 16
 /* span of a chunk: ((CONV_CHUNK_TILES * mr - 1) * s + k) pixels of cin, k rows;
  * k * cin <= XK_CONV_MAX_PATCH / 3 when k >= 3 (k == 1 never pads). */

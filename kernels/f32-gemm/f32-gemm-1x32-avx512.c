@@ -1,7 +1,7 @@
 /* f32-gemm-1x32-avx512.c - f32 GEMM micro-kernel for one row (fully-connected
  * layers at batch 1): four 32-column strips at a time, so that eight
  * independent FMA chains hide the FMA latency while weights stream in. Each
- * output is still bias + products in order of k, as in the 12x32 kernel. */
+ * output is still bias + products in order of k, as in the 14x32 kernel. */
 #include <assert.h>
 #include "xk-avx512.h"
 

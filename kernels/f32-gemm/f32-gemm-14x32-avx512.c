@@ -1,21 +1,22 @@
-/* f32-gemm-12x32-avx512.c - f32 GEMM micro-kernel, 12 rows x 32 columns.
+/* f32-gemm-14x32-avx512.c - f32 GEMM micro-kernel, 14 rows x 32 columns.
  *
- * 24 zmm accumulators, per k two weight loads and 12 broadcasts of A for 24
+ * 28 zmm accumulators, per k two weight loads and 14 broadcasts of A for 28
  * FMAs: enough independent FMAs to keep both 512-bit FMA ports busy, and
  * fewer loads than FMAs. Rows past mr alias the last valid row. */
 #include <assert.h>
 #include "xk-avx512.h"
 
-#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define ROWS(X)                                                                \
+	X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
 
-void xk_f32_gemm_ukernel_12x32__avx512(size_t mr, size_t nc, size_t kc,
+void xk_f32_gemm_ukernel_14x32__avx512(size_t mr, size_t nc, size_t kc,
 				       const float *a, size_t a_stride,
 				       const float *w, float *c,
 				       size_t c_stride,
 				       const struct xk_act_params *params)
 {
 	const struct xk_act_params act = *params, *p = &act;
-	assert(mr >= 1 && mr <= 12 && nc >= 1 && kc >= 1);
+	assert(mr >= 1 && mr <= 14 && nc >= 1 && kc >= 1);
 #define PTRS(i)                                                                \
 	const float *a##i = a + (mr > i ? i : mr - 1) * a_stride;              \
 	float *c##i = c + (mr > i ? i : mr - 1) * c_stride;
