@@ -1,8 +1,12 @@
 /* ops.c - the GEMM, depthwise and full-convolution operators: check shapes,
  * pack weights once, cut the work into tasks and call the micro-kernels.
  *
- * Tiles depend only on the operator and the tensor shape, never on the number
- * of threads, so the bytes of a result do not either. */
+ * Every output element is computed the same way whichever tile or task it
+ * falls in: bias, then products in one fixed order, then the epilogue (the
+ * kernels of one ISA agree on that order, and a zero-padded edge copy gives the
+ * values the input would). So the split into tasks may follow the number of
+ * threads: one task on one thread, a few contiguous ranges per thread on more,
+ * and the bytes of a result do not change. */
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
@@ -21,6 +25,28 @@ void xk_act_params_init(struct xk_act_params *p, enum xk_act act)
 	if (act == XK_ACT_RELU6)
 		p->max = 6.0f;
 	p->clamp = act == XK_ACT_RELU || act == XK_ACT_RELU6;
+}
+
+double xk_min_task_macs = 32768.0;
+
+/* How many tasks to cut `units` units of work, `macs` in all, into: one for a
+ * single thread, else up to 4 per thread (for balance), each worth at least
+ * xk_min_task_macs. */
+static size_t task_count(size_t units, double macs, struct xk_threadpool *tp)
+{
+	size_t threads = xk_threadpool_threads(tp);
+	if (threads <= 1 || units <= 1)
+		return 1;
+	double by_work = macs / xk_min_task_macs;
+	size_t t = by_work < 1.0 ? 1 : by_work > 1e9 ? (size_t)1e9 : (size_t)by_work;
+	return xk_min(units, xk_min(4 * threads, t));
+}
+
+/* The units [*u0, *u1) of task t of n, for `units` units. */
+static void task_range(size_t units, size_t n, size_t t, size_t *u0, size_t *u1)
+{
+	*u0 = units * t / n;
+	*u1 = units * (t + 1) / n;
 }
 
 #define fail(err, status, ...)                                                 \
@@ -123,30 +149,35 @@ struct gemm_job {
 	size_t a_stride;
 	float *c;
 	size_t c_stride;
-	size_t row_tile;  /* rows per task */
-	size_t col_tile;  /* columns per task, a multiple of nr */
-	size_t row_tasks;
+	size_t col_tile;   /* columns per unit, a multiple of nr */
+	size_t row_tiles;  /* units per column block */
+	size_t units, tasks;
 };
 
+/* A unit is one micro-tile row block (mr rows, or the one row when m == 1)
+ * by one column block; units go down the rows of a column block first, so a
+ * task's units share their packed weights. */
 static void gemm_task(void *p, size_t t)
 {
 	const struct gemm_job *j = p;
 	const struct xk_gemm *op = j->op;
 	const size_t nr = op->kern->gemm_nr, mr = op->kern->gemm_mr;
-	size_t n0 = t / j->row_tasks * j->col_tile;
-	size_t m0 = t % j->row_tasks * j->row_tile;
-	size_t nc = xk_min(j->col_tile, op->n - n0);
-	size_t m1 = xk_min(m0 + j->row_tile, j->m);
-	const float *w = op->packed + n0 / nr * nr * (1 + op->k);
-	if (j->m == 1) {
-		op->kern->gemm_row(1, nc, op->k, j->a, j->a_stride, w,
-				   j->c + n0, j->c_stride, &op->act);
-		return;
-	}
-	for (size_t i = m0; i < m1; i += mr)
-		op->kern->gemm(xk_min(mr, m1 - i), nc, op->k,
+	size_t u0, u1;
+	task_range(j->units, j->tasks, t, &u0, &u1);
+	for (size_t u = u0; u < u1; u++) {
+		size_t n0 = u / j->row_tiles * j->col_tile;
+		size_t nc = xk_min(j->col_tile, op->n - n0);
+		const float *w = op->packed + n0 / nr * nr * (1 + op->k);
+		if (j->m == 1) {
+			op->kern->gemm_row(1, nc, op->k, j->a, j->a_stride, w,
+					   j->c + n0, j->c_stride, &op->act);
+			continue;
+		}
+		size_t i = u % j->row_tiles * mr;
+		op->kern->gemm(xk_min(mr, j->m - i), nc, op->k,
 			       j->a + i * j->a_stride, j->a_stride, w,
 			       j->c + i * j->c_stride + n0, j->c_stride, &op->act);
+	}
 }
 
 void xk_gemm_run(const struct xk_gemm *op, size_t m, const float *a,
@@ -156,24 +187,24 @@ void xk_gemm_run(const struct xk_gemm *op, size_t m, const float *a,
 	if (m == 0)
 		return;
 	const size_t nr = op->kern->gemm_nr, mr = op->kern->gemm_mr;
-	struct gemm_job j = {op, m, a, a_stride, c, c_stride, 0, 0, 0};
+	struct gemm_job j = {op, m, a, a_stride, c, c_stride, 0, 0, 0, 0};
 	size_t strips = xk_div_up(op->n, nr);
 	if (m == 1) {
-		/* One row: 4 strips a task, so that tasks keep enough
-		 * accumulators in flight and still split large layers. */
-		j.row_tile = 1;
+		/* One row: 4 strips a unit, so that a call keeps enough
+		 * accumulators in flight and large layers still split. */
 		j.col_tile = 4 * nr;
+		j.row_tiles = 1;
 	} else {
 		/* Column blocks of packed weights that stay in L2 (about
-		 * 128 KiB), row blocks of one micro-tile. */
+		 * 128 KiB); rows in micro-tiles. */
 		size_t strip_bytes = nr * (1 + op->k) * sizeof(float);
 		size_t per_block = xk_max(1, (128 << 10) / strip_bytes);
 		j.col_tile = xk_min(per_block, strips) * nr;
-		j.row_tile = mr;
+		j.row_tiles = xk_div_up(m, mr);
 	}
-	j.row_tasks = xk_div_up(m, j.row_tile);
-	size_t col_tasks = xk_div_up(op->n, j.col_tile);
-	xk_threadpool_run(tp, j.row_tasks * col_tasks, gemm_task, &j);
+	j.units = j.row_tiles * xk_div_up(op->n, j.col_tile);
+	j.tasks = task_count(j.units, (double)m * op->k * op->n, tp);
+	xk_threadpool_run(tp, j.tasks, gemm_task, &j);
 }
 
 /* ---- depthwise ------------------------------------------------------------- */
@@ -260,28 +291,34 @@ struct dwconv_job {
 	size_t h, w, oh, ow;
 	const float *in;
 	float *out;
-	size_t group;      /* channels per task, a multiple of ct */
-	size_t groups;
+	size_t group;      /* channels per group, a multiple of ct */
+	size_t rows;       /* batch * oh: units per group */
+	size_t units, tasks;
 };
 
+/* A unit is one output row of one channel group; units go along the rows of
+ * a group first, so a task's rows are neighbours and share input rows. */
 static void dwconv_task(void *p, size_t t)
 {
 	const struct dwconv_job *j = p;
 	const struct xk_dwconv *op = j->op;
 	const size_t C = op->channels, k = op->k, pad = (k - 1) / 2;
-	size_t g = t % j->groups, row = t / j->groups;
-	size_t b = row / j->oh, oy = row % j->oh;
-	size_t c0 = g * j->group;
-	const float *rows[7];
-	for (size_t ky = 0; ky < k; ky++) {
-		size_t iy = oy * op->s + ky; /* + pad */
-		rows[ky] = (iy < pad || iy - pad >= j->h)
-				   ? NULL
-				   : j->in + ((b * j->h + iy - pad) * j->w) * C + c0;
+	size_t u0, u1;
+	task_range(j->units, j->tasks, t, &u0, &u1);
+	for (size_t u = u0; u < u1; u++) {
+		size_t c0 = u / j->rows * j->group, row = u % j->rows;
+		size_t b = row / j->oh, oy = row % j->oh;
+		const float *rows[7];
+		for (size_t ky = 0; ky < k; ky++) {
+			size_t iy = oy * op->s + ky; /* + pad */
+			rows[ky] = (iy < pad || iy - pad >= j->h)
+					   ? NULL
+					   : j->in + ((b * j->h + iy - pad) * j->w) * C + c0;
+		}
+		op->fn(xk_min(j->group, C - c0), C, j->w, j->ow, rows,
+		       op->packed + c0 / op->ct * op->ct * (1 + k * k),
+		       j->out + ((b * j->oh + oy) * j->ow) * C + c0, &op->act);
 	}
-	op->fn(xk_min(j->group, C - c0), C, j->w, j->ow, rows,
-	       op->packed + c0 / op->ct * op->ct * (1 + k * k),
-	       j->out + ((b * j->oh + oy) * j->ow) * C + c0, &op->act);
 }
 
 void xk_dwconv_run(const struct xk_dwconv *op, size_t batch, size_t h,
@@ -289,14 +326,20 @@ void xk_dwconv_run(const struct xk_dwconv *op, size_t batch, size_t h,
 		   struct xk_threadpool *tp)
 {
 	struct dwconv_job j = {op, h, w, xk_div_up(h, op->s), xk_div_up(w, op->s),
-			       in, out, 0, 0};
-	/* Rows are the tasks; when there are few, channels are split too (in
-	 * groups of whole channel tiles), so that small late layers spread. */
-	size_t rows = batch * j.oh;
-	size_t splits = rows >= 16 ? 1 : xk_div_up(16, rows);
-	j.group = xk_round_up(xk_div_up(op->channels, splits), op->ct);
-	j.groups = xk_div_up(op->channels, j.group);
-	xk_threadpool_run(tp, rows * j.groups, dwconv_task, &j);
+			       in, out, op->channels, 0, 0, 0};
+	j.rows = batch * j.oh;
+	double macs = (double)j.rows * j.ow * op->channels * op->k * op->k;
+	/* With few rows for the threads, channels are split too, in groups of
+	 * whole channel tiles, so that small late layers spread. */
+	size_t threads = xk_threadpool_threads(tp);
+	if (threads > 1 && j.rows < 4 * threads) {
+		size_t tiles = xk_div_up(op->channels, op->ct);
+		size_t splits = xk_min(tiles, xk_div_up(4 * threads, j.rows));
+		j.group = xk_div_up(tiles, splits) * op->ct;
+	}
+	j.units = j.rows * xk_div_up(op->channels, j.group);
+	j.tasks = task_count(j.units, macs, tp);
+	xk_threadpool_run(tp, j.tasks, dwconv_task, &j);
 }
 
 /* ---- full convolution ------------------------------------------------------ */
@@ -382,25 +425,38 @@ struct conv_job {
 	size_t h, w, oh, ow;
 	const float *in;
 	float *out;
+	size_t rows;       /* batch * oh: the units */
+	size_t tasks;
 };
 
-/* A row is cut into chunks of CONV_CHUNK_TILES micro-tiles. A chunk whose input
- * span crosses the left or right edge is copied, zero-padded, into a buffer on
- * the stack, so that edge pixels run in full tiles like the others. */
-#define CONV_CHUNK_TILES 1
+/* A row is cut into chunks of one micro-tile, or is one chunk when it fits in
+ * two. A chunk whose input span crosses the left or right edge is copied,
+ * zero-padded, into a buffer on the stack, so that edge pixels run in full
+ * tiles like the others. */
 #define CONV_MAX_MR 16
-/* span of a chunk: ((CONV_CHUNK_TILES * mr - 1) * s + k) pixels of cin, k rows;
- * k * cin <= XK_CONV_MAX_PATCH / 3 when k >= 3 (k == 1 never pads). */
-#define CONV_EDGE_FLOATS \
-	(((CONV_CHUNK_TILES * CONV_MAX_MR - 1) * 2 + XK_CONV_MAX_KERNEL) * (XK_CONV_MAX_PATCH / 3))
+/* span of a chunk: ((2 * mr - 1) * s + k) pixels of cin, k rows; k * cin <=
+ * XK_CONV_MAX_PATCH / 3 when k >= 3 (k == 1 never pads). */
+#define CONV_EDGE_FLOATS                                                       \
+	(((2 * CONV_MAX_MR - 1) * 2 + XK_CONV_MAX_KERNEL) * (XK_CONV_MAX_PATCH / 3))
+
+static void conv_row(const struct conv_job *j, size_t t);
 
 static void conv_task(void *p, size_t t)
 {
 	const struct conv_job *j = p;
+	size_t r0, r1;
+	task_range(j->rows, j->tasks, t, &r0, &r1);
+	for (size_t r = r0; r < r1; r++)
+		conv_row(j, r);
+}
+
+/* Output row t (of batch * oh). */
+static void conv_row(const struct conv_job *j, size_t t)
+{
 	const struct xk_conv *op = j->op;
 	const size_t k = op->k, s = op->s, cin = op->cin, cout = op->cout;
 	const size_t pad = (k - 1) / 2, mr = op->kern->conv_mr;
-	const size_t chunk = CONV_CHUNK_TILES * mr;
+	const size_t chunk = j->ow <= 2 * mr ? j->ow : mr;
 	size_t b = t / j->oh, oy = t % j->oh;
 	const float *rows[XK_CONV_MAX_KERNEL]; /* pixel 0 of each input row */
 	for (size_t ky = 0; ky < k; ky++) {
@@ -426,13 +482,17 @@ static void conv_task(void *p, size_t t)
 				trow[ky] = NULL;
 				if (rows[ky] == NULL)
 					continue;
-				/* zeros, then input pixels [a, e) + pad, then zeros */
+				/* zeros, then input pixels [a, e) + pad, then
+				 * zeros; spans are short: loops, not libc calls */
 				float *dst = edge + ky * span;
-				size_t a = xk_max(lo, pad), e = xk_min(hi, j->w + pad);
-				memset(dst, 0, (a - lo) * cin * sizeof(float));
-				memcpy(dst + (a - lo) * cin, rows[ky] + (a - pad) * cin,
-				       (e - a) * cin * sizeof(float));
-				memset(dst + (e - lo) * cin, 0, (hi - e) * cin * sizeof(float));
+				size_t a = xk_max(lo, pad) - lo, e = xk_min(hi, j->w + pad) - lo;
+				const float *src = rows[ky] + (lo + a - pad) * cin;
+				for (size_t i = 0; i < a * cin; i++)
+					dst[i] = 0.0f;
+				for (size_t i = 0; i < (e - a) * cin; i++)
+					dst[a * cin + i] = src[i];
+				for (size_t i = e * cin; i < span; i++)
+					dst[i] = 0.0f;
 				trow[ky] = dst;
 			}
 		}
@@ -450,6 +510,9 @@ void xk_conv_run(const struct xk_conv *op, size_t batch, size_t h, size_t w,
 		 const float *in, float *out, struct xk_threadpool *tp)
 {
 	struct conv_job j = {op, h, w, xk_div_up(h, op->s), xk_div_up(w, op->s),
-			     in, out};
-	xk_threadpool_run(tp, batch * j.oh, conv_task, &j);
+			     in, out, 0, 0};
+	j.rows = batch * j.oh;
+	double macs = (double)j.rows * j.ow * op->cout * op->cin * op->k * op->k;
+	j.tasks = task_count(j.rows, macs, tp);
+	xk_threadpool_run(tp, j.tasks, conv_task, &j);
 }

@@ -1,19 +1,23 @@
 /* threadpool.c - a fixed pool of pthreads that runs numbered tasks.
  *
- * The caller of xk_threadpool_run works too, and waits only for tasks, never
- * for workers: a worker that the OS does not schedule in time (another program
- * holds the core) simply takes no task, and the caller does them all. Results
- * do not depend on which thread runs a task: the operators cut work into tasks
- * that depend on the shape only.
+ * Each thread owns a contiguous range of a run's tasks: it takes them from the
+ * front, then steals from the back of the others' ranges. So, run after run,
+ * the same tasks (the same rows of a layer) stay on the same core and its
+ * caches, and the work still balances. The caller of xk_threadpool_run is
+ * thread 0 and waits only for tasks, never for workers: a worker that the OS
+ * does not schedule in time (another program holds the core) takes no task,
+ * and the others do its range.
  *
- * A task is claimed by a compare-and-swap on one 64-bit word, generation << 32
- * | next task. The caller opens a run by first closing the word (new generation,
- * next = CLOSED), then writing the run's fields, then setting next = 0; so a
- * worker still holding a word of an older run can never claim a task of the new
- * one. Idle workers spin for a while (a network runs operators back to back),
+ * A range is one 64-bit word, generation (16 bits) | start (24) | end (24),
+ * claimed by compare-and-swap. A run first closes every range (new generation,
+ * empty), then writes its fields, then opens the ranges: a worker still holding
+ * a word of an older run fails its swap, and one that claims a task reads the
+ * run's fields after the claim, when they cannot change until that task is
+ * done. Idle workers spin for a while (a network runs operators back to back),
  * then sleep on a condition variable. */
 #include <pthread.h>
 #include <sched.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,23 +26,32 @@
 #include "xk-ukernel.h"
 
 #define SPIN_ROUNDS 20000
-#define CLOSED 0xffffffffu
-#define GEN(word) ((uint32_t)((word) >> 32))
-#define NEXT(word) ((uint32_t)(word))
+#define MAX_TASKS (1u << 24)
+#define WORD(gen, start, end)                                                  \
+	((uint64_t)(gen) << 48 | (uint64_t)(start) << 24 | (uint64_t)(end))
+#define W_GEN(w) ((uint32_t)((w) >> 48))
+#define W_START(w) ((uint32_t)((w) >> 24) & (MAX_TASKS - 1))
+#define W_END(w) ((uint32_t)(w) & (MAX_TASKS - 1))
+
+struct range {
+	alignas(64) _Atomic uint64_t word; /* one cache line per thread */
+};
 
 struct xk_threadpool {
 	size_t nthreads;
 	pthread_t *workers;          /* nthreads - 1 */
+	struct range *ranges;        /* nthreads; [0] is the caller's */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;         /* a run opened, or stop */
-	pthread_cond_t done;         /* the last task of a run finished */
-	_Atomic uint64_t claim;      /* generation << 32 | next task */
+	pthread_cond_t done;         /* a run's last task finished; a worker started */
+	atomic_uint published;       /* generation of the open run */
 	atomic_size_t completed;     /* tasks of this run finished */
 	atomic_uint sleepers;        /* workers blocked on wake */
 	atomic_size_t pinned;
 	size_t started;              /* workers that have tried their pin (lock) */
 	atomic_bool stop;
-	/* the run, written only while the claim word is closed */
+	uint32_t gen;                /* the caller's: generation of the last run */
+	/* the run, written only while every range is closed */
 	_Atomic size_t ntasks;
 	_Atomic(xk_task_fn) fn;
 	void *_Atomic ctx;
@@ -71,30 +84,46 @@ static bool pin_self(const int *cpus, size_t ncpus, size_t index)
 	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
 }
 
-/* Claims and runs tasks of generation gen until none is left; returns whether
- * this thread finished the run's last task. */
-static bool work(struct xk_threadpool *tp, uint32_t gen)
+/* Takes one task of generation gen from range r: from its front when own,
+ * else from its back. Returns false when the range is empty or of another
+ * generation. */
+static bool claim(struct range *r, uint32_t gen, bool own, uint32_t *task)
+{
+	uint64_t w = atomic_load_explicit(&r->word, memory_order_acquire);
+	for (;;) {
+		uint32_t s = W_START(w), e = W_END(w);
+		if (W_GEN(w) != gen || s >= e)
+			return false;
+		uint64_t next = own ? WORD(gen, s + 1, e) : WORD(gen, s, e - 1);
+		if (atomic_compare_exchange_weak_explicit(&r->word, &w, next,
+							  memory_order_acquire,
+							  memory_order_acquire)) {
+			*task = own ? s : e - 1;
+			return true;
+		}
+	}
+}
+
+/* Runs tasks of generation gen as thread self, its own range first; returns
+ * whether this thread finished the run's last task. */
+static bool work(struct xk_threadpool *tp, uint32_t gen, size_t self)
 {
 	bool last = false;
-	uint64_t word = atomic_load_explicit(&tp->claim, memory_order_acquire);
-	for (;;) {
-		if (GEN(word) != gen || NEXT(word) == CLOSED)
-			return last;
-		size_t n = atomic_load_explicit(&tp->ntasks, memory_order_relaxed);
-		if (NEXT(word) >= n)
-			return last;
-		if (!atomic_compare_exchange_weak_explicit(&tp->claim, &word, word + 1,
-							   memory_order_acquire,
-							   memory_order_acquire))
-			continue; /* word now holds the current value */
-		/* The run cannot end before this task does: its fields are ours. */
-		xk_task_fn fn = atomic_load_explicit(&tp->fn, memory_order_relaxed);
-		void *ctx = atomic_load_explicit(&tp->ctx, memory_order_relaxed);
-		fn(ctx, NEXT(word));
-		last = atomic_fetch_add_explicit(&tp->completed, 1,
-						 memory_order_acq_rel) + 1 == n;
-		word = atomic_load_explicit(&tp->claim, memory_order_acquire);
+	for (size_t i = 0; i < tp->nthreads; i++) {
+		struct range *r = &tp->ranges[(self + i) % tp->nthreads];
+		uint32_t task;
+		while (claim(r, gen, i == 0, &task)) {
+			/* The run cannot end before this task does: its
+			 * fields are this run's. */
+			xk_task_fn fn = atomic_load_explicit(&tp->fn, memory_order_relaxed);
+			void *ctx = atomic_load_explicit(&tp->ctx, memory_order_relaxed);
+			size_t n = atomic_load_explicit(&tp->ntasks, memory_order_relaxed);
+			fn(ctx, task);
+			last = atomic_fetch_add_explicit(&tp->completed, 1,
+							 memory_order_acq_rel) + 1 == n;
+		}
 	}
+	return last;
 }
 
 static void *worker_main(void *p)
@@ -108,35 +137,31 @@ static void *worker_main(void *p)
 	tp->started++;
 	pthread_cond_broadcast(&tp->done);
 	pthread_mutex_unlock(&tp->lock);
-	uint32_t seen = GEN(atomic_load(&tp->claim));
+	uint32_t seen = atomic_load(&tp->published);
 	for (;;) {
-		/* Wait for a run of a newer generation that is open. */
-		uint64_t word;
+		/* Wait for a run of a newer generation. */
+		uint32_t gen;
 		int spins = 0;
-		for (;;) {
-			word = atomic_load_explicit(&tp->claim, memory_order_acquire);
-			if ((GEN(word) != seen && NEXT(word) != CLOSED) ||
-			    atomic_load(&tp->stop))
-				break;
+		while ((gen = atomic_load_explicit(&tp->published,
+						   memory_order_acquire)) == seen &&
+		       !atomic_load(&tp->stop)) {
 			if (spins++ < SPIN_ROUNDS) {
 				cpu_relax();
 				continue;
 			}
 			pthread_mutex_lock(&tp->lock);
 			atomic_fetch_add(&tp->sleepers, 1); /* seq_cst: see run() */
-			word = atomic_load(&tp->claim);
-			while (GEN(word) == seen && !atomic_load(&tp->stop)) {
+			while (atomic_load(&tp->published) == seen &&
+			       !atomic_load(&tp->stop))
 				pthread_cond_wait(&tp->wake, &tp->lock);
-				word = atomic_load(&tp->claim);
-			}
 			atomic_fetch_sub(&tp->sleepers, 1);
 			pthread_mutex_unlock(&tp->lock);
 			spins = 0;
 		}
 		if (atomic_load(&tp->stop))
 			return NULL;
-		seen = GEN(word);
-		if (work(tp, seen)) {
+		seen = gen;
+		if (work(tp, gen, arg.index)) {
 			pthread_mutex_lock(&tp->lock);
 			pthread_cond_broadcast(&tp->done);
 			pthread_mutex_unlock(&tp->lock);
@@ -158,10 +183,13 @@ enum xk_status xk_threadpool_create(size_t nthreads, const int *cpus,
 	struct xk_threadpool *tp = calloc(1, sizeof(*tp));
 	int *cpu_copy = ncpus ? malloc(ncpus * sizeof(*cpu_copy)) : NULL;
 	pthread_t *workers = calloc(nthreads, sizeof(*workers));
-	if (tp == NULL || workers == NULL || (ncpus && cpu_copy == NULL)) {
+	struct range *ranges = xk_alloc(nthreads * sizeof(*ranges));
+	if (tp == NULL || workers == NULL || ranges == NULL ||
+	    (ncpus && cpu_copy == NULL)) {
 		free(tp);
 		free(cpu_copy);
 		free(workers);
+		xk_free(ranges);
 		if (err)
 			snprintf(err->msg, sizeof(err->msg),
 				 "threadpool: out of memory");
@@ -173,7 +201,9 @@ enum xk_status xk_threadpool_create(size_t nthreads, const int *cpus,
 	tp->workers = workers;
 	tp->cpus = cpu_copy;
 	tp->ncpus = ncpus;
-	atomic_init(&tp->claim, (uint64_t)CLOSED); /* generation 0, closed */
+	tp->ranges = ranges;
+	for (size_t i = 0; i < nthreads; i++)
+		atomic_init(&ranges[i].word, WORD(0, 0, 0)); /* generation 0, empty */
 	pthread_mutex_init(&tp->lock, NULL);
 	pthread_cond_init(&tp->wake, NULL);
 	pthread_cond_init(&tp->done, NULL);
@@ -223,6 +253,7 @@ void xk_threadpool_destroy(struct xk_threadpool *tp)
 	pthread_mutex_destroy(&tp->lock);
 	free(tp->cpus);
 	free(tp->workers);
+	xk_free(tp->ranges);
 	free(tp);
 }
 
@@ -239,26 +270,33 @@ size_t xk_threadpool_pinned(const struct xk_threadpool *tp)
 void xk_threadpool_run(struct xk_threadpool *tp, size_t ntasks, xk_task_fn fn,
 		       void *ctx)
 {
-	if (tp == NULL || tp->nthreads == 1 || ntasks <= 1 || ntasks >= CLOSED) {
+	if (tp == NULL || tp->nthreads == 1 || ntasks <= 1 || ntasks >= MAX_TASKS) {
 		for (size_t t = 0; t < ntasks; t++)
 			fn(ctx, t);
 		return;
 	}
-	/* Close, fill in the run, open. Only the caller writes the word's
-	 * generation, and runs do not overlap (one caller at a time). */
-	uint32_t gen = GEN(atomic_load(&tp->claim)) + 1;
-	atomic_store(&tp->claim, (uint64_t)gen << 32 | CLOSED);
+	/* Close every range, fill in the run, open the ranges, publish. Only
+	 * the caller writes ranges' generations, and runs do not overlap (one
+	 * caller at a time). */
+	const size_t n = tp->nthreads;
+	uint32_t gen = tp->gen = (tp->gen + 1) & 0xffff;
+	for (size_t i = 0; i < n; i++)
+		atomic_store(&tp->ranges[i].word, WORD(gen, 0, 0));
 	atomic_store_explicit(&tp->ntasks, ntasks, memory_order_relaxed);
 	atomic_store_explicit(&tp->fn, fn, memory_order_relaxed);
 	atomic_store_explicit(&tp->ctx, ctx, memory_order_relaxed);
 	atomic_store_explicit(&tp->completed, 0, memory_order_relaxed);
-	atomic_store(&tp->claim, (uint64_t)gen << 32); /* seq_cst, then: */
+	for (size_t i = 0; i < n; i++)
+		atomic_store_explicit(&tp->ranges[i].word,
+				      WORD(gen, ntasks * i / n, ntasks * (i + 1) / n),
+				      memory_order_release);
+	atomic_store(&tp->published, gen); /* seq_cst, then: */
 	if (atomic_load(&tp->sleepers) > 0) {
 		pthread_mutex_lock(&tp->lock);
 		pthread_cond_broadcast(&tp->wake);
 		pthread_mutex_unlock(&tp->lock);
 	}
-	work(tp, gen);
+	work(tp, gen, 0);
 	/* What is left are tasks that workers claimed and are running. */
 	int spins = 0;
 	while (atomic_load_explicit(&tp->completed, memory_order_acquire) != ntasks &&

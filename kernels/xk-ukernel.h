@@ -156,6 +156,11 @@ size_t xk_pack_conv_size(size_t cin, size_t cout, size_t k, size_t nr);
 void xk_pack_conv(size_t cin, size_t cout, size_t k, size_t nr, const float *w,
 		  const float *bias, float *packed);
 
+/* Operators do not hand a task of fewer multiply-adds than this to another
+ * thread (a hand-off costs about a microsecond when workers sleep). 32768;
+ * tests lower it to split even small shapes into many tasks. */
+extern double xk_min_task_macs;
+
 /* Memory aligned to 64 bytes, freed with xk_free; NULL on failure. */
 void *xk_alloc(size_t bytes);
 void xk_free(void *p);
