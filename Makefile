@@ -166,4 +166,6 @@ fleet: all
 clean:
 	rm -rf $(O)
 
+.SECONDARY:
+
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -151,9 +151,12 @@ static const char help_text[] =
 	"Timing, the same for every engine: CLOCK_MONOTONIC; warm up for at least 50 ms\n"
 	"and 10 runs; then samples until at least 0.3 s and 30 samples, a sample timing\n"
 	"back-to-back runs lasting about 10 us (one run when a run is longer); the\n"
-	"median per-run time in microseconds is reported. With 2 threads the program\n"
-	"sleeps 150 ms before each engine so that idle workers of the previous one stop\n"
-	"spinning. A full run takes about a minute on a quiet machine (half with\n"
+	"median per-run time in microseconds is reported. With 1 thread the engines of\n"
+	"a shape are sampled in turn, round after round, so that a change in the\n"
+	"machine's speed (a VM's moves by 20% within seconds) hits them alike. With 2\n"
+	"threads they are timed one after another, the program sleeping 150 ms before\n"
+	"each so that the spinning idle workers of the previous one stop.\n"
+	"A full run takes about a minute on a quiet machine (half with\n"
 	"--quick), up to three when disturbed timings are retried.\n"
 	"\n"
 	"Peak: an fp32 FMA loop on one core with 16 independent zmm accumulators (and 12\n"
@@ -1016,6 +1019,81 @@ static double time_impl(struct impl *im, const struct timing_cfg *cfg,
 	return sec;
 }
 
+/* One thread: all engines of a shape are timed together, in rounds of one
+ * sample of each, so that a change in the machine's speed (a virtual machine's
+ * can move by 20% within seconds) hits every engine alike and the ratios hold.
+ * Each engine is warmed up as in time_median and sampled for about meas_s in
+ * all. *others is the share of cpu time other programs took meanwhile. */
+static void time_interleaved(struct impl *impls, size_t n,
+			     const struct timing_cfg *cfg, double *others)
+{
+	size_t reps[16], cap = 0;
+	double *samples[16];
+	size_t count[16] = {0};
+	if (n > 16)
+		n = 16;
+	for (size_t i = 0; i < n; i++) {
+		size_t runs = 0;
+		double t0 = now_s(), t;
+		do {
+			impl_run(&impls[i]);
+			runs++;
+			t = now_s() - t0;
+		} while (t < cfg->warm_s || runs < cfg->warm_runs);
+		double per_run = t / (double)runs;
+		reps[i] = per_run < cfg->sample_s ? (size_t)ceil(cfg->sample_s / per_run) : 1;
+		size_t want = (size_t)(cfg->meas_s / (per_run * (double)reps[i])) + 1;
+		cap = want > cap ? want : cap;
+	}
+	if (cap < cfg->meas_samples)
+		cap = cfg->meas_samples;
+	for (size_t i = 0; i < n; i++) {
+		samples[i] = malloc(cap * sizeof(double));
+		if (samples[i] == NULL) {
+			for (size_t k = 0; k < i; k++)
+				free(samples[k]);
+			for (size_t k = 0; k < n; k++)
+				impls[k].sec = NAN;
+			return;
+		}
+	}
+	unsigned long long b0 = 0, t0 = 0, b1 = 0, t1 = 0;
+	bool ok = read_cpu_times(&b0, &t0);
+	double c0 = process_cpu_s(), w0 = now_s();
+	double spent[16] = {0};
+	for (bool more = true; more;) {
+		more = false;
+		for (size_t i = 0; i < n; i++) {
+			if (count[i] >= cap ||
+			    (spent[i] >= cfg->meas_s && count[i] >= cfg->meas_samples))
+				continue;
+			double a = now_s();
+			for (size_t r = 0; r < reps[i]; r++)
+				impl_run(&impls[i]);
+			double d = now_s() - a;
+			spent[i] += d;
+			samples[i][count[i]++] = d / (double)reps[i];
+			more = true;
+		}
+	}
+	double c1 = process_cpu_s(), w1 = now_s();
+	ok = ok && read_cpu_times(&b1, &t1);
+	*others = NAN;
+	if (ok && w1 > w0) {
+		double hz = (double)sysconf(_SC_CLK_TCK);
+		double ncpus = (double)sysconf(_SC_NPROCESSORS_ONLN);
+		double o = ((double)(b1 - b0) / hz - (c1 - c0)) / ((w1 - w0) * ncpus);
+		*others = o < 0 ? 0 : o > 1 ? 1 : o;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t m = count[i];
+		qsort(samples[i], m, sizeof(double), cmp_double);
+		impls[i].sec = m % 2 ? samples[i][m / 2]
+				     : 0.5 * (samples[i][m / 2 - 1] + samples[i][m / 2]);
+		free(samples[i]);
+	}
+}
+
 /* Prints how busy the machine is; warns when it is too busy for nthreads. */
 static void print_busy(size_t nthreads)
 {
@@ -1139,8 +1217,32 @@ static void bench_shape(const struct env *env, size_t index,
 		       "compared with %s's\n", sh->name, n ? impls[0].label : "-");
 
 	/* Timing; a run disturbed by other programs is tried twice more after a
-	 * pause, and the least disturbed one is kept. */
-	for (size_t i = 0; i < n; i++) {
+	 * pause, and the least disturbed one is kept. One thread: all engines
+	 * interleaved; more: one engine after the other, with a pause between,
+	 * so that the idle workers of one engine's pool (they spin) do not take
+	 * the cores of the next. */
+	if (env->nthreads == 1) {
+		double kept[16];
+		for (int attempt = 0; attempt < 3; attempt++) {
+			if (attempt > 0)
+				sleep_s(0.5);
+			double others = NAN;
+			time_interleaved(impls, n, cfg, &others);
+			if (attempt == 0 || !(others >= impls[0].others)) {
+				for (size_t i = 0; i < n && i < 16; i++) {
+					kept[i] = impls[i].sec;
+					impls[i].others = others;
+				}
+			}
+			if (!too_busy(impls[0].others, env->nthreads))
+				break;
+		}
+		for (size_t i = 0; i < n && i < 16; i++)
+			impls[i].sec = kept[i];
+		if (too_busy(impls[0].others, env->nthreads))
+			cs->busy_rows += n;
+	}
+	for (size_t i = 0; env->nthreads > 1 && i < n; i++) {
 		struct impl *im = &impls[i];
 		for (int attempt = 0; attempt < 3; attempt++) {
 			if (attempt > 0)

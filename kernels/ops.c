@@ -482,15 +482,14 @@ static void conv_row(const struct conv_job *j, size_t t)
 				trow[ky] = NULL;
 				if (rows[ky] == NULL)
 					continue;
-				/* zeros, then input pixels [a, e) + pad, then
-				 * zeros; spans are short: loops, not libc calls */
+				/* zeros (a few pixels), then input pixels
+				 * [a, e) + lo - pad, then zeros */
 				float *dst = edge + ky * span;
 				size_t a = xk_max(lo, pad) - lo, e = xk_min(hi, j->w + pad) - lo;
-				const float *src = rows[ky] + (lo + a - pad) * cin;
 				for (size_t i = 0; i < a * cin; i++)
 					dst[i] = 0.0f;
-				for (size_t i = 0; i < (e - a) * cin; i++)
-					dst[a * cin + i] = src[i];
+				memcpy(dst + a * cin, rows[ky] + (lo + a - pad) * cin,
+				       (e - a) * cin * sizeof(float));
 				for (size_t i = e * cin; i < span; i++)
 					dst[i] = 0.0f;
 				trow[ky] = dst;
