@@ -6,9 +6,10 @@
  * any batch and spatial size. Every operator fuses its bias and an activation
  * (none, ReLU, ReLU6, h-swish); the activation's clamp is the kernel's last step.
  *
- * Results do not depend on the number of threads: work is cut into tiles whose
- * shape depends only on the operator and the tensor shape, and every output
- * element is computed by one tile with one fixed order of operations.
+ * Results do not depend on the number of threads: every output element is
+ * computed with one fixed order of operations (bias, then the products in a
+ * fixed order, then the activation) whichever tile or thread computes it, so
+ * work can be split to suit the thread count.
  *
  * "same" padding: pad = (k - 1) / 2 before and after, out = ceil(in / stride)
  * (PyTorch's padding = k // 2 for odd k).

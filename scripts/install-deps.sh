@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # install-deps.sh - installs the Debian packages xnn-fleet needs to build, test
 # and benchmark. Quick when everything is there (one dpkg-query). Runs apt as
-# root, or through sudo. The Makefile calls it when its stamp is missing.
+# root, or through sudo. The Makefile runs it before every build.
 #
 #   scripts/install-deps.sh           install what is missing
+#   scripts/install-deps.sh --train   also what supernet training needs (torch,
+#                                     about 800 MB; builds and tests do not)
 #   scripts/install-deps.sh --check   list what is missing, exit 1 if anything is
 #   scripts/install-deps.sh --list    print the package list
 set -euo pipefail
@@ -28,6 +30,9 @@ NATIVE=$(dpkg --print-architecture)
 
 # Prints the packages that are not installed. A name without ":arch" means the
 # native architecture (or "all"): multiarch copies of it do not count.
+# scripts/train_supernet.py and export_xsn.py: Debian's /usr/bin/python3.
+TRAIN_PKGS=(python3 python3-torch python3-numpy dataset-fashion-mnist)
+
 missing() {
 	local p want
 	for p in "${PKGS[@]}"; do
@@ -40,13 +45,18 @@ missing() {
 	done
 }
 
+if [ "${1:-}" = --train ]; then
+	PKGS+=("${TRAIN_PKGS[@]}")
+	shift
+fi
+
 case "${1:-}" in
 --list) printf '%s\n' "${PKGS[@]}"; exit 0 ;;
 --check)
 	m=$(missing)
 	[ -z "$m" ] && { echo "install-deps: all ${#PKGS[@]} packages are installed"; exit 0; }
 	echo "install-deps: missing: $(echo $m)"; exit 1 ;;
--h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 '') ;;
 *) echo "install-deps: unknown option '$1' (try --help)" >&2; exit 2 ;;
 esac
