@@ -48,7 +48,7 @@ endif
 # used only where a kernel asks for it with intrinsics).
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -ffp-contract=off -fno-strict-aliasing \
-	$(CFLAGS) -MMD -MP -Ikernels
+	$(CFLAGS) -MMD -MP -Ikernels -Isupernet
 LDLIBS := -lm -lpthread
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -69,6 +69,12 @@ endif
 KERNEL_OBJ := $(KERNEL_SRC:%.c=$(O)/%.o)
 LIBXK := $(O)/lib/libxk.a
 
+# ---- supernet (uses kernels) ----------------------------------------------------
+SUPERNET_SRC := $(wildcard supernet/*.c)
+SUPERNET_OBJ := $(SUPERNET_SRC:%.c=$(O)/%.o)
+LIBXS := $(O)/lib/libxs.a
+LIBS := $(LIBXS) $(LIBXK)
+
 # Instruction-set flags per file, never -march=native.
 $(O)/kernels/%-avx2.o: ISAFLAGS := -mavx2 -mfma
 $(O)/kernels/%-avx512.o: ISAFLAGS := -mavx512f
@@ -86,18 +92,21 @@ BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------
 .PHONY: all test test-host test-asan test-aarch64 test-armv7 bench bench-anchors clean deps fleet
-all: $(LIBXK) $(TEST_BIN)
+all: $(LIBS) $(TEST_BIN)
 
 # Every build first checks the Debian packages (one dpkg-query, about 0.1 s)
 # and installs what is missing. An order-only prerequisite: it never makes
 # anything rebuild.
 ifneq ($(NODEPS),1)
-$(KERNEL_OBJ) $(TEST_BIN) $(BENCH_BIN) $(O)/tests/test-kernels.o $(O)/bench/kernels.o: | deps
+$(KERNEL_OBJ) $(SUPERNET_OBJ) $(TEST_BIN) $(BENCH_BIN) $(O)/tests/test-kernels.o $(O)/bench/kernels.o: | deps
 endif
 deps:
 	$(Q)scripts/install-deps.sh
 
 $(LIBXK): $(KERNEL_OBJ)
+	$(say) AR $@
+	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
+$(LIBXS): $(SUPERNET_OBJ)
 	$(say) AR $@
 	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
 
@@ -111,7 +120,7 @@ $(O)/tests/test-%.o: tests/unit/test-%.c
 
 # Debian has no static libcmocka: cross-built tests link it (and libc)
 # dynamically from the target's multiarch packages; the library stays static.
-$(O)/tests/test-%: $(O)/tests/test-%.o $(LIBXK)
+$(O)/tests/test-%: $(O)/tests/test-%.o $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
 
