@@ -1,7 +1,9 @@
 # Makefile - the one build of xnn-fleet.
 #
 #   make [all]        build everything for this host (installs missing packages first)
-#   make test         unit tests: host, host with ASan+UBSan, aarch64 and armv7 under qemu
+#   make test         unit tests: host, host with ASan+UBSan, aarch64 and armv7 under qemu,
+#                     then the fuzz targets over their corpora
+#   make fuzz         build the libFuzzer targets (clang) into $(O)/fuzz
 #   make bench        build bench/kernels and run it (side by side with XNNPACK, oneDNN, OpenBLAS)
 #   make fleet        the main job: sweep, report, manifest (not yet)
 #   make clean        remove the build folder
@@ -10,6 +12,7 @@
 #        SANITIZE=address,undefined  V=1 (show commands)  WERROR=1 (CI)
 #        NODEPS=1 (do not run scripts/install-deps.sh)
 
+SHELL := /bin/bash
 O ?= build
 CROSS ?=
 V ?= 0
@@ -85,13 +88,18 @@ CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 TEST_SRC := $(wildcard tests/unit/test-*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
 
+# ---- fuzz targets: clang + libFuzzer, in their own build (make fuzz) ------------
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
+FUZZ_RUNS ?= 200000
+
 # ---- bench (host only: links the reference libraries) ---------------------------
 BENCH_BIN := $(O)/bench/kernels
 BENCH_LIBS := -lXNNPACK -lpthreadpool -ldnnl $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------
-.PHONY: all test test-host test-asan test-aarch64 test-armv7 bench bench-anchors clean deps fleet
+.PHONY: all test test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors clean deps fleet
 all: $(LIBS) $(TEST_BIN)
 
 # Every build first checks the Debian packages (one dpkg-query, about 0.1 s)
@@ -144,8 +152,34 @@ test-host: $(TEST_BIN)
 	$(Q)XK_ISA=scalar XK_TEST_FILTER='isa_default' $(RUN) $(O)/tests/test-kernels
 	$(Q)XK_ISA=bogus XK_TEST_FILTER='isa_default' $(RUN) $(O)/tests/test-kernels
 
+# Fuzz targets: the parsers (supernet/) built by clang with libFuzzer, ASan and
+# UBSan in $(O)/fuzz, linked with the ordinary kernel library (the targets do
+# not run kernels). make test replays each corpus (a copy: libFuzzer adds to
+# the folder it is given) and fuzzes FUZZ_RUNS inputs from a fixed seed, so a
+# run is repeatable.
+fuzz: $(LIBXK) | deps
+	$(Q)$(MAKE) --no-print-directory CC=clang O=$(O)/fuzz NODEPS=1 \
+		SANITIZE=fuzzer-no-link,address,undefined \
+		FUZZ_LIBXK=$(abspath $(LIBXK)) fuzz-bins
+fuzz-bins: $(patsubst $(O)/fuzz/%,$(O)/%,$(FUZZ_BIN))
+$(O)/fuzz-%.o: tests/fuzz/fuzz-%.c
+	$(say) CC $<
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -c $< -o $@
+$(O)/fuzz-%: $(O)/fuzz-%.o $(LIBXS)
+	$(say) LD $@
+	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(LDLIBS) -o $@
+test-fuzz: fuzz
+	$(Q)for f in $(FUZZ_BIN); do \
+		n=$${f##*/fuzz-}; c=$(O)/fuzz/run/corpus-$$n; \
+		rm -rf $$c && mkdir -p $$c && cp tests/fuzz/corpus-$$n/* $$c/ && \
+		echo "== $$f ($(FUZZ_RUNS) runs, seed 1)" && \
+		$$f -runs=$(FUZZ_RUNS) -seed=1 -artifact_prefix=$(O)/fuzz/run/ \
+			-print_final_stats=1 $$c 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' \
+			&& test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+
 ifeq ($(CROSS),)
-test: test-host test-asan test-aarch64 test-armv7
+test: test-host test-asan test-aarch64 test-armv7 test-fuzz
 test-asan: | deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined O=$(O)/asan NODEPS=1 test-host
 test-aarch64: | deps

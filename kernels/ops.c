@@ -49,12 +49,7 @@ static void task_range(size_t units, size_t n, size_t t, size_t *u0, size_t *u1)
 	*u1 = units * (t + 1) / n;
 }
 
-#define fail(err, status, ...)                                                 \
-	do {                                                                   \
-		if (err)                                                       \
-			snprintf((err)->msg, sizeof((err)->msg), __VA_ARGS__); \
-		return (status);                                               \
-	} while (0)
+#define fail XK_FAIL
 
 /* Resolves XK_ISA_DEFAULT and checks that isa runs here. */
 static enum xk_status pick_isa(const char *op, enum xk_isa *isa,

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "xk.h"
 
@@ -164,6 +165,19 @@ extern double xk_min_task_macs;
 /* Memory aligned to 64 bytes, freed with xk_free; NULL on failure. */
 void *xk_alloc(size_t bytes);
 void xk_free(void *p);
+
+/* Error messages: err is any struct with a char msg[] array, or NULL. */
+#define XK_SETERR(err, ...)                                                    \
+	do {                                                                   \
+		if (err)                                                       \
+			snprintf((err)->msg, sizeof((err)->msg), __VA_ARGS__); \
+	} while (0)
+/* Sets the message and returns status. */
+#define XK_FAIL(err, status, ...)                                              \
+	do {                                                                   \
+		XK_SETERR(err, __VA_ARGS__);                                   \
+		return (status);                                               \
+	} while (0)
 
 static inline size_t xk_round_up(size_t x, size_t q) { return (x + q - 1) / q * q; }
 static inline size_t xk_div_up(size_t x, size_t q) { return (x + q - 1) / q; }

@@ -84,7 +84,7 @@ def space_text(space):
         "head={},{}".format(s["head"]["out"], s["head"]["act"]),
         f"classes={s['classes']}",
         f"bn_eps={s['bn_eps']!r}",
-        "kernel_transform=1",
+        f"kernel_transform={int(space.get('kernel_transform', True))}",
         f"recal_images={s['recal_images']}",
         f"val_images={s['val_images']}",
     ]

@@ -16,6 +16,8 @@ ARCHS=(arm64 armhf)
 PKGS=(
 	# build and unit tests
 	gcc make pkg-config libc6-dev libcmocka-dev
+	# fuzz targets (libFuzzer comes with clang's runtime)
+	clang libclang-rt-14-dev
 	# ARM builds (static agents) and running them here
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	gcc-arm-linux-gnueabihf libc6-dev-armhf-cross

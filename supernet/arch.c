@@ -9,14 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "xk-ukernel.h"
 #include "xs.h"
 
-#define fail(err, status, ...)                                                 \
-	do {                                                                   \
-		if (err)                                                       \
-			snprintf((err)->msg, sizeof((err)->msg), __VA_ARGS__); \
-		return (status);                                               \
-	} while (0)
+#define fail XK_FAIL
 
 static bool in_list(uint32_t v, uint32_t n, const uint32_t *list)
 {

@@ -6,14 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "xk-ukernel.h"
 #include "xs.h"
 
-#define fail(err, status, ...)                                                 \
-	do {                                                                   \
-		if (err)                                                       \
-			snprintf((err)->msg, sizeof((err)->msg), __VA_ARGS__); \
-		return (status);                                               \
-	} while (0)
+#define fail XK_FAIL
 
 static const char *const status_text[] = {
 #define XS_X(name, text) text,

@@ -14,8 +14,7 @@
 
 #define fail(err, status, ...)                                                 \
 	do {                                                                   \
-		if (err)                                                       \
-			snprintf((err)->msg, sizeof((err)->msg), __VA_ARGS__); \
+		XK_SETERR(err, __VA_ARGS__);                                   \
 		status_ = (status);                                            \
 		goto out_free;                                                 \
 	} while (0)
