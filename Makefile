@@ -51,7 +51,7 @@ endif
 # used only where a kernel asks for it with intrinsics).
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -ffp-contract=off -fno-strict-aliasing \
-	$(CFLAGS) -MMD -MP -Ikernels -Isupernet
+	$(CFLAGS) -MMD -MP -Ikernels -Isupernet -Iharness
 LDLIBS := -lm -lpthread
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -78,6 +78,14 @@ SUPERNET_OBJ := $(SUPERNET_SRC:%.c=$(O)/%.o)
 LIBXS := $(O)/lib/libxs.a
 LIBS := $(LIBXS) $(LIBXK)
 
+# ---- harness: xnn-fleet, the host command (host builds only) -------------------
+HARNESS_SRC := $(wildcard harness/*.c)
+HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
+XNN_FLEET := $(O)/bin/xnn-fleet
+ifeq ($(CROSS),)
+HOST_BINS := $(XNN_FLEET)
+endif
+
 # Instruction-set flags per file, never -march=native.
 $(O)/kernels/%-avx2.o: ISAFLAGS := -mavx2 -mfma
 $(O)/kernels/%-avx512.o: ISAFLAGS := -mavx512f
@@ -99,14 +107,14 @@ BENCH_LIBS := -lXNNPACK -lpthreadpool -ldnnl $(shell pkg-config --libs openblas 
 BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------
-.PHONY: all test test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors clean deps fleet
-all: $(LIBS) $(TEST_BIN)
+.PHONY: all test test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors clean deps fleet
+all: $(LIBS) $(TEST_BIN) $(HOST_BINS)
 
 # Every build first checks the Debian packages (one dpkg-query, about 0.1 s)
 # and installs what is missing. An order-only prerequisite: it never makes
 # anything rebuild.
 ifneq ($(NODEPS),1)
-$(KERNEL_OBJ) $(SUPERNET_OBJ) $(TEST_BIN) $(BENCH_BIN) $(O)/tests/test-kernels.o $(O)/bench/kernels.o: | deps
+$(KERNEL_OBJ) $(SUPERNET_OBJ) $(HARNESS_OBJ) $(TEST_BIN) $(BENCH_BIN) $(O)/tests/test-kernels.o $(O)/bench/kernels.o: | deps
 endif
 deps:
 	$(Q)scripts/install-deps.sh
@@ -117,6 +125,10 @@ $(LIBXK): $(KERNEL_OBJ)
 $(LIBXS): $(SUPERNET_OBJ)
 	$(say) AR $@
 	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
+
+$(XNN_FLEET): $(HARNESS_OBJ) $(LIBS)
+	$(say) LD $@
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(O)/%.o: %.c
 	$(say) CC $<
@@ -178,8 +190,12 @@ test-fuzz: fuzz
 			&& test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 
+# End-to-end tests: tests/e2e/tNNNN-*.sh against the built programs.
+test-e2e: $(XNN_FLEET)
+	$(Q)tests/run-e2e.sh $(O)
+
 ifeq ($(CROSS),)
-test: test-host test-asan test-aarch64 test-armv7 test-fuzz
+test: test-host test-asan test-aarch64 test-armv7 test-fuzz test-e2e
 test-asan: | deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined O=$(O)/asan NODEPS=1 test-host
 test-aarch64: | deps

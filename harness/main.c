@@ -1,0 +1,37 @@
+/* main.c - xnn-fleet: dispatches to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "xf.h"
+
+static const struct {
+	const char *name;
+	xf_cmd_fn fn;
+	const char *help;
+} commands[] = {
+	{"supernet", cmd_supernet, "inspect a supernet: info, sample"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: xnn-fleet COMMAND [ARGS]\n\n"
+		   "Measures a weight-sharing supernet's sub-nets on a fleet of devices and\n"
+		   "picks one per device tier. Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n'xnn-fleet COMMAND --help' tells more. sweep, select and report are\n"
+		   "not built yet.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "xnn-fleet: '%s' is not a command; see 'xnn-fleet --help'\n", argv[1]);
+	return 2;
+}
