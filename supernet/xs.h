@@ -180,6 +180,27 @@ void xs_supernet_destroy(struct xs_supernet *sn);
 const struct xs_tensor *xs_supernet_tensor(const struct xs_supernet *sn,
 					   const char *name);
 
+/* ---- IDX image and label files (plain, not gzip) ---------------------------
+ * Big-endian magic 00 00 08 03 (images: count, rows, cols) or 00 00 08 01
+ * (labels: count), then that many uint8. Images are count x rows x cols
+ * bytes, row-major; labels count bytes. */
+struct xs_idx {
+	uint32_t count, rows, cols;  /* rows = cols = 1 for labels */
+	const uint8_t *data;         /* into buf */
+	uint8_t *buf;                /* the file, owned */
+	size_t size;
+};
+
+/* Reads path: exactly the header and its data (a longer or shorter file is
+ * an error). want_dims is 3 for images, 1 for labels. */
+enum xs_status xs_idx_load(const char *path, uint32_t want_dims,
+			   struct xs_idx **out, struct xs_error *err);
+/* The same from bytes in memory (copied). */
+enum xs_status xs_idx_load_buffer(const void *data, size_t size,
+				  uint32_t want_dims, struct xs_idx **out,
+				  struct xs_error *err);
+void xs_idx_destroy(struct xs_idx *idx);
+
 #ifdef __cplusplus
 }
 #endif
