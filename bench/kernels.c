@@ -287,46 +287,72 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* The median time of one call of fn(arg) in seconds; NAN when out of memory. */
+/* Times n functions together, in rounds of one sample of each, and writes the
+ * median per-run time of each to sec[i] (NAN when out of memory). Each is
+ * warmed up first (at least warm_s and warm_runs); a sample times back-to-back
+ * runs lasting about sample_s; each gets at least meas_samples samples and
+ * about meas_s of sampling. Interleaving makes a change of the machine's speed
+ * hit all n alike. */
+#define MAX_TIMED 16
+static void time_together(size_t n, const bench_fn *fn, void *const *arg,
+			  const struct timing_cfg *cfg, double *sec)
+{
+	size_t reps[MAX_TIMED], count[MAX_TIMED] = {0}, cap = cfg->meas_samples;
+	double *samples[MAX_TIMED], spent[MAX_TIMED] = {0};
+	if (n > MAX_TIMED)
+		n = MAX_TIMED;
+	for (size_t i = 0; i < n; i++) {
+		size_t runs = 0;
+		double t0 = now_s(), t;
+		do {
+			fn[i](arg[i]);
+			runs++;
+			t = now_s() - t0;
+		} while (t < cfg->warm_s || runs < cfg->warm_runs);
+		double per_run = t / (double)runs;
+		reps[i] = per_run < cfg->sample_s ? (size_t)ceil(cfg->sample_s / per_run) : 1;
+		size_t want = (size_t)(cfg->meas_s / (per_run * (double)reps[i])) + 1;
+		cap = want > cap ? want : cap;
+	}
+	for (size_t i = 0; i < n; i++) {
+		samples[i] = malloc(cap * sizeof(double));
+		if (samples[i] == NULL) {
+			for (size_t k = 0; k < i; k++)
+				free(samples[k]);
+			for (size_t k = 0; k < n; k++)
+				sec[k] = NAN;
+			return;
+		}
+	}
+	for (bool more = true; more;) {
+		more = false;
+		for (size_t i = 0; i < n; i++) {
+			if (count[i] >= cap ||
+			    (spent[i] >= cfg->meas_s && count[i] >= cfg->meas_samples))
+				continue;
+			double a = now_s();
+			for (size_t r = 0; r < reps[i]; r++)
+				fn[i](arg[i]);
+			double d = now_s() - a;
+			spent[i] += d;
+			samples[i][count[i]++] = d / (double)reps[i];
+			more = true;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t m = count[i];
+		qsort(samples[i], m, sizeof(double), cmp_double);
+		sec[i] = m % 2 ? samples[i][m / 2]
+			       : 0.5 * (samples[i][m / 2 - 1] + samples[i][m / 2]);
+		free(samples[i]);
+	}
+}
+
 static double time_median(bench_fn fn, void *arg, const struct timing_cfg *cfg)
 {
-	size_t runs = 0;
-	double t0 = now_s(), t;
-	do {
-		fn(arg);
-		runs++;
-		t = now_s() - t0;
-	} while (t < cfg->warm_s || runs < cfg->warm_runs);
-	double per_run = t / (double)runs;
-	size_t reps = 1;
-	if (per_run < cfg->sample_s)
-		reps = (size_t)ceil(cfg->sample_s / per_run);
-
-	size_t cap = 256, n = 0;
-	double *samples = malloc(cap * sizeof(*samples));
-	if (samples == NULL)
-		return NAN;
-	double start = now_s(), end;
-	do {
-		double a = now_s();
-		for (size_t r = 0; r < reps; r++)
-			fn(arg);
-		end = now_s();
-		if (n == cap) {
-			double *more = realloc(samples, 2 * cap * sizeof(*more));
-			if (more == NULL) {
-				free(samples);
-				return NAN;
-			}
-			samples = more;
-			cap *= 2;
-		}
-		samples[n++] = (end - a) / (double)reps;
-	} while (end - start < cfg->meas_s || n < cfg->meas_samples);
-	qsort(samples, n, sizeof(*samples), cmp_double);
-	double med = n % 2 ? samples[n / 2]
-			   : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
-	free(samples);
-	return med;
+	double sec;
+	time_together(1, &fn, &arg, cfg, &sec);
+	return sec;
 }
 
 /* ---- FMA peak --------------------------------------------------------------- */
@@ -1000,24 +1026,6 @@ static double process_cpu_s(void)
 
 /* Times im; *others = share of the machine's cpu time used by other programs
  * meanwhile (all cpus busy time minus this process's), NAN when unknown. */
-static double time_impl(struct impl *im, const struct timing_cfg *cfg,
-			double *others)
-{
-	unsigned long long b0 = 0, t0 = 0, b1 = 0, t1 = 0;
-	bool ok = read_cpu_times(&b0, &t0);
-	double c0 = process_cpu_s(), w0 = now_s();
-	double sec = time_median(impl_run, im, cfg);
-	double c1 = process_cpu_s(), w1 = now_s();
-	ok = ok && read_cpu_times(&b1, &t1);
-	*others = NAN;
-	if (ok && w1 > w0) {
-		double hz = (double)sysconf(_SC_CLK_TCK);
-		double ncpus = (double)sysconf(_SC_NPROCESSORS_ONLN);
-		double o = ((double)(b1 - b0) / hz - (c1 - c0)) / ((w1 - w0) * ncpus);
-		*others = o < 0 ? 0 : o > 1 ? 1 : o;
-	}
-	return sec;
-}
 
 /* One thread: all engines of a shape are timed together, in rounds of one
  * sample of each, so that a change in the machine's speed (a virtual machine's
@@ -1027,55 +1035,19 @@ static double time_impl(struct impl *im, const struct timing_cfg *cfg,
 static void time_interleaved(struct impl *impls, size_t n,
 			     const struct timing_cfg *cfg, double *others)
 {
-	size_t reps[16], cap = 0;
-	double *samples[16];
-	size_t count[16] = {0};
-	if (n > 16)
-		n = 16;
+	bench_fn fns[MAX_TIMED];
+	void *args[MAX_TIMED];
+	double sec[MAX_TIMED];
+	if (n > MAX_TIMED)
+		n = MAX_TIMED;
 	for (size_t i = 0; i < n; i++) {
-		size_t runs = 0;
-		double t0 = now_s(), t;
-		do {
-			impl_run(&impls[i]);
-			runs++;
-			t = now_s() - t0;
-		} while (t < cfg->warm_s || runs < cfg->warm_runs);
-		double per_run = t / (double)runs;
-		reps[i] = per_run < cfg->sample_s ? (size_t)ceil(cfg->sample_s / per_run) : 1;
-		size_t want = (size_t)(cfg->meas_s / (per_run * (double)reps[i])) + 1;
-		cap = want > cap ? want : cap;
-	}
-	if (cap < cfg->meas_samples)
-		cap = cfg->meas_samples;
-	for (size_t i = 0; i < n; i++) {
-		samples[i] = malloc(cap * sizeof(double));
-		if (samples[i] == NULL) {
-			for (size_t k = 0; k < i; k++)
-				free(samples[k]);
-			for (size_t k = 0; k < n; k++)
-				impls[k].sec = NAN;
-			return;
-		}
+		fns[i] = impl_run;
+		args[i] = &impls[i];
 	}
 	unsigned long long b0 = 0, t0 = 0, b1 = 0, t1 = 0;
 	bool ok = read_cpu_times(&b0, &t0);
 	double c0 = process_cpu_s(), w0 = now_s();
-	double spent[16] = {0};
-	for (bool more = true; more;) {
-		more = false;
-		for (size_t i = 0; i < n; i++) {
-			if (count[i] >= cap ||
-			    (spent[i] >= cfg->meas_s && count[i] >= cfg->meas_samples))
-				continue;
-			double a = now_s();
-			for (size_t r = 0; r < reps[i]; r++)
-				impl_run(&impls[i]);
-			double d = now_s() - a;
-			spent[i] += d;
-			samples[i][count[i]++] = d / (double)reps[i];
-			more = true;
-		}
-	}
+	time_together(n, fns, args, cfg, sec);
 	double c1 = process_cpu_s(), w1 = now_s();
 	ok = ok && read_cpu_times(&b1, &t1);
 	*others = NAN;
@@ -1085,13 +1057,19 @@ static void time_interleaved(struct impl *impls, size_t n,
 		double o = ((double)(b1 - b0) / hz - (c1 - c0)) / ((w1 - w0) * ncpus);
 		*others = o < 0 ? 0 : o > 1 ? 1 : o;
 	}
-	for (size_t i = 0; i < n; i++) {
-		size_t m = count[i];
-		qsort(samples[i], m, sizeof(double), cmp_double);
-		impls[i].sec = m % 2 ? samples[i][m / 2]
-				     : 0.5 * (samples[i][m / 2 - 1] + samples[i][m / 2]);
-		free(samples[i]);
-	}
+	for (size_t i = 0; i < n; i++)
+		impls[i].sec = sec[i];
+}
+
+/* One engine alone; returns its time and leaves im->sec as it was. */
+static double time_impl(struct impl *im, const struct timing_cfg *cfg,
+			double *others)
+{
+	double kept = im->sec;
+	time_interleaved(im, 1, cfg, others);
+	double sec = im->sec;
+	im->sec = kept;
+	return sec;
 }
 
 /* Prints how busy the machine is; warns when it is too busy for nthreads. */
