@@ -10,12 +10,13 @@
 #include "xs.h"
 
 static const char usage_text[] =
-	"usage: xnn-fleet supernet info [--supernet FILE]\n"
+	"usage: xnn-fleet supernet info [--supernet FILE] [--arch ARCH]...\n"
 	"       xnn-fleet supernet sample [--supernet FILE] [-n N] [--seed S]\n"
 	"                                 [--largest] [--smallest]\n"
 	"\n"
 	"info    the space, the file's sha256 and size, how many sub-nets there are,\n"
-	"        and the largest and smallest with their MACs and parameters\n"
+	"        and the largest and smallest with their MACs and parameters; with\n"
+	"        --arch, only CSV arch,macs,params for each ARCH given (checked)\n"
 	"sample  N sub-nets (default 10) drawn with seed S (default 1), each choice\n"
 	"        uniform as in training: CSV arch,macs,params; --largest and\n"
 	"        --smallest put those first\n"
@@ -87,10 +88,13 @@ int cmd_supernet(int argc, char **argv)
 	long n = 10;
 	unsigned long long seed = 1;
 	bool largest = false, smallest = false;
+	const char *archs[64];
+	int narchs = 0;
 	static const struct option opts[] = {
 		{"supernet", required_argument, NULL, 'f'}, {"seed", required_argument, NULL, 's'},
 		{"largest", no_argument, NULL, 'L'},        {"smallest", no_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+		{"help", no_argument, NULL, 'h'},           {"arch", required_argument, NULL, 'a'},
+		{NULL, 0, NULL, 0}};
 	optind = 2;
 	int c;
 	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
@@ -116,6 +120,13 @@ int cmd_supernet(int argc, char **argv)
 		case 'L':
 			largest = true;
 			break;
+		case 'a':
+			if (narchs == (int)(sizeof(archs) / sizeof(archs[0]))) {
+				fprintf(stderr, "xnn-fleet supernet: at most 64 --arch\n");
+				return 2;
+			}
+			archs[narchs++] = optarg;
+			break;
 		case 'S':
 			smallest = true;
 			break;
@@ -138,7 +149,18 @@ int cmd_supernet(int argc, char **argv)
 		return 1;
 	}
 	int rc = 0;
-	if (strcmp(sub, "info") == 0) {
+	if (strcmp(sub, "info") == 0 && narchs > 0) {
+		printf("arch,macs,params\n");
+		for (int i = 0; i < narchs && rc == 0; i++) {
+			struct xs_arch a;
+			if (xs_arch_parse(&sn->space, archs[i], &a, &err) != XS_OK) {
+				fprintf(stderr, "xnn-fleet: %s\n", err.msg);
+				rc = 1;
+			} else {
+				row(&sn->space, &a);
+			}
+		}
+	} else if (strcmp(sub, "info") == 0) {
 		rc = info(sn, path);
 	} else {
 		struct xs_arch a;
