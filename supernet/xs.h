@@ -180,6 +180,23 @@ void xs_supernet_destroy(struct xs_supernet *sn);
 const struct xs_tensor *xs_supernet_tensor(const struct xs_supernet *sn,
 					   const char *name);
 
+/* ---- activation arena -----------------------------------------------------
+ * The executor keeps every activation in one aligned arena; tensors that are
+ * never alive at the same time share bytes. */
+struct xs_arena_tensor {
+	size_t size;     /* bytes; 0 takes no space */
+	uint32_t first;  /* first step that writes or reads it */
+	uint32_t last;   /* last step that reads it (>= first) */
+	size_t offset;   /* out: a multiple of the alignment */
+};
+
+/* Places n tensors (greedy by size: the largest first, each at the lowest
+ * offset where it overlaps no placed tensor alive in a common step) and sets
+ * *arena_bytes. The same input gives the same plan. Fails only when out of
+ * memory or given bad intervals. */
+enum xs_status xs_arena_plan(struct xs_arena_tensor *t, size_t n, size_t align,
+			     size_t *arena_bytes, struct xs_error *err);
+
 /* ---- IDX image and label files (plain, not gzip) ---------------------------
  * Big-endian magic 00 00 08 03 (images: count, rows, cols) or 00 00 08 01
  * (labels: count), then that many uint8. Images are count x rows x cols
