@@ -33,13 +33,11 @@ $(error cannot run '$(CC)': install it with scripts/install-deps.sh)
 endif
 ARCH := $(firstword $(subst -, ,$(TRIPLET)))
 
-# Cross builds: static binaries, pkg-config looks in the target's multiarch dirs.
+# Cross builds: pkg-config looks in the target's multiarch dirs.
 ifneq ($(CROSS),)
 PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(TRIPLET)/pkgconfig:/usr/share/pkgconfig pkg-config
-STATIC := -static
 else
 PKG_CONFIG := pkg-config
-STATIC :=
 endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
@@ -56,7 +54,6 @@ LDLIBS := -lm -lpthread
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
-STATIC :=
 export ASAN_OPTIONS ?= detect_leaks=1
 endif
 
@@ -95,6 +92,7 @@ CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 TEST_SRC := $(wildcard tests/unit/test-*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
+TEST_OBJ := $(TEST_BIN:%=%.o)
 
 # ---- fuzz targets: clang + libFuzzer, in their own build (make fuzz) ------------
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
@@ -114,7 +112,7 @@ all: $(LIBS) $(TEST_BIN) $(HOST_BINS)
 # and installs what is missing. An order-only prerequisite: it never makes
 # anything rebuild.
 ifneq ($(NODEPS),1)
-$(KERNEL_OBJ) $(SUPERNET_OBJ) $(HARNESS_OBJ) $(TEST_BIN) $(BENCH_BIN) $(O)/tests/test-kernels.o $(O)/bench/kernels.o: | deps
+$(KERNEL_OBJ) $(SUPERNET_OBJ) $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(O)/bench/kernels.o: | deps
 endif
 deps:
 	$(Q)scripts/install-deps.sh
