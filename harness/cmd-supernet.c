@@ -13,6 +13,7 @@ static const char usage_text[] =
 	"usage: xnn-fleet supernet info [--supernet FILE] [--arch ARCH]...\n"
 	"       xnn-fleet supernet sample [--supernet FILE] [-n N] [--seed S]\n"
 	"                                 [--largest] [--smallest]\n"
+	"       xnn-fleet supernet synth --out FILE [--seed S]\n"
 	"\n"
 	"info    the space, the file's sha256 and size, how many sub-nets there are,\n"
 	"        and the largest and smallest with their MACs and parameters; with\n"
@@ -20,6 +21,11 @@ static const char usage_text[] =
 	"sample  N sub-nets (default 10) drawn with seed S (default 1), each choice\n"
 	"        uniform as in training: CSV arch,macs,params; --largest and\n"
 	"        --smallest put those first\n"
+	"synth   writes the synthetic ImageNet-scale supernet (Once-for-All MobileNetV3\n"
+	"        like: 224 input, resolutions 160-224, 5 stages of depth 2-4, expand\n"
+	"        3/4/6, kernel 3/5/7) with weights drawn from seed S (default 1), for\n"
+	"        latency-only sweeps; its accuracy is meaningless. Not committed: make\n"
+	"        it when needed (about 15 MB)\n"
 	"\n"
 	"--supernet defaults to " XF_DEFAULT_SUPERNET ".\n";
 
@@ -80,11 +86,11 @@ int cmd_supernet(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	const char *sub = argv[1];
-	if (strcmp(sub, "info") != 0 && strcmp(sub, "sample") != 0) {
-		fprintf(stderr, "xnn-fleet supernet: '%s' is not a subcommand (info, sample)\n", sub);
+	if (strcmp(sub, "info") != 0 && strcmp(sub, "sample") != 0 && strcmp(sub, "synth") != 0) {
+		fprintf(stderr, "xnn-fleet supernet: '%s' is not a subcommand (info, sample, synth)\n", sub);
 		return 2;
 	}
-	const char *path = XF_DEFAULT_SUPERNET;
+	const char *path = XF_DEFAULT_SUPERNET, *out = NULL;
 	long n = 10;
 	unsigned long long seed = 1;
 	bool largest = false, smallest = false;
@@ -94,6 +100,7 @@ int cmd_supernet(int argc, char **argv)
 		{"supernet", required_argument, NULL, 'f'}, {"seed", required_argument, NULL, 's'},
 		{"largest", no_argument, NULL, 'L'},        {"smallest", no_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},           {"arch", required_argument, NULL, 'a'},
+		{"out", required_argument, NULL, 'o'},
 		{NULL, 0, NULL, 0}};
 	optind = 2;
 	int c;
@@ -120,6 +127,9 @@ int cmd_supernet(int argc, char **argv)
 		case 'L':
 			largest = true;
 			break;
+		case 'o':
+			out = optarg;
+			break;
 		case 'a':
 			if (narchs == (int)(sizeof(archs) / sizeof(archs[0]))) {
 				fprintf(stderr, "xnn-fleet supernet: at most 64 --arch\n");
@@ -144,6 +154,21 @@ int cmd_supernet(int argc, char **argv)
 	}
 	struct xs_supernet *sn;
 	struct xs_error err;
+	if (strcmp(sub, "synth") == 0) {
+		if (out == NULL) {
+			fprintf(stderr, "xnn-fleet supernet synth: give --out FILE\n");
+			return 2;
+		}
+		struct xs_space sp;
+		uint64_t state = seed;
+		xs_space_synthetic(&sp);
+		if (xs_supernet_write(out, &sp, xs_synthetic_fill, &state, &err) != XS_OK) {
+			fprintf(stderr, "xnn-fleet: %s\n", err.msg);
+			return 1;
+		}
+		fprintf(stderr, "wrote %s (%s, seed %llu)\n", out, sp.name, seed);
+		return 0;
+	}
 	if (xs_supernet_load(path, &sn, &err) != XS_OK) {
 		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
 		return 1;

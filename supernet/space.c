@@ -3,6 +3,7 @@
  * Numbers are parsed here, not with strtof: an app may have set a locale whose
  * decimal point is a comma. Unknown keys are ignored (a later writer may add
  * facts); every key below is required. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -284,4 +285,123 @@ enum xs_status xs_space_parse(const char *text, size_t len,
 		     sp.head_out, sp.classes);
 	*out = sp;
 	return XS_OK;
+}
+
+/* Appends to buf like snprintf, tracking the length it would need. */
+static void put(char *buf, size_t n, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t n, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int w = vsnprintf(*len < n ? buf + *len : NULL, *len < n ? n - *len : 0, fmt, ap);
+	va_end(ap);
+	*len += w > 0 ? (size_t)w : 0;
+}
+
+static void put_list(char *buf, size_t n, size_t *len, const char *key,
+		     uint32_t count, const uint32_t *v)
+{
+	put(buf, n, len, "%s=", key);
+	for (uint32_t i = 0; i < count; i++)
+		put(buf, n, len, "%s%u", i ? "," : "", v[i]);
+	put(buf, n, len, "\n");
+}
+
+size_t xs_space_print(const struct xs_space *sp, char *buf, size_t n)
+{
+	size_t len = 0;
+	if (n > 0)
+		buf[0] = '\0';
+	/* floats: %.9g reads back to the same float */
+	put(buf, n, &len, "name=%s\ninput=%ux%ux%u\nmean=%.9g\nstd=%.9g\n", sp->name,
+	    sp->in_c, sp->in_h, sp->in_w, (double)sp->mean, (double)sp->std);
+	put_list(buf, n, &len, "resolutions", sp->nres, sp->res);
+	put(buf, n, &len, "stem=%u,%u,%u,%s\nstages=%u\n", sp->stem_out, sp->stem_k,
+	    sp->stem_s, xk_act_name(sp->stem_act), sp->nstages);
+	for (uint32_t i = 0; i < sp->nstages; i++)
+		put(buf, n, &len, "stage%u=%u,%u,%s\n", i + 1, sp->stage[i].out,
+		    sp->stage[i].stride, xk_act_name(sp->stage[i].act));
+	put_list(buf, n, &len, "depths", sp->ndepths, sp->depths);
+	put_list(buf, n, &len, "expands", sp->nexpands, sp->expands);
+	put_list(buf, n, &len, "kernels", sp->nkernels, sp->kernels);
+	put(buf, n, &len, "head=%u,%s\nclasses=%u\nbn_eps=%.9g\nkernel_transform=%d\n"
+	    "recal_images=%u\nval_images=%u\n", sp->head_out, xk_act_name(sp->head_act),
+	    sp->classes, (double)sp->bn_eps, sp->kernel_transform ? 1 : 0,
+	    sp->recal_images, sp->val_images);
+	return len;
+}
+
+static bool visit(bool (*fn)(const struct xs_tensor_desc *, void *), void *ctx,
+		  size_t *count, const char *name, uint32_t ndim, uint32_t d0,
+		  uint32_t d1, uint32_t d2, uint32_t d3)
+{
+	struct xs_tensor_desc d = {{0}, ndim, {d0, d1, d2, d3}};
+	snprintf(d.name, sizeof(d.name), "%s", name);
+	(*count)++;
+	return fn(&d, ctx);
+}
+
+static bool visit_bn(bool (*fn)(const struct xs_tensor_desc *, void *), void *ctx,
+		     size_t *count, const char *prefix, uint32_t c)
+{
+	static const char *const parts[] = {"weight", "bias", "running_mean", "running_var"};
+	for (int i = 0; i < 4; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "%.40s.%s", prefix, parts[i]);
+		if (!visit(fn, ctx, count, name, 1, c, 0, 0, 0))
+			return false;
+	}
+	return true;
+}
+
+size_t xs_space_tensors(const struct xs_space *sp,
+			bool (*fn)(const struct xs_tensor_desc *d, void *ctx),
+			void *ctx)
+{
+	size_t n = 0;
+	const uint32_t kmax = sp->kernels[sp->nkernels - 1];
+	const uint32_t emax = sp->expands[sp->nexpands - 1];
+	const uint32_t dmax = sp->depths[sp->ndepths - 1];
+	char name[64], p[32];
+	if (!visit(fn, ctx, &n, "stem.weight", 4, sp->stem_out, sp->in_c, sp->stem_k,
+		   sp->stem_k) ||
+	    !visit_bn(fn, ctx, &n, "stem_bn", sp->stem_out))
+		return n;
+	uint32_t c = sp->stem_out;
+	for (uint32_t st = 0; st < sp->nstages; st++)
+		for (uint32_t b = 0; b < dmax; b++) {
+			uint32_t mid = c * emax, out = sp->stage[st].out;
+			snprintf(p, sizeof(p), "stages.%u.%u", st, b);
+			snprintf(name, sizeof(name), "%s.pw1", p);
+			if (!visit(fn, ctx, &n, name, 4, mid, c, 1, 1))
+				return n;
+			snprintf(name, sizeof(name), "%s.bn1", p);
+			if (!visit_bn(fn, ctx, &n, name, mid))
+				return n;
+			snprintf(name, sizeof(name), "%s.dw", p);
+			if (!visit(fn, ctx, &n, name, 4, mid, 1, kmax, kmax))
+				return n;
+			for (uint32_t i = 0; sp->kernel_transform && i + 1 < sp->nkernels; i++) {
+				uint32_t k = sp->kernels[i];
+				snprintf(name, sizeof(name), "%s.t%u", p, k);
+				if (!visit(fn, ctx, &n, name, 2, k * k, k * k, 0, 0))
+					return n;
+			}
+			snprintf(name, sizeof(name), "%s.bn2", p);
+			if (!visit_bn(fn, ctx, &n, name, mid))
+				return n;
+			snprintf(name, sizeof(name), "%s.pw2", p);
+			if (!visit(fn, ctx, &n, name, 4, out, mid, 1, 1))
+				return n;
+			snprintf(name, sizeof(name), "%s.bn3", p);
+			if (!visit_bn(fn, ctx, &n, name, out))
+				return n;
+			c = out;
+		}
+	if (visit(fn, ctx, &n, "head.weight", 4, sp->head_out, c, 1, 1) &&
+	    visit_bn(fn, ctx, &n, "head_bn", sp->head_out) &&
+	    visit(fn, ctx, &n, "fc.weight", 2, sp->classes, sp->head_out, 0, 0))
+		visit(fn, ctx, &n, "fc.bias", 1, sp->classes, 0, 0, 0);
+	return n;
 }

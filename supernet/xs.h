@@ -102,6 +102,22 @@ struct xs_space {
 enum xs_status xs_space_parse(const char *text, size_t len,
 			      struct xs_space *out, struct xs_error *err);
 
+/* Writes the space as the .xsn's key=value text (what xs_space_parse reads);
+ * returns the length, or what it would need when n is too small. */
+size_t xs_space_print(const struct xs_space *space, char *buf, size_t n);
+
+/* One tensor a space needs: name and shape (PyTorch layout). */
+struct xs_tensor_desc {
+	char name[64];
+	uint32_t ndim;
+	uint32_t dims[4];   /* unused ones 0 */
+};
+/* Calls fn for every tensor the space's supernet holds, in a fixed order;
+ * stops early when fn returns false. Returns the number visited. */
+size_t xs_space_tensors(const struct xs_space *space,
+			bool (*fn)(const struct xs_tensor_desc *d, void *ctx),
+			void *ctx);
+
 /* ---- arch strings ---------------------------------------------------------- */
 
 struct xs_arch {
@@ -176,6 +192,12 @@ enum xs_status xs_supernet_load_buffer(const void *data, size_t size,
 				       struct xs_supernet **out,
 				       struct xs_error *err);
 void xs_supernet_destroy(struct xs_supernet *sn);
+/* Writes an .xsn file: the space, then every tensor it needs (in
+ * xs_space_tensors order), whose values fill(desc, out, count, ctx) writes. */
+enum xs_status xs_supernet_write(const char *path, const struct xs_space *space,
+				 void (*fill)(const struct xs_tensor_desc *d,
+					      float *out, size_t count, void *ctx),
+				 void *ctx, struct xs_error *err);
 /* The tensor of that name, or NULL. */
 const struct xs_tensor *xs_supernet_tensor(const struct xs_supernet *sn,
 					   const char *name);
@@ -196,6 +218,19 @@ struct xs_arena_tensor {
  * memory or given bad intervals. */
 enum xs_status xs_arena_plan(struct xs_arena_tensor *t, size_t n, size_t align,
 			     size_t *arena_bytes, struct xs_error *err);
+
+/* ---- the synthetic ImageNet-scale supernet ----------------------------------
+ * Like Once-for-All's MobileNetV3 space (no squeeze-excite, kernels cut from
+ * the 7x7 centre): 3x224x224 input, resolutions 160..224 by 16, stem 16 s2,
+ * 5 stages 24/40/80/112/160 (strides 2,2,2,1,2), depth {2,3,4}, expand
+ * {3,4,6}, kernel {3,5,7}, head 960, 1000 classes. For latency-only sweeps
+ * with phone-like workloads: its weights are seeded noise and its accuracy is
+ * meaningless ("none"). */
+void xs_space_synthetic(struct xs_space *out);
+/* Fills a tensor of the synthetic supernet: convolutions and the classifier
+ * uniform with Kaiming's variance (2 / fan-in), BN the identity, from seed. */
+void xs_synthetic_fill(const struct xs_tensor_desc *d, float *out, size_t count,
+		       void *seed);
 
 /* ---- IDX image and label files (plain, not gzip) ---------------------------
  * Big-endian magic 00 00 08 03 (images: count, rows, cols) or 00 00 08 01

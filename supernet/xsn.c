@@ -45,98 +45,39 @@ const struct xs_tensor *xs_supernet_tensor(const struct xs_supernet *sn,
 	return NULL;
 }
 
-/* The tensor name must exist with exactly these dims (ndim of them). */
-static enum xs_status need(const struct xs_supernet *sn, const char *name,
-			   uint32_t ndim, uint32_t d0, uint32_t d1, uint32_t d2,
-			   uint32_t d3, struct xs_error *err)
+struct check_ctx {
+	const struct xs_supernet *sn;
+	struct xs_error *err;
+	enum xs_status status;
+};
+
+/* The tensor must exist with exactly the shape the space gives it. */
+static bool check_one(const struct xs_tensor_desc *d, void *p)
 {
-	const struct xs_tensor *t = xs_supernet_tensor(sn, name);
-	const uint32_t want[4] = {d0, d1, d2, d3};
-	if (t == NULL) {
-		if (err)
-			snprintf(err->msg, sizeof(err->msg),
-				 "supernet: tensor '%s' is missing", name);
-		return XS_EFORMAT;
-	}
-	bool ok = t->ndim == ndim;
-	for (uint32_t i = 0; ok && i < ndim; i++)
-		ok = t->dims[i] == want[i];
-	if (!ok) {
-		if (err)
-			snprintf(err->msg, sizeof(err->msg),
-				 "supernet: tensor '%s' is %ux%ux%ux%u (%u dims), the "
-				 "space needs %ux%ux%ux%u (%u dims)",
-				 name, t->dims[0], t->dims[1], t->dims[2], t->dims[3],
-				 t->ndim, d0, d1, d2, d3, ndim);
-		return XS_EFORMAT;
-	}
-	return XS_OK;
+	struct check_ctx *c = p;
+	const struct xs_tensor *t = xs_supernet_tensor(c->sn, d->name);
+	bool ok = t != NULL && t->ndim == d->ndim;
+	for (uint32_t i = 0; ok && i < d->ndim; i++)
+		ok = t->dims[i] == d->dims[i];
+	if (ok)
+		return true;
+	c->status = XS_EFORMAT;
+	if (t == NULL)
+		XK_SETERR(c->err, "supernet: tensor '%s' is missing", d->name);
+	else
+		XK_SETERR(c->err, "supernet: tensor '%s' is %ux%ux%ux%u (%u dims), the space "
+				  "needs %ux%ux%ux%u (%u dims)",
+			  d->name, t->dims[0], t->dims[1], t->dims[2], t->dims[3], t->ndim,
+			  d->dims[0], d->dims[1], d->dims[2], d->dims[3], d->ndim);
+	return false;
 }
 
-static enum xs_status need_bn(const struct xs_supernet *sn, const char *prefix,
-			      uint32_t c, struct xs_error *err)
-{
-	static const char *const parts[] = {"weight", "bias", "running_mean",
-					    "running_var"};
-	for (int i = 0; i < 4; i++) {
-		char name[96];
-		snprintf(name, sizeof(name), "%s.%s", prefix, parts[i]);
-		enum xs_status s = need(sn, name, 1, c, 0, 0, 0, err);
-		if (s != XS_OK)
-			return s;
-	}
-	return XS_OK;
-}
-
-/* Every tensor the space uses, with its shape. */
 static enum xs_status check_tensors(const struct xs_supernet *sn,
 				    struct xs_error *err)
 {
-	const struct xs_space *sp = &sn->space;
-	enum xs_status s;
-	char name[96];
-	const uint32_t kmax = sp->kernels[sp->nkernels - 1];
-	const uint32_t emax = sp->expands[sp->nexpands - 1];
-	const uint32_t dmax = sp->depths[sp->ndepths - 1];
-	if ((s = need(sn, "stem.weight", 4, sp->stem_out, sp->in_c, sp->stem_k,
-		      sp->stem_k, err)) != XS_OK ||
-	    (s = need_bn(sn, "stem_bn", sp->stem_out, err)) != XS_OK)
-		return s;
-	uint32_t c = sp->stem_out;
-	for (uint32_t st = 0; st < sp->nstages; st++)
-		for (uint32_t b = 0; b < dmax; b++) {
-			uint32_t mid = c * emax, out = sp->stage[st].out;
-			char p[48];
-			snprintf(p, sizeof(p), "stages.%u.%u", st, b);
-			snprintf(name, sizeof(name), "%s.pw1", p);
-			if ((s = need(sn, name, 4, mid, c, 1, 1, err)) != XS_OK)
-				return s;
-			snprintf(name, sizeof(name), "%s.dw", p);
-			if ((s = need(sn, name, 4, mid, 1, kmax, kmax, err)) != XS_OK)
-				return s;
-			for (uint32_t i = 0; sp->kernel_transform && i + 1 < sp->nkernels; i++) {
-				uint32_t k = sp->kernels[i];
-				snprintf(name, sizeof(name), "%s.t%u", p, k);
-				if ((s = need(sn, name, 2, k * k, k * k, 0, 0, err)) != XS_OK)
-					return s;
-			}
-			snprintf(name, sizeof(name), "%s.pw2", p);
-			if ((s = need(sn, name, 4, out, mid, 1, 1, err)) != XS_OK)
-				return s;
-			const char *bn[3] = {"bn1", "bn2", "bn3"};
-			for (int i = 0; i < 3; i++) {
-				snprintf(name, sizeof(name), "%s.%s", p, bn[i]);
-				if ((s = need_bn(sn, name, i < 2 ? mid : out, err)) != XS_OK)
-					return s;
-			}
-			c = out;
-		}
-	if ((s = need(sn, "head.weight", 4, sp->head_out, c, 1, 1, err)) != XS_OK ||
-	    (s = need_bn(sn, "head_bn", sp->head_out, err)) != XS_OK ||
-	    (s = need(sn, "fc.weight", 2, sp->classes, sp->head_out, 0, 0, err)) != XS_OK ||
-	    (s = need(sn, "fc.bias", 1, sp->classes, 0, 0, 0, err)) != XS_OK)
-		return s;
-	return XS_OK;
+	struct check_ctx c = {sn, err, XS_OK};
+	xs_space_tensors(&sn->space, check_one, &c);
+	return c.status;
 }
 
 /* Takes ownership of buf (64-byte aligned, size bytes). */
@@ -319,4 +260,111 @@ void xs_supernet_destroy(struct xs_supernet *sn)
 	free(sn->tensors);
 	xk_free(sn->buf);
 	free(sn);
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+struct layout {
+	struct xs_tensor_desc *d;  /* every tensor */
+	size_t n, cap;
+};
+
+static bool collect(const struct xs_tensor_desc *d, void *p)
+{
+	struct layout *l = p;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct xs_tensor_desc *more = realloc(l->d, cap * sizeof(*more));
+		if (more == NULL)
+			return false;
+		l->d = more;
+		l->cap = cap;
+	}
+	l->d[l->n++] = *d;
+	return true;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+enum xs_status xs_supernet_write(const char *path, const struct xs_space *space,
+				 void (*fill)(const struct xs_tensor_desc *d,
+					      float *out, size_t count, void *ctx),
+				 void *ctx, struct xs_error *err)
+{
+	struct layout l = {NULL, 0, 0};
+	size_t visited = xs_space_tensors(space, collect, &l);
+	enum xs_status status_ = XS_OK;
+	uint8_t *buf = NULL;
+	FILE *f = NULL;
+	if (visited != l.n) {
+		free(l.d);
+		XK_FAIL(err, XS_ENOMEM, "supernet: out of memory");
+	}
+	size_t slen = xs_space_print(space, NULL, 0);
+	size_t toff = xk_round_up(HEADER + slen, 64), off = xk_round_up(toff + ENTRY * l.n, 64);
+	size_t *offs = malloc((l.n ? l.n : 1) * sizeof(*offs));
+	for (size_t i = 0; offs && i < l.n; i++) {
+		size_t count = 1;
+		for (uint32_t d = 0; d < l.d[i].ndim; d++)
+			count *= l.d[i].dims[d];
+		offs[i] = off;
+		off = xk_round_up(off + count * 4, 64);
+	}
+	size_t size = off + TRAILER;
+	buf = offs ? xk_alloc(size) : NULL;
+	if (buf == NULL) {
+		XK_SETERR(err, "supernet: out of memory writing %zu bytes", size);
+		status_ = XS_ENOMEM;
+		goto out;
+	}
+	memset(buf, 0, size);
+	memcpy(buf, "XFSUPNET", 8);
+	put32(buf + 8, XS_XSN_VERSION);
+	put32(buf + 12, HEADER);
+	put64(buf + 16, size);
+	put64(buf + 24, HEADER);
+	put64(buf + 32, slen);
+	put64(buf + 40, toff);
+	put32(buf + 48, (uint32_t)l.n);
+	/* its NUL lands on the table or padding, written next */
+	xs_space_print(space, (char *)buf + HEADER, slen + 1);
+	for (size_t i = 0; i < l.n; i++) {
+		uint8_t *e = buf + toff + ENTRY * i;
+		size_t count = 1;
+		memcpy(e, l.d[i].name, strlen(l.d[i].name));
+		put32(e + 64, 1);
+		put32(e + 68, l.d[i].ndim);
+		for (int d = 0; d < 4; d++)
+			put32(e + 72 + 4 * d, l.d[i].dims[d]);
+		put64(e + 88, offs[i]);
+		for (uint32_t d = 0; d < l.d[i].ndim; d++)
+			count *= l.d[i].dims[d];
+		float *vals = (float *)(buf + offs[i]); /* little-endian hosts only */
+		fill(&l.d[i], vals, count, ctx);
+	}
+	xs_sha256(buf, size - TRAILER, buf + size - TRAILER);
+	f = fopen(path, "wb");
+	if (f == NULL || fwrite(buf, 1, size, f) != size) {
+		XK_SETERR(err, "cannot write '%s': %s", path, strerror(errno));
+		status_ = XS_EIO;
+	}
+	if (f != NULL && fclose(f) != 0 && status_ == XS_OK) {
+		XK_SETERR(err, "cannot write '%s': %s", path, strerror(errno));
+		status_ = XS_EIO;
+	}
+out:
+	xk_free(buf);
+	free(offs);
+	free(l.d);
+	return status_;
 }

@@ -7,6 +7,7 @@
  * (ASan runs this in make test). */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -597,6 +598,72 @@ static void test_arena(void **state)
 	assert_int_equal(xs_arena_plan(chain, 4, 48, &arena, &err), XS_EINVAL);
 }
 
+/* ---- writing, and the synthetic supernet ------------------------------------ */
+
+static bool count_desc(const struct xs_tensor_desc *d, void *p)
+{
+	(void)d;
+	(*(size_t *)p)++;
+	return true;
+}
+
+static void test_write(void **state)
+{
+	(void)state;
+	struct xs_error err;
+	/* the space text round-trips: print, parse, print */
+	struct xs_space sp = fmnist(), back;
+	char a[2048], b[2048];
+	size_t n = xs_space_print(&sp, a, sizeof(a));
+	assert_int_equal(n, strlen(a));
+	assert_int_equal(xs_space_parse(a, n, &back, &err), XS_OK);
+	xs_space_print(&back, b, sizeof(b));
+	assert_string_equal(a, b);
+	assert_int_equal(xs_space_print(&sp, a, 10), n); /* too small: the length */
+	assert_int_equal(strlen(a), 9);
+
+	/* the synthetic supernet: written, loaded, every tensor there */
+	xs_space_synthetic(&sp);
+	char path[] = "/tmp/test-synth-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	uint64_t seed = 5;
+	if (xs_supernet_write(path, &sp, xs_synthetic_fill, &seed, &err) != XS_OK)
+		fail_msg("%s", err.msg);
+	struct xs_supernet *sn;
+	if (xs_supernet_load(path, &sn, &err) != XS_OK)
+		fail_msg("%s", err.msg);
+	size_t want = 0;
+	xs_space_tensors(&sp, count_desc, &want);
+	assert_int_equal(sn->ntensors, want);
+	xs_space_print(&sp, a, sizeof(a));
+	xs_space_print(&sn->space, b, sizeof(b));
+	assert_string_equal(a, b);
+	const struct xs_tensor *w = xs_supernet_tensor(sn, "stages.4.3.pw2");
+	assert_non_null(w);
+	assert_int_equal(w->dims[1], 160 * 6);
+	/* Kaiming-uniform: bounded by sqrt(6 / fan_in), not all equal */
+	float lim = sqrtf(6.0f / 960.0f), lo = 1, hi = -1;
+	for (size_t i = 0; i < w->count; i++) {
+		assert_true(fabsf(w->data[i]) <= lim);
+		lo = w->data[i] < lo ? w->data[i] : lo;
+		hi = w->data[i] > hi ? w->data[i] : hi;
+	}
+	assert_true(hi - lo > lim);
+	const struct xs_tensor *v = xs_supernet_tensor(sn, "head_bn.running_var");
+	assert_true(v->data[0] == 1.0f);
+	struct xs_arch big;
+	xs_arch_largest(&sn->space, &big);
+	assert_true(xs_arch_macs(&sn->space, &big) > 300000000); /* MobileNet-scale */
+	xs_supernet_destroy(sn);
+	unlink(path);
+	/* an unwritable place */
+	assert_int_equal(xs_supernet_write("/nonexistent/dir/x.xsn", &sp, xs_synthetic_fill,
+					   &seed, &err), XS_EIO);
+	assert_non_null(strstr(err.msg, "/nonexistent/dir/x.xsn"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -606,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_xsn),
 		cmocka_unit_test(test_idx),
 		cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_write),
 	};
 	return cmocka_run_group_tests_name("supernet", tests, NULL, NULL);
 }
