@@ -1,183 +1,26 @@
 /* f32-dwconv-avx2.c - AVX2+FMA f32 depthwise micro-kernels (3x3, 5x5, 7x7;
- * stride 1 and 2), one output row each, channel tile 8 (one ymm).
- *
- * The row is cut into blocks of NB output pixels by NT channel tiles, one
- * accumulator each; blocks go along the channels, then along the row. For
- * each kernel row the block holds its k weights per tile in registers and
- * loads every input pixel once, adding it into all the accumulators that use
- * it, in the scalar kernel's order (ky, then kx ascending) with FMA. Taps
- * left or right of the row are skipped, not multiplied by zero: blocks inside
- * the row have no checks, blocks at its ends test each input pixel. Channels
- * past the last multiple of NT tiles go one tile at a time with masked loads
- * and stores, so no channel past the last one is touched. */
-#include <assert.h>
-#include <stdbool.h>
-#include <stddef.h>
+ * stride 1 and 2), one output row each, channel tile 8 (one ymm); the code is
+ * dwconv-x86.h's. */
+#include "xk-avx2.h"
 
-#include <immintrin.h>
+#define CT 8
+#define VEC __m256
+#define VMASK __m256i
+#define V_LOADU(p) _mm256_loadu_ps(p)
+#define V_MASKLOAD(p, m) _mm256_maskload_ps(p, m)
+#define V_FMADD(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define V_STOREU(p, v) _mm256_storeu_ps(p, v)
+#define V_MASKSTORE(p, m, v) _mm256_maskstore_ps(p, m, v)
+#define V_NOMASK _mm256_setzero_si256()
+#define V_TAILMASK(n) xk_avx2_mask((ptrdiff_t)(n))
+#define V_EPILOGUE(v, p) xk_avx2_epilogue(v, p)
+#define DWCONV_FN(K, S) xk_f32_dwconv_ukernel_##K##x##K##s##S##__avx2
 
-#include "xk-ukernel.h"
+#include "f32-dwconv/dwconv-x86.h"
 
-#define CT 8    /* channels per tile */
-#define MAX_NT 3
-#define MAX_NB 16
-#define INLINE static inline __attribute__((always_inline))
-
-/* Output pixels [ox0, ox0 + nb) of nt tiles from channel c; the first
- * n_out are stored. ix0 = ox0 * s - pad may be negative. Unless checked,
- * every input pixel the block reads is inside the row. w points at the first
- * tile's packed weights. */
-INLINE void dw_block(size_t k, size_t s, size_t nt, size_t nb, bool checked,
-		     bool masked, __m256i m, size_t n_out, size_t cstride,
-		     ptrdiff_t in_w, const float *const *rows, size_t c,
-		     ptrdiff_t ix0, const float *w, float *out,
-		     const struct xk_act_params *p)
-{
-	const size_t span = (nb - 1) * s + k; /* input pixels of the block */
-	const size_t wstride = CT * (1 + k * k);
-	__m256 acc[MAX_NT][MAX_NB];
-#pragma GCC unroll 3
-	for (size_t t = 0; t < nt; t++) {
-		const __m256 vbias = _mm256_loadu_ps(w + t * wstride);
-#pragma GCC unroll 16
-		for (size_t j = 0; j < nb; j++)
-			acc[t][j] = vbias;
-	}
-#pragma GCC unroll 7
-	for (size_t ky = 0; ky < k; ky++) {
-		if (rows[ky] == NULL)
-			continue;
-		const float *r = rows[ky] + c;
-		const float *wk = w + CT * (1 + ky * k);
-		__m256 vw[MAX_NT][7];
-#pragma GCC unroll 3
-		for (size_t t = 0; t < nt; t++)
-#pragma GCC unroll 7
-			for (size_t kx = 0; kx < k; kx++)
-				vw[t][kx] = _mm256_loadu_ps(wk + t * wstride +
-							     kx * CT);
-#pragma GCC unroll 48
-		for (size_t i = 0; i < span; i++) {
-			const ptrdiff_t ix = ix0 + (ptrdiff_t)i;
-			if (checked && (ix < 0 || ix >= in_w))
-				continue;
-			const float *px = r + (size_t)ix * cstride;
-#pragma GCC unroll 3
-			for (size_t t = 0; t < nt; t++) {
-				const float *x = px + t * CT;
-				__m256 vx = masked ? _mm256_maskload_ps(x, m)
-						   : _mm256_loadu_ps(x);
-				/* Keeps the pixel in a register: folded into
-				 * each FMA it would be loaded k / s times. */
-				__asm__("" : "+v"(vx));
-				/* Output j reads it with tap i - j * s. */
-#pragma GCC unroll 16
-				for (size_t j = 0; j < nb; j++)
-					if (i >= j * s && i - j * s < k)
-						acc[t][j] = _mm256_fmadd_ps(
-							vx, vw[t][i - j * s],
-							acc[t][j]);
-			}
-		}
-	}
-	if (p->hswish) {
-		const __m256 v3 = _mm256_set1_ps(3.0f);
-		const __m256 v6 = _mm256_set1_ps(6.0f);
-		const __m256 vsixth = _mm256_set1_ps(1.0f / 6.0f);
-		const __m256 vzero = _mm256_setzero_ps();
-#pragma GCC unroll 3
-		for (size_t t = 0; t < nt; t++)
-#pragma GCC unroll 16
-			for (size_t j = 0; j < nb; j++) {
-				const __m256 y = acc[t][j];
-				__m256 u = _mm256_add_ps(y, v3);
-				u = _mm256_min_ps(_mm256_max_ps(u, vzero), v6);
-				acc[t][j] = _mm256_mul_ps(_mm256_mul_ps(y, u),
-							  vsixth);
-			}
-	}
-	const __m256 vmin = _mm256_set1_ps(p->min);
-	const __m256 vmax = _mm256_set1_ps(p->max);
-#pragma GCC unroll 16
-	for (size_t j = 0; j < nb; j++) {
-		if (checked && j >= n_out)
-			break;
-#pragma GCC unroll 3
-		for (size_t t = 0; t < nt; t++) {
-			const __m256 y = _mm256_min_ps(
-				_mm256_max_ps(acc[t][j], vmin), vmax);
-			float *o = out + j * cstride + t * CT;
-			if (masked)
-				_mm256_maskstore_ps(o, m, y);
-			else
-				_mm256_storeu_ps(o, y);
-		}
-	}
-}
-
-/* One block of pixels over all channels of the call: nt tiles at a time,
- * then single (masked) tiles. */
-INLINE void dw_column(size_t k, size_t s, size_t nt, size_t nb, bool checked,
-		      size_t n_out, size_t channels, size_t cstride,
-		      ptrdiff_t in_w, const float *const *rows, ptrdiff_t ix0,
-		      const float *w, float *out, const struct xk_act_params *p)
-{
-	const size_t wstride = CT * (1 + k * k);
-	const __m256i none = _mm256_setzero_si256();
-	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-	size_t c = 0;
-	for (; c + nt * CT <= channels; c += nt * CT)
-		dw_block(k, s, nt, nb, checked, false, none, n_out, cstride,
-			 in_w, rows, c, ix0, w + c / CT * wstride, out + c, p);
-	for (; c < channels; c += CT) {
-		const size_t rest = xk_min(CT, channels - c);
-		const __m256i m =
-			_mm256_cmpgt_epi32(_mm256_set1_epi32((int)rest), lane);
-		dw_block(k, s, 1, nb, checked, true, m, n_out, cstride, in_w,
-			 rows, c, ix0, w + c / CT * wstride, out + c, p);
-	}
-}
-
-INLINE void dwconv_row(size_t k, size_t s, size_t nt, size_t nb,
-		       size_t channels, size_t cstride, size_t in_w,
-		       size_t out_w, const float *const *rows, const float *w,
-		       float *out, const struct xk_act_params *p)
-{
-	assert(channels >= 1 && cstride >= channels && in_w >= 1 && out_w >= 1);
-	assert(rows != NULL && w != NULL && out != NULL && p != NULL);
-	const size_t pad = (k - 1) / 2;
-	/* Output pixels [ox_lo, ox_hi) read only input pixels of the row. */
-	const size_t ox_lo = (pad + s - 1) / s;
-	const size_t ox_hi =
-		xk_min(out_w, in_w + pad >= k ? (in_w + pad - k) / s + 1 : 0);
-	for (size_t ox = 0; ox < out_w; ox += nb) {
-		const ptrdiff_t ix0 = (ptrdiff_t)(ox * s) - (ptrdiff_t)pad;
-		if (ox >= ox_lo && ox + nb <= ox_hi)
-			dw_column(k, s, nt, nb, false, nb, channels, cstride,
-				  (ptrdiff_t)in_w, rows, ix0, w,
-				  out + ox * cstride, p);
-		else
-			dw_column(k, s, nt, nb, true, xk_min(nb, out_w - ox),
-				  channels, cstride, (ptrdiff_t)in_w, rows, ix0,
-				  w, out + ox * cstride, p);
-	}
-}
-
-/* NT tiles by NB pixels per block: NT * (NB + K + 1) ymm registers. */
-#define DWCONV_AVX2(K, S, NT, NB)                                              \
-	_Static_assert(NT <= MAX_NT && NB <= MAX_NB, "block too large");       \
-	void xk_f32_dwconv_ukernel_##K##x##K##s##S##__avx2(                    \
-		size_t channels, size_t cstride, size_t in_w, size_t out_w,    \
-		const float *const *rows, const float *w, float *out,          \
-		const struct xk_act_params *p)                                 \
-	{                                                                      \
-		dwconv_row(K, S, NT, NB, channels, cstride, in_w, out_w, rows, \
-			   w, out, p);                                         \
-	}
-
-DWCONV_AVX2(3, 1, 2, 4)
-DWCONV_AVX2(3, 2, 2, 4)
-DWCONV_AVX2(5, 1, 1, 7)
-DWCONV_AVX2(5, 2, 1, 7)
-DWCONV_AVX2(7, 1, 1, 7)
-DWCONV_AVX2(7, 2, 1, 7)
+DWCONV(3, 1, 2, 4)
+DWCONV(3, 2, 2, 4)
+DWCONV(5, 1, 1, 7)
+DWCONV(5, 2, 1, 7)
+DWCONV(7, 1, 1, 7)
+DWCONV(7, 2, 1, 7)
