@@ -14,6 +14,8 @@ static const char usage_text[] =
 	"       xnn-fleet supernet sample [--supernet FILE] [-n N] [--seed S]\n"
 	"                                 [--largest] [--smallest]\n"
 	"       xnn-fleet supernet synth --out FILE [--seed S]\n"
+	"       xnn-fleet supernet extract --arch ARCH --out FILE.xnm [...]\n"
+	"       xnn-fleet supernet eval (--arch ARCH | --model FILE.xnm) [...]\n"
 	"\n"
 	"info    the space, the file's sha256 and size, how many sub-nets there are,\n"
 	"        and the largest and smallest with their MACs and parameters; with\n"
@@ -26,6 +28,9 @@ static const char usage_text[] =
 	"        3/4/6, kernel 3/5/7) with weights drawn from seed S (default 1), for\n"
 	"        latency-only sweeps; its accuracy is meaningless. Not committed: make\n"
 	"        it when needed (about 15 MB)\n"
+	"extract writes a sub-net as a standalone .xnm sub-model (BN recalibrated\n"
+	"        and folded); eval runs one on the test images and ends with 'top1 P';\n"
+	"        'xnn-fleet supernet extract --help' and 'eval --help' tell more\n"
 	"\n"
 	"--supernet defaults to " XF_DEFAULT_SUPERNET ".\n";
 
@@ -86,8 +91,12 @@ int cmd_supernet(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	const char *sub = argv[1];
+	if (strcmp(sub, "extract") == 0)
+		return xf_supernet_extract(argc - 1, argv + 1);
+	if (strcmp(sub, "eval") == 0)
+		return xf_supernet_eval(argc - 1, argv + 1);
 	if (strcmp(sub, "info") != 0 && strcmp(sub, "sample") != 0 && strcmp(sub, "synth") != 0) {
-		fprintf(stderr, "xnn-fleet supernet: '%s' is not a subcommand (info, sample, synth)\n", sub);
+		fprintf(stderr, "xnn-fleet supernet: '%s' is not a subcommand (info, sample, synth, extract, eval)\n", sub);
 		return 2;
 	}
 	const char *path = XF_DEFAULT_SUPERNET, *out = NULL;

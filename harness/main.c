@@ -9,7 +9,7 @@ static const struct {
 	xf_cmd_fn fn;
 	const char *help;
 } commands[] = {
-	{"supernet", cmd_supernet, "inspect a supernet: info, sample"},
+	{"supernet", cmd_supernet, "a supernet and its sub-nets: info, sample, synth, extract, eval"},
 };
 
 static void usage(FILE *f)

@@ -3,13 +3,33 @@
 #ifndef XF_H
 #define XF_H
 
+#include "xs.h"
+
 /* A subcommand: argv[0] is its name; returns the process exit status
  * (0 ok, 1 failure, 2 usage). Messages go to stderr, results to stdout. */
 typedef int (*xf_cmd_fn)(int argc, char **argv);
 
 int cmd_supernet(int argc, char **argv);
+/* xnn-fleet supernet extract|eval (cmd-model.c); argv[0] is "extract" or
+ * "eval". */
+int xf_supernet_extract(int argc, char **argv);
+int xf_supernet_eval(int argc, char **argv);
 
 /* The supernet a command uses when --supernet is not given. */
 #define XF_DEFAULT_SUPERNET "models/fmnist-ofa.xsn"
+
+/* Debian's dataset-fashion-mnist: gzip'd IDX files. */
+#define XF_DATA_DIR "/usr/share/datasets/fashion-mnist"
+#define XF_TRAIN_IMAGES XF_DATA_DIR "/train-images-idx3-ubyte.gz"
+#define XF_TEST_IMAGES XF_DATA_DIR "/t10k-images-idx3-ubyte.gz"
+#define XF_TEST_LABELS XF_DATA_DIR "/t10k-labels-idx1-ubyte.gz"
+
+/* Loads an IDX file, plain or gzip'd (.gz: decompressed by running gzip).
+ * dims: 3 images, 1 labels. */
+enum xs_status xf_idx_load(const char *path, uint32_t dims, struct xs_idx **out,
+			   struct xs_error *err);
+
+/* The number of online CPUs (at least 1). */
+int xf_cpus(void);
 
 #endif /* XF_H */

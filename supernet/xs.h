@@ -219,6 +219,148 @@ struct xs_arena_tensor {
 enum xs_status xs_arena_plan(struct xs_arena_tensor *t, size_t n, size_t align,
 			     size_t *arena_bytes, struct xs_error *err);
 
+/* ---- sub-models (.xnm) --------------------------------------------------------
+ * One sub-net, standalone: a graph of operators over NHWC values, its folded
+ * f32 weights, its arch string and precision. Value 0 is the input (the stored
+ * image size, normalized as the space says); the last value is the logits.
+ * Format (little-endian), written by xs_model_write:
+ *   header (64 bytes): "XFSUBMDL", u32 version, u32 precision, u32 nvalues,
+ *     u32 nnodes, u32 arch length, u32 classes, f32 mean, f32 std, u64 weight
+ *     count (floats), u64 weights offset, 8 bytes zero
+ *   arch string (no NUL), zero-padded to 4 bytes
+ *   values: nvalues x (u32 h, w, c)
+ *   nodes: nnodes x (u32 op, in0, in1, out, act, k, s, 0, u64 w, u64 b):
+ *     w and b are offsets in floats into the weights (PyTorch layouts:
+ *     conv [cout][cin][k][k], depthwise [c][1][k][k], pointwise and fc
+ *     [cout][cin]; bias [cout])
+ *   zeros to a multiple of 64, the weights (f32)
+ *   SHA-256 of all the bytes before it (32 bytes).
+ * A file's identity is the SHA-256 of all its bytes (what sha256sum prints).
+ * Extraction is deterministic: the same supernet and arch give the same bytes
+ * on every machine. */
+
+#define XS_XNM_VERSION 1
+
+struct xs_idx;
+
+enum xs_precision {
+	XS_PRECISION_F32,
+	XS_PRECISION_COUNT
+};
+const char *xs_precision_name(enum xs_precision p);  /* "f32" */
+
+#define XS_OP_LIST(X)                                                          \
+	X(XS_OP_RESIZE, "resize")      /* bilinear to out's h x w */           \
+	X(XS_OP_CONV, "conv")          /* k x k, stride s, "same" padding */   \
+	X(XS_OP_PW, "pw")              /* 1x1 convolution */                   \
+	X(XS_OP_DW, "dw")              /* depthwise k x k, stride s */         \
+	X(XS_OP_ADD, "add")            /* in0 + in1 */                         \
+	X(XS_OP_GAVGPOOL, "gavgpool")  /* mean over h x w */                   \
+	X(XS_OP_FC, "fc")              /* fully connected on a 1x1 value */
+
+enum xs_op {
+#define XS_X(name, text) name,
+	XS_OP_LIST(XS_X)
+#undef XS_X
+	XS_OP_COUNT
+};
+const char *xs_op_name(enum xs_op op);
+
+struct xs_value {
+	uint32_t h, w, c;    /* per image */
+};
+
+struct xs_node {
+	uint32_t op;         /* enum xs_op */
+	uint32_t in[2];      /* value ids; in[1] only for add */
+	uint32_t out;        /* value id */
+	uint32_t act;        /* enum xk_act, applied last */
+	uint32_t k, s;       /* kernel and stride (conv, dw) */
+	uint64_t w, b;       /* weight and bias offsets in floats */
+};
+
+struct xs_model {
+	char arch[XS_ARCH_MAX];      /* canonical arch string */
+	enum xs_precision precision;
+	float mean, std;             /* input = (pixel / 255 - mean) / std */
+	uint32_t classes;
+	uint32_t nvalues, nnodes;
+	struct xs_value *values;     /* owned */
+	struct xs_node *nodes;       /* owned */
+	size_t nweights;
+	float *weights;              /* owned, 64-byte aligned */
+};
+
+/* Extracts sub-net a of sn: channels sliced, kernels cut from the centre
+ * (through the learned transforms), BN recalibrated on the first
+ * space.recal_images images of images (one batch, training mode: each BN's
+ * statistics are that batch's mean and unbiased variance) and folded into
+ * the convolutions. Recalibration runs the scalar kernels, so the result is
+ * the same bytes on every ISA and for any thread count; tp may be NULL.
+ * images must be the space's image size. */
+enum xs_status xs_model_extract(const struct xs_supernet *sn,
+				const struct xs_arch *a,
+				const struct xs_idx *images,
+				struct xk_threadpool *tp,
+				struct xs_model **out, struct xs_error *err);
+void xs_model_destroy(struct xs_model *m);
+/* The .xnm bytes (malloc'd, owned by the caller) and their size; the last
+ * 32 bytes are the SHA-256 of the rest. */
+enum xs_status xs_model_serialize(const struct xs_model *m, uint8_t **buf,
+				  size_t *size, struct xs_error *err);
+/* The identity of the file xs_model_write writes: SHA-256 of all its bytes. */
+enum xs_status xs_model_sha256(const struct xs_model *m, uint8_t out[32],
+			       struct xs_error *err);
+enum xs_status xs_model_write(const struct xs_model *m, const char *path,
+			      struct xs_error *err);
+/* Loads and checks an .xnm file: checksum, header, that the graph is well
+ * formed (every value written once before it is read, shapes agree with each
+ * operator, every weight range inside the file). sha256 (may be NULL) gets
+ * the file's identity. */
+enum xs_status xs_model_load(const char *path, struct xs_model **out,
+			     uint8_t sha256[32], struct xs_error *err);
+enum xs_status xs_model_load_buffer(const void *data, size_t size,
+				    struct xs_model **out, uint8_t sha256[32],
+				    struct xs_error *err);
+/* Multiply-adds per image (the same count as xs_arch_macs). */
+uint64_t xs_model_macs(const struct xs_model *m);
+/* Input values for n images of pixels (uint8, the model's input size):
+ * (p / 255 - mean) / std in f32. */
+void xs_model_input(const struct xs_model *m, const uint8_t *pixels, size_t n,
+		    float *out);
+
+/* ---- executor ------------------------------------------------------------------
+ * Runs a model on the kernels: every activation in one aligned arena planned
+ * by liveness (xs_arena_plan), the operators' packed weights next to it. */
+struct xs_exec;
+
+/* Creates the operators for isa (XK_ISA_DEFAULT: the dispatched one) and
+ * plans the arena for up to batch images. The model may be destroyed after. */
+enum xs_status xs_exec_create(const struct xs_model *m, enum xk_isa isa,
+			      size_t batch, struct xs_exec **out,
+			      struct xs_error *err);
+void xs_exec_destroy(struct xs_exec *e);
+/* Where to write the input of up to batch images (xs_model_input), and where
+ * the logits ([n][classes]) are after a run. Both inside the arena. */
+float *xs_exec_input(struct xs_exec *e);
+const float *xs_exec_output(const struct xs_exec *e);
+/* Runs n <= batch images; cannot fail. */
+void xs_exec_run(struct xs_exec *e, size_t n, struct xk_threadpool *tp);
+/* Planned bytes: the activation arena, and the weights the operators hold
+ * (folded f32 as in the model). */
+size_t xs_exec_arena_bytes(const struct xs_exec *e);
+size_t xs_exec_weight_bytes(const struct xs_exec *e);
+enum xk_isa xs_exec_isa(const struct xs_exec *e);
+
+/* Top-1 over a test set: runs every image through e (batches of its size) and
+ * counts argmax == label. correct gets the count; logits (may be NULL) gets
+ * [count][classes]. labels->count must equal images->count. */
+enum xs_status xs_exec_eval(struct xs_exec *e, const struct xs_model *m,
+			    const struct xs_idx *images,
+			    const struct xs_idx *labels, size_t count,
+			    struct xk_threadpool *tp, size_t *correct,
+			    float *logits, struct xs_error *err);
+
 /* ---- the synthetic ImageNet-scale supernet ----------------------------------
  * Like Once-for-All's MobileNetV3 space (no squeeze-excite, kernels cut from
  * the 7x7 centre): 3x224x224 input, resolutions 160..224 by 16, stem 16 s2,

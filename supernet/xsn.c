@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "xk-ukernel.h"
-#include "xs.h"
+#include "xs-internal.h"
 
 #define fail(err, status, ...)                                                 \
 	do {                                                                   \
@@ -24,17 +24,6 @@
 #define TRAILER 32
 #define MAX_FILE ((uint64_t)1 << 32)
 #define MAX_TENSORS 65536
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 const struct xs_tensor *xs_supernet_tensor(const struct xs_supernet *sn,
 					   const char *name)
@@ -99,15 +88,15 @@ static enum xs_status parse(uint8_t *buf, size_t size, struct xs_supernet **out,
 		     size);
 	if (memcmp(buf, "XFSUPNET", 8) != 0)
 		fail(err, XS_EFORMAT, "supernet: not a .xsn file (bad magic)");
-	uint32_t version = le32(buf + 8), hsize = le32(buf + 12);
+	uint32_t version = xs_le32(buf + 8), hsize = xs_le32(buf + 12);
 	if (version != XS_XSN_VERSION)
 		fail(err, XS_EVERSION,
 		     "supernet: format version %u, this program reads %d: use a "
 		     "matching xnn-fleet or re-export the supernet",
 		     version, XS_XSN_VERSION);
-	uint64_t fsize = le64(buf + 16), soff = le64(buf + 24), slen = le64(buf + 32);
-	uint64_t toff = le64(buf + 40);
-	uint32_t count = le32(buf + 48);
+	uint64_t fsize = xs_le64(buf + 16), soff = xs_le64(buf + 24), slen = xs_le64(buf + 32);
+	uint64_t toff = xs_le64(buf + 40);
+	uint32_t count = xs_le32(buf + 48);
 	if (hsize != HEADER || fsize != size)
 		fail(err, XS_EFORMAT,
 		     "supernet: the header says %llu bytes but the file has %zu: it "
@@ -148,11 +137,11 @@ static enum xs_status parse(uint8_t *buf, size_t size, struct xs_supernet **out,
 		if (memchr(e, '\0', 64) == NULL || e[0] == '\0')
 			fail(err, XS_EFORMAT, "supernet: tensor %u has no name", i);
 		t->name = (const char *)e;
-		uint32_t dtype = le32(e + 64);
-		t->ndim = le32(e + 68);
+		uint32_t dtype = xs_le32(e + 64);
+		t->ndim = xs_le32(e + 68);
 		uint64_t n = 1;
 		for (int d = 0; d < 4; d++)
-			t->dims[d] = le32(e + 72 + 4 * d);
+			t->dims[d] = xs_le32(e + 72 + 4 * d);
 		if (dtype != 1 || t->ndim < 1 || t->ndim > 4)
 			fail(err, XS_EFORMAT, "supernet: tensor '%s': dtype %u with %u dims "
 			     "is not supported", t->name, dtype, t->ndim);
@@ -170,7 +159,7 @@ static enum xs_status parse(uint8_t *buf, size_t size, struct xs_supernet **out,
 				     "must be 0", t->name);
 			}
 		}
-		uint64_t off = le64(e + 88);
+		uint64_t off = xs_le64(e + 88);
 		if (off % 64 || off < data_start || off > body || n * 4 > body - off)
 			fail(err, XS_EFORMAT, "supernet: tensor '%s' lies outside the file",
 			     t->name);
@@ -284,18 +273,6 @@ static bool collect(const struct xs_tensor_desc *d, void *p)
 	return true;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 enum xs_status xs_supernet_write(const char *path, const struct xs_space *space,
 				 void (*fill)(const struct xs_tensor_desc *d,
 					      float *out, size_t count, void *ctx),
@@ -329,24 +306,24 @@ enum xs_status xs_supernet_write(const char *path, const struct xs_space *space,
 	}
 	memset(buf, 0, size);
 	memcpy(buf, "XFSUPNET", 8);
-	put32(buf + 8, XS_XSN_VERSION);
-	put32(buf + 12, HEADER);
-	put64(buf + 16, size);
-	put64(buf + 24, HEADER);
-	put64(buf + 32, slen);
-	put64(buf + 40, toff);
-	put32(buf + 48, (uint32_t)l.n);
+	xs_put32(buf + 8, XS_XSN_VERSION);
+	xs_put32(buf + 12, HEADER);
+	xs_put64(buf + 16, size);
+	xs_put64(buf + 24, HEADER);
+	xs_put64(buf + 32, slen);
+	xs_put64(buf + 40, toff);
+	xs_put32(buf + 48, (uint32_t)l.n);
 	/* its NUL lands on the table or padding, written next */
 	xs_space_print(space, (char *)buf + HEADER, slen + 1);
 	for (size_t i = 0; i < l.n; i++) {
 		uint8_t *e = buf + toff + ENTRY * i;
 		size_t count = 1;
 		memcpy(e, l.d[i].name, strlen(l.d[i].name));
-		put32(e + 64, 1);
-		put32(e + 68, l.d[i].ndim);
+		xs_put32(e + 64, 1);
+		xs_put32(e + 68, l.d[i].ndim);
 		for (int d = 0; d < 4; d++)
-			put32(e + 72 + 4 * d, l.d[i].dims[d]);
-		put64(e + 88, offs[i]);
+			xs_put32(e + 72 + 4 * d, l.d[i].dims[d]);
+		xs_put64(e + 88, offs[i]);
 		for (uint32_t d = 0; d < l.d[i].ndim; d++)
 			count *= l.d[i].dims[d];
 		float *vals = (float *)(buf + offs[i]); /* little-endian hosts only */

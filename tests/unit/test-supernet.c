@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "xk-ukernel.h"
-#include "xs.h"
+#include "xs-internal.h"
 
 /* ---- SHA-256 ---------------------------------------------------------------- */
 
@@ -279,18 +279,6 @@ static size_t add_bn(struct tdesc *t, size_t n, const char *p, uint32_t c)
 	return n;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 static void reseal(struct blob *b)
 {
 	xs_sha256(b->p, b->n - 32, b->p + b->n - 32);
@@ -342,22 +330,22 @@ static struct blob tiny_xsn(void)
 	struct blob b = {calloc(1, off + 32), off + 32};
 	assert_non_null(b.p);
 	memcpy(b.p, "XFSUPNET", 8);
-	put32(b.p + 8, 1);
-	put32(b.p + 12, 64);
-	put64(b.p + 16, b.n);
-	put64(b.p + 24, 64);
-	put64(b.p + 32, slen);
-	put64(b.p + 40, toff);
-	put32(b.p + 48, (uint32_t)n);
+	xs_put32(b.p + 8, 1);
+	xs_put32(b.p + 12, 64);
+	xs_put64(b.p + 16, b.n);
+	xs_put64(b.p + 24, 64);
+	xs_put64(b.p + 32, slen);
+	xs_put64(b.p + 40, toff);
+	xs_put32(b.p + 48, (uint32_t)n);
 	memcpy(b.p + 64, tiny_space, slen);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t *e = b.p + toff + 96 * i;
 		memcpy(e, t[i].name, strlen(t[i].name));
-		put32(e + 64, 1);
-		put32(e + 68, t[i].ndim);
+		xs_put32(e + 64, 1);
+		xs_put32(e + 68, t[i].ndim);
 		for (int d = 0; d < 4; d++)
-			put32(e + 72 + 4 * d, t[i].dims[d]);
-		put64(e + 88, offs[i]);
+			xs_put32(e + 72 + 4 * d, t[i].dims[d]);
+		xs_put64(e + 88, offs[i]);
 		float v = (float)i; /* tensor i is filled with i */
 		size_t cnt = 1;
 		for (uint32_t d = 0; d < t[i].ndim; d++)
@@ -439,9 +427,9 @@ static void test_xsn(void **state)
 		struct blob c = {malloc(b.n), b.n};
 		memcpy(c.p, b.p, b.n);
 		if (cases[i].width == 8)
-			put64(c.p + cases[i].at, cases[i].value);
+			xs_put64(c.p + cases[i].at, cases[i].value);
 		else if (cases[i].width == 4)
-			put32(c.p + cases[i].at, (uint32_t)cases[i].value);
+			xs_put32(c.p + cases[i].at, (uint32_t)cases[i].value);
 		else
 			c.p[cases[i].at] = (uint8_t)cases[i].value;
 		if (cases[i].at == toff + 96) /* a second "stem.weight" */

@@ -1,0 +1,111 @@
+/* data.c - the data set files the host reads: Debian's dataset-fashion-mnist
+ * ships gzip'd IDX files; the host decompresses them (by running gzip from
+ * argv, never a shell) and the device side reads plain IDX. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "xf.h"
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Runs gzip -dc path and reads its output into *buf. */
+static enum xs_status gunzip(const char *path, uint8_t **buf, size_t *size,
+			     struct xs_error *err)
+{
+	if (access(path, R_OK) != 0) {
+		bool data = errno == ENOENT && strncmp(path, XF_DATA_DIR, strlen(XF_DATA_DIR)) == 0;
+		snprintf(err->msg, sizeof(err->msg), "cannot open '%.120s': %.40s%s", path,
+			 strerror(errno), data ? " (install dataset-fashion-mnist: "
+			 "scripts/install-deps.sh)" : "");
+		return XS_EIO;
+	}
+	int fd[2];
+	if (pipe(fd) != 0) {
+		snprintf(err->msg, sizeof(err->msg), "pipe: %s", strerror(errno));
+		return XS_EIO;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err->msg, sizeof(err->msg), "fork: %s", strerror(errno));
+		close(fd[0]);
+		close(fd[1]);
+		return XS_EIO;
+	}
+	if (pid == 0) {
+		dup2(fd[1], 1);
+		close(fd[0]);
+		close(fd[1]);
+		execlp("gzip", "gzip", "-dc", "--", path, (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	size_t cap = 1 << 20, n = 0;
+	uint8_t *b = malloc(cap);
+	enum xs_status st = XS_OK;
+	for (;;) {
+		if (b == NULL) {
+			snprintf(err->msg, sizeof(err->msg), "'%.200s': out of memory", path);
+			st = XS_ENOMEM;
+			break;
+		}
+		if (n == cap) {
+			uint8_t *nb = realloc(b, cap *= 2);
+			if (nb == NULL)
+				free(b);
+			b = nb;
+			continue;
+		}
+		ssize_t r = read(fd[0], b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd[0]);
+	int ws;
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (st == XS_OK && (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)) {
+		snprintf(err->msg, sizeof(err->msg), "cannot decompress '%.200s': gzip %s",
+			 path, WIFEXITED(ws) && WEXITSTATUS(ws) == 127 ? "is not installed"
+			 : "failed (is the file cut?)");
+		st = XS_EIO;
+	}
+	if (st != XS_OK) {
+		free(b);
+		return st;
+	}
+	*buf = b;
+	*size = n;
+	return XS_OK;
+}
+
+enum xs_status xf_idx_load(const char *path, uint32_t dims, struct xs_idx **out,
+			   struct xs_error *err)
+{
+	if (!ends_with(path, ".gz"))
+		return xs_idx_load(path, dims, out, err);
+	uint8_t *buf;
+	size_t size;
+	enum xs_status st = gunzip(path, &buf, &size, err);
+	if (st != XS_OK)
+		return st;
+	st = xs_idx_load_buffer(buf, size, dims, out, err);
+	free(buf);
+	if (st != XS_OK) {
+		char msg[sizeof(err->msg)];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		snprintf(err->msg, sizeof(err->msg), "'%.100s': %.150s", path, msg);
+	}
+	return st;
+}

@@ -1,0 +1,257 @@
+/* exec.c - the executor: runs an .xnm graph on the kernels.
+ *
+ * Creation makes one kernel operator per node (packing its weights) and plans
+ * one 64-byte aligned arena for every value at the batch size: a value lives
+ * from the node that writes it to the last node that reads it (the input from
+ * step 0, the logits to the end), and values never alive together share
+ * bytes (xs_arena_plan). A run calls the operators in order; nothing is
+ * allocated and nothing can fail. */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xk-ukernel.h"
+#include "xs-internal.h"
+
+struct step {
+	struct xs_node node;
+	struct xs_value in, in2, out;
+	float *x, *x2, *y;           /* in the arena */
+	struct xk_gemm *gemm;        /* pw, fc */
+	struct xk_dwconv *dw;
+	struct xk_conv *conv;
+};
+
+struct xs_exec {
+	size_t batch;
+	enum xk_isa isa;
+	uint32_t nsteps;
+	struct step *steps;
+	float *arena;
+	size_t arena_bytes, weight_bytes;
+	float *input, *output;
+	uint32_t classes;
+	xs_exec_hook_fn hook;
+	void *hook_ctx;
+};
+
+void xs_exec_destroy(struct xs_exec *e)
+{
+	if (e == NULL)
+		return;
+	for (uint32_t i = 0; i < e->nsteps; i++) {
+		xk_gemm_destroy(e->steps[i].gemm);
+		xk_dwconv_destroy(e->steps[i].dw);
+		xk_conv_destroy(e->steps[i].conv);
+	}
+	free(e->steps);
+	xk_free(e->arena);
+	free(e);
+}
+
+static enum xs_status from_xk(enum xk_status s, const struct xk_error *xe,
+			      uint32_t node, struct xs_error *err)
+{
+	if (s == XK_OK)
+		return XS_OK;
+	XK_SETERR(err, "executor: node %u: %s", node, xe->msg);
+	return s == XK_ENOMEM ? XS_ENOMEM : XS_EINVAL;
+}
+
+/* Makes the kernel operator of step i. */
+static enum xs_status make_op(struct xs_exec *e, const struct xs_model *m,
+			      uint32_t i, struct xs_error *err)
+{
+	struct step *s = &e->steps[i];
+	const struct xs_node *n = &s->node;
+	const float *w = m->weights + n->w, *b = m->weights + n->b;
+	struct xk_error xe = {{0}};
+	enum xk_status st = XK_OK;
+	switch (n->op) {
+	case XS_OP_CONV:
+		st = xk_conv_create(e->isa, s->in.c, s->out.c, n->k, n->s, w, b,
+				    (enum xk_act)n->act, &s->conv, &xe);
+		if (st == XK_OK)
+			st = xk_conv_check(s->conv, e->batch, s->in.h, s->in.w, &xe);
+		e->weight_bytes += ((size_t)s->out.c * s->in.c * n->k * n->k + s->out.c) * 4;
+		break;
+	case XS_OP_PW:
+	case XS_OP_FC:
+		st = xk_gemm_create(e->isa, s->in.c, s->out.c, w, b, (enum xk_act)n->act,
+				    &s->gemm, &xe);
+		e->weight_bytes += ((size_t)s->out.c * s->in.c + s->out.c) * 4;
+		break;
+	case XS_OP_DW:
+		st = xk_dwconv_create(e->isa, s->in.c, n->k, n->s, w, b,
+				      (enum xk_act)n->act, &s->dw, &xe);
+		if (st == XK_OK)
+			st = xk_dwconv_check(s->dw, e->batch, s->in.h, s->in.w, &xe);
+		e->weight_bytes += ((size_t)s->out.c * n->k * n->k + s->out.c) * 4;
+		break;
+	default:
+		break;
+	}
+	return from_xk(st, &xe, i, err);
+}
+
+enum xs_status xs_exec_create(const struct xs_model *m, enum xk_isa isa,
+			      size_t batch, struct xs_exec **out,
+			      struct xs_error *err)
+{
+	if (batch == 0 || batch > (1u << 20)) {
+		XK_SETERR(err, "executor: batch %zu: 1 to 1048576", batch);
+		return XS_EINVAL;
+	}
+	if (isa == XK_ISA_DEFAULT) {
+		struct xk_error xe;
+		if (xk_isa_default(&isa, &xe) != XK_OK) {
+			XK_SETERR(err, "%s", xe.msg);
+			return XS_EINVAL;
+		}
+	}
+	enum xs_status st = XS_ENOMEM;
+	struct xs_exec *e = calloc(1, sizeof(*e));
+	struct xs_arena_tensor *t = calloc(m->nvalues, sizeof(*t));
+	if (e == NULL || t == NULL)
+		goto out_nomem;
+	e->batch = batch;
+	e->isa = isa;
+	e->classes = m->classes;
+	e->steps = calloc(m->nnodes, sizeof(*e->steps));
+	if (e->steps == NULL)
+		goto out_nomem;
+	e->nsteps = m->nnodes;
+	/* Lifetimes in steps: the input is alive from step 0, the logits to the
+	 * end (the caller reads them after the run). */
+	for (uint32_t v = 0; v < m->nvalues; v++) {
+		const struct xs_value *x = &m->values[v];
+		t[v].size = batch * x->h * x->w * x->c * sizeof(float);
+		t[v].first = t[v].last = 0;
+	}
+	for (uint32_t i = 0; i < m->nnodes; i++) {
+		const struct xs_node *n = &m->nodes[i];
+		t[n->out].first = t[n->out].last = i;
+		t[n->in[0]].last = i;
+		if (n->op == XS_OP_ADD)
+			t[n->in[1]].last = i;
+	}
+	t[m->nvalues - 1].last = m->nnodes;
+	st = xs_arena_plan(t, m->nvalues, 64, &e->arena_bytes, err);
+	if (st != XS_OK)
+		goto out_free;
+	e->arena = xk_alloc(e->arena_bytes ? e->arena_bytes : 64);
+	if (e->arena == NULL) {
+		XK_SETERR(err, "executor: out of memory for a %zu-byte arena", e->arena_bytes);
+		st = XS_ENOMEM;
+		goto out_free;
+	}
+	for (uint32_t i = 0; i < m->nnodes; i++) {
+		struct step *s = &e->steps[i];
+		s->node = m->nodes[i];
+		s->in = m->values[s->node.in[0]];
+		s->out = m->values[s->node.out];
+		s->x = e->arena + t[s->node.in[0]].offset / sizeof(float);
+		s->y = e->arena + t[s->node.out].offset / sizeof(float);
+		if (s->node.op == XS_OP_ADD) {
+			s->in2 = m->values[s->node.in[1]];
+			s->x2 = e->arena + t[s->node.in[1]].offset / sizeof(float);
+		}
+		st = make_op(e, m, i, err);
+		if (st != XS_OK)
+			goto out_free;
+	}
+	e->input = e->arena + t[0].offset / sizeof(float);
+	e->output = e->arena + t[m->nvalues - 1].offset / sizeof(float);
+	free(t);
+	*out = e;
+	return XS_OK;
+out_nomem:
+	XK_SETERR(err, "executor: out of memory");
+out_free:
+	free(t);
+	xs_exec_destroy(e);
+	return st;
+}
+
+float *xs_exec_input(struct xs_exec *e) { return e->input; }
+const float *xs_exec_output(const struct xs_exec *e) { return e->output; }
+size_t xs_exec_arena_bytes(const struct xs_exec *e) { return e->arena_bytes; }
+size_t xs_exec_weight_bytes(const struct xs_exec *e) { return e->weight_bytes; }
+enum xk_isa xs_exec_isa(const struct xs_exec *e) { return e->isa; }
+
+void xs_exec_set_hook(struct xs_exec *e, xs_exec_hook_fn fn, void *ctx)
+{
+	e->hook = fn;
+	e->hook_ctx = ctx;
+}
+
+void xs_exec_run(struct xs_exec *e, size_t n, struct xk_threadpool *tp)
+{
+	assert(n <= e->batch);
+	for (uint32_t i = 0; i < e->nsteps; i++) {
+		const struct step *s = &e->steps[i];
+		const size_t pix = (size_t)s->out.h * s->out.w;
+		switch (s->node.op) {
+		case XS_OP_RESIZE:
+			xk_resize_bilinear(n, s->in.h, s->in.w, s->out.h, s->out.w, s->in.c,
+					   s->x, s->y);
+			break;
+		case XS_OP_CONV:
+			xk_conv_run(s->conv, n, s->in.h, s->in.w, s->x, s->y, tp);
+			break;
+		case XS_OP_PW:
+			xk_gemm_run(s->gemm, n * pix, s->x, s->in.c, s->y, s->out.c, tp);
+			break;
+		case XS_OP_FC:
+			xk_gemm_run(s->gemm, n, s->x, s->in.c, s->y, s->out.c, tp);
+			break;
+		case XS_OP_DW:
+			xk_dwconv_run(s->dw, n, s->in.h, s->in.w, s->x, s->y, tp);
+			break;
+		case XS_OP_ADD:
+			xk_add(n * pix * s->out.c, s->x, s->x2, (enum xk_act)s->node.act, s->y);
+			break;
+		case XS_OP_GAVGPOOL:
+			xk_gavgpool(n, (size_t)s->in.h * s->in.w, s->in.c, s->x, s->y);
+			break;
+		}
+		if (e->hook)
+			e->hook(e->hook_ctx, i, s->y, n * pix * s->out.c, s->out.c, tp);
+	}
+}
+
+enum xs_status xs_exec_eval(struct xs_exec *e, const struct xs_model *m,
+			    const struct xs_idx *images,
+			    const struct xs_idx *labels, size_t count,
+			    struct xk_threadpool *tp, size_t *correct,
+			    float *logits, struct xs_error *err)
+{
+	const struct xs_value *in = &m->values[0];
+	if (images->rows != in->h || images->cols != in->w || in->c != 1) {
+		XK_SETERR(err, "eval: images are %ux%u, the model takes %ux%ux%u",
+			  images->rows, images->cols, in->c, in->h, in->w);
+		return XS_EINVAL;
+	}
+	if (labels->count != images->count || count > images->count) {
+		XK_SETERR(err, "eval: %u images, %u labels, %zu asked for: use an image "
+			  "file and its own label file", images->count, labels->count, count);
+		return XS_EINVAL;
+	}
+	const size_t img = (size_t)in->h * in->w;
+	size_t ok = 0;
+	for (size_t i = 0; i < count; i += e->batch) {
+		size_t n = count - i < e->batch ? count - i : e->batch;
+		xs_model_input(m, images->data + i * img, n, e->input);
+		xs_exec_run(e, n, tp);
+		for (size_t j = 0; j < n; j++) {
+			const float *row = e->output + j * m->classes;
+			if (xk_argmax(m->classes, row) == labels->data[i + j])
+				ok++;
+			if (logits)
+				memcpy(logits + (i + j) * m->classes, row,
+				       m->classes * sizeof(float));
+		}
+	}
+	*correct = ok;
+	return XS_OK;
+}
