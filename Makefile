@@ -94,6 +94,17 @@ TEST_SRC := $(wildcard tests/unit/test-*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
 TEST_OBJ := $(TEST_BIN:%=%.o)
 
+# The data set for the model tests: Debian's gzip'd IDX files, decompressed
+# once (the tests also run under qemu, where the agent-side reader takes plain
+# IDX).
+DATA ?= $(O)/data
+DATASET := /usr/share/datasets/fashion-mnist
+DATA_FILES := $(addprefix $(DATA)/,train-images-idx3-ubyte t10k-images-idx3-ubyte \
+	t10k-labels-idx1-ubyte)
+$(DATA)/%: | deps
+	$(say) GUNZIP $@
+	$(Q)mkdir -p $(@D) && gzip -dc $(DATASET)/$*.gz > $@.tmp && mv $@.tmp $@
+
 # ---- fuzz targets: clang + libFuzzer, in their own build (make fuzz) ------------
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
@@ -101,18 +112,19 @@ FUZZ_RUNS ?= 200000
 
 # ---- bench (host only: links the reference libraries) ---------------------------
 BENCH_BIN := $(O)/bench/kernels
+BENCH_MODELS := $(O)/bench/models
 BENCH_LIBS := -lXNNPACK -lpthreadpool -ldnnl $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------
-.PHONY: all test test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors clean deps fleet
+.PHONY: all test test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
 all: $(LIBS) $(TEST_BIN) $(HOST_BINS)
 
 # Every build first checks the Debian packages (one dpkg-query, about 0.1 s)
 # and installs what is missing. An order-only prerequisite: it never makes
 # anything rebuild.
 ifneq ($(NODEPS),1)
-$(KERNEL_OBJ) $(SUPERNET_OBJ) $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(O)/bench/kernels.o: | deps
+$(KERNEL_OBJ) $(SUPERNET_OBJ) $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(BENCH_MODELS) $(O)/bench/kernels.o $(O)/bench/models.o $(O)/bench/timing.o: | deps
 endif
 deps:
 	$(Q)scripts/install-deps.sh
@@ -142,6 +154,16 @@ $(O)/tests/test-%: $(O)/tests/test-%.o $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
 
+# The golden test checks top-1 on all 10,000 test images for sub-nets up to
+# this many MACs (logits for all): everything natively, the small ones under
+# the sanitizers and qemu, which are slower.
+TOP1_MAX_MACS ?= 18446744073709551615
+TOP1_MAX_MACS_ASAN ?= 2000000
+TOP1_MAX_MACS_QEMU ?= 2000000
+# The host's golden sub-models: the slower runs compare theirs with these
+# (same bytes) and run these where recalibrating would take minutes.
+XNM_DIR ?= $(O)/tests/xnm
+
 # QEMU runs a foreign-architecture build; empty on the host.
 ifeq ($(ARCH),aarch64)
 RUN := qemu-aarch64
@@ -153,10 +175,13 @@ endif
 
 # Every unit test program; then the kernel tests again with XK_ISA forcing the
 # scalar kernels, and with a bad XK_ISA (the test checks the message).
-test-host: $(TEST_BIN)
+test-host: $(TEST_BIN) $(DATA_FILES)
+	$(Q)mkdir -p $(XNM_DIR)
 	$(Q)for t in $(TEST_BIN); do \
 		echo "== $$t ($(TRIPLET))"; \
-		$(RUN) $$t || exit 1; \
+		XS_TEST_DATA=$(DATA) XS_TEST_SHA_OUT=$(O)/tests/xnm.sha256 \
+			XS_TEST_XNM_DIR=$(XNM_DIR) XS_TEST_TOP1_MAX_MACS=$(TOP1_MAX_MACS) \
+			$(if $(RUN)$(SANITIZE),XS_TEST_QUICK=1) $(RUN) $$t || exit 1; \
 	done
 	$(Q)echo "== XK_ISA=scalar and XK_ISA=bogus ($(TRIPLET))"
 	$(Q)XK_ISA=scalar XK_TEST_FILTER='isa_default' $(RUN) $(O)/tests/test-kernels
@@ -194,12 +219,20 @@ test-e2e: $(XNN_FLEET)
 
 ifeq ($(CROSS),)
 test: test-host test-asan test-aarch64 test-armv7 test-fuzz test-e2e
-test-asan: | deps
-	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined O=$(O)/asan NODEPS=1 test-host
-test-aarch64: | deps
-	$(Q)$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- O=$(O)/aarch64 NODEPS=1 test-host
-test-armv7: | deps
-	$(Q)$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf- O=$(O)/armv7 NODEPS=1 test-host
+test-asan: $(DATA_FILES) test-host | deps
+	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined O=$(O)/asan NODEPS=1 \
+		DATA=$(DATA) XNM_DIR=$(XNM_DIR) TOP1_MAX_MACS=$(TOP1_MAX_MACS_ASAN) test-host
+# The cross builds extract the same sub-models as the host: same bytes.
+test-aarch64: $(DATA_FILES) test-host | deps
+	$(Q)$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- O=$(O)/aarch64 NODEPS=1 \
+		DATA=$(DATA) XNM_DIR=$(XNM_DIR) TOP1_MAX_MACS=$(TOP1_MAX_MACS_QEMU) test-host
+	$(Q)cmp $(O)/tests/xnm.sha256 $(O)/aarch64/tests/xnm.sha256 && \
+		echo "== aarch64 extracts the same .xnm bytes as $(TRIPLET)"
+test-armv7: $(DATA_FILES) test-host | deps
+	$(Q)$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf- O=$(O)/armv7 NODEPS=1 \
+		DATA=$(DATA) XNM_DIR=$(XNM_DIR) TOP1_MAX_MACS=$(TOP1_MAX_MACS_QEMU) test-host
+	$(Q)cmp $(O)/tests/xnm.sha256 $(O)/armv7/tests/xnm.sha256 && \
+		echo "== armv7 extracts the same .xnm bytes as $(TRIPLET)"
 else
 test: test-host
 endif
@@ -207,12 +240,19 @@ endif
 $(O)/bench/%.o: bench/%.c
 	$(say) CC $<
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(BENCH_CFLAGS) -c $< -o $@
-$(BENCH_BIN): $(O)/bench/kernels.o $(LIBXK)
+$(BENCH_BIN): $(O)/bench/kernels.o $(O)/bench/timing.o $(LIBXK)
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(BENCH_LIBS) $(LDLIBS) -o $@
+$(BENCH_MODELS): $(O)/bench/models.o $(O)/bench/timing.o $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(BENCH_LIBS) $(LDLIBS) -o $@
 
-bench bench-anchors: $(BENCH_BIN)
+# bench: the kernels (bench-anchors) and the end-to-end sub-nets (bench-models).
+bench: bench-anchors bench-models
+bench-anchors: $(BENCH_BIN)
 	$(BENCH_BIN) $(BENCH_ARGS)
+bench-models: $(BENCH_MODELS) $(DATA_FILES)
+	$(BENCH_MODELS) --data $(DATA) $(BENCH_ARGS)
 
 # The main job: sweep, report, manifest. Not built yet.
 fleet: all

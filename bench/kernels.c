@@ -36,6 +36,8 @@
 #include <dnnl_debug.h>
 #include <pthreadpool.h>
 #include <xnnpack.h>
+
+#include "timing.h"
 #pragma GCC diagnostic pop
 
 
@@ -252,107 +254,6 @@ static bool shape_selected(const struct opts *o, const struct shape *sh)
 {
 	return o->filter == NULL || strstr(sh->name, o->filter) != NULL ||
 	       strstr(family_names[sh->fam], o->filter) != NULL;
-}
-
-/* ---- Timing ----------------------------------------------------------------- */
-
-typedef void (*bench_fn)(void *arg);
-
-struct timing_cfg {
-	double warm_s;     /* warm up at least this long ... */
-	size_t warm_runs;  /* ... and this many runs */
-	double meas_s;     /* measure at least this long ... */
-	size_t meas_samples; /* ... and this many samples */
-	double sample_s;   /* a sample lasts about this long (>= 1 run) */
-};
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void sleep_s(double s)
-{
-	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* The median time of one call of fn(arg) in seconds; NAN when out of memory. */
-/* Times n functions together, in rounds of one sample of each, and writes the
- * median per-run time of each to sec[i] (NAN when out of memory). Each is
- * warmed up first (at least warm_s and warm_runs); a sample times back-to-back
- * runs lasting about sample_s; each gets at least meas_samples samples and
- * about meas_s of sampling. Interleaving makes a change of the machine's speed
- * hit all n alike. */
-#define MAX_TIMED 16
-static void time_together(size_t n, const bench_fn *fn, void *const *arg,
-			  const struct timing_cfg *cfg, double *sec)
-{
-	size_t reps[MAX_TIMED], count[MAX_TIMED] = {0}, cap = cfg->meas_samples;
-	double *samples[MAX_TIMED], spent[MAX_TIMED] = {0};
-	if (n > MAX_TIMED)
-		n = MAX_TIMED;
-	for (size_t i = 0; i < n; i++) {
-		size_t runs = 0;
-		double t0 = now_s(), t;
-		do {
-			fn[i](arg[i]);
-			runs++;
-			t = now_s() - t0;
-		} while (t < cfg->warm_s || runs < cfg->warm_runs);
-		double per_run = t / (double)runs;
-		reps[i] = per_run < cfg->sample_s ? (size_t)ceil(cfg->sample_s / per_run) : 1;
-		size_t want = (size_t)(cfg->meas_s / (per_run * (double)reps[i])) + 1;
-		cap = want > cap ? want : cap;
-	}
-	for (size_t i = 0; i < n; i++) {
-		samples[i] = malloc(cap * sizeof(double));
-		if (samples[i] == NULL) {
-			for (size_t k = 0; k < i; k++)
-				free(samples[k]);
-			for (size_t k = 0; k < n; k++)
-				sec[k] = NAN;
-			return;
-		}
-	}
-	for (bool more = true; more;) {
-		more = false;
-		for (size_t i = 0; i < n; i++) {
-			if (count[i] >= cap ||
-			    (spent[i] >= cfg->meas_s && count[i] >= cfg->meas_samples))
-				continue;
-			double a = now_s();
-			for (size_t r = 0; r < reps[i]; r++)
-				fn[i](arg[i]);
-			double d = now_s() - a;
-			spent[i] += d;
-			samples[i][count[i]++] = d / (double)reps[i];
-			more = true;
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		size_t m = count[i];
-		qsort(samples[i], m, sizeof(double), cmp_double);
-		sec[i] = m % 2 ? samples[i][m / 2]
-			       : 0.5 * (samples[i][m / 2 - 1] + samples[i][m / 2]);
-		free(samples[i]);
-	}
-}
-
-static double time_median(bench_fn fn, void *arg, const struct timing_cfg *cfg)
-{
-	double sec;
-	time_together(1, &fn, &arg, cfg, &sec);
-	return sec;
 }
 
 /* ---- FMA peak --------------------------------------------------------------- */

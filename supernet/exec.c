@@ -54,7 +54,7 @@ static enum xs_status from_xk(enum xk_status s, const struct xk_error *xe,
 {
 	if (s == XK_OK)
 		return XS_OK;
-	XK_SETERR(err, "executor: node %u: %s", node, xe->msg);
+	XK_SETERR(err, "executor: node %u: %.200s", node, xe->msg);
 	return s == XK_ENOMEM ? XS_ENOMEM : XS_EINVAL;
 }
 
@@ -64,7 +64,11 @@ static enum xs_status make_op(struct xs_exec *e, const struct xs_model *m,
 {
 	struct step *s = &e->steps[i];
 	const struct xs_node *n = &s->node;
-	const float *w = m->weights + n->w, *b = m->weights + n->b;
+	/* the loader checked the ranges of the operators that have weights */
+	const bool weighted = n->op == XS_OP_CONV || n->op == XS_OP_PW ||
+			      n->op == XS_OP_FC || n->op == XS_OP_DW;
+	const float *w = weighted ? m->weights + n->w : NULL;
+	const float *b = weighted ? m->weights + n->b : NULL;
 	struct xk_error xe = {{0}};
 	enum xk_status st = XK_OK;
 	switch (n->op) {
@@ -121,8 +125,9 @@ enum xs_status xs_exec_create(const struct xs_model *m, enum xk_isa isa,
 	if (e->steps == NULL)
 		goto out_nomem;
 	e->nsteps = m->nnodes;
-	/* Lifetimes in steps: the input is alive from step 0, the logits to the
-	 * end (the caller reads them after the run). */
+	/* Lifetimes in steps: the input and the logits for the whole run (the
+	 * caller writes one before and reads the other after; a run leaves the
+	 * input as it was, so it can run again on it). */
 	for (uint32_t v = 0; v < m->nvalues; v++) {
 		const struct xs_value *x = &m->values[v];
 		t[v].size = batch * x->h * x->w * x->c * sizeof(float);
@@ -135,7 +140,7 @@ enum xs_status xs_exec_create(const struct xs_model *m, enum xk_isa isa,
 		if (n->op == XS_OP_ADD)
 			t[n->in[1]].last = i;
 	}
-	t[m->nvalues - 1].last = m->nnodes;
+	t[0].last = t[m->nvalues - 1].last = m->nnodes;
 	st = xs_arena_plan(t, m->nvalues, 64, &e->arena_bytes, err);
 	if (st != XS_OK)
 		goto out_free;

@@ -287,6 +287,13 @@ static enum xs_status check_node(const struct xs_model *m, uint32_t i,
 	}
 	uint64_t wc, bc;
 	weight_counts(m, n, &wc, &bc);
+	const bool has_k = n->op == XS_OP_CONV || n->op == XS_OP_DW;
+	if ((!wc && n->w) || (!bc && n->b) || (!has_k && (n->k || n->s)) ||
+	    (n->op != XS_OP_ADD && n->in[1])) {
+		XK_SETERR(err, "model: node %u (%s) has fields its operator does not use "
+			  "(they must be 0)", i, op);
+		return XS_EFORMAT;
+	}
 	if ((wc && (n->w > m->nweights || wc > m->nweights - n->w)) ||
 	    (bc && (n->b > m->nweights || bc > m->nweights - n->b))) {
 		XK_SETERR(err, "model: node %u (%s) has weights outside the file", i, op);

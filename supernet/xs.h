@@ -341,7 +341,8 @@ enum xs_status xs_exec_create(const struct xs_model *m, enum xk_isa isa,
 			      struct xs_error *err);
 void xs_exec_destroy(struct xs_exec *e);
 /* Where to write the input of up to batch images (xs_model_input), and where
- * the logits ([n][classes]) are after a run. Both inside the arena. */
+ * the logits ([n][classes]) are after a run. Both inside the arena; a run
+ * does not change the input. */
 float *xs_exec_input(struct xs_exec *e);
 const float *xs_exec_output(const struct xs_exec *e);
 /* Runs n <= batch images; cannot fail. */

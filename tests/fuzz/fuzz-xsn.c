@@ -8,18 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reseal.h"
 #include "xs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t *copy = malloc(size ? size : 1);
+	uint8_t *copy = fuzz_resealed_copy(data, size);
 	if (copy == NULL)
 		return 0;
-	memcpy(copy, data, size);
-	if (size >= 32)
-		xs_sha256(copy, size - 32, copy + size - 32);
 	struct xs_supernet *sn = NULL;
 	struct xs_error err;
 	if (xs_supernet_load_buffer(copy, size, &sn, &err) == XS_OK) {
