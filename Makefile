@@ -1,10 +1,11 @@
 # Makefile - the one build of xnn-fleet.
 #
 #   make [all]        build everything for this host (installs missing packages first)
-#   make test         unit tests: host, host with ASan+UBSan, aarch64 and armv7 under qemu,
+#   make test         unit tests (with the model tests against PyTorch's golden data): host,
+#                     host with ASan+UBSan, aarch64 and armv7 under qemu,
 #                     then the fuzz targets over their corpora
 #   make fuzz         build the libFuzzer targets (clang) into $(O)/fuzz
-#   make bench        build bench/kernels and run it (side by side with XNNPACK, oneDNN, OpenBLAS)
+#   make bench        bench/kernels and bench/models (beside XNNPACK, oneDNN, OpenBLAS, PyTorch)
 #   make fleet        the main job: sweep, report, manifest (not yet)
 #   make clean        remove the build folder
 #

@@ -26,14 +26,17 @@ PKGS=(
 	libcmocka-dev:arm64 libcmocka-dev:armhf
 	# bench/: the reference libraries measured side by side
 	libxnnpack-dev libpthreadpool-dev libdnnl-dev libopenblas-dev
+	# the data set: BN recalibration, top-1 (eval, the model tests); gzip'd IDX
+	dataset-fashion-mnist gzip
 )
 
 NATIVE=$(dpkg --print-architecture)
 
 # Prints the packages that are not installed. A name without ":arch" means the
 # native architecture (or "all"): multiarch copies of it do not count.
-# scripts/train_supernet.py and export_xsn.py: Debian's /usr/bin/python3.
-TRAIN_PKGS=(python3 python3-torch python3-numpy dataset-fashion-mnist)
+# scripts/train_supernet.py and export_xsn.py, and the PyTorch column of
+# bench/models: Debian's /usr/bin/python3.
+TRAIN_PKGS=(python3 python3-torch python3-numpy)
 
 missing() {
 	local p want
