@@ -4,6 +4,7 @@
 #   make test         unit tests (with the model tests against PyTorch's golden data): host,
 #                     host with ASan+UBSan, aarch64 and armv7 under qemu,
 #                     then the fuzz targets over their corpora
+#   make agents       xnn-agent, static, for x86_64, aarch64 and armv7
 #   make fuzz         build the libFuzzer targets (clang) into $(O)/fuzz
 #   make bench        bench/kernels and bench/models (beside XNNPACK, oneDNN, OpenBLAS, PyTorch)
 #   make fleet        the main job: sweep, report, manifest (not yet)
@@ -50,7 +51,7 @@ endif
 # used only where a kernel asks for it with intrinsics).
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -ffp-contract=off -fno-strict-aliasing \
-	$(CFLAGS) -MMD -MP -Ikernels -Isupernet -Iharness
+	$(CFLAGS) -MMD -MP -Ikernels -Isupernet -Iagent -Iharness
 LDLIBS := -lm -lpthread
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -75,6 +76,12 @@ SUPERNET_SRC := $(wildcard supernet/*.c)
 SUPERNET_OBJ := $(SUPERNET_SRC:%.c=$(O)/%.o)
 LIBXS := $(O)/lib/libxs.a
 LIBS := $(LIBXS) $(LIBXK)
+
+# ---- agent: xnn-agent, static, for every target (uses kernels, supernet) ----------
+AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
+AGENT_OBJ := $(AGENT_SRC:%.c=$(O)/%.o)
+LIBXA := $(O)/lib/libxa.a
+XNN_AGENT := $(O)/bin/xnn-agent
 
 # ---- harness: xnn-fleet, the host command (host builds only) -------------------
 HARNESS_SRC := $(wildcard harness/*.c)
@@ -118,14 +125,23 @@ BENCH_LIBS := -lXNNPACK -lpthreadpool -ldnnl $(shell pkg-config --libs openblas 
 BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------
-.PHONY: all test test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
-all: $(LIBS) $(TEST_BIN) $(HOST_BINS)
+.PHONY: all agents test test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
+all: $(LIBS) $(LIBXA) $(XNN_AGENT) $(TEST_BIN) $(HOST_BINS)
+
+# The agents for every target, static: what the harness pushes to devices.
+agents: $(XNN_AGENT) | deps
+	$(Q)$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- O=$(O)/aarch64 NODEPS=1 \
+		$(O)/aarch64/bin/xnn-agent
+	$(Q)$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf- O=$(O)/armv7 NODEPS=1 \
+		$(O)/armv7/bin/xnn-agent
+	$(Q)file $(XNN_AGENT) $(O)/aarch64/bin/xnn-agent $(O)/armv7/bin/xnn-agent | \
+		sed 's/, BuildID[^,]*//; s/ for GNU.*//'
 
 # Every build first checks the Debian packages (one dpkg-query, about 0.1 s)
 # and installs what is missing. An order-only prerequisite: it never makes
 # anything rebuild.
 ifneq ($(NODEPS),1)
-$(KERNEL_OBJ) $(SUPERNET_OBJ) $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(BENCH_MODELS) $(O)/bench/kernels.o $(O)/bench/models.o $(O)/bench/timing.o: | deps
+$(KERNEL_OBJ) $(SUPERNET_OBJ) $(AGENT_OBJ) $(O)/agent/main.o $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(BENCH_MODELS) $(O)/bench/kernels.o $(O)/bench/models.o $(O)/bench/timing.o: | deps
 endif
 deps:
 	$(Q)scripts/install-deps.sh
@@ -136,6 +152,15 @@ $(LIBXK): $(KERNEL_OBJ)
 $(LIBXS): $(SUPERNET_OBJ)
 	$(say) AR $@
 	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
+$(LIBXA): $(AGENT_OBJ)
+	$(say) AR $@
+	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
+
+# Static: it runs on Android and on boards with another libc (no sanitizer
+# build is static: the sanitizers' runtimes are shared).
+$(XNN_AGENT): $(O)/agent/main.o $(LIBXA) $(LIBS)
+	$(say) LD $@
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $(if $(SANITIZE),,-static) $^ $(LDLIBS) -o $@
 
 $(XNN_FLEET): $(HARNESS_OBJ) $(LIBS)
 	$(say) LD $@
@@ -151,7 +176,7 @@ $(O)/tests/test-%.o: tests/unit/test-%.c
 
 # Debian has no static libcmocka: cross-built tests link it (and libc)
 # dynamically from the target's multiarch packages; the library stays static.
-$(O)/tests/test-%: $(O)/tests/test-%.o $(LIBS)
+$(O)/tests/test-%: $(O)/tests/test-%.o $(LIBXA) $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
 
@@ -176,8 +201,10 @@ endif
 
 # Every unit test program; then the kernel tests again with XK_ISA forcing the
 # scalar kernels, and with a bad XK_ISA (the test checks the message).
-test-host: $(TEST_BIN) $(DATA_FILES)
+test-host: $(TEST_BIN) $(DATA_FILES) $(XNN_AGENT)
 	$(Q)mkdir -p $(XNM_DIR)
+	$(Q)echo "== $(XNN_AGENT) probe ($(TRIPLET))" && $(RUN) $(XNN_AGENT) probe > $(O)/probe.csv && \
+		grep -E '^(abi|cpus|emulator),' $(O)/probe.csv && tail -1 $(O)/probe.csv | grep -q '^#end rows='
 	$(Q)for t in $(TEST_BIN); do \
 		echo "== $$t ($(TRIPLET))"; \
 		XS_TEST_DATA=$(DATA) XS_TEST_SHA_OUT=$(O)/tests/xnm.sha256 \

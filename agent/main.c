@@ -1,0 +1,87 @@
+/* main.c - xnn-agent: the program the harness pushes to each device. It
+ * measures there and prints CSV tables (agent/xa.h) on stdout; progress and
+ * errors go to stderr. One function per command. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xa.h"
+
+#define XA_VERSION "0.1"
+
+static const char usage_text[] =
+	"usage: xnn-agent COMMAND [ARGS]\n"
+	"\n"
+	"The on-device side of xnn-fleet. Output: CSV tables on stdout, '#key=value'\n"
+	"metadata lines, and '#end rows=N' last; progress on stderr.\n"
+	"\n"
+	"  probe [--root DIR]   the device's identity and state as key,value rows:\n"
+	"                       ABI and CPU features, cores and clusters, RAM, OS,\n"
+	"                       SoC, temperatures, governors and frequencies,\n"
+	"                       battery, whether it is an emulator ('unknown' when\n"
+	"                       unreadable). --root reads /proc, /sys and /etc under\n"
+	"                       DIR instead of / (for tests)\n"
+	"  version              the agent's version\n";
+
+static void emit_row(void *ctx, const char *key, const char *value)
+{
+	struct xa_csv *c = ctx;
+	xa_csv_field(c, key);
+	xa_csv_field(c, value);
+	xa_csv_end_row(c);
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+	const char *root = "/";
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
+			root = argv[++i];
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "xnn-agent probe: unexpected '%s'; see 'xnn-agent --help'\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	struct xa_csv c;
+	static const char *const cols[] = {"key", "value"};
+	xa_csv_init(&c, stdout);
+	xa_csv_meta(&c, "table", "probe");
+	xa_csv_meta(&c, "agent_version", XA_VERSION);
+	xa_csv_header(&c, cols, 2);
+	xa_probe(root, emit_row, &c);
+	xa_csv_finish(&c);
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("xnn-agent %s\n", XA_VERSION);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{"probe", cmd_probe},
+	{"version", cmd_version},
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "xnn-agent: '%s' is not a command; see 'xnn-agent --help'\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,80 @@
+/* xa.h - xnn-agent, the program that runs on each device: its output format
+ * (CSV tables with # metadata, ending "#end rows=N"), the statistics of a
+ * measurement, and the device probe.
+ *
+ * Library code here returns a status and fills a struct xa_error; only
+ * agent/main.c prints and exits. */
+#ifndef XA_H
+#define XA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- statistics of a measurement -------------------------------------------- */
+
+/* p99 needs this many samples (below, it is NAN: the tail is not known). */
+#define XA_P99_MIN_N 100
+
+struct xa_stats {
+	size_t n;
+	double median, mean, stdev, cv;  /* stdev: sample (n - 1); cv = stdev / mean */
+	double min, max, p90, p99;       /* p99 NAN when n < XA_P99_MIN_N */
+	double mad;                      /* median absolute deviation from the median */
+	size_t outliers;                 /* beyond median +- 5 * 1.4826 * MAD (0 if MAD is 0) */
+};
+
+/* Summarizes n >= 1 samples (not changed); false when n is 0 or memory is
+ * short. Percentiles interpolate linearly between order statistics (numpy's
+ * default): p of sorted x is x[(n - 1) * p] interpolated. */
+bool xa_stats_compute(const double *x, size_t n, struct xa_stats *out);
+/* The p-quantile (0 <= p <= 1) of n >= 1 sorted samples, as above. */
+double xa_quantile(const double *sorted, size_t n, double p);
+
+/* ---- CSV output (RFC 4180) ------------------------------------------------------
+ * One table per command: "#key=value" metadata lines, a header row, rows, and
+ * "#end rows=N" last. Fields are quoted when they hold a comma, quote, CR or
+ * LF, or start or end with a space; quotes are doubled. */
+struct xa_csv {
+	FILE *f;
+	size_t rows;       /* data rows written */
+	size_t col;        /* fields in the current row so far */
+	size_t ncols;      /* header's width (0 before the header) */
+};
+
+void xa_csv_init(struct xa_csv *c, FILE *f);
+/* A metadata line "#key=value" (value printf-formatted; CR/LF become spaces). */
+void xa_csv_meta(struct xa_csv *c, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void xa_csv_header(struct xa_csv *c, const char *const *names, size_t n);
+void xa_csv_field(struct xa_csv *c, const char *s);
+void xa_csv_fieldf(struct xa_csv *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A number with up to 9 significant digits; NAN as an empty field. */
+void xa_csv_number(struct xa_csv *c, double v);
+/* Ends the row (fills missing fields with empty ones) and flushes: a row is
+ * never half-written when the agent is killed between rows. */
+void xa_csv_end_row(struct xa_csv *c);
+/* "#end rows=N". */
+void xa_csv_finish(struct xa_csv *c);
+/* Writes s quoted as a CSV field needs into f. */
+void xa_csv_write_field(FILE *f, const char *s);
+
+/* ---- device probe -----------------------------------------------------------------
+ * The device's identity and state as key/value rows (keys: agent/probe.c).
+ * Everything is read from files under root ("/" on a device; tests give a
+ * folder that mimics /proc and /sys) and, where it exists, Android's getprop
+ * (root/system/bin/getprop, run from argv). Anything that cannot be read is
+ * "unknown", never 0. */
+typedef void (*xa_emit_fn)(void *ctx, const char *key, const char *value);
+void xa_probe(const char *root, xa_emit_fn emit, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* XA_H */

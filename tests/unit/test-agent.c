@@ -1,0 +1,281 @@
+/* test-agent.c - the agent's statistics, its CSV output, and the probe on a
+ * fake /proc and /sys (two clusters, an unreadable file, Android properties
+ * from a fake getprop) and on this machine. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "xa.h"
+
+/* ---- statistics ----------------------------------------------------------------- */
+
+static void test_stats(void **state)
+{
+	(void)state;
+	struct xa_stats s;
+	assert_false(xa_stats_compute(NULL, 0, &s));
+	/* n = 1: everything is that sample, no spread, no p99 */
+	double one = 2.5;
+	assert_true(xa_stats_compute(&one, 1, &s));
+	assert_int_equal(s.n, 1);
+	assert_true(s.median == 2.5 && s.min == 2.5 && s.max == 2.5 && s.p90 == 2.5);
+	assert_true(s.stdev == 0.0 && s.cv == 0.0 && s.mad == 0.0 && isnan(s.p99));
+	/* all equal: MAD 0 flags nothing */
+	double same[50];
+	for (int i = 0; i < 50; i++)
+		same[i] = 7.0;
+	assert_true(xa_stats_compute(same, 50, &s));
+	assert_true(s.median == 7.0 && s.stdev == 0.0 && s.mad == 0.0);
+	assert_int_equal(s.outliers, 0);
+	/* 1..10 in a scrambled order: numpy's percentiles */
+	double x[10] = {7, 3, 10, 1, 9, 2, 8, 4, 6, 5};
+	assert_true(xa_stats_compute(x, 10, &s));
+	assert_float_equal(s.median, 5.5, 1e-12);
+	assert_float_equal(s.p90, 9.1, 1e-12);   /* numpy.percentile(1..10, 90) */
+	assert_float_equal(s.mean, 5.5, 1e-12);
+	assert_float_equal(s.stdev, sqrt(82.5 / 9.0), 1e-12);
+	assert_float_equal(s.mad, 2.5, 1e-12);
+	assert_true(isnan(s.p99));
+	assert_true(x[0] == 7 && x[9] == 5);  /* input untouched */
+	/* p99 from 100 samples on; an outlier is counted */
+	double y[200];
+	for (int i = 0; i < 200; i++)
+		y[i] = 100.0 + (i % 10);
+	y[17] = 1000.0;
+	assert_true(xa_stats_compute(y, 200, &s));
+	assert_false(isnan(s.p99));
+	assert_int_equal(s.outliers, 1);
+	assert_float_equal(s.max, 1000.0, 0);
+	assert_float_equal(xa_quantile((const double[]){1, 2, 3, 4}, 4, 0.99), 3.97, 1e-12);
+}
+
+/* ---- CSV ---------------------------------------------------------------------------- */
+
+static char *output_of(void (*fn)(struct xa_csv *))
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	struct xa_csv c;
+	xa_csv_init(&c, f);
+	fn(&c);
+	fclose(f);
+	return buf;
+}
+
+static void write_table(struct xa_csv *c)
+{
+	static const char *const cols[] = {"name", "value", "note"};
+	xa_csv_meta(c, "table", "demo\nsecond line");
+	xa_csv_header(c, cols, 3);
+	xa_csv_field(c, "plain");
+	xa_csv_number(c, 1.5);
+	xa_csv_field(c, "a,b \"quoted\"\nnext");
+	xa_csv_end_row(c);
+	xa_csv_field(c, " padded");
+	xa_csv_number(c, NAN);
+	xa_csv_end_row(c);  /* the missing third field is added */
+	xa_csv_finish(c);
+}
+
+static void test_csv(void **state)
+{
+	(void)state;
+	char *out = output_of(write_table);
+	assert_string_equal(out, "#table=demo second line\n"
+				 "name,value,note\n"
+				 "plain,1.5,\"a,b \"\"quoted\"\"\nnext\"\n"
+				 "\" padded\",,\n"
+				 "#end rows=2\n");
+	free(out);
+}
+
+/* ---- probe --------------------------------------------------------------------------- */
+
+struct kv {
+	char keys[512][64], values[512][256];
+	size_t n;
+};
+
+static void collect(void *ctx, const char *key, const char *value)
+{
+	struct kv *kv = ctx;
+	assert_true(kv->n < 512);
+	snprintf(kv->keys[kv->n], 64, "%s", key);
+	snprintf(kv->values[kv->n], 256, "%s", value);
+	kv->n++;
+}
+
+static const char *get(const struct kv *kv, const char *key)
+{
+	for (size_t i = 0; i < kv->n; i++)
+		if (strcmp(kv->keys[i], key) == 0)
+			return kv->values[i];
+	fail_msg("probe has no key '%s'", key);
+	return NULL;
+}
+
+static void put(const char *root, const char *path, const char *text)
+{
+	char full[1024], dir[1024];
+	snprintf(full, sizeof(full), "%s%s", root, path);
+	snprintf(dir, sizeof(dir), "%s", full);
+	for (char *p = dir + strlen(root) + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(dir, 0755);
+			*p = '/';
+		}
+	FILE *f = fopen(full, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_probe_fake(void **state)
+{
+	(void)state;
+	const char *tmp = getenv("TMPDIR");
+	char rootbuf[512];
+	snprintf(rootbuf, sizeof(rootbuf), "%s/xa-probe-XXXXXX", tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(rootbuf));
+	const char *r = rootbuf;
+	/* a phone: 4 cores in 2 clusters */
+	for (int i = 0; i < 4; i++) {
+		char p[256];
+		snprintf(p, sizeof(p), "/sys/devices/system/cpu/cpu%d/cpu_capacity", i);
+		put(r, p, i < 2 ? "512\n" : "1024\n");
+		snprintf(p, sizeof(p), "/sys/devices/system/cpu/cpu%d/cpufreq/related_cpus", i);
+		put(r, p, i < 2 ? "0 1\n" : "2 3\n");
+		snprintf(p, sizeof(p), "/sys/devices/system/cpu/cpu%d/cpufreq/cpuinfo_max_freq", i);
+		put(r, p, i < 2 ? "1800000\n" : "2800000\n");
+		snprintf(p, sizeof(p), "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", i);
+		put(r, p, "schedutil\n");
+	}
+	/* cpu2's current frequency: a directory where the file should be
+	 * (unreadable, even for root) */
+	char d[1024];
+	snprintf(d, sizeof(d), "%s/sys/devices/system/cpu/cpu2/cpufreq/scaling_cur_freq", r);
+	assert_int_equal(mkdir(d, 0755), 0);
+	put(r, "/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq", "1200000\n");
+	put(r, "/proc/meminfo", "MemTotal:        7812500 kB\nMemFree: 1 kB\nMemAvailable:    3906250 kB\n");
+	put(r, "/sys/class/thermal/thermal_zone0/type", "cpu-big\n");
+	put(r, "/sys/class/thermal/thermal_zone0/temp", "41500\n");
+	put(r, "/sys/class/thermal/thermal_zone3/type", "battery\n");
+	put(r, "/sys/class/power_supply/battery/type", "Battery\n");
+	put(r, "/sys/class/power_supply/battery/capacity", "87\n");
+	put(r, "/sys/class/power_supply/battery/status", "Charging\n");
+	put(r, "/proc/cpuinfo", "processor\t: 0\nHardware\t: Qualcomm Technologies, Inc SM8250\n");
+	put(r, "/system/bin/getprop",
+	    "#!/bin/sh\n"
+	    "echo '[ro.build.version.release]: [14]'\n"
+	    "echo '[ro.build.version.sdk]: [34]'\n"
+	    "echo '[ro.product.model]: [Pixel <script>alert(1)</script>, \"x\"]'\n"
+	    "echo '[ro.product.manufacturer]: [Google]'\n"
+	    "echo '[ro.soc.model]: [SM8250]'\n"
+	    "echo '[ro.board.platform]: [kona]'\n"
+	    "echo '[ro.hardware]: [qcom]'\n");
+	char gp[1024];
+	snprintf(gp, sizeof(gp), "%s/system/bin/getprop", r);
+	assert_int_equal(chmod(gp, 0755), 0);
+	static struct kv kv;
+	kv.n = 0;
+	xa_probe(r, collect, &kv);
+	assert_string_equal(get(&kv, "cpus"), "4");
+	assert_string_equal(get(&kv, "cluster.0.cpus"), "0 1");
+	assert_string_equal(get(&kv, "cluster.1.cpus"), "2 3");
+	assert_string_equal(get(&kv, "cluster.0.capacity"), "512");
+	assert_string_equal(get(&kv, "cluster.1.max_khz"), "2800000");
+	assert_string_equal(get(&kv, "cpu.0.cur_khz"), "1200000");
+	assert_string_equal(get(&kv, "cpu.2.cur_khz"), "unknown");
+	assert_string_equal(get(&kv, "cpu.3.cur_khz"), "unknown");
+	assert_string_equal(get(&kv, "cpu.3.governor"), "schedutil");
+	assert_string_equal(get(&kv, "ram_bytes"), "8000000000");
+	assert_string_equal(get(&kv, "ram_available_bytes"), "4000000000");
+	assert_string_equal(get(&kv, "os"), "Android 14");
+	assert_string_equal(get(&kv, "android.sdk"), "34");
+	assert_string_equal(get(&kv, "device.model"), "Pixel <script>alert(1)</script>, \"x\"");
+	assert_string_equal(get(&kv, "device.manufacturer"), "Google");
+	assert_string_equal(get(&kv, "soc.model"), "SM8250");
+	assert_string_equal(get(&kv, "board.platform"), "kona");
+	assert_string_equal(get(&kv, "device.fingerprint"), "unknown");
+	assert_string_equal(get(&kv, "thermal.zones"), "2");
+	assert_string_equal(get(&kv, "thermal.0.type"), "cpu-big");
+	assert_string_equal(get(&kv, "thermal.0.temp_c"), "41.5");
+	assert_string_equal(get(&kv, "thermal.1.temp_c"), "unknown");
+	assert_string_equal(get(&kv, "battery.level"), "87");
+	assert_string_equal(get(&kv, "battery.status"), "Charging");
+	/* no value is ever empty or a made-up 0 */
+	for (size_t i = 0; i < kv.n; i++)
+		assert_true(kv.values[i][0] != '\0');
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", r);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* An empty root: everything unknown, nothing crashes. */
+static void test_probe_empty(void **state)
+{
+	(void)state;
+	char root[512];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(root, sizeof(root), "%s/xa-empty-XXXXXX", tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(root));
+	static struct kv kv;
+	kv.n = 0;
+	xa_probe(root, collect, &kv);
+	assert_string_equal(get(&kv, "cpus"), "unknown");
+	assert_string_equal(get(&kv, "ram_bytes"), "unknown");
+	assert_string_equal(get(&kv, "os"), "Linux");  /* uname, nothing better */
+	assert_string_equal(get(&kv, "soc.model"), "unknown");
+	assert_string_equal(get(&kv, "battery.level"), "unknown");
+	assert_string_equal(get(&kv, "thermal.zones"), "0");
+	rmdir(root);
+}
+
+/* This machine (or qemu): the real files parse. */
+static void test_probe_here(void **state)
+{
+	(void)state;
+	static struct kv kv;
+	kv.n = 0;
+	xa_probe("/", collect, &kv);
+	for (size_t i = 0; i < kv.n; i++)
+		printf("   %s=%s\n", kv.keys[i], kv.values[i]);
+	assert_true(atoi(get(&kv, "cpus")) >= 1);
+	assert_true(atoll(get(&kv, "ram_bytes")) > 0);
+	const char *abi = get(&kv, "abi");
+#if defined(__aarch64__)
+	assert_string_equal(abi, "arm64-v8a");
+	/* under qemu-user, /proc/cpuinfo is the x86 host's */
+	assert_string_equal(get(&kv, "emulator"), "yes");
+#elif defined(__arm__)
+	assert_string_equal(abi, "armeabi-v7a");
+	assert_string_equal(get(&kv, "emulator"), "yes");
+#else
+	assert_string_equal(abi, "x86_64");
+	assert_string_equal(get(&kv, "emulator"), "no");
+#endif
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_probe_fake),
+		cmocka_unit_test(test_probe_empty),
+		cmocka_unit_test(test_probe_here),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
