@@ -78,7 +78,8 @@ LIBXS := $(O)/lib/libxs.a
 LIBS := $(LIBXS) $(LIBXK)
 
 # ---- agent: xnn-agent, static, for every target (uses kernels, supernet) ----------
-AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
+AGENT_SRC := $(filter-out agent/main.c agent/cmd-%.c,$(wildcard agent/*.c))
+AGENT_CMD_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard agent/main.c agent/cmd-*.c))
 AGENT_OBJ := $(AGENT_SRC:%.c=$(O)/%.o)
 LIBXA := $(O)/lib/libxa.a
 XNN_AGENT := $(O)/bin/xnn-agent
@@ -141,7 +142,7 @@ agents: $(XNN_AGENT) | deps
 # and installs what is missing. An order-only prerequisite: it never makes
 # anything rebuild.
 ifneq ($(NODEPS),1)
-$(KERNEL_OBJ) $(SUPERNET_OBJ) $(AGENT_OBJ) $(O)/agent/main.o $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(BENCH_MODELS) $(O)/bench/kernels.o $(O)/bench/models.o $(O)/bench/timing.o: | deps
+$(KERNEL_OBJ) $(SUPERNET_OBJ) $(AGENT_OBJ) $(AGENT_CMD_OBJ) $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(BENCH_MODELS) $(O)/bench/kernels.o $(O)/bench/models.o $(O)/bench/timing.o: | deps
 endif
 deps:
 	$(Q)scripts/install-deps.sh
@@ -158,7 +159,7 @@ $(LIBXA): $(AGENT_OBJ)
 
 # Static: it runs on Android and on boards with another libc (no sanitizer
 # build is static: the sanitizers' runtimes are shared).
-$(XNN_AGENT): $(O)/agent/main.o $(LIBXA) $(LIBS)
+$(XNN_AGENT): $(AGENT_CMD_OBJ) $(LIBXA) $(LIBS)
 	$(say) LD $@
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $(if $(SANITIZE),,-static) $^ $(LDLIBS) -o $@
 
@@ -242,7 +243,7 @@ test-fuzz: fuzz
 	done
 
 # End-to-end tests: tests/e2e/tNNNN-*.sh against the built programs.
-test-e2e: $(XNN_FLEET)
+test-e2e: $(XNN_FLEET) agents $(DATA_FILES)
 	$(Q)tests/run-e2e.sh $(O)
 
 ifeq ($(CROSS),)

@@ -5,9 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xa.h"
-
-#define XA_VERSION "0.1"
+#include "xa-cmd.h"
 
 static const char usage_text[] =
 	"usage: xnn-agent COMMAND [ARGS]\n"
@@ -21,6 +19,9 @@ static const char usage_text[] =
 	"                       battery, whether it is an emulator ('unknown' when\n"
 	"                       unreadable). --root reads /proc, /sys and /etc under\n"
 	"                       DIR instead of / (for tests)\n"
+	"  bench --supernet F --subnets FILE [...]\n"
+	"                       latency, memory and top-1 of each sub-net of FILE\n"
+	"                       ('xnn-agent bench --help' tells more)\n"
 	"  version              the agent's version\n";
 
 static void emit_row(void *ctx, const char *key, const char *value)
@@ -70,6 +71,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{"probe", cmd_probe},
+	{"bench", xa_cmd_bench},
 	{"version", cmd_version},
 };
 

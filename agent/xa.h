@@ -36,6 +36,51 @@ bool xa_stats_compute(const double *x, size_t n, struct xa_stats *out);
 /* The p-quantile (0 <= p <= 1) of n >= 1 sorted samples, as above. */
 double xa_quantile(const double *sorted, size_t n, double p);
 
+/* ---- measuring (agent/measure.c says how) ------------------------------------------ */
+
+double xa_now(void);  /* CLOCK_MONOTONIC, seconds */
+
+struct xa_conditions {
+	double temp_c;       /* hottest thermal zone; NAN when none is readable */
+	double freq_share;   /* sum of current / sum of max core frequency; NAN */
+};
+void xa_conditions_read(struct xa_conditions *c);
+
+struct xa_measure_cfg {
+	size_t warm_runs;    /* warm up at least this many runs ... */
+	double warm_s;       /* ... and this long, until stable (cap 4 x warm_s) */
+	size_t min_runs;     /* measure at least this many runs ... */
+	double min_s;        /* ... and this long ... */
+	double max_s;        /* ... but never longer than this */
+	double cv_limit;     /* above: noisy */
+	double hot_c;        /* a zone at or above: throttled */
+	int redo;            /* redos of a throttled or noisy measurement */
+	double cool_s;       /* pause before a redo */
+};
+void xa_measure_defaults(struct xa_measure_cfg *cfg);
+
+struct xa_measurement {
+	struct xa_stats stats;   /* seconds per run */
+	double cold_s;           /* the first run */
+	size_t warm_runs;
+	struct xa_conditions before, after;  /* of the published attempt */
+	bool throttled, noisy;
+	int redos;
+};
+
+typedef void (*xa_run_fn)(void *ctx);
+/* Times fn(ctx) as measure.c describes; false only when out of memory. */
+bool xa_measure(xa_run_fn fn, void *ctx, const struct xa_measure_cfg *cfg,
+		struct xa_measurement *m);
+
+/* ---- core sets ------------------------------------------------------------------------ */
+
+#define XA_MAX_CPUS 256
+/* "all" (the online cores), "big" (the cluster of highest cpu_capacity, else
+ * maximum frequency), "little" (the lowest), or a list "0,2-3". On a device
+ * with one kind of core, big = little = all. false with why on a bad spec. */
+bool xa_cores_parse(const char *spec, int *cpus, size_t *n, char *why, size_t why_n);
+
 /* ---- CSV output (RFC 4180) ------------------------------------------------------
  * One table per command: "#key=value" metadata lines, a header row, rows, and
  * "#end rows=N" last. Fields are quoted when they hold a comma, quote, CR or

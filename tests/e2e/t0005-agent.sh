@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# t0005-agent.sh - xnn-agent as the harness runs it: probe and bench streams
+# end with "#end rows=N" matching their rows; the same sub-net gives the same
+# top-1 and sub-model sha256 natively and under qemu-aarch64; bad input gives
+# an error row or message and a non-zero exit status.
+set -euo pipefail
+agent="$BUILD/bin/xnn-agent"
+arm="$BUILD/aarch64/bin/xnn-agent"
+data="${DATA:-$BUILD/data}"
+calib="$data/train-images-idx3-ubyte"
+eval="$data/t10k-images-idx3-ubyte"
+
+rows_ok() {  # the last line is "#end rows=N" and N is the data rows after the header
+	local f=$1 n
+	n=$(grep -v '^#' "$f" | tail -n +2 | wc -l)
+	[ "$(tail -1 "$f")" = "#end rows=$n" ]
+}
+
+"$agent" probe > "$TMPDIR/probe.csv"
+rows_ok "$TMPDIR/probe.csv"
+grep -q '^abi,x86_64$' "$TMPDIR/probe.csv"
+[ "$(grep -v '^#' "$TMPDIR/probe.csv" | head -1)" = "key,value" ]
+
+printf 'smallest\n' > "$TMPDIR/list"
+"$agent" bench --supernet models/fmnist-ofa.xsn --subnets "$TMPDIR/list" --calib "$calib" \
+	--eval "$eval" --eval-n 1000 --quick > "$TMPDIR/x86.csv"
+cat "$TMPDIR/x86.csv"
+rows_ok "$TMPDIR/x86.csv"
+col() {  # col FILE NAME: that column of the first data row
+	awk -F, -v name="$2" '/^#/ {next} !h {for (i = 1; i <= NF; i++) if ($i == name) c = i; h = 1; next} {print $c; exit}' "$1"
+}
+[ "$(col "$TMPDIR/x86.csv" status)" = ok ]
+[ "$(col "$TMPDIR/x86.csv" eval_images)" = 1000 ]
+
+if [ -x "$arm" ]; then
+	qemu-aarch64 "$arm" probe > "$TMPDIR/probe-arm.csv"
+	rows_ok "$TMPDIR/probe-arm.csv"
+	grep -q '^abi,arm64-v8a$' "$TMPDIR/probe-arm.csv"
+	grep -q '^emulator,yes$' "$TMPDIR/probe-arm.csv"
+	qemu-aarch64 "$arm" bench --supernet models/fmnist-ofa.xsn --subnets "$TMPDIR/list" \
+		--calib "$calib" --eval "$eval" --eval-n 1000 --quick > "$TMPDIR/arm.csv"
+	rows_ok "$TMPDIR/arm.csv"
+	for c in sha256 top1 arch; do
+		[ "$(col "$TMPDIR/x86.csv" $c)" = "$(col "$TMPDIR/arm.csv" $c)" ]
+	done
+	echo "same sha256 and top-1 under qemu-aarch64: $(col "$TMPDIR/arm.csv" sha256) $(col "$TMPDIR/arm.csv" top1)"
+else
+	echo "no $arm: run 'make agents' for the qemu-aarch64 half" >&2
+	exit 1
+fi
+
+# an arch not in the space: an error row, exit 1, the stream still complete
+printf 'smallest\nr20-d9.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3\n' > "$TMPDIR/bad"
+set +e
+"$agent" bench --supernet models/fmnist-ofa.xsn --subnets "$TMPDIR/bad" --calib "$calib" \
+	--quick --start 1 > "$TMPDIR/bad.csv" 2> "$TMPDIR/bad.err"; rc=$?
+set -e
+cat "$TMPDIR/bad.csv" "$TMPDIR/bad.err"
+[ "$rc" -eq 1 ]
+rows_ok "$TMPDIR/bad.csv"
+grep -q ',error,.*depth 9 of stage 1 is not in the space' "$TMPDIR/bad.csv"
+[ "$(grep -vc '^#' "$TMPDIR/bad.csv")" -eq 2 ]   # header + the one row after --start 1
+
+fails() {  # fails STATUS PATTERN CMD...
+	local want=$1 pat=$2; shift 2
+	set +e; msg=$("$@" 2>&1 >/dev/null); rc=$?; set -e
+	echo "$msg"
+	[ "$rc" -eq "$want" ] && grep -q -- "$pat" <<<"$msg"
+}
+fails 1 "cannot open '$TMPDIR/none.xsn'" "$agent" bench --supernet "$TMPDIR/none.xsn" --subnets "$TMPDIR/list"
+fails 1 "give --calib" "$agent" bench --supernet models/fmnist-ofa.xsn --subnets "$TMPDIR/list"
+fails 1 "cannot read '$TMPDIR/nolist'" "$agent" bench --supernet models/fmnist-ofa.xsn --subnets "$TMPDIR/nolist" --calib "$calib"
+fails 2 "cores" "$agent" bench --supernet models/fmnist-ofa.xsn --subnets "$TMPDIR/list" --cores 99
+fails 2 "give --supernet" "$agent" bench
+# a budget too small for one run: an error row, exit 1
+set +e
+"$agent" bench --supernet models/fmnist-ofa.xsn --subnets "$TMPDIR/list" --calib "$calib" \
+	--budget-s 0.01 > "$TMPDIR/budget.csv" 2>/dev/null; rc=$?
+set -e
+cat "$TMPDIR/budget.csv"
+[ "$rc" -eq 1 ]
+rows_ok "$TMPDIR/budget.csv"
+grep -q 'budget spent' "$TMPDIR/budget.csv"
