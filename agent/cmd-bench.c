@@ -48,14 +48,9 @@ struct opts {
 	bool quick;
 };
 
-struct run_ctx {
-	struct xs_exec *e;
-	struct xk_threadpool *tp;
-};
-
-static void run_once(void *p)
+void xa_run_exec_once(void *p)
 {
-	struct run_ctx *r = p;
+	struct xa_run_exec *r = p;
 	xs_exec_run(r->e, 1, r->tp);
 }
 
@@ -414,9 +409,9 @@ int xa_cmd_bench(int argc, char **argv)
 			else
 				for (size_t k = 0; k < img; k++)
 					xs_exec_input(e)[k] = (float)((k * 7919) % 255) / 127.0f - 1.0f;
-			struct run_ctx rc2 = {e, tp};
+			struct xa_run_exec rc2 = {e, tp};
 			struct xa_measurement ms;
-			if (!xa_measure(run_once, &rc2, &mc, &ms)) {
+			if (!xa_measure(xa_run_exec_once, &rc2, &mc, &ms)) {
 				error_row(&c, (long)i, arch, "out of memory");
 				xs_exec_destroy(e);
 				xs_model_destroy(m);

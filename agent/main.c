@@ -22,6 +22,8 @@ static const char usage_text[] =
 	"  bench --supernet F --subnets FILE [...]\n"
 	"                       latency, memory and top-1 of each sub-net of FILE\n"
 	"                       ('xnn-agent bench --help' tells more)\n"
+	"  kernels --supernet F the latency of every piece of the space's sub-nets\n"
+	"                       (stem, each block configuration, head) for prediction\n"
 	"  version              the agent's version\n";
 
 static void emit_row(void *ctx, const char *key, const char *value)
@@ -72,6 +74,7 @@ static const struct {
 } commands[] = {
 	{"probe", cmd_probe},
 	{"bench", xa_cmd_bench},
+	{"kernels", xa_cmd_kernels},
 	{"version", cmd_version},
 };
 

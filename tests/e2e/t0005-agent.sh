@@ -81,3 +81,18 @@ cat "$TMPDIR/budget.csv"
 [ "$rc" -eq 1 ]
 rows_ok "$TMPDIR/budget.csv"
 grep -q 'budget spent' "$TMPDIR/budget.csv"
+
+# kernels: one row per piece; the shipped space has 2 resizes, 3 stems,
+# 3 resolutions x 4 stages x (first, later) x 3 expands x 3 kernels blocks
+# and 3 heads = 224 rows
+"$agent" kernels --supernet models/fmnist-ofa.xsn --quick > "$TMPDIR/k.csv"
+rows_ok "$TMPDIR/k.csv"
+[ "$(tail -1 "$TMPDIR/k.csv")" = "#end rows=224" ]
+[ "$(grep -c '^block,' "$TMPDIR/k.csv")" -eq 216 ]
+# the same pieces under qemu-aarch64 (the tiny space: quick)
+"$agent" kernels --supernet tests/fuzz/corpus-xsn/tiny.xsn --quick --threads 1,2 > "$TMPDIR/kt.csv"
+qemu-aarch64 "$arm" kernels --supernet tests/fuzz/corpus-xsn/tiny.xsn --quick --threads 1,2 > "$TMPDIR/kt-arm.csv"
+rows_ok "$TMPDIR/kt-arm.csv"
+diff <(grep -v '^#' "$TMPDIR/kt.csv" | cut -d, -f1-12) <(grep -v '^#' "$TMPDIR/kt-arm.csv" | cut -d, -f1-12)
+fails 1 "cannot open '$TMPDIR/none.xsn'" "$agent" kernels --supernet "$TMPDIR/none.xsn"
+fails 2 "give --supernet" "$agent" kernels

@@ -1,0 +1,290 @@
+/* cmd-kernels.c - xnn-agent kernels: the latency of every distinct piece a
+ * sub-net of the space is made of, on this device: the input resize and the
+ * stem per resolution, every block configuration (stage, first block of the
+ * stage or not, input resolution, expand, kernel; the first block has the
+ * stage's stride and input channels), and the head (1x1 conv, pool, fc) per
+ * resolution. A sub-net's predicted latency is the sum of its pieces (the
+ * harness calibrates it with the sub-nets measured on the same device). */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xa-cmd.h"
+#include "xk-ukernel.h"
+#include "xs.h"
+
+static const char usage_text[] =
+	"usage: xnn-agent kernels --supernet FILE [--threads LIST] [--cores SPEC]\n"
+	"                         [--precision f32] [--quick]\n"
+	"\n"
+	"Times every distinct piece of the supernet's sub-nets on this device: resize\n"
+	"and stem per resolution, each block configuration (stage, first or not,\n"
+	"input resolution, expand, kernel), and the head per resolution; one CSV row\n"
+	"per piece and thread count (median, mean, CV, p90, min in ms; flags as in\n"
+	"bench), '#end rows=N' last. --quick measures each piece for less time.\n";
+
+static const char *const columns[] = {
+	"piece", "stage", "first", "res", "cin", "cout", "expand", "kernel", "stride",
+	"precision", "threads", "macs", "n", "median_ms", "mean_ms", "cv", "p90_ms", "min_ms",
+	"flags"};
+#define NCOLS (sizeof(columns) / sizeof(columns[0]))
+
+/* A small graph built in place: values and nodes, weights in a pattern. */
+struct piece {
+	struct xs_model m;
+	struct xs_value values[8];
+	struct xs_node nodes[8];
+};
+
+static void piece_init(struct piece *p, uint32_t h, uint32_t w, uint32_t c)
+{
+	memset(p, 0, sizeof(*p));
+	p->m.values = p->values;
+	p->m.nodes = p->nodes;
+	p->m.mean = 0.0f;
+	p->m.std = 1.0f;
+	p->values[0] = (struct xs_value){h, w, c};
+	p->m.nvalues = 1;
+}
+
+/* Appends a node; its weights and bias are counted, placed later. */
+static uint32_t piece_add(struct piece *p, enum xs_op op, uint32_t in0, uint32_t in1,
+			  struct xs_value out, uint32_t k, uint32_t s, enum xk_act act)
+{
+	uint32_t v = p->m.nvalues++;
+	p->values[v] = out;
+	uint32_t cin = p->values[in0].c;
+	size_t wc = 0, bc = 0;
+	if (op == XS_OP_CONV)
+		wc = (size_t)out.c * cin * k * k, bc = out.c;
+	else if (op == XS_OP_DW)
+		wc = (size_t)out.c * k * k, bc = out.c;
+	else if (op == XS_OP_PW || op == XS_OP_FC)
+		wc = (size_t)out.c * cin, bc = out.c;
+	p->nodes[p->m.nnodes++] = (struct xs_node){op, {in0, in1}, v, act, k, s,
+						   wc ? p->m.nweights : 0,
+						   bc ? p->m.nweights + wc : 0};
+	p->m.nweights += wc + bc;
+	return v;
+}
+
+static bool piece_weights(struct piece *p)
+{
+	p->m.weights = xk_alloc((p->m.nweights + 1) * sizeof(float));
+	if (p->m.weights == NULL)
+		return false;
+	for (size_t i = 0; i < p->m.nweights; i++)
+		p->m.weights[i] = (float)((int)((i * 2654435761u) >> 24 & 0xFF) - 128) / 1024.0f;
+	return true;
+}
+
+struct job {
+	struct xa_csv *c;
+	const struct xa_measure_cfg *cfg;
+	struct xk_threadpool *tp;
+	int threads;
+	int errors;
+};
+
+static uint32_t up(uint32_t a, uint32_t s) { return (a + s - 1) / s; }
+
+/* Times piece p and writes its row. */
+static void time_piece(struct job *j, struct piece *p, const char *kind, int stage,
+		       int first, uint32_t res, uint32_t cin, uint32_t cout, uint32_t e,
+		       uint32_t k, uint32_t s)
+{
+	struct xs_error err;
+	struct xs_exec *ex = NULL;
+	struct xa_measurement ms;
+	bool ok = piece_weights(p) && xs_exec_create(&p->m, XK_ISA_DEFAULT, 1, &ex, &err) == XS_OK;
+	if (ok) {
+		const struct xs_value *in = &p->values[0];
+		float *x = xs_exec_input(ex);
+		for (size_t i = 0; i < (size_t)in->h * in->w * in->c; i++)
+			x[i] = (float)((i * 7919) % 255) / 127.0f - 1.0f;
+		struct xa_run_exec rc = {ex, j->tp};
+		ok = xa_measure(xa_run_exec_once, &rc, j->cfg, &ms);
+	}
+	struct xa_csv *c = j->c;
+	xa_csv_field(c, kind);
+	xa_csv_fieldf(c, "%d", stage);
+	xa_csv_fieldf(c, "%d", first);
+	xa_csv_fieldf(c, "%u", res);
+	xa_csv_fieldf(c, "%u", cin);
+	xa_csv_fieldf(c, "%u", cout);
+	xa_csv_fieldf(c, "%u", e);
+	xa_csv_fieldf(c, "%u", k);
+	xa_csv_fieldf(c, "%u", s);
+	xa_csv_field(c, "f32");
+	xa_csv_fieldf(c, "%d", j->threads);
+	xa_csv_fieldf(c, "%llu", (unsigned long long)xs_model_macs(&p->m));
+	if (ok) {
+		xa_csv_fieldf(c, "%zu", ms.stats.n);
+		xa_csv_number(c, 1e3 * ms.stats.median);
+		xa_csv_number(c, 1e3 * ms.stats.mean);
+		xa_csv_number(c, ms.stats.cv);
+		xa_csv_number(c, 1e3 * ms.stats.p90);
+		xa_csv_number(c, 1e3 * ms.stats.min);
+		xa_csv_field(c, ms.throttled ? (ms.noisy ? "throttled noisy" : "throttled")
+					     : ms.noisy ? "noisy" : "clean");
+	} else {
+		j->errors++;
+		for (int i = 0; i < 6; i++)
+			xa_csv_field(c, "");
+		xa_csv_field(c, "error");
+	}
+	xa_csv_end_row(c);
+	xs_exec_destroy(ex);
+	xk_free(p->m.weights);
+	p->m.weights = NULL;
+}
+
+static void all_pieces(struct job *j, const struct xs_space *sp)
+{
+	struct piece p;
+	for (uint32_t ri = 0; ri < sp->nres; ri++) {
+		const uint32_t r = sp->res[ri];
+		if (r != sp->in_h || r != sp->in_w) {
+			piece_init(&p, sp->in_h, sp->in_w, sp->in_c);
+			piece_add(&p, XS_OP_RESIZE, 0, 0, (struct xs_value){r, r, sp->in_c}, 0, 0,
+				  XK_ACT_NONE);
+			time_piece(j, &p, "resize", -1, 0, sp->in_h, sp->in_c, sp->in_c, 0, 0, 0);
+		}
+		uint32_t h = up(r, sp->stem_s);
+		piece_init(&p, r, r, sp->in_c);
+		piece_add(&p, XS_OP_CONV, 0, 0, (struct xs_value){h, h, sp->stem_out}, sp->stem_k,
+			  sp->stem_s, sp->stem_act);
+		time_piece(j, &p, "stem", -1, 0, r, sp->in_c, sp->stem_out, 0, sp->stem_k, sp->stem_s);
+		uint32_t cin = sp->stem_out;
+		for (uint32_t st = 0; st < sp->nstages; st++) {
+			const struct xs_stage *g = &sp->stage[st];
+			for (int first = 1; first >= 0; first--) {
+				const uint32_t s = first ? g->stride : 1, c = first ? cin : g->out;
+				const uint32_t oh = up(h, s);
+				/* a later block sees the stage's output resolution */
+				const uint32_t ih = first ? h : up(h, g->stride);
+				const uint32_t oh2 = first ? oh : ih;
+				for (uint32_t ei = 0; ei < sp->nexpands; ei++)
+					for (uint32_t ki = 0; ki < sp->nkernels; ki++) {
+						const uint32_t e = sp->expands[ei], k = sp->kernels[ki];
+						piece_init(&p, ih, ih, c);
+						uint32_t x = piece_add(&p, XS_OP_PW, 0, 0,
+								       (struct xs_value){ih, ih, c * e}, 0, 0, g->act);
+						x = piece_add(&p, XS_OP_DW, x, 0,
+							      (struct xs_value){oh2, oh2, c * e}, k, s, g->act);
+						x = piece_add(&p, XS_OP_PW, x, 0,
+							      (struct xs_value){oh2, oh2, g->out}, 0, 0, XK_ACT_NONE);
+						if (s == 1 && c == g->out)
+							piece_add(&p, XS_OP_ADD, 0, x,
+								  (struct xs_value){oh2, oh2, g->out}, 0, 0, XK_ACT_NONE);
+						time_piece(j, &p, "block", (int)st + 1, first, ih, c, g->out,
+							   e, k, s);
+					}
+			}
+			h = up(h, g->stride);
+			cin = g->out;
+		}
+		/* head: 1x1 conv, pool, fc at the last stage's resolution */
+		piece_init(&p, h, h, cin);
+		uint32_t x = piece_add(&p, XS_OP_PW, 0, 0, (struct xs_value){h, h, sp->head_out}, 0, 0,
+				       sp->head_act);
+		x = piece_add(&p, XS_OP_GAVGPOOL, x, 0, (struct xs_value){1, 1, sp->head_out}, 0, 0,
+			      XK_ACT_NONE);
+		piece_add(&p, XS_OP_FC, x, 0, (struct xs_value){1, 1, sp->classes}, 0, 0, XK_ACT_NONE);
+		time_piece(j, &p, "head", -1, 0, h, cin, sp->classes, 0, 0, 0);
+	}
+}
+
+int xa_cmd_kernels(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"supernet", required_argument, NULL, 'f'}, {"threads", required_argument, NULL, 't'},
+		{"cores", required_argument, NULL, 'C'},    {"precision", required_argument, NULL, 'p'},
+		{"quick", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	const char *supernet = NULL, *cores = "all", *precision = "f32", *threads_s = "1";
+	bool quick = false;
+	optind = 1;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': supernet = optarg; break;
+		case 't': threads_s = optarg; break;
+		case 'C': cores = optarg; break;
+		case 'p': precision = optarg; break;
+		case 'q': quick = true; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: fputs(usage_text, stderr); return 2;
+		}
+	}
+	if (optind != argc || supernet == NULL) {
+		fprintf(stderr, "xnn-agent kernels: give --supernet FILE%s%s\n",
+			optind != argc ? "; unexpected " : "", optind != argc ? argv[optind] : "");
+		return 2;
+	}
+	if (strcmp(precision, "f32") != 0) {
+		fprintf(stderr, "xnn-agent kernels: --precision '%s': this agent runs f32 only\n",
+			precision);
+		return 2;
+	}
+	int threads[16], cpus[XA_MAX_CPUS];
+	size_t nthreads = 0, ncpus;
+	char why[256];
+	for (const char *s = threads_s; *s && nthreads < 16;) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end == s || v < 1 || v > XA_MAX_CPUS || (*end && *end != ',')) {
+			fprintf(stderr, "xnn-agent kernels: --threads '%s': give a list like 1,2\n",
+				threads_s);
+			return 2;
+		}
+		threads[nthreads++] = (int)v;
+		s = *end ? end + 1 : end;
+	}
+	if (!xa_cores_parse(cores, cpus, &ncpus, why, sizeof(why))) {
+		fprintf(stderr, "xnn-agent kernels: %s\n", why);
+		return 2;
+	}
+	struct xs_supernet *sn;
+	struct xs_error err;
+	if (xs_supernet_load(supernet, &sn, &err) != XS_OK) {
+		fprintf(stderr, "xnn-agent: %s\n", err.msg);
+		return 1;
+	}
+	struct xa_measure_cfg cfg;
+	xa_measure_defaults(&cfg);
+	cfg.min_s = quick ? 0.05 : 0.3;
+	cfg.min_runs = quick ? 5 : 20;
+	cfg.warm_s = quick ? 0.02 : 0.1;
+	cfg.max_s = quick ? 0.5 : 3.0;
+	cfg.redo = quick ? 0 : 1;
+	cfg.cool_s = 1.0;
+	struct xa_csv c;
+	xa_csv_init(&c, stdout);
+	xa_csv_meta(&c, "table", "kernels");
+	xa_csv_meta(&c, "supernet", "%s", sn->space.name);
+	char hex[65];
+	xs_sha256_hex(sn->sha256, hex);
+	xa_csv_meta(&c, "supernet_sha256", "%s", hex);
+	xa_csv_meta(&c, "cores", "%s", cores);
+	xa_csv_header(&c, columns, NCOLS);
+	int errors = 0;
+	for (size_t t = 0; t < nthreads; t++) {
+		struct job j = {&c, &cfg, NULL, threads[t], 0};
+		struct xk_error xe;
+		if (xk_threadpool_create((size_t)threads[t], cpus, ncpus, true, &j.tp, &xe) != XK_OK) {
+			fprintf(stderr, "xnn-agent: %s\n", xe.msg);
+			errors++;
+			continue;
+		}
+		fprintf(stderr, "kernels: %d thread%s...\n", threads[t], threads[t] > 1 ? "s" : "");
+		all_pieces(&j, &sn->space);
+		errors += j.errors;
+		xk_threadpool_destroy(j.tp);
+	}
+	xa_csv_finish(&c);
+	xs_supernet_destroy(sn);
+	return errors ? 1 : 0;
+}
