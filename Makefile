@@ -87,7 +87,11 @@ XNN_AGENT := $(O)/bin/xnn-agent
 # ---- harness: xnn-fleet, the host command (host builds only) -------------------
 HARNESS_SRC := $(wildcard harness/*.c)
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
+# what the harness tests link: everything but main and the commands
+LIBXF := $(O)/lib/libxf.a
+LIBXF_OBJ := $(filter-out $(O)/harness/main.o $(O)/harness/cmd-%.o,$(HARNESS_OBJ))
 XNN_FLEET := $(O)/bin/xnn-fleet
+HARNESS_LIBS := -lcsv
 ifeq ($(CROSS),)
 HOST_BINS := $(XNN_FLEET)
 endif
@@ -99,7 +103,11 @@ $(O)/kernels/%-avx512.o: ISAFLAGS := -mavx512f
 # ---- tests ---------------------------------------------------------------------
 CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+# test-harness-*.c test the host-only harness: host builds only.
 TEST_SRC := $(wildcard tests/unit/test-*.c)
+ifneq ($(CROSS),)
+TEST_SRC := $(filter-out tests/unit/test-harness-%.c,$(TEST_SRC))
+endif
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
 TEST_OBJ := $(TEST_BIN:%=%.o)
 
@@ -156,6 +164,9 @@ $(LIBXS): $(SUPERNET_OBJ)
 $(LIBXA): $(AGENT_OBJ)
 	$(say) AR $@
 	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
+$(LIBXF): $(LIBXF_OBJ)
+	$(say) AR $@
+	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
 
 # Static: it runs on Android and on boards with another libc (no sanitizer
 # build is static: the sanitizers' runtimes are shared).
@@ -165,7 +176,7 @@ $(XNN_AGENT): $(AGENT_CMD_OBJ) $(LIBXA) $(LIBS)
 
 $(XNN_FLEET): $(HARNESS_OBJ) $(LIBS)
 	$(say) LD $@
-	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(HARNESS_LIBS) $(LDLIBS) -o $@
 
 $(O)/%.o: %.c
 	$(say) CC $<
@@ -180,6 +191,9 @@ $(O)/tests/test-%.o: tests/unit/test-%.c
 $(O)/tests/test-%: $(O)/tests/test-%.o $(LIBXA) $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
+$(O)/tests/test-harness-%: $(O)/tests/test-harness-%.o $(LIBXF) $(LIBXA) $(LIBS)
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(HARNESS_LIBS) $(LDLIBS) -o $@
 
 # The golden test checks top-1 on all 10,000 test images for sub-nets up to
 # this many MACs (logits for all): everything natively, the small ones under
@@ -232,6 +246,10 @@ $(O)/fuzz-%.o: tests/fuzz/fuzz-%.c
 $(O)/fuzz-%: $(O)/fuzz-%.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(LDLIBS) -o $@
+# the harness's agent-output reader links libcsv
+$(O)/fuzz-agentcsv: $(O)/fuzz-agentcsv.o $(O)/harness/agent-csv.o $(LIBXS)
+	$(say) LD $@
+	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(HARNESS_LIBS) $(LDLIBS) -o $@
 test-fuzz: fuzz
 	$(Q)for f in $(FUZZ_BIN); do \
 		n=$${f##*/fuzz-}; c=$(O)/fuzz/run/corpus-$$n; \

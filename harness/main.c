@@ -10,6 +10,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{"supernet", cmd_supernet, "a supernet and its sub-nets: info, sample, synth, extract, eval"},
+	{"agent-check", cmd_agent_check, "check an xnn-agent output stream as the sweep reads it"},
 };
 
 static void usage(FILE *f)

@@ -10,10 +10,11 @@ data="${DATA:-$BUILD/data}"
 calib="$data/train-images-idx3-ubyte"
 eval="$data/t10k-images-idx3-ubyte"
 
-rows_ok() {  # the last line is "#end rows=N" and N is the data rows after the header
-	local f=$1 n
-	n=$(grep -v '^#' "$f" | tail -n +2 | wc -l)
-	[ "$(tail -1 "$f")" = "#end rows=$n" ]
+fleet="$BUILD/bin/xnn-fleet"
+rows_ok() {  # the harness's reader takes it whole, and "#end rows=N" is last
+	local f=$1
+	"$fleet" agent-check "$f"
+	tail -1 "$f" | grep -q '^#end rows=[0-9]*$'
 }
 
 "$agent" probe > "$TMPDIR/probe.csv"
@@ -48,6 +49,12 @@ else
 	echo "no $arm: run 'make agents' for the qemu-aarch64 half" >&2
 	exit 1
 fi
+
+# a cut stream: the reader says so, exit 1
+head -c 1500 "$TMPDIR/x86.csv" > "$TMPDIR/cut.csv"
+set +e; msg=$("$fleet" agent-check "$TMPDIR/cut.csv" 2>&1); rc=$?; set -e
+echo "$msg"
+[ "$rc" -eq 1 ] && grep -q 'cut' <<<"$msg"
 
 # an arch not in the space: an error row, exit 1, the stream still complete
 printf 'smallest\nr20-d9.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3\n' > "$TMPDIR/bad"
