@@ -51,7 +51,7 @@ endif
 # used only where a kernel asks for it with intrinsics).
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -ffp-contract=off -fno-strict-aliasing \
-	$(CFLAGS) -MMD -MP -Ikernels -Isupernet -Iagent -Iharness
+	$(CFLAGS) -MMD -MP -Ikernels -Isupernet -Iagent -Idevice-db -Iharness
 LDLIBS := -lm -lpthread
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -85,13 +85,13 @@ LIBXA := $(O)/lib/libxa.a
 XNN_AGENT := $(O)/bin/xnn-agent
 
 # ---- harness: xnn-fleet, the host command (host builds only) -------------------
-HARNESS_SRC := $(wildcard harness/*.c)
+HARNESS_SRC := $(wildcard harness/*.c device-db/*.c)
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
 # what the harness tests link: everything but main and the commands
 LIBXF := $(O)/lib/libxf.a
 LIBXF_OBJ := $(filter-out $(O)/harness/main.o $(O)/harness/cmd-%.o,$(HARNESS_OBJ))
 XNN_FLEET := $(O)/bin/xnn-fleet
-HARNESS_LIBS := -lcsv
+HARNESS_LIBS := -lcsv -lsqlite3
 ifeq ($(CROSS),)
 HOST_BINS := $(XNN_FLEET)
 endif

@@ -10,6 +10,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{"supernet", cmd_supernet, "a supernet and its sub-nets: info, sample, synth, extract, eval"},
+	{"db", cmd_db, "the device DB: info"},
 	{"agent-check", cmd_agent_check, "check an xnn-agent output stream as the sweep reads it"},
 };
 
@@ -19,7 +20,7 @@ static void usage(FILE *f)
 		   "Measures a weight-sharing supernet's sub-nets on a fleet of devices and\n"
 		   "picks one per device tier. Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n'xnn-fleet COMMAND --help' tells more. sweep, select and report are\n"
 		   "not built yet.\n");
 }

@@ -1,0 +1,358 @@
+/* fdb.c - the device DB (fdb.h): open, pragmas, migrations, batches, and the
+ * identity rows (devices, supernets, sub-nets). */
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fdb.h"
+
+struct fdb {
+	sqlite3 *h;
+	enum fdb_mode mode;
+	int version;
+	char msg[512];
+};
+
+/* Migration N takes the schema from version N - 1 to N. Append only: a
+ * shipped migration never changes. */
+static const char *const migrations[] = {
+	/* 1: the first schema */
+	"CREATE TABLE devices ("
+	"  id INTEGER PRIMARY KEY,"
+	"  transport TEXT NOT NULL, serial TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+	"  model TEXT, manufacturer TEXT, soc TEXT, abi TEXT, os TEXT,"
+	"  cpus INTEGER, clusters TEXT, ram_bytes INTEGER,"
+	"  emulated INTEGER NOT NULL DEFAULT 0, simulated INTEGER NOT NULL DEFAULT 0,"
+	"  probe TEXT, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,"
+	"  UNIQUE (transport, serial, fingerprint));"
+	"CREATE TABLE supernets ("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE,"
+	"  space TEXT NOT NULL, added TEXT NOT NULL);"
+	"CREATE TABLE subnets ("
+	"  id INTEGER PRIMARY KEY,"
+	"  supernet_id INTEGER NOT NULL REFERENCES supernets(id) ON DELETE CASCADE,"
+	"  arch TEXT NOT NULL, macs INTEGER NOT NULL, params INTEGER NOT NULL,"
+	"  val_top1 REAL, test_top1 REAL,"
+	"  UNIQUE (supernet_id, arch));"
+	"CREATE TABLE sweeps ("
+	"  id INTEGER PRIMARY KEY, started TEXT NOT NULL, ended TEXT,"
+	"  status TEXT NOT NULL CHECK (status IN ('running','done','incomplete','failed')),"
+	"  config TEXT NOT NULL);"
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,"
+	"  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	"  started TEXT NOT NULL, ended TEXT,"
+	"  status TEXT NOT NULL CHECK (status IN ('running','done','incomplete','failed')),"
+	"  error TEXT, conditions TEXT,"
+	"  UNIQUE (sweep_id, device_id));"
+	"CREATE TABLE kernel_results ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	"  supernet_id INTEGER NOT NULL REFERENCES supernets(id) ON DELETE CASCADE,"
+	"  piece TEXT NOT NULL, stage INTEGER NOT NULL, first INTEGER NOT NULL,"
+	"  res INTEGER NOT NULL, cin INTEGER NOT NULL, cout INTEGER NOT NULL,"
+	"  expand INTEGER NOT NULL, kernel INTEGER NOT NULL, stride INTEGER NOT NULL,"
+	"  precision TEXT NOT NULL, threads INTEGER NOT NULL, cores TEXT NOT NULL,"
+	"  agent_version TEXT NOT NULL, macs INTEGER,"
+	"  n INTEGER, median_ms REAL, mean_ms REAL, cv REAL, p90_ms REAL, min_ms REAL,"
+	"  flags TEXT,"
+	"  UNIQUE (device_id, supernet_id, piece, stage, first, res, expand, kernel,"
+	"          precision, threads, cores, agent_version));"
+	"CREATE TABLE subnet_results ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	"  subnet_id INTEGER NOT NULL REFERENCES subnets(id) ON DELETE CASCADE,"
+	"  precision TEXT NOT NULL, threads INTEGER NOT NULL, cores TEXT NOT NULL,"
+	"  agent_version TEXT NOT NULL, status TEXT NOT NULL, flags TEXT,"
+	"  n INTEGER, median_ms REAL, mean_ms REAL, stdev_ms REAL, cv REAL,"
+	"  min_ms REAL, max_ms REAL, p90_ms REAL, p99_ms REAL, cold_ms REAL,"
+	"  build_ms REAL, arena_bytes INTEGER, weight_bytes INTEGER,"
+	"  peak_rss_delta_bytes INTEGER, rss_method TEXT, eval_images INTEGER,"
+	"  top1 REAL, max_logit_diff REAL, xnm_sha256 TEXT, pinned TEXT,"
+	"  temp_before_c REAL, temp_after_c REAL, freq_before REAL, freq_after REAL,"
+	"  error TEXT,"
+	"  UNIQUE (device_id, subnet_id, precision, threads, cores, agent_version));"
+	"CREATE TABLE manifests ("
+	"  id INTEGER PRIMARY KEY,"
+	"  supernet_id INTEGER NOT NULL REFERENCES supernets(id) ON DELETE CASCADE,"
+	"  created TEXT NOT NULL, budget TEXT NOT NULL, json TEXT NOT NULL);"
+	"CREATE INDEX subnet_results_by_subnet ON subnet_results(subnet_id);"
+	"CREATE INDEX kernel_results_by_device ON kernel_results(device_id, supernet_id);",
+};
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+_Static_assert(NMIGRATIONS == FDB_SCHEMA_VERSION, "one migration per schema version");
+
+static enum xs_status seterr(struct fdb *db, enum xs_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum xs_status seterr(struct fdb *db, enum xs_status st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(db->msg, sizeof(db->msg), fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+/* Runs SQL without results; XS_EIO with SQLite's message on failure. */
+static enum xs_status exec(struct fdb *db, const char *sql)
+{
+	char *e = NULL;
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &e) != SQLITE_OK) {
+		enum xs_status st = seterr(db, XS_EIO, "device DB: %s", e ? e : sqlite3_errmsg(db->h));
+		sqlite3_free(e);
+		return st;
+	}
+	return XS_OK;
+}
+
+const char *fdb_errmsg(const struct fdb *db) { return db->msg; }
+int fdb_schema_version(const struct fdb *db) { return db->version; }
+
+void fdb_close(struct fdb *db)
+{
+	if (db == NULL)
+		return;
+	sqlite3_close(db->h);
+	free(db);
+}
+
+enum xs_status fdb_begin(struct fdb *db) { return exec(db, "BEGIN IMMEDIATE"); }
+enum xs_status fdb_commit(struct fdb *db) { return exec(db, "COMMIT"); }
+void fdb_rollback(struct fdb *db) { sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL); }
+
+static enum xs_status migrate(struct fdb *db)
+{
+	if (db->version > FDB_SCHEMA_VERSION)
+		return seterr(db, XS_EVERSION,
+			      "device DB: schema version %d is newer than this program's %d: "
+			      "use a newer xnn-fleet to write to it (reading works)",
+			      db->version, FDB_SCHEMA_VERSION);
+	for (int v = db->version; v < FDB_SCHEMA_VERSION; v++) {
+		enum xs_status st = fdb_begin(db);
+		if (st != XS_OK)
+			return st;
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if ((st = exec(db, migrations[v])) != XS_OK || (st = exec(db, pragma)) != XS_OK) {
+			fdb_rollback(db);
+			return st;
+		}
+		if ((st = fdb_commit(db)) != XS_OK)
+			return st;
+		db->version = v + 1;
+	}
+	return XS_OK;
+}
+
+enum xs_status fdb_open(const char *path, enum fdb_mode mode, struct fdb **out,
+			char *msg, size_t msg_n)
+{
+	*out = NULL;
+	struct fdb *db = calloc(1, sizeof(*db));
+	if (db == NULL) {
+		if (msg)
+			snprintf(msg, msg_n, "device DB: out of memory");
+		return XS_ENOMEM;
+	}
+	db->mode = mode;
+	enum xs_status st = XS_OK;
+	int flags = mode == FDB_READ ? SQLITE_OPEN_READONLY
+				     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	struct stat sb;
+	if (mode == FDB_READ && stat(path, &sb) != 0) {
+		st = seterr(db, XS_EIO, "cannot open '%s': no such file (make one with "
+			    "'xnn-fleet sweep')", path);
+		goto out_fail;
+	}
+	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+		st = seterr(db, XS_EIO, "cannot open '%s': %s", path,
+			    db->h ? sqlite3_errmsg(db->h) : "out of memory");
+		goto out_fail;
+	}
+	sqlite3_busy_timeout(db->h, 10000);
+	sqlite3_extended_result_codes(db->h, 1);
+	/* Reading the schema version is the first read: a file that is not a
+	 * database fails here. */
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		st = seterr(db, XS_EFORMAT, "'%s' is not a device DB: %s", path,
+			    sqlite3_errmsg(db->h));
+		if (s)
+			sqlite3_finalize(s);
+		goto out_fail;
+	}
+	db->version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	{
+		sqlite3_stmt *q;
+		const char *res = NULL;
+		if (sqlite3_prepare_v2(db->h, "PRAGMA quick_check", -1, &q, NULL) == SQLITE_OK &&
+		    sqlite3_step(q) == SQLITE_ROW)
+			res = (const char *)sqlite3_column_text(q, 0);
+		if (res == NULL || strcmp(res, "ok") != 0) {
+			st = seterr(db, XS_EFORMAT, "'%s' is damaged (quick_check: %.200s): "
+				    "restore it from a copy", path, res ? res : sqlite3_errmsg(db->h));
+			sqlite3_finalize(q);
+			goto out_fail;
+		}
+		sqlite3_finalize(q);
+	}
+	if ((st = exec(db, "PRAGMA foreign_keys = ON")) != XS_OK)
+		goto out_fail;
+	if (mode == FDB_WRITE) {
+		if ((st = exec(db, "PRAGMA journal_mode = WAL")) != XS_OK ||
+		    (st = exec(db, "PRAGMA synchronous = NORMAL")) != XS_OK ||
+		    (st = migrate(db)) != XS_OK)
+			goto out_fail;
+	}
+	*out = db;
+	return XS_OK;
+out_fail:
+	if (msg)
+		snprintf(msg, msg_n, "%s", db->msg);
+	fdb_close(db);
+	return st;
+}
+
+static int64_t count(struct fdb *db, const char *table)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	sqlite3_stmt *s;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+enum xs_status fdb_counts(struct fdb *db, struct fdb_counts *c)
+{
+	c->devices = count(db, "devices");
+	c->supernets = count(db, "supernets");
+	c->subnets = count(db, "subnets");
+	c->sweeps = count(db, "sweeps");
+	c->runs = count(db, "runs");
+	c->kernel_results = count(db, "kernel_results");
+	c->subnet_results = count(db, "subnet_results");
+	c->manifests = count(db, "manifests");
+	if (c->devices < 0)
+		return seterr(db, XS_EFORMAT, "device DB: no tables (schema version %d)",
+			      db->version);
+	return XS_OK;
+}
+
+/* ---- identity rows -------------------------------------------------------------- */
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Runs a prepared upsert that ends "RETURNING id". */
+static enum xs_status step_id(struct fdb *db, sqlite3_stmt *s, int64_t *id, const char *what)
+{
+	int rc = sqlite3_step(s);
+	enum xs_status st = XS_OK;
+	if (rc == SQLITE_ROW) {
+		if (id)
+			*id = sqlite3_column_int64(s, 0);
+	} else {
+		st = seterr(db, XS_EIO, "device DB: cannot store the %s: %s", what,
+			    sqlite3_errmsg(db->h));
+	}
+	sqlite3_finalize(s);
+	return st;
+}
+
+static enum xs_status prepare(struct fdb *db, const char *sql, sqlite3_stmt **s)
+{
+	if (db->mode != FDB_WRITE)
+		return seterr(db, XS_EINVAL, "device DB: opened for reading");
+	if (sqlite3_prepare_v2(db->h, sql, -1, s, NULL) != SQLITE_OK)
+		return seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
+	return XS_OK;
+}
+
+enum xs_status fdb_device_upsert(struct fdb *db, const struct fdb_device *d, int64_t *id)
+{
+	sqlite3_stmt *s;
+	enum xs_status st = prepare(db,
+		"INSERT INTO devices (transport, serial, fingerprint, model, manufacturer, soc,"
+		"  abi, os, cpus, clusters, ram_bytes, emulated, simulated, probe, first_seen,"
+		"  last_seen)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+		"  strftime('%Y-%m-%dT%H:%M:%SZ'), strftime('%Y-%m-%dT%H:%M:%SZ'))"
+		" ON CONFLICT (transport, serial, fingerprint) DO UPDATE SET"
+		"  model = excluded.model, manufacturer = excluded.manufacturer,"
+		"  soc = excluded.soc, abi = excluded.abi, os = excluded.os,"
+		"  cpus = excluded.cpus, clusters = excluded.clusters,"
+		"  ram_bytes = excluded.ram_bytes, emulated = excluded.emulated,"
+		"  simulated = excluded.simulated, probe = excluded.probe,"
+		"  last_seen = excluded.last_seen"
+		" RETURNING id", &s);
+	if (st != XS_OK)
+		return st;
+	bind_text(s, 1, d->transport ? d->transport : "unknown");
+	bind_text(s, 2, d->serial ? d->serial : "unknown");
+	bind_text(s, 3, d->fingerprint ? d->fingerprint : "unknown");
+	bind_text(s, 4, d->model);
+	bind_text(s, 5, d->manufacturer);
+	bind_text(s, 6, d->soc);
+	bind_text(s, 7, d->abi);
+	bind_text(s, 8, d->os);
+	if (d->cpus > 0)
+		sqlite3_bind_int(s, 9, d->cpus);
+	bind_text(s, 10, d->clusters);
+	if (d->ram_bytes > 0)
+		sqlite3_bind_int64(s, 11, d->ram_bytes);
+	sqlite3_bind_int(s, 12, d->emulated);
+	sqlite3_bind_int(s, 13, d->simulated);
+	bind_text(s, 14, d->probe);
+	return step_id(db, s, id, "device");
+}
+
+enum xs_status fdb_supernet_upsert(struct fdb *db, const char *name, const char *sha256,
+				   const char *space_text, int64_t *id)
+{
+	sqlite3_stmt *s;
+	enum xs_status st = prepare(db,
+		"INSERT INTO supernets (name, sha256, space, added)"
+		" VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ'))"
+		" ON CONFLICT (sha256) DO UPDATE SET name = excluded.name RETURNING id", &s);
+	if (st != XS_OK)
+		return st;
+	bind_text(s, 1, name);
+	bind_text(s, 2, sha256);
+	bind_text(s, 3, space_text);
+	return step_id(db, s, id, "supernet");
+}
+
+enum xs_status fdb_subnet_upsert(struct fdb *db, int64_t supernet_id, const char *arch,
+				 uint64_t macs, uint64_t params, int64_t *id)
+{
+	sqlite3_stmt *s;
+	enum xs_status st = prepare(db,
+		"INSERT INTO subnets (supernet_id, arch, macs, params) VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (supernet_id, arch) DO UPDATE SET macs = excluded.macs"
+		" RETURNING id", &s);
+	if (st != XS_OK)
+		return st;
+	sqlite3_bind_int64(s, 1, supernet_id);
+	bind_text(s, 2, arch);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)macs);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)params);
+	return step_id(db, s, id, "sub-net");
+}

@@ -1,0 +1,76 @@
+/* fdb.h - the device DB: one SQLite file (default fleet.db) holding the
+ * devices, supernets, sub-nets, sweeps, runs, kernel and sub-net results and
+ * manifests (DESIGN.md "Device DB").
+ *
+ * Opening sets WAL, foreign keys and a busy timeout, runs PRAGMA quick_check,
+ * and brings the schema up to this program's version with forward-only
+ * migrations (PRAGMA user_version); a DB written by a newer program is
+ * refused for writing (reading it is allowed). Writers group rows in
+ * transactions (BEGIN IMMEDIATE ... COMMIT per batch), so a killed harness
+ * leaves the DB as of the last batch.
+ *
+ * Errors: functions return an enum xs_status; the message is on the handle
+ * (fdb_errmsg), like sqlite3_errmsg. */
+#ifndef FDB_H
+#define FDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xs.h"
+
+/* The schema version this program writes. */
+#define FDB_SCHEMA_VERSION 1
+
+struct fdb;
+
+enum fdb_mode {
+	FDB_READ,    /* the file must exist; any schema version */
+	FDB_WRITE,   /* created if missing; migrated; refused if newer */
+};
+
+/* Opens path. On failure *out is NULL and msg (may be NULL, at least 256
+ * bytes) says why. */
+enum xs_status fdb_open(const char *path, enum fdb_mode mode, struct fdb **out,
+			char *msg, size_t msg_n);
+void fdb_close(struct fdb *db);
+const char *fdb_errmsg(const struct fdb *db);
+int fdb_schema_version(const struct fdb *db);  /* the file's user_version */
+
+/* One batch of writes: BEGIN IMMEDIATE ... COMMIT (or ROLLBACK). */
+enum xs_status fdb_begin(struct fdb *db);
+enum xs_status fdb_commit(struct fdb *db);
+void fdb_rollback(struct fdb *db);
+
+/* Row counts of the main tables, for 'xnn-fleet db info'. */
+struct fdb_counts {
+	int64_t devices, supernets, subnets, sweeps, runs, kernel_results,
+		subnet_results, manifests;
+};
+enum xs_status fdb_counts(struct fdb *db, struct fdb_counts *out);
+
+/* ---- rows -------------------------------------------------------------------- */
+
+/* A device's stable identity is (transport, serial, fingerprint); the rest
+ * is updated on every probe. Strings may be NULL ("unknown"). */
+struct fdb_device {
+	const char *transport, *serial, *fingerprint;
+	const char *model, *manufacturer, *soc, *abi, *os;
+	int cpus;                 /* 0 unknown */
+	const char *clusters;     /* "0 1 2 3:512:1800000;4 5 6 7:1024:2800000" */
+	int64_t ram_bytes;        /* 0 unknown */
+	bool emulated, simulated;
+	const char *probe;        /* the probe's key,value CSV, kept whole */
+};
+enum xs_status fdb_device_upsert(struct fdb *db, const struct fdb_device *d,
+				 int64_t *id);
+
+enum xs_status fdb_supernet_upsert(struct fdb *db, const char *name,
+				   const char *sha256, const char *space_text,
+				   int64_t *id);
+enum xs_status fdb_subnet_upsert(struct fdb *db, int64_t supernet_id,
+				 const char *arch, uint64_t macs, uint64_t params,
+				 int64_t *id);
+
+#endif /* FDB_H */

@@ -1,0 +1,60 @@
+/* cmd-db.c - xnn-fleet db info: what a device DB holds. */
+#include <stdio.h>
+#include <string.h>
+
+#include "fdb.h"
+#include "xf.h"
+
+static const char usage_text[] =
+	"usage: xnn-fleet db info [--db FILE]\n"
+	"\n"
+	"info   the DB's schema version and how many devices, supernets, sub-nets,\n"
+	"       sweeps, runs, kernel and sub-net results and manifests it holds\n"
+	"\n"
+	"--db defaults to fleet.db. The DB is opened for reading: a DB written by a\n"
+	"newer xnn-fleet can be read.\n";
+
+int cmd_db(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *path = "fleet.db";
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+			path = argv[++i];
+		} else {
+			fprintf(stderr, "xnn-fleet db: unexpected '%s'; see 'xnn-fleet db --help'\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	if (strcmp(argv[1], "info") != 0) {
+		fprintf(stderr, "xnn-fleet db: '%s' is not a subcommand (info)\n", argv[1]);
+		return 2;
+	}
+	struct fdb *db;
+	char msg[512];
+	if (fdb_open(path, FDB_READ, &db, msg, sizeof(msg)) != XS_OK) {
+		fprintf(stderr, "xnn-fleet: %s\n", msg);
+		return 1;
+	}
+	struct fdb_counts c;
+	int rc = 0;
+	if (fdb_counts(db, &c) != XS_OK) {
+		fprintf(stderr, "xnn-fleet: '%s': %s\n", path, fdb_errmsg(db));
+		rc = 1;
+	} else {
+		printf("file            %s\nschema version  %d (this program writes %d)\n", path,
+		       fdb_schema_version(db), FDB_SCHEMA_VERSION);
+		printf("devices         %lld\nsupernets       %lld\nsub-nets        %lld\n"
+		       "sweeps          %lld\nruns            %lld\nkernel results  %lld\n"
+		       "sub-net results %lld\nmanifests       %lld\n",
+		       (long long)c.devices, (long long)c.supernets, (long long)c.subnets,
+		       (long long)c.sweeps, (long long)c.runs, (long long)c.kernel_results,
+		       (long long)c.subnet_results, (long long)c.manifests);
+	}
+	fdb_close(db);
+	return rc;
+}

@@ -1,0 +1,209 @@
+/* test-harness-db.c - the device DB on real SQLite files: creation with WAL
+ * and the schema, upserts keyed by identity, a newer schema refused for
+ * writing, files that are not a DB or are damaged, read-only handles. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "fdb.h"
+
+static char dir[512];
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof(dir), "%s/fdb-test-XXXXXX", tmp ? tmp : "/tmp");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *path_of(const char *name)
+{
+	static char p[600];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return p;
+}
+
+static int pragma_int(const char *path, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	int v = -1;
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return v;
+}
+
+static void test_create_and_upsert(void **state)
+{
+	(void)state;
+	const char *p = path_of("fleet.db");
+	struct fdb *db;
+	char msg[512];
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
+	assert_int_equal(fdb_schema_version(db), FDB_SCHEMA_VERSION);
+	struct fdb_device d = {"adb", "R58M<b>&'x\"", "google/raven:14", "Pixel 6 Pro",
+			       "Google", "gs101", "arm64-v8a", "Android 14", 8,
+			       "0 1 2 3:256:1803000;4 5:512:2253000;6 7:1024:2802000",
+			       12000000000, false, false, "key,value\nabi,arm64-v8a\n"};
+	int64_t id1, id2, id3;
+	assert_int_equal(fdb_begin(db), XS_OK);
+	assert_int_equal(fdb_device_upsert(db, &d, &id1), XS_OK);
+	d.model = "Pixel 6 Pro (renamed)";
+	assert_int_equal(fdb_device_upsert(db, &d, &id2), XS_OK);
+	assert_int_equal(id1, id2);  /* same identity, one row */
+	d.fingerprint = "google/raven:15";
+	assert_int_equal(fdb_device_upsert(db, &d, &id3), XS_OK);
+	assert_int_not_equal(id1, id3);  /* a new OS build is another device row */
+	int64_t sn, s1, s2;
+	assert_int_equal(fdb_supernet_upsert(db, "fmnist-ofa", "742e60", "name=fmnist-ofa\n", &sn),
+			 XS_OK);
+	assert_int_equal(fdb_subnet_upsert(db, sn, "r20-d1.1.1.1", 1037056, 57258, &s1), XS_OK);
+	assert_int_equal(fdb_subnet_upsert(db, sn, "r20-d1.1.1.1", 1037056, 57258, &s2), XS_OK);
+	assert_int_equal(s1, s2);
+	/* a foreign key that points nowhere is refused */
+	assert_int_equal(fdb_subnet_upsert(db, sn + 100, "r20-x", 1, 1, &s2), XS_EIO);
+	assert_non_null(strstr(fdb_errmsg(db), "FOREIGN KEY"));
+	assert_int_equal(fdb_commit(db), XS_OK);
+	struct fdb_counts c;
+	assert_int_equal(fdb_counts(db, &c), XS_OK);
+	assert_int_equal(c.devices, 2);
+	assert_int_equal(c.supernets, 1);
+	assert_int_equal(c.subnets, 1);
+	fdb_close(db);
+	/* what is on disk: WAL, the version, the strings as given */
+	assert_int_equal(pragma_int(p, "PRAGMA user_version"), FDB_SCHEMA_VERSION);
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT serial, model FROM devices WHERE id = ?",
+					    -1, &s, NULL), SQLITE_OK);
+	sqlite3_bind_int64(s, 1, id1);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "R58M<b>&'x\"");
+	assert_string_equal((const char *)sqlite3_column_text(s, 1), "Pixel 6 Pro (renamed)");
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	/* read-only: reads, refuses writes */
+	assert_int_equal(fdb_open(p, FDB_READ, &db, msg, sizeof(msg)), XS_OK);
+	assert_int_equal(fdb_counts(db, &c), XS_OK);
+	assert_int_equal(fdb_device_upsert(db, &d, &id1), XS_EINVAL);
+	fdb_close(db);
+}
+
+static void test_rollback(void **state)
+{
+	(void)state;
+	const char *p = path_of("batch.db");
+	struct fdb *db;
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, NULL, 0), XS_OK);
+	struct fdb_device d = {.transport = "local", .serial = "host", .fingerprint = "f"};
+	int64_t id;
+	assert_int_equal(fdb_begin(db), XS_OK);
+	assert_int_equal(fdb_device_upsert(db, &d, &id), XS_OK);
+	fdb_rollback(db);  /* a batch that did not finish leaves nothing */
+	struct fdb_counts c;
+	assert_int_equal(fdb_counts(db, &c), XS_OK);
+	assert_int_equal(c.devices, 0);
+	fdb_close(db);
+}
+
+static void test_bad_files(void **state)
+{
+	(void)state;
+	struct fdb *db;
+	char msg[512];
+	/* missing, for reading */
+	assert_int_equal(fdb_open(path_of("none.db"), FDB_READ, &db, msg, sizeof(msg)), XS_EIO);
+	assert_null(db);
+	assert_non_null(strstr(msg, "none.db"));
+	/* not a database */
+	FILE *f = fopen(path_of("text.db"), "w");
+	assert_non_null(f);
+	for (int i = 0; i < 200; i++)
+		fputs("this is not a database file at all\n", f);
+	fclose(f);
+	assert_int_equal(fdb_open(path_of("text.db"), FDB_WRITE, &db, msg, sizeof(msg)), XS_EFORMAT);
+	assert_non_null(strstr(msg, "is not a device DB"));
+	/* newer than this program: refused for writing, readable */
+	const char *p = path_of("newer.db");
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
+	fdb_close(db);
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, msg, sizeof(msg)), XS_EVERSION);
+	assert_non_null(strstr(msg, "schema version 99 is newer"));
+	assert_int_equal(fdb_open(p, FDB_READ, &db, msg, sizeof(msg)), XS_OK);
+	assert_int_equal(fdb_schema_version(db), 99);
+	fdb_close(db);
+	/* damaged: a table page overwritten (checkpointed first, no WAL) */
+	const char *dmg = path_of("damaged.db");
+	assert_int_equal(fdb_open(dmg, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
+	assert_int_equal(fdb_begin(db), XS_OK);
+	for (int i = 0; i < 300; i++) {
+		char serial[32];
+		snprintf(serial, sizeof(serial), "s%d", i);
+		struct fdb_device d = {.transport = "adb", .serial = serial, .fingerprint = "f",
+				       .probe = "key,value\nabi,arm64-v8a\nos,Android 14\n"};
+		int64_t id;
+		assert_int_equal(fdb_device_upsert(db, &d, &id), XS_OK);
+	}
+	assert_int_equal(fdb_commit(db), XS_OK);
+	fdb_close(db);
+	assert_int_equal(sqlite3_open(dmg, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	/* garbage in the middle of every page after the first two (the
+	 * header and schema stay readable, the tables do not) */
+	f = fopen(dmg, "r+b");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	assert_true(size > 4 * 4096);
+	for (long page = 2; page * 4096 < size; page++) {
+		fseek(f, page * 4096 + 1000, SEEK_SET);
+		for (int i = 0; i < 1000; i++)
+			fputc(0xA5, f);
+	}
+	fclose(f);
+	enum xs_status st = fdb_open(dmg, FDB_WRITE, &db, msg, sizeof(msg));
+	assert_int_equal(st, XS_EFORMAT);
+	assert_true(strstr(msg, "damaged") || strstr(msg, "not a device DB"));
+	printf("   damaged: %s\n", msg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_and_upsert),
+		cmocka_unit_test(test_rollback),
+		cmocka_unit_test(test_bad_files),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
