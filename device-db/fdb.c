@@ -356,3 +356,182 @@ enum xs_status fdb_subnet_upsert(struct fdb *db, int64_t supernet_id, const char
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)params);
 	return step_id(db, s, id, "sub-net");
 }
+
+/* ---- sweeps, runs, results ------------------------------------------------------ */
+
+static bool valid_status(const char *s)
+{
+	return s && (strcmp(s, "running") == 0 || strcmp(s, "done") == 0 ||
+		     strcmp(s, "incomplete") == 0 || strcmp(s, "failed") == 0);
+}
+
+/* Runs a prepared statement that returns no row. */
+static enum xs_status step_done(struct fdb *db, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return seterr(db, XS_EIO, "device DB: cannot %s: %s", what, sqlite3_errmsg(db->h));
+	return XS_OK;
+}
+
+enum xs_status fdb_sweep_begin(struct fdb *db, const char *config, int64_t *id)
+{
+	sqlite3_stmt *s;
+	enum xs_status st = prepare(db,
+		"INSERT INTO sweeps (started, status, config)"
+		" VALUES (strftime('%Y-%m-%dT%H:%M:%SZ'), 'running', ?1) RETURNING id", &s);
+	if (st != XS_OK)
+		return st;
+	bind_text(s, 1, config ? config : "");
+	return step_id(db, s, id, "sweep");
+}
+
+enum xs_status fdb_sweep_end(struct fdb *db, int64_t sweep_id, const char *status)
+{
+	if (!valid_status(status))
+		return seterr(db, XS_EINVAL, "device DB: bad sweep status '%s'", status ? status : "");
+	sqlite3_stmt *s;
+	enum xs_status st = prepare(db,
+		"UPDATE sweeps SET status = ?2, ended = strftime('%Y-%m-%dT%H:%M:%SZ')"
+		" WHERE id = ?1", &s);
+	if (st != XS_OK)
+		return st;
+	sqlite3_bind_int64(s, 1, sweep_id);
+	bind_text(s, 2, status);
+	return step_done(db, s, "end the sweep");
+}
+
+enum xs_status fdb_run_begin(struct fdb *db, int64_t sweep_id, int64_t device_id, int64_t *id)
+{
+	sqlite3_stmt *s;
+	enum xs_status st = prepare(db,
+		"INSERT INTO runs (sweep_id, device_id, started, status)"
+		" VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ'), 'running')"
+		" ON CONFLICT (sweep_id, device_id) DO UPDATE SET status = 'running', ended = NULL"
+		" RETURNING id", &s);
+	if (st != XS_OK)
+		return st;
+	sqlite3_bind_int64(s, 1, sweep_id);
+	sqlite3_bind_int64(s, 2, device_id);
+	return step_id(db, s, id, "run");
+}
+
+enum xs_status fdb_run_end(struct fdb *db, int64_t run_id, const char *status,
+			   const char *error, const char *conditions)
+{
+	if (!valid_status(status))
+		return seterr(db, XS_EINVAL, "device DB: bad run status '%s'", status ? status : "");
+	sqlite3_stmt *s;
+	enum xs_status st = prepare(db,
+		"UPDATE runs SET status = ?2, error = ?3, conditions = ?4,"
+		" ended = strftime('%Y-%m-%dT%H:%M:%SZ') WHERE id = ?1", &s);
+	if (st != XS_OK)
+		return st;
+	sqlite3_bind_int64(s, 1, run_id);
+	bind_text(s, 2, status);
+	bind_text(s, 3, error);
+	bind_text(s, 4, conditions);
+	return step_done(db, s, "end the run");
+}
+
+static void bind_real(sqlite3_stmt *s, int i, double v)
+{
+	if (v == v)
+		sqlite3_bind_double(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void bind_count(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static bool key_ok(const struct fdb_key *k)
+{
+	return k->precision && k->cores && k->agent_version && k->threads > 0;
+}
+
+enum xs_status fdb_subnet_result_insert(struct fdb *db, int64_t run_id,
+					const struct fdb_key *k, int64_t subnet_id,
+					const struct fdb_subnet_result *r, bool *stored)
+{
+	if (!key_ok(k))
+		return seterr(db, XS_EINVAL, "device DB: a result without its full key");
+	sqlite3_stmt *s;
+	enum xs_status st = prepare(db,
+		"INSERT INTO subnet_results (run_id, device_id, subnet_id, precision, threads,"
+		"  cores, agent_version, status, flags, n, median_ms, mean_ms, stdev_ms, cv,"
+		"  min_ms, max_ms, p90_ms, p99_ms, cold_ms, build_ms, arena_bytes, weight_bytes,"
+		"  peak_rss_delta_bytes, rss_method, eval_images, top1, max_logit_diff,"
+		"  xnm_sha256, pinned, temp_before_c, temp_after_c, freq_before, freq_after, error)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+		"  ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31,"
+		"  ?32, ?33, ?34)"
+		" ON CONFLICT (device_id, subnet_id, precision, threads, cores, agent_version)"
+		" DO NOTHING", &s);
+	if (st != XS_OK)
+		return st;
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int64(s, 2, k->device_id);
+	sqlite3_bind_int64(s, 3, subnet_id);
+	bind_text(s, 4, k->precision);
+	sqlite3_bind_int(s, 5, k->threads);
+	bind_text(s, 6, k->cores);
+	bind_text(s, 7, k->agent_version);
+	bind_text(s, 8, r->status ? r->status : "ok");
+	bind_text(s, 9, r->flags);
+	bind_count(s, 10, r->n);
+	const double reals[] = {r->median_ms, r->mean_ms, r->stdev_ms, r->cv, r->min_ms,
+				r->max_ms, r->p90_ms, r->p99_ms, r->cold_ms, r->build_ms};
+	for (int i = 0; i < 10; i++)
+		bind_real(s, 11 + i, reals[i]);
+	bind_count(s, 21, r->arena_bytes);
+	bind_count(s, 22, r->weight_bytes);
+	if (r->peak_rss_delta_bytes != INT64_MIN)
+		sqlite3_bind_int64(s, 23, r->peak_rss_delta_bytes);
+	bind_text(s, 24, r->rss_method);
+	bind_count(s, 25, r->eval_images);
+	bind_real(s, 26, r->top1);
+	bind_real(s, 27, r->max_logit_diff);
+	bind_text(s, 28, r->xnm_sha256);
+	bind_text(s, 29, r->pinned);
+	bind_real(s, 30, r->temp_before_c);
+	bind_real(s, 31, r->temp_after_c);
+	bind_real(s, 32, r->freq_before);
+	bind_real(s, 33, r->freq_after);
+	bind_text(s, 34, r->error);
+	st = step_done(db, s, "store the sub-net result");
+	if (st == XS_OK && stored)
+		*stored = sqlite3_changes(db->h) == 1;
+	return st;
+}
+
+enum xs_status fdb_subnet_result_exists(struct fdb *db, const struct fdb_key *k,
+					int64_t subnet_id, bool *exists)
+{
+	if (!key_ok(k))
+		return seterr(db, XS_EINVAL, "device DB: a lookup without the full key");
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db->h,
+		"SELECT 1 FROM subnet_results WHERE device_id = ?1 AND subnet_id = ?2 AND"
+		" precision = ?3 AND threads = ?4 AND cores = ?5 AND agent_version = ?6 AND"
+		" status = 'ok'", -1, &s, NULL) != SQLITE_OK)
+		return seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
+	sqlite3_bind_int64(s, 1, k->device_id);
+	sqlite3_bind_int64(s, 2, subnet_id);
+	bind_text(s, 3, k->precision);
+	sqlite3_bind_int(s, 4, k->threads);
+	bind_text(s, 5, k->cores);
+	bind_text(s, 6, k->agent_version);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
+	*exists = rc == SQLITE_ROW;
+	return XS_OK;
+}

@@ -73,4 +73,44 @@ enum xs_status fdb_subnet_upsert(struct fdb *db, int64_t supernet_id,
 				 const char *arch, uint64_t macs, uint64_t params,
 				 int64_t *id);
 
+/* ---- sweeps, runs, results ---------------------------------------------------------
+ * status: "running", "done", "incomplete" (cut: --resume fills it in) or
+ * "failed". Times are set by the DB (UTC, ISO 8601). */
+enum xs_status fdb_sweep_begin(struct fdb *db, const char *config, int64_t *id);
+enum xs_status fdb_sweep_end(struct fdb *db, int64_t sweep_id, const char *status);
+/* The run of a device in a sweep (a resumed sweep gets its existing row). */
+enum xs_status fdb_run_begin(struct fdb *db, int64_t sweep_id, int64_t device_id,
+			     int64_t *id);
+enum xs_status fdb_run_end(struct fdb *db, int64_t run_id, const char *status,
+			   const char *error, const char *conditions);
+
+/* A measurement's key: what makes two rows "the same measurement". */
+struct fdb_key {
+	int64_t device_id;
+	const char *precision;      /* "f32" */
+	int threads;
+	const char *cores;          /* "0 1 2 3" */
+	const char *agent_version;
+};
+
+/* One sub-net result; NAN (reals), -1 (counts), NULL (strings) for what is
+ * unknown; peak_rss_delta_bytes can be negative: INT64_MIN is unknown. */
+struct fdb_subnet_result {
+	const char *status, *flags, *rss_method, *xnm_sha256, *pinned, *error;
+	int64_t n, arena_bytes, weight_bytes, peak_rss_delta_bytes, eval_images;
+	double median_ms, mean_ms, stdev_ms, cv, min_ms, max_ms, p90_ms, p99_ms,
+	       cold_ms, build_ms, top1, max_logit_diff, temp_before_c, temp_after_c,
+	       freq_before, freq_after;
+};
+
+/* Stores a result unless one with the same key is there (then *stored is
+ * false and nothing changes: a row is never stored twice). */
+enum xs_status fdb_subnet_result_insert(struct fdb *db, int64_t run_id,
+					const struct fdb_key *k, int64_t subnet_id,
+					const struct fdb_subnet_result *r,
+					bool *stored);
+/* Whether a result with this key exists (a resumed sweep skips it). */
+enum xs_status fdb_subnet_result_exists(struct fdb *db, const struct fdb_key *k,
+					int64_t subnet_id, bool *exists);
+
 #endif /* FDB_H */

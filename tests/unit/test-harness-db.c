@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <math.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -198,11 +200,92 @@ static void test_bad_files(void **state)
 	printf("   damaged: %s\n", msg);
 }
 
+static struct fdb_subnet_result result(double median_ms)
+{
+	return (struct fdb_subnet_result){.status = "ok", .flags = "clean", .n = 100,
+		.median_ms = median_ms, .mean_ms = median_ms, .stdev_ms = 0.01, .cv = 0.01,
+		.min_ms = median_ms, .max_ms = median_ms, .p90_ms = median_ms, .p99_ms = NAN,
+		.cold_ms = 1, .build_ms = 2, .arena_bytes = 1000, .weight_bytes = 2000,
+		.peak_rss_delta_bytes = -4096, .rss_method = "VmHWM", .eval_images = 10000,
+		.top1 = 90.01, .max_logit_diff = NAN, .xnm_sha256 = "44ef", .pinned = "1/1",
+		.temp_before_c = NAN, .temp_after_c = NAN, .freq_before = NAN,
+		.freq_after = NAN};
+}
+
+static void test_results(void **state)
+{
+	(void)state;
+	const char *p = path_of("results.db");
+	struct fdb *db;
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, NULL, 0), XS_OK);
+	int64_t dev, sn, sub, sweep, run, run2;
+	struct fdb_device d = {.transport = "local", .serial = "host", .fingerprint = "f"};
+	assert_int_equal(fdb_begin(db), XS_OK);
+	assert_int_equal(fdb_device_upsert(db, &d, &dev), XS_OK);
+	assert_int_equal(fdb_supernet_upsert(db, "s", "abc", "name=s\n", &sn), XS_OK);
+	assert_int_equal(fdb_subnet_upsert(db, sn, "r20", 1, 1, &sub), XS_OK);
+	assert_int_equal(fdb_sweep_begin(db, "{\"devices\":\"all\"}", &sweep), XS_OK);
+	assert_int_equal(fdb_run_begin(db, sweep, dev, &run), XS_OK);
+	assert_int_equal(fdb_run_begin(db, sweep, dev, &run2), XS_OK);
+	assert_int_equal(run, run2);  /* resuming: the same run */
+	struct fdb_key k = {dev, "f32", 1, "0 1", "0.1"};
+	bool stored, exists;
+	assert_int_equal(fdb_subnet_result_exists(db, &k, sub, &exists), XS_OK);
+	assert_false(exists);
+	struct fdb_subnet_result r = result(0.5);
+	assert_int_equal(fdb_subnet_result_insert(db, run, &k, sub, &r, &stored), XS_OK);
+	assert_true(stored);
+	r = result(0.7);  /* the same key again: kept as first stored */
+	assert_int_equal(fdb_subnet_result_insert(db, run, &k, sub, &r, &stored), XS_OK);
+	assert_false(stored);
+	assert_int_equal(fdb_subnet_result_exists(db, &k, sub, &exists), XS_OK);
+	assert_true(exists);
+	k.threads = 2;  /* another key */
+	assert_int_equal(fdb_subnet_result_exists(db, &k, sub, &exists), XS_OK);
+	assert_false(exists);
+	assert_int_equal(fdb_subnet_result_insert(db, run, &k, sub, &r, &stored), XS_OK);
+	assert_true(stored);
+	k.precision = NULL;
+	assert_int_equal(fdb_subnet_result_insert(db, run, &k, sub, &r, &stored), XS_EINVAL);
+	assert_int_equal(fdb_run_end(db, run, "incomplete", "device vanished", NULL), XS_OK);
+	assert_int_equal(fdb_sweep_end(db, sweep, "finished"), XS_EINVAL);
+	assert_int_equal(fdb_sweep_end(db, sweep, "incomplete"), XS_OK);
+	assert_int_equal(fdb_commit(db), XS_OK);
+	struct fdb_counts c;
+	assert_int_equal(fdb_counts(db, &c), XS_OK);
+	assert_int_equal(c.subnet_results, 2);
+	fdb_close(db);
+
+	/* a writer killed inside a batch: its rows are not there, the DB is
+	 * consistent and opens for writing again */
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct fdb *w;
+		if (fdb_open(p, FDB_WRITE, &w, NULL, 0) != XS_OK || fdb_begin(w) != XS_OK)
+			_exit(2);
+		struct fdb_key k3 = {dev, "f32", 4, "0 1", "0.1"};
+		struct fdb_subnet_result r3 = result(0.9);
+		bool st3;
+		if (fdb_subnet_result_insert(w, run, &k3, sub, &r3, &st3) != XS_OK)
+			_exit(3);
+		_exit(0);  /* no commit, no close: as if killed */
+	}
+	int ws;
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_int_equal(WEXITSTATUS(ws), 0);
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, NULL, 0), XS_OK);
+	assert_int_equal(fdb_counts(db, &c), XS_OK);
+	assert_int_equal(c.subnet_results, 2);
+	fdb_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_and_upsert),
 		cmocka_unit_test(test_rollback),
+		cmocka_unit_test(test_results),
 		cmocka_unit_test(test_bad_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
