@@ -535,3 +535,102 @@ enum xs_status fdb_subnet_result_exists(struct fdb *db, const struct fdb_key *k,
 	*exists = rc == SQLITE_ROW;
 	return XS_OK;
 }
+
+enum xs_status fdb_kernel_result_insert(struct fdb *db, int64_t run_id,
+					const struct fdb_key *k, int64_t supernet_id,
+					const struct fdb_kernel_result *r, bool *stored)
+{
+	if (!key_ok(k) || r->piece == NULL)
+		return seterr(db, XS_EINVAL, "device DB: a kernel result without its full key");
+	sqlite3_stmt *s;
+	enum xs_status st = prepare(db,
+		"INSERT INTO kernel_results (run_id, device_id, supernet_id, piece, stage, first,"
+		"  res, cin, cout, expand, kernel, stride, precision, threads, cores,"
+		"  agent_version, macs, n, median_ms, mean_ms, cv, p90_ms, min_ms, flags)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+		"  ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
+		" ON CONFLICT DO NOTHING", &s);
+	if (st != XS_OK)
+		return st;
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int64(s, 2, k->device_id);
+	sqlite3_bind_int64(s, 3, supernet_id);
+	bind_text(s, 4, r->piece);
+	const int ints[] = {r->stage, r->first, r->res, r->cin, r->cout, r->expand, r->kernel,
+			    r->stride};
+	for (int i = 0; i < 8; i++)
+		sqlite3_bind_int(s, 5 + i, ints[i]);
+	bind_text(s, 13, k->precision);
+	sqlite3_bind_int(s, 14, k->threads);
+	bind_text(s, 15, k->cores);
+	bind_text(s, 16, k->agent_version);
+	bind_count(s, 17, r->macs);
+	bind_count(s, 18, r->n);
+	bind_real(s, 19, r->median_ms);
+	bind_real(s, 20, r->mean_ms);
+	bind_real(s, 21, r->cv);
+	bind_real(s, 22, r->p90_ms);
+	bind_real(s, 23, r->min_ms);
+	bind_text(s, 24, r->flags);
+	st = step_done(db, s, "store the kernel result");
+	if (st == XS_OK && stored)
+		*stored = sqlite3_changes(db->h) == 1;
+	return st;
+}
+
+/* A CSV field: quoted when it holds a comma, quote, CR or LF. */
+static void csv_field(FILE *f, const char *v, bool first)
+{
+	if (!first)
+		fputc(',', f);
+	if (v == NULL)
+		return;
+	if (strpbrk(v, ",\"\r\n") == NULL && v[0] != ' ') {
+		fputs(v, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *v; v++) {
+		if (*v == '"')
+			fputc('"', f);
+		fputc(*v, f);
+	}
+	fputc('"', f);
+}
+
+enum xs_status fdb_export_csv(struct fdb *db, FILE *out, int64_t *rows)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db->h,
+		"SELECT d.id AS device_id, d.transport, d.serial, d.model, d.soc, d.abi,"
+		"  d.emulated, d.simulated, sn.name AS supernet, su.arch, su.macs,"
+		"  r.precision, r.threads, r.cores, r.agent_version, r.status, r.flags, r.n,"
+		"  r.median_ms, r.mean_ms, r.stdev_ms, r.cv, r.min_ms, r.max_ms, r.p90_ms,"
+		"  r.p99_ms, r.cold_ms, r.build_ms, r.arena_bytes, r.weight_bytes,"
+		"  r.peak_rss_delta_bytes, r.rss_method, r.eval_images, r.top1,"
+		"  r.max_logit_diff, r.xnm_sha256, r.pinned, r.temp_before_c, r.temp_after_c,"
+		"  r.freq_before, r.freq_after, r.error"
+		" FROM subnet_results r JOIN devices d ON d.id = r.device_id"
+		" JOIN subnets su ON su.id = r.subnet_id JOIN supernets sn ON sn.id = su.supernet_id"
+		" ORDER BY d.id, su.macs, su.arch, r.precision, r.threads", -1, &s, NULL) != SQLITE_OK)
+		return seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
+	const int ncol = sqlite3_column_count(s);
+	for (int i = 0; i < ncol; i++)
+		csv_field(out, sqlite3_column_name(s, i), i == 0);
+	fputc('\n', out);
+	int64_t n = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		for (int i = 0; i < ncol; i++)
+			csv_field(out, (const char *)sqlite3_column_text(s, i), i == 0);
+		fputc('\n', out);
+		n++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return seterr(db, XS_EIO, "device DB: export: %s", sqlite3_errmsg(db->h));
+	if (ferror(out))
+		return seterr(db, XS_EIO, "device DB: export: write error");
+	*rows = n;
+	return XS_OK;
+}

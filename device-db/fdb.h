@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "xs.h"
 
@@ -112,5 +113,25 @@ enum xs_status fdb_subnet_result_insert(struct fdb *db, int64_t run_id,
 /* Whether a result with this key exists (a resumed sweep skips it). */
 enum xs_status fdb_subnet_result_exists(struct fdb *db, const struct fdb_key *k,
 					int64_t subnet_id, bool *exists);
+
+/* One row of the agent's kernel table (a piece of the space's sub-nets). */
+struct fdb_kernel_result {
+	const char *piece;                  /* resize, stem, block, head */
+	int stage, first, res, cin, cout, expand, kernel, stride;
+	int64_t macs, n;
+	double median_ms, mean_ms, cv, p90_ms, min_ms;
+	const char *flags;
+};
+/* Stored unless the same piece has a row under this key and supernet. */
+enum xs_status fdb_kernel_result_insert(struct fdb *db, int64_t run_id,
+					const struct fdb_key *k, int64_t supernet_id,
+					const struct fdb_kernel_result *r,
+					bool *stored);
+
+/* Writes every sub-net result as CSV (RFC 4180) with its device and arch:
+ * device_id,transport,serial,model,soc,abi,emulated,simulated,supernet,arch,
+ * macs,precision,threads,cores,agent_version,status,flags,n,median_ms,...
+ * Returns the rows written in *rows. */
+enum xs_status fdb_export_csv(struct fdb *db, FILE *out, int64_t *rows);
 
 #endif /* FDB_H */

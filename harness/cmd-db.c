@@ -1,4 +1,6 @@
 /* cmd-db.c - xnn-fleet db info: what a device DB holds. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,9 +9,12 @@
 
 static const char usage_text[] =
 	"usage: xnn-fleet db info [--db FILE]\n"
+	"       xnn-fleet db export --csv [--db FILE] [--out FILE]\n"
 	"\n"
 	"info   the DB's schema version and how many devices, supernets, sub-nets,\n"
 	"       sweeps, runs, kernel and sub-net results and manifests it holds\n"
+	"export every sub-net result with its device and arch as CSV (RFC 4180), to\n"
+	"       FILE or stdout\n"
 	"\n"
 	"--db defaults to fleet.db. The DB is opened for reading: a DB written by a\n"
 	"newer xnn-fleet can be read.\n";
@@ -20,18 +25,28 @@ int cmd_db(int argc, char **argv)
 		fputs(usage_text, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	const char *path = "fleet.db";
+	const char *path = "fleet.db", *out = NULL;
+	bool csv = false;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
 			path = argv[++i];
+		} else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+			out = argv[++i];
+		} else if (strcmp(argv[i], "--csv") == 0) {
+			csv = true;
 		} else {
 			fprintf(stderr, "xnn-fleet db: unexpected '%s'; see 'xnn-fleet db --help'\n",
 				argv[i]);
 			return 2;
 		}
 	}
-	if (strcmp(argv[1], "info") != 0) {
-		fprintf(stderr, "xnn-fleet db: '%s' is not a subcommand (info)\n", argv[1]);
+	const bool export = strcmp(argv[1], "export") == 0;
+	if (strcmp(argv[1], "info") != 0 && !export) {
+		fprintf(stderr, "xnn-fleet db: '%s' is not a subcommand (info, export)\n", argv[1]);
+		return 2;
+	}
+	if (export && !csv) {
+		fprintf(stderr, "xnn-fleet db export: give --csv (the one format there is)\n");
 		return 2;
 	}
 	struct fdb *db;
@@ -42,7 +57,23 @@ int cmd_db(int argc, char **argv)
 	}
 	struct fdb_counts c;
 	int rc = 0;
-	if (fdb_counts(db, &c) != XS_OK) {
+	if (export) {
+		FILE *f = out ? fopen(out, "w") : stdout;
+		int64_t rows = 0;
+		if (f == NULL) {
+			fprintf(stderr, "xnn-fleet: cannot write '%s': %s\n", out, strerror(errno));
+			rc = 1;
+		} else if (fdb_export_csv(db, f, &rows) != XS_OK) {
+			fprintf(stderr, "xnn-fleet: '%s': %s\n", path, fdb_errmsg(db));
+			rc = 1;
+		}
+		if (f && f != stdout && fclose(f) != 0) {
+			fprintf(stderr, "xnn-fleet: cannot write '%s': %s\n", out, strerror(errno));
+			rc = 1;
+		}
+		if (rc == 0)
+			fprintf(stderr, "exported %lld sub-net results\n", (long long)rows);
+	} else if (fdb_counts(db, &c) != XS_OK) {
 		fprintf(stderr, "xnn-fleet: '%s': %s\n", path, fdb_errmsg(db));
 		rc = 1;
 	} else {

@@ -219,7 +219,7 @@ static void test_results(void **state)
 	struct fdb *db;
 	assert_int_equal(fdb_open(p, FDB_WRITE, &db, NULL, 0), XS_OK);
 	int64_t dev, sn, sub, sweep, run, run2;
-	struct fdb_device d = {.transport = "local", .serial = "host", .fingerprint = "f"};
+	struct fdb_device d = {.transport = "local", .serial = "h,o\"st", .fingerprint = "f"};
 	assert_int_equal(fdb_begin(db), XS_OK);
 	assert_int_equal(fdb_device_upsert(db, &d, &dev), XS_OK);
 	assert_int_equal(fdb_supernet_upsert(db, "s", "abc", "name=s\n", &sn), XS_OK);
@@ -245,6 +245,7 @@ static void test_results(void **state)
 	assert_false(exists);
 	assert_int_equal(fdb_subnet_result_insert(db, run, &k, sub, &r, &stored), XS_OK);
 	assert_true(stored);
+	struct fdb_key k2 = k;
 	k.precision = NULL;
 	assert_int_equal(fdb_subnet_result_insert(db, run, &k, sub, &r, &stored), XS_EINVAL);
 	assert_int_equal(fdb_run_end(db, run, "incomplete", "device vanished", NULL), XS_OK);
@@ -254,6 +255,27 @@ static void test_results(void **state)
 	struct fdb_counts c;
 	assert_int_equal(fdb_counts(db, &c), XS_OK);
 	assert_int_equal(c.subnet_results, 2);
+	/* kernel rows: once per key */
+	struct fdb_kernel_result kr = {"block", 1, 1, 28, 16, 24, 4, 7, 2, 1000, 50,
+				       0.01, 0.011, 0.02, 0.012, 0.009, "clean"};
+	assert_int_equal(fdb_begin(db), XS_OK);
+	assert_int_equal(fdb_kernel_result_insert(db, run, &k2, sn, &kr, &stored), XS_OK);
+	assert_true(stored);
+	assert_int_equal(fdb_kernel_result_insert(db, run, &k2, sn, &kr, &stored), XS_OK);
+	assert_false(stored);
+	assert_int_equal(fdb_commit(db), XS_OK);
+	/* export: a header and the two rows, strings quoted as CSV needs */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mf = open_memstream(&buf, &len);
+	int64_t rows;
+	assert_int_equal(fdb_export_csv(db, mf, &rows), XS_OK);
+	fclose(mf);
+	assert_int_equal(rows, 2);
+	assert_true(strncmp(buf, "device_id,transport,serial,model,", 33) == 0);
+	assert_non_null(strstr(buf, ",local,\"h,o\"\"st\","));
+	assert_non_null(strstr(buf, ",90.01,"));
+	free(buf);
 	fdb_close(db);
 
 	/* a writer killed inside a batch: its rows are not there, the DB is
