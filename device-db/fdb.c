@@ -634,3 +634,118 @@ enum xs_status fdb_export_csv(struct fdb *db, FILE *out, int64_t *rows)
 	*rows = n;
 	return XS_OK;
 }
+
+/* The merge, step by step, inside one transaction; "o" is the other file.
+ * Temporary maps old id -> new id join each table to the next. */
+static const char *const merge_steps[] = {
+	"INSERT INTO devices (transport, serial, fingerprint, model, manufacturer, soc, abi,"
+	"  os, cpus, clusters, ram_bytes, emulated, simulated, probe, first_seen, last_seen)"
+	" SELECT transport, serial, fingerprint, model, manufacturer, soc, abi, os, cpus,"
+	"  clusters, ram_bytes, emulated, simulated, probe, first_seen, last_seen"
+	" FROM o.devices WHERE true"
+	" ON CONFLICT (transport, serial, fingerprint) DO UPDATE SET"
+	"  last_seen = max(last_seen, excluded.last_seen),"
+	"  first_seen = min(first_seen, excluded.first_seen)",
+	"CREATE TEMP TABLE map_dev AS SELECT od.id AS old, d.id AS new FROM o.devices od"
+	" JOIN main.devices d USING (transport, serial, fingerprint)",
+	"INSERT INTO supernets (name, sha256, space, added)"
+	" SELECT name, sha256, space, added FROM o.supernets WHERE true"
+	" ON CONFLICT (sha256) DO NOTHING",
+	"CREATE TEMP TABLE map_sn AS SELECT os.id AS old, s.id AS new FROM o.supernets os"
+	" JOIN main.supernets s USING (sha256)",
+	"INSERT INTO subnets (supernet_id, arch, macs, params, val_top1, test_top1)"
+	" SELECT m.new, su.arch, su.macs, su.params, su.val_top1, su.test_top1"
+	" FROM o.subnets su JOIN map_sn m ON m.old = su.supernet_id WHERE true"
+	" ON CONFLICT (supernet_id, arch) DO UPDATE SET"
+	"  val_top1 = coalesce(val_top1, excluded.val_top1),"
+	"  test_top1 = coalesce(test_top1, excluded.test_top1)",
+	"CREATE TEMP TABLE map_sub AS SELECT osu.id AS old, su.id AS new FROM o.subnets osu"
+	" JOIN map_sn m ON m.old = osu.supernet_id"
+	" JOIN main.subnets su ON su.supernet_id = m.new AND su.arch = osu.arch",
+	"INSERT INTO sweeps (started, ended, status, config)"
+	" SELECT started, ended, status, config FROM o.sweeps osw WHERE NOT EXISTS"
+	"  (SELECT 1 FROM main.sweeps w WHERE w.started = osw.started AND w.config = osw.config)",
+	"CREATE TEMP TABLE map_sweep AS SELECT osw.id AS old, min(w.id) AS new FROM o.sweeps osw"
+	" JOIN main.sweeps w ON w.started = osw.started AND w.config = osw.config GROUP BY osw.id",
+	"INSERT INTO runs (sweep_id, device_id, started, ended, status, error, conditions)"
+	" SELECT ms.new, md.new, r.started, r.ended, r.status, r.error, r.conditions"
+	" FROM o.runs r JOIN map_sweep ms ON ms.old = r.sweep_id"
+	" JOIN map_dev md ON md.old = r.device_id WHERE true"
+	" ON CONFLICT (sweep_id, device_id) DO NOTHING",
+	"CREATE TEMP TABLE map_run AS SELECT r.id AS old, nr.id AS new FROM o.runs r"
+	" JOIN map_sweep ms ON ms.old = r.sweep_id JOIN map_dev md ON md.old = r.device_id"
+	" JOIN main.runs nr ON nr.sweep_id = ms.new AND nr.device_id = md.new",
+	"INSERT INTO kernel_results (run_id, device_id, supernet_id, piece, stage, first, res,"
+	"  cin, cout, expand, kernel, stride, precision, threads, cores, agent_version, macs,"
+	"  n, median_ms, mean_ms, cv, p90_ms, min_ms, flags)"
+	" SELECT mr.new, md.new, ms.new, k.piece, k.stage, k.first, k.res, k.cin, k.cout,"
+	"  k.expand, k.kernel, k.stride, k.precision, k.threads, k.cores, k.agent_version,"
+	"  k.macs, k.n, k.median_ms, k.mean_ms, k.cv, k.p90_ms, k.min_ms, k.flags"
+	" FROM o.kernel_results k JOIN map_run mr ON mr.old = k.run_id"
+	" JOIN map_dev md ON md.old = k.device_id JOIN map_sn ms ON ms.old = k.supernet_id"
+	" WHERE true ON CONFLICT DO NOTHING",
+	"INSERT INTO subnet_results (run_id, device_id, subnet_id, precision, threads, cores,"
+	"  agent_version, status, flags, n, median_ms, mean_ms, stdev_ms, cv, min_ms, max_ms,"
+	"  p90_ms, p99_ms, cold_ms, build_ms, arena_bytes, weight_bytes, peak_rss_delta_bytes,"
+	"  rss_method, eval_images, top1, max_logit_diff, xnm_sha256, pinned, temp_before_c,"
+	"  temp_after_c, freq_before, freq_after, error)"
+	" SELECT mr.new, md.new, mu.new, r.precision, r.threads, r.cores, r.agent_version,"
+	"  r.status, r.flags, r.n, r.median_ms, r.mean_ms, r.stdev_ms, r.cv, r.min_ms,"
+	"  r.max_ms, r.p90_ms, r.p99_ms, r.cold_ms, r.build_ms, r.arena_bytes, r.weight_bytes,"
+	"  r.peak_rss_delta_bytes, r.rss_method, r.eval_images, r.top1, r.max_logit_diff,"
+	"  r.xnm_sha256, r.pinned, r.temp_before_c, r.temp_after_c, r.freq_before,"
+	"  r.freq_after, r.error"
+	" FROM o.subnet_results r JOIN map_run mr ON mr.old = r.run_id"
+	" JOIN map_dev md ON md.old = r.device_id JOIN map_sub mu ON mu.old = r.subnet_id"
+	" WHERE true ON CONFLICT DO NOTHING",
+	"INSERT INTO manifests (supernet_id, created, budget, json)"
+	" SELECT ms.new, m.created, m.budget, m.json FROM o.manifests m"
+	" JOIN map_sn ms ON ms.old = m.supernet_id WHERE NOT EXISTS"
+	"  (SELECT 1 FROM main.manifests x WHERE x.supernet_id = ms.new AND x.json = m.json)",
+};
+
+enum xs_status fdb_merge(struct fdb *db, const char *other, int64_t *added)
+{
+	if (db->mode != FDB_WRITE)
+		return seterr(db, XS_EINVAL, "device DB: opened for reading");
+	/* the other file opens on its own first: exists, not damaged, its version */
+	struct fdb *o;
+	char msg[512];
+	enum xs_status st = fdb_open(other, FDB_READ, &o, msg, sizeof(msg));
+	if (st != XS_OK)
+		return seterr(db, st, "%s", msg);
+	int version = o->version;
+	fdb_close(o);
+	if (version != FDB_SCHEMA_VERSION)
+		return seterr(db, XS_EVERSION,
+			      "'%s' has schema version %d, this program %d: %s", other, version,
+			      FDB_SCHEMA_VERSION, version < FDB_SCHEMA_VERSION
+			      ? "migrate it first (merge it into an empty DB with the xnn-fleet "
+				"that wrote it, or open a copy with this one's 'db merge')"
+			      : "use a newer xnn-fleet");
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db->h, "ATTACH DATABASE ?1 AS o", -1, &s, NULL) != SQLITE_OK)
+		return seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
+	sqlite3_bind_text(s, 1, other, -1, SQLITE_TRANSIENT);
+	st = step_done(db, s, "attach the other DB");
+	if (st != XS_OK)
+		return st;
+	int64_t before = count(db, "subnet_results") + count(db, "kernel_results");
+	if ((st = fdb_begin(db)) == XS_OK) {
+		for (size_t i = 0; st == XS_OK && i < sizeof(merge_steps) / sizeof(merge_steps[0]); i++)
+			st = exec(db, merge_steps[i]);
+		if (st == XS_OK)
+			st = exec(db, "DROP TABLE map_dev; DROP TABLE map_sn; DROP TABLE map_sub;"
+				      " DROP TABLE map_sweep; DROP TABLE map_run");
+		if (st == XS_OK)
+			st = fdb_commit(db);
+		else
+			fdb_rollback(db);
+	}
+	if (st == XS_OK && added)
+		*added = count(db, "subnet_results") + count(db, "kernel_results") - before;
+	char *e = NULL;
+	sqlite3_exec(db->h, "DETACH DATABASE o", NULL, NULL, &e);
+	sqlite3_free(e);
+	return st;
+}

@@ -134,4 +134,12 @@ enum xs_status fdb_kernel_result_insert(struct fdb *db, int64_t run_id,
  * Returns the rows written in *rows. */
 enum xs_status fdb_export_csv(struct fdb *db, FILE *out, int64_t *rows);
 
+/* Merges the DB file other into db in one transaction: devices by identity,
+ * supernets by sha256, sub-nets by (supernet, arch), sweeps by (start, config),
+ * runs by (sweep, device), results by their measurement key (a result already
+ * in db is kept), manifests by content. Merging the same file twice adds
+ * nothing. other must have this program's schema version. *added (may be
+ * NULL) gets the result rows added. */
+enum xs_status fdb_merge(struct fdb *db, const char *other, int64_t *added);
+
 #endif /* FDB_H */

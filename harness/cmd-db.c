@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fdb.h"
 #include "xf.h"
@@ -10,11 +11,14 @@
 static const char usage_text[] =
 	"usage: xnn-fleet db info [--db FILE]\n"
 	"       xnn-fleet db export --csv [--db FILE] [--out FILE]\n"
+	"       xnn-fleet db merge OTHER.db [--db FILE]\n"
 	"\n"
 	"info   the DB's schema version and how many devices, supernets, sub-nets,\n"
 	"       sweeps, runs, kernel and sub-net results and manifests it holds\n"
 	"export every sub-net result with its device and arch as CSV (RFC 4180), to\n"
 	"       FILE or stdout\n"
+	"merge  adds what OTHER.db has and FILE lacks (devices by identity, results by\n"
+	"       measurement key; a result FILE has is kept), in one transaction\n"
 	"\n"
 	"--db defaults to fleet.db. The DB is opened for reading: a DB written by a\n"
 	"newer xnn-fleet can be read.\n";
@@ -25,7 +29,7 @@ int cmd_db(int argc, char **argv)
 		fputs(usage_text, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	const char *path = "fleet.db", *out = NULL;
+	const char *path = "fleet.db", *out = NULL, *other = NULL;
 	bool csv = false;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
@@ -34,6 +38,8 @@ int cmd_db(int argc, char **argv)
 			out = argv[++i];
 		} else if (strcmp(argv[i], "--csv") == 0) {
 			csv = true;
+		} else if (strcmp(argv[1], "merge") == 0 && other == NULL && argv[i][0] != '-') {
+			other = argv[i];
 		} else {
 			fprintf(stderr, "xnn-fleet db: unexpected '%s'; see 'xnn-fleet db --help'\n",
 				argv[i]);
@@ -41,8 +47,36 @@ int cmd_db(int argc, char **argv)
 		}
 	}
 	const bool export = strcmp(argv[1], "export") == 0;
+	if (strcmp(argv[1], "merge") == 0) {
+		if (other == NULL) {
+			fprintf(stderr, "xnn-fleet db merge: give the DB to merge in: OTHER.db\n");
+			return 2;
+		}
+		struct fdb *w;
+		char m[512];
+		int64_t added = 0;
+		if (access(other, R_OK) != 0) {
+			fprintf(stderr, "xnn-fleet: cannot open '%s': %s\n", other, strerror(errno));
+			return 1;
+		}
+		if (fdb_open(path, FDB_WRITE, &w, m, sizeof(m)) != XS_OK) {
+			fprintf(stderr, "xnn-fleet: %s\n", m);
+			return 1;
+		}
+		int mrc = 0;
+		if (fdb_merge(w, other, &added) != XS_OK) {
+			fprintf(stderr, "xnn-fleet: %s (nothing was changed)\n", fdb_errmsg(w));
+			mrc = 1;
+		} else {
+			printf("merged '%s' into '%s': %lld results added\n", other, path,
+			       (long long)added);
+		}
+		fdb_close(w);
+		return mrc;
+	}
 	if (strcmp(argv[1], "info") != 0 && !export) {
-		fprintf(stderr, "xnn-fleet db: '%s' is not a subcommand (info, export)\n", argv[1]);
+		fprintf(stderr, "xnn-fleet db: '%s' is not a subcommand (info, export, merge)\n",
+			argv[1]);
 		return 2;
 	}
 	if (export && !csv) {

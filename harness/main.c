@@ -10,7 +10,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{"supernet", cmd_supernet, "a supernet and its sub-nets: info, sample, synth, extract, eval"},
-	{"db", cmd_db, "the device DB: info, export"},
+	{"db", cmd_db, "the device DB: info, export, merge"},
 	{"agent-check", cmd_agent_check, "check an xnn-agent output stream as the sweep reads it"},
 };
 

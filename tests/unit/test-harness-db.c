@@ -302,12 +302,83 @@ static void test_results(void **state)
 	fdb_close(db);
 }
 
+/* Fills a DB with one device (serial), one supernet and sub-net, one sweep
+ * and run, and a result per thread count in threads[]. */
+static void fill(const char *p, const char *serial, const char *started_config,
+		 const int *threads, int nthreads, double median)
+{
+	struct fdb *db;
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, NULL, 0), XS_OK);
+	int64_t dev, sn, sub, sweep, run;
+	struct fdb_device d = {.transport = "adb", .serial = serial, .fingerprint = "fp"};
+	assert_int_equal(fdb_begin(db), XS_OK);
+	assert_int_equal(fdb_device_upsert(db, &d, &dev), XS_OK);
+	assert_int_equal(fdb_supernet_upsert(db, "s", "abc", "name=s\n", &sn), XS_OK);
+	assert_int_equal(fdb_subnet_upsert(db, sn, "r20", 1, 1, &sub), XS_OK);
+	assert_int_equal(fdb_sweep_begin(db, started_config, &sweep), XS_OK);
+	assert_int_equal(fdb_run_begin(db, sweep, dev, &run), XS_OK);
+	for (int i = 0; i < nthreads; i++) {
+		struct fdb_key k = {dev, "f32", threads[i], "0 1", "0.1"};
+		struct fdb_subnet_result r = result(median);
+		bool stored;
+		assert_int_equal(fdb_subnet_result_insert(db, run, &k, sub, &r, &stored), XS_OK);
+	}
+	assert_int_equal(fdb_commit(db), XS_OK);
+	fdb_close(db);
+}
+
+static void test_merge(void **state)
+{
+	(void)state;
+	const char *a = strdup(path_of("a.db")), *b = strdup(path_of("b.db"));
+	fill(a, "phone-1", "{a}", (const int[]){1, 2}, 2, 1.0);
+	/* b: the same phone with an overlapping result (threads 2) and a new one
+	 * (threads 4), and a second phone */
+	fill(b, "phone-1", "{b}", (const int[]){2, 4}, 2, 9.0);
+	fill(b, "phone-2", "{b2}", (const int[]){1}, 1, 3.0);
+	struct fdb *db;
+	int64_t added;
+	assert_int_equal(fdb_open(a, FDB_WRITE, &db, NULL, 0), XS_OK);
+	assert_int_equal(fdb_merge(db, b, &added), XS_OK);
+	assert_int_equal(added, 2);  /* phone-1 threads 4, phone-2 threads 1 */
+	struct fdb_counts c;
+	assert_int_equal(fdb_counts(db, &c), XS_OK);
+	assert_int_equal(c.devices, 2);
+	assert_int_equal(c.supernets, 1);
+	assert_int_equal(c.subnets, 1);
+	assert_int_equal(c.sweeps, 3);
+	assert_int_equal(c.runs, 3);
+	assert_int_equal(c.subnet_results, 4);
+	/* again: nothing new */
+	assert_int_equal(fdb_merge(db, b, &added), XS_OK);
+	assert_int_equal(added, 0);
+	assert_int_equal(fdb_counts(db, &c), XS_OK);
+	assert_int_equal(c.sweeps, 3);
+	/* the result already in a was kept (median 1.0, not b's 9.0) */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mf = open_memstream(&buf, &len);
+	int64_t rows;
+	assert_int_equal(fdb_export_csv(db, mf, &rows), XS_OK);
+	fclose(mf);
+	assert_int_equal(rows, 4);
+	assert_non_null(strstr(buf, ",f32,2,0 1,0.1,ok,clean,100,1.0,"));
+	free(buf);
+	/* a missing or newer file: one clear error, nothing changed */
+	assert_int_equal(fdb_merge(db, path_of("none.db"), &added), XS_EIO);
+	assert_non_null(strstr(fdb_errmsg(db), "none.db"));
+	fdb_close(db);
+	free((void *)a);
+	free((void *)b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_and_upsert),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_results),
+		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_bad_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
