@@ -32,7 +32,7 @@ static const char usage_text[] =
 
 static const char *const columns[] = {
 	"index", "arch", "precision", "threads", "cores", "pinned", "status", "flags",
-	"n", "median_ms", "mean_ms", "stdev_ms", "cv", "min_ms", "max_ms", "p90_ms",
+	"n", "median_ms", "mean_ms", "stdev_ms", "cv", "rcv", "min_ms", "max_ms", "p90_ms",
 	"p99_ms", "cold_ms", "warm_runs", "redos", "build_ms", "arena_bytes",
 	"weight_bytes", "peak_rss_delta_bytes", "rss_method", "eval_images", "top1",
 	"max_logit_diff", "sha256", "temp_before_c", "temp_after_c", "freq_before",
@@ -479,6 +479,7 @@ int xa_cmd_bench(int argc, char **argv)
 			xa_csv_number(&c, 1e3 * s->mean);
 			xa_csv_number(&c, 1e3 * s->stdev);
 			xa_csv_number(&c, s->cv);
+			xa_csv_number(&c, s->rcv);
 			xa_csv_number(&c, 1e3 * s->min);
 			xa_csv_number(&c, 1e3 * s->max);
 			xa_csv_number(&c, 1e3 * s->p90);

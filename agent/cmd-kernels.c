@@ -27,7 +27,7 @@ static const char usage_text[] =
 
 static const char *const columns[] = {
 	"piece", "stage", "first", "res", "cin", "cout", "expand", "kernel", "stride",
-	"precision", "threads", "macs", "n", "median_ms", "mean_ms", "cv", "p90_ms", "min_ms",
+	"precision", "threads", "macs", "n", "median_ms", "mean_ms", "cv", "rcv", "p90_ms", "min_ms",
 	"flags"};
 #define NCOLS (sizeof(columns) / sizeof(columns[0]))
 
@@ -125,13 +125,14 @@ static void time_piece(struct job *j, struct piece *p, const char *kind, int sta
 		xa_csv_number(c, 1e3 * ms.stats.median);
 		xa_csv_number(c, 1e3 * ms.stats.mean);
 		xa_csv_number(c, ms.stats.cv);
+		xa_csv_number(c, ms.stats.rcv);
 		xa_csv_number(c, 1e3 * ms.stats.p90);
 		xa_csv_number(c, 1e3 * ms.stats.min);
 		xa_csv_field(c, ms.throttled ? (ms.noisy ? "throttled noisy" : "throttled")
 					     : ms.noisy ? "noisy" : "clean");
 	} else {
 		j->errors++;
-		for (int i = 0; i < 6; i++)
+		for (int i = 0; i < 7; i++)
 			xa_csv_field(c, "");
 		xa_csv_field(c, "error");
 	}

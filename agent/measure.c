@@ -9,7 +9,10 @@
  * all on CLOCK_MONOTONIC. The conditions (hottest thermal zone, the cores'
  * current frequency as a share of their maximum) are read before and after.
  * A measurement is "throttled" when the frequency share fell by more than 10%
- * or a zone passed hot_c, "noisy" when CV > cv_limit; either is cooled down
+ * or a zone passed hot_c, "noisy" when the robust CV (1.4826 MAD / median)
+ * is over cv_limit or more than 5% of the runs are outliers (the plain CV is
+ * reported too, but one interrupt in 10,000 microsecond runs would set it
+ * over any limit); either is cooled down
  * (cool_s) and redone up to redo times, then published with its flag. */
 #include <math.h>
 #include <stdio.h>
@@ -163,7 +166,8 @@ bool xa_measure(xa_run_fn fn, void *ctx, const struct xa_measure_cfg *cfg,
 		m->throttled = (!isnan(m->before.freq_share) && !isnan(m->after.freq_share) &&
 				m->after.freq_share < 0.9 * m->before.freq_share) ||
 			       (!isnan(m->after.temp_c) && m->after.temp_c >= cfg->hot_c);
-		m->noisy = m->stats.cv > cfg->cv_limit;
+		m->noisy = m->stats.rcv > cfg->cv_limit ||
+			   (double)m->stats.outliers > 0.05 * (double)m->stats.n;
 		m->redos = attempt;
 		if ((!m->throttled && !m->noisy) || attempt >= cfg->redo)
 			break;

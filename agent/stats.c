@@ -51,6 +51,7 @@ bool xa_stats_compute(const double *x, size_t n, struct xa_stats *out)
 		s[i] = fabs(s[i] - st.median);
 	qsort(s, n, sizeof(*s), cmp);
 	st.mad = xa_quantile(s, n, 0.5);
+	st.rcv = st.median != 0.0 ? 1.4826 * st.mad / st.median : 0.0;
 	const double limit = 5.0 * 1.4826 * st.mad;
 	for (size_t i = 0; st.mad > 0.0 && i < n; i++)
 		st.outliers += fabs(x[i] - st.median) > limit;

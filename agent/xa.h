@@ -26,6 +26,7 @@ struct xa_stats {
 	double median, mean, stdev, cv;  /* stdev: sample (n - 1); cv = stdev / mean */
 	double min, max, p90, p99;       /* p99 NAN when n < XA_P99_MIN_N */
 	double mad;                      /* median absolute deviation from the median */
+	double rcv;                      /* robust CV: 1.4826 * mad / median */
 	size_t outliers;                 /* beyond median +- 5 * 1.4826 * MAD (0 if MAD is 0) */
 };
 
@@ -52,7 +53,7 @@ struct xa_measure_cfg {
 	size_t min_runs;     /* measure at least this many runs ... */
 	double min_s;        /* ... and this long ... */
 	double max_s;        /* ... but never longer than this */
-	double cv_limit;     /* above: noisy */
+	double cv_limit;     /* robust CV above this, or more than 5% outliers: noisy */
 	double hot_c;        /* a zone at or above: throttled */
 	int redo;            /* redos of a throttled or noisy measurement */
 	double cool_s;       /* pause before a redo */

@@ -59,8 +59,8 @@ static const char *const migrations[] = {
 	"  expand INTEGER NOT NULL, kernel INTEGER NOT NULL, stride INTEGER NOT NULL,"
 	"  precision TEXT NOT NULL, threads INTEGER NOT NULL, cores TEXT NOT NULL,"
 	"  agent_version TEXT NOT NULL, macs INTEGER,"
-	"  n INTEGER, median_ms REAL, mean_ms REAL, cv REAL, p90_ms REAL, min_ms REAL,"
-	"  flags TEXT,"
+	"  n INTEGER, median_ms REAL, mean_ms REAL, cv REAL, rcv REAL, p90_ms REAL,"
+	"  min_ms REAL, flags TEXT,"
 	"  UNIQUE (device_id, supernet_id, piece, stage, first, res, expand, kernel,"
 	"          precision, threads, cores, agent_version));"
 	"CREATE TABLE subnet_results ("
@@ -70,7 +70,7 @@ static const char *const migrations[] = {
 	"  subnet_id INTEGER NOT NULL REFERENCES subnets(id) ON DELETE CASCADE,"
 	"  precision TEXT NOT NULL, threads INTEGER NOT NULL, cores TEXT NOT NULL,"
 	"  agent_version TEXT NOT NULL, status TEXT NOT NULL, flags TEXT,"
-	"  n INTEGER, median_ms REAL, mean_ms REAL, stdev_ms REAL, cv REAL,"
+	"  n INTEGER, median_ms REAL, mean_ms REAL, stdev_ms REAL, cv REAL, rcv REAL,"
 	"  min_ms REAL, max_ms REAL, p90_ms REAL, p99_ms REAL, cold_ms REAL,"
 	"  build_ms REAL, arena_bytes INTEGER, weight_bytes INTEGER,"
 	"  peak_rss_delta_bytes INTEGER, rss_method TEXT, eval_images INTEGER,"
@@ -468,10 +468,11 @@ enum xs_status fdb_subnet_result_insert(struct fdb *db, int64_t run_id,
 		"  cores, agent_version, status, flags, n, median_ms, mean_ms, stdev_ms, cv,"
 		"  min_ms, max_ms, p90_ms, p99_ms, cold_ms, build_ms, arena_bytes, weight_bytes,"
 		"  peak_rss_delta_bytes, rss_method, eval_images, top1, max_logit_diff,"
-		"  xnm_sha256, pinned, temp_before_c, temp_after_c, freq_before, freq_after, error)"
+		"  xnm_sha256, pinned, temp_before_c, temp_after_c, freq_before, freq_after, error,"
+		"  rcv)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
 		"  ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31,"
-		"  ?32, ?33, ?34)"
+		"  ?32, ?33, ?34, ?35)"
 		" ON CONFLICT (device_id, subnet_id, precision, threads, cores, agent_version)"
 		" DO NOTHING", &s);
 	if (st != XS_OK)
@@ -505,6 +506,7 @@ enum xs_status fdb_subnet_result_insert(struct fdb *db, int64_t run_id,
 	bind_real(s, 32, r->freq_before);
 	bind_real(s, 33, r->freq_after);
 	bind_text(s, 34, r->error);
+	bind_real(s, 35, r->rcv);
 	st = step_done(db, s, "store the sub-net result");
 	if (st == XS_OK && stored)
 		*stored = sqlite3_changes(db->h) == 1;
@@ -546,9 +548,9 @@ enum xs_status fdb_kernel_result_insert(struct fdb *db, int64_t run_id,
 	enum xs_status st = prepare(db,
 		"INSERT INTO kernel_results (run_id, device_id, supernet_id, piece, stage, first,"
 		"  res, cin, cout, expand, kernel, stride, precision, threads, cores,"
-		"  agent_version, macs, n, median_ms, mean_ms, cv, p90_ms, min_ms, flags)"
+		"  agent_version, macs, n, median_ms, mean_ms, cv, p90_ms, min_ms, flags, rcv)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-		"  ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
+		"  ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
 		" ON CONFLICT DO NOTHING", &s);
 	if (st != XS_OK)
 		return st;
@@ -572,6 +574,7 @@ enum xs_status fdb_kernel_result_insert(struct fdb *db, int64_t run_id,
 	bind_real(s, 22, r->p90_ms);
 	bind_real(s, 23, r->min_ms);
 	bind_text(s, 24, r->flags);
+	bind_real(s, 25, r->rcv);
 	st = step_done(db, s, "store the kernel result");
 	if (st == XS_OK && stored)
 		*stored = sqlite3_changes(db->h) == 1;
@@ -605,7 +608,7 @@ enum xs_status fdb_export_csv(struct fdb *db, FILE *out, int64_t *rows)
 		"SELECT d.id AS device_id, d.transport, d.serial, d.model, d.soc, d.abi,"
 		"  d.emulated, d.simulated, sn.name AS supernet, su.arch, su.macs,"
 		"  r.precision, r.threads, r.cores, r.agent_version, r.status, r.flags, r.n,"
-		"  r.median_ms, r.mean_ms, r.stdev_ms, r.cv, r.min_ms, r.max_ms, r.p90_ms,"
+		"  r.median_ms, r.mean_ms, r.stdev_ms, r.cv, r.rcv, r.min_ms, r.max_ms, r.p90_ms,"
 		"  r.p99_ms, r.cold_ms, r.build_ms, r.arena_bytes, r.weight_bytes,"
 		"  r.peak_rss_delta_bytes, r.rss_method, r.eval_images, r.top1,"
 		"  r.max_logit_diff, r.xnm_sha256, r.pinned, r.temp_before_c, r.temp_after_c,"
@@ -677,20 +680,20 @@ static const char *const merge_steps[] = {
 	" JOIN main.runs nr ON nr.sweep_id = ms.new AND nr.device_id = md.new",
 	"INSERT INTO kernel_results (run_id, device_id, supernet_id, piece, stage, first, res,"
 	"  cin, cout, expand, kernel, stride, precision, threads, cores, agent_version, macs,"
-	"  n, median_ms, mean_ms, cv, p90_ms, min_ms, flags)"
+	"  n, median_ms, mean_ms, cv, rcv, p90_ms, min_ms, flags)"
 	" SELECT mr.new, md.new, ms.new, k.piece, k.stage, k.first, k.res, k.cin, k.cout,"
 	"  k.expand, k.kernel, k.stride, k.precision, k.threads, k.cores, k.agent_version,"
-	"  k.macs, k.n, k.median_ms, k.mean_ms, k.cv, k.p90_ms, k.min_ms, k.flags"
+	"  k.macs, k.n, k.median_ms, k.mean_ms, k.cv, k.rcv, k.p90_ms, k.min_ms, k.flags"
 	" FROM o.kernel_results k JOIN map_run mr ON mr.old = k.run_id"
 	" JOIN map_dev md ON md.old = k.device_id JOIN map_sn ms ON ms.old = k.supernet_id"
 	" WHERE true ON CONFLICT DO NOTHING",
 	"INSERT INTO subnet_results (run_id, device_id, subnet_id, precision, threads, cores,"
-	"  agent_version, status, flags, n, median_ms, mean_ms, stdev_ms, cv, min_ms, max_ms,"
-	"  p90_ms, p99_ms, cold_ms, build_ms, arena_bytes, weight_bytes, peak_rss_delta_bytes,"
+	"  agent_version, status, flags, n, median_ms, mean_ms, stdev_ms, cv, rcv, min_ms,"
+	"  max_ms, p90_ms, p99_ms, cold_ms, build_ms, arena_bytes, weight_bytes, peak_rss_delta_bytes,"
 	"  rss_method, eval_images, top1, max_logit_diff, xnm_sha256, pinned, temp_before_c,"
 	"  temp_after_c, freq_before, freq_after, error)"
 	" SELECT mr.new, md.new, mu.new, r.precision, r.threads, r.cores, r.agent_version,"
-	"  r.status, r.flags, r.n, r.median_ms, r.mean_ms, r.stdev_ms, r.cv, r.min_ms,"
+	"  r.status, r.flags, r.n, r.median_ms, r.mean_ms, r.stdev_ms, r.cv, r.rcv, r.min_ms,"
 	"  r.max_ms, r.p90_ms, r.p99_ms, r.cold_ms, r.build_ms, r.arena_bytes, r.weight_bytes,"
 	"  r.peak_rss_delta_bytes, r.rss_method, r.eval_images, r.top1, r.max_logit_diff,"
 	"  r.xnm_sha256, r.pinned, r.temp_before_c, r.temp_after_c, r.freq_before,"

@@ -99,7 +99,7 @@ struct fdb_key {
 struct fdb_subnet_result {
 	const char *status, *flags, *rss_method, *xnm_sha256, *pinned, *error;
 	int64_t n, arena_bytes, weight_bytes, peak_rss_delta_bytes, eval_images;
-	double median_ms, mean_ms, stdev_ms, cv, min_ms, max_ms, p90_ms, p99_ms,
+	double median_ms, mean_ms, stdev_ms, cv, rcv, min_ms, max_ms, p90_ms, p99_ms,
 	       cold_ms, build_ms, top1, max_logit_diff, temp_before_c, temp_after_c,
 	       freq_before, freq_after;
 };
@@ -119,7 +119,7 @@ struct fdb_kernel_result {
 	const char *piece;                  /* resize, stem, block, head */
 	int stage, first, res, cin, cout, expand, kernel, stride;
 	int64_t macs, n;
-	double median_ms, mean_ms, cv, p90_ms, min_ms;
+	double median_ms, mean_ms, cv, rcv, p90_ms, min_ms;
 	const char *flags;
 };
 /* Stored unless the same piece has a row under this key and supernet. */

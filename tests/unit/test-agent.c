@@ -34,7 +34,7 @@ static void test_stats(void **state)
 	for (int i = 0; i < 50; i++)
 		same[i] = 7.0;
 	assert_true(xa_stats_compute(same, 50, &s));
-	assert_true(s.median == 7.0 && s.stdev == 0.0 && s.mad == 0.0);
+	assert_true(s.median == 7.0 && s.stdev == 0.0 && s.mad == 0.0 && s.rcv == 0.0);
 	assert_int_equal(s.outliers, 0);
 	/* 1..10 in a scrambled order: numpy's percentiles */
 	double x[10] = {7, 3, 10, 1, 9, 2, 8, 4, 6, 5};
@@ -44,6 +44,7 @@ static void test_stats(void **state)
 	assert_float_equal(s.mean, 5.5, 1e-12);
 	assert_float_equal(s.stdev, sqrt(82.5 / 9.0), 1e-12);
 	assert_float_equal(s.mad, 2.5, 1e-12);
+	assert_float_equal(s.rcv, 1.4826 * 2.5 / 5.5, 1e-12);
 	assert_true(isnan(s.p99));
 	assert_true(x[0] == 7 && x[9] == 5);  /* input untouched */
 	/* p99 from 100 samples on; an outlier is counted */

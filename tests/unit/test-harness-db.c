@@ -203,7 +203,7 @@ static void test_bad_files(void **state)
 static struct fdb_subnet_result result(double median_ms)
 {
 	return (struct fdb_subnet_result){.status = "ok", .flags = "clean", .n = 100,
-		.median_ms = median_ms, .mean_ms = median_ms, .stdev_ms = 0.01, .cv = 0.01,
+		.median_ms = median_ms, .mean_ms = median_ms, .stdev_ms = 0.01, .cv = 0.01, .rcv = 0.005,
 		.min_ms = median_ms, .max_ms = median_ms, .p90_ms = median_ms, .p99_ms = NAN,
 		.cold_ms = 1, .build_ms = 2, .arena_bytes = 1000, .weight_bytes = 2000,
 		.peak_rss_delta_bytes = -4096, .rss_method = "VmHWM", .eval_images = 10000,
@@ -257,7 +257,7 @@ static void test_results(void **state)
 	assert_int_equal(c.subnet_results, 2);
 	/* kernel rows: once per key */
 	struct fdb_kernel_result kr = {"block", 1, 1, 28, 16, 24, 4, 7, 2, 1000, 50,
-				       0.01, 0.011, 0.02, 0.012, 0.009, "clean"};
+				       0.01, 0.011, 0.02, 0.01, 0.012, 0.009, "clean"};
 	assert_int_equal(fdb_begin(db), XS_OK);
 	assert_int_equal(fdb_kernel_result_insert(db, run, &k2, sn, &kr, &stored), XS_OK);
 	assert_true(stored);
@@ -362,7 +362,7 @@ static void test_merge(void **state)
 	assert_int_equal(fdb_export_csv(db, mf, &rows), XS_OK);
 	fclose(mf);
 	assert_int_equal(rows, 4);
-	assert_non_null(strstr(buf, ",f32,2,0 1,0.1,ok,clean,100,1.0,"));
+	assert_non_null(strstr(buf, ",f32,2,0 1,0.1,ok,clean,100,1.0,1.0,0.01,0.01,0.005,"));
 	free(buf);
 	/* a missing or newer file: one clear error, nothing changed */
 	assert_int_equal(fdb_merge(db, path_of("none.db"), &added), XS_EIO);
