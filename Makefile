@@ -7,7 +7,8 @@
 #   make agents       xnn-agent, static, for x86_64, aarch64 and armv7
 #   make fuzz         build the libFuzzer targets (clang) into $(O)/fuzz
 #   make bench        bench/kernels and bench/models (beside XNNPACK, oneDNN, OpenBLAS, PyTorch)
-#   make fleet        the main job: sweep, report, manifest (not yet)
+#   make fleet        the main job: sweep the devices found into fleet.db (report and
+#                     manifest: not yet)
 #   make clean        remove the build folder
 #
 # Knobs: O=build-dir  CROSS=aarch64-linux-gnu- | arm-linux-gnueabihf-
@@ -47,10 +48,12 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif
+# -D_FILE_OFFSET_BITS=64: 32-bit builds (armv7) read directories whose inode
+# numbers do not fit 32 bits (readdir would fail with EOVERFLOW).
 # -ffp-contract=off: scalar code rounds the same on every architecture (FMA is
 # used only where a kernel asks for it with intrinsics).
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -ffp-contract=off -fno-strict-aliasing \
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -ffp-contract=off -fno-strict-aliasing \
 	$(CFLAGS) -MMD -MP -Ikernels -Isupernet -Iagent -Idevice-db -Iharness
 LDLIBS := -lm -lpthread
 ifneq ($(SANITIZE),)
@@ -301,11 +304,12 @@ bench-anchors: $(BENCH_BIN)
 bench-models: $(BENCH_MODELS) $(DATA_FILES)
 	$(BENCH_MODELS) --data $(DATA) $(BENCH_ARGS)
 
-# The main job: sweep, report, manifest. Not built yet.
-fleet: all
-	@echo "make fleet: not yet: 'xnn-fleet sweep --devices all' is being built;"
-	@echo "today: 'make test' runs the kernel tests, 'make bench' the kernel benchmark"
-	@exit 2
+# The main job: sweep every device found into fleet.db (FLEET_ARGS adds
+# options, e.g. FLEET_ARGS=--resume); report and manifest are not built yet.
+fleet: all agents
+	$(XNN_FLEET) sweep --devices all --db fleet.db $(FLEET_ARGS)
+	$(XNN_FLEET) db info --db fleet.db
+	@echo "make fleet: the sweep is in fleet.db; select (manifest) and report are not built yet"
 
 clean:
 	rm -rf $(O)

@@ -3,7 +3,8 @@
  * stem per resolution, every block configuration (stage, first block of the
  * stage or not, input resolution, expand, kernel; the first block has the
  * stage's stride and input channels), and the head (1x1 conv, pool, fc) per
- * resolution. A sub-net's predicted latency is the sum of its pieces (the
+ * resolution ("res" is a piece's input resolution; for the resize, its
+ * output). A sub-net's predicted latency is the sum of its pieces (the
  * harness calibrates it with the sub-nets measured on the same device). */
 #include <getopt.h>
 #include <math.h>
@@ -151,7 +152,7 @@ static void all_pieces(struct job *j, const struct xs_space *sp)
 			piece_init(&p, sp->in_h, sp->in_w, sp->in_c);
 			piece_add(&p, XS_OP_RESIZE, 0, 0, (struct xs_value){r, r, sp->in_c}, 0, 0,
 				  XK_ACT_NONE);
-			time_piece(j, &p, "resize", -1, 0, sp->in_h, sp->in_c, sp->in_c, 0, 0, 0);
+			time_piece(j, &p, "resize", -1, 0, r, sp->in_c, sp->in_c, 0, 0, 0);
 		}
 		uint32_t h = up(r, sp->stem_s);
 		piece_init(&p, r, r, sp->in_c);

@@ -451,6 +451,18 @@ static void bind_count(sqlite3_stmt *s, int i, int64_t v)
 		sqlite3_bind_null(s, i);
 }
 
+/* Binds ?1 device, ?2 the other id, ?3 precision, ?4 threads, ?5 cores,
+ * ?6 agent version: the lookups by measurement key. */
+static void bind_key(sqlite3_stmt *s, const struct fdb_key *k, int64_t other_id)
+{
+	sqlite3_bind_int64(s, 1, k->device_id);
+	sqlite3_bind_int64(s, 2, other_id);
+	bind_text(s, 3, k->precision);
+	sqlite3_bind_int(s, 4, k->threads);
+	bind_text(s, 5, k->cores);
+	bind_text(s, 6, k->agent_version);
+}
+
 static bool key_ok(const struct fdb_key *k)
 {
 	return k->precision && k->cores && k->agent_version && k->threads > 0;
@@ -524,12 +536,7 @@ enum xs_status fdb_subnet_result_exists(struct fdb *db, const struct fdb_key *k,
 		" precision = ?3 AND threads = ?4 AND cores = ?5 AND agent_version = ?6 AND"
 		" status = 'ok'", -1, &s, NULL) != SQLITE_OK)
 		return seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
-	sqlite3_bind_int64(s, 1, k->device_id);
-	sqlite3_bind_int64(s, 2, subnet_id);
-	bind_text(s, 3, k->precision);
-	sqlite3_bind_int(s, 4, k->threads);
-	bind_text(s, 5, k->cores);
-	bind_text(s, 6, k->agent_version);
+	bind_key(s, k, subnet_id);
 	int rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -751,4 +758,24 @@ enum xs_status fdb_merge(struct fdb *db, const char *other, int64_t *added)
 	sqlite3_exec(db->h, "DETACH DATABASE o", NULL, NULL, &e);
 	sqlite3_free(e);
 	return st;
+}
+
+enum xs_status fdb_kernel_results_count(struct fdb *db, const struct fdb_key *k,
+					int64_t supernet_id, int64_t *count)
+{
+	if (!key_ok(k))
+		return seterr(db, XS_EINVAL, "device DB: a lookup without the full key");
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db->h,
+		"SELECT count(*) FROM kernel_results WHERE device_id = ?1 AND supernet_id = ?2 AND"
+		" precision = ?3 AND threads = ?4 AND cores = ?5 AND agent_version = ?6",
+		-1, &s, NULL) != SQLITE_OK)
+		return seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
+	bind_key(s, k, supernet_id);
+	int rc = sqlite3_step(s);
+	*count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
+	return XS_OK;
 }

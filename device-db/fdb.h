@@ -128,6 +128,11 @@ enum xs_status fdb_kernel_result_insert(struct fdb *db, int64_t run_id,
 					const struct fdb_kernel_result *r,
 					bool *stored);
 
+/* How many kernel rows a key has for a supernet (a resumed sweep skips the
+ * kernel table when it is there). */
+enum xs_status fdb_kernel_results_count(struct fdb *db, const struct fdb_key *k,
+					int64_t supernet_id, int64_t *count);
+
 /* Writes every sub-net result as CSV (RFC 4180) with its device and arch:
  * device_id,transport,serial,model,soc,abi,emulated,simulated,supernet,arch,
  * macs,precision,threads,cores,agent_version,status,flags,n,median_ms,...

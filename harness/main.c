@@ -10,6 +10,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{"supernet", cmd_supernet, "a supernet and its sub-nets: info, sample, synth, extract, eval"},
+	{"sweep", cmd_sweep, "measure the sub-nets on every reachable device into the DB"},
 	{"db", cmd_db, "the device DB: info, export, merge"},
 	{"agent-check", cmd_agent_check, "check an xnn-agent output stream as the sweep reads it"},
 };
@@ -21,8 +22,8 @@ static void usage(FILE *f)
 		   "picks one per device tier. Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\n'xnn-fleet COMMAND --help' tells more. sweep, select and report are\n"
-		   "not built yet.\n");
+	fprintf(f, "\n'xnn-fleet COMMAND --help' tells more. select and report are not\n"
+		   "built yet.\n");
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,604 @@
+/* cmd-sweep.c - xnn-fleet sweep: the agent on every reachable device, its
+ * results in the device DB.
+ *
+ * Per device, in its own thread: probe (the device row), the kernel table,
+ * then the sub-net benchmarks; rows are stored as they arrive, by one writer
+ * (a mutex around the DB handle) in batches. A cut stream keeps its complete
+ * rows and marks the run incomplete; --resume runs only what is missing. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "devices.h"
+#include "fdb.h"
+#include "xf.h"
+
+static const char usage_text[] =
+	"usage: xnn-fleet sweep [--devices all|SERIAL,...] [--supernet FILE]\n"
+	"                       [--subnets N|FILE] [--threads LIST] [--eval-n N]\n"
+	"                       [--budget-s S] [--db FILE] [--resume] [--quick]\n"
+	"\n"
+	"Runs xnn-agent on every reachable device and stores what it measures in the\n"
+	"device DB: the device's probe, its kernel table and, for every sub-net of the\n"
+	"sweep, latency, memory and top-1. Devices today: this host ('host') and the\n"
+	"aarch64 and armv7 agents under qemu-user ('qemu-aarch64', 'qemu-arm'; build\n"
+	"them with 'make agents'). The sub-nets are the same for every device: the\n"
+	"largest, the smallest and N - 2 drawn with seed 1 (--subnets N, default 6), or\n"
+	"the arch strings of FILE.\n"
+	"\n"
+	"--supernet defaults to " XF_DEFAULT_SUPERNET ", --db to fleet.db,\n"
+	"--threads to 1, --eval-n (test images per sub-net) to 10000 here and 1000 on\n"
+	"emulated devices, --budget-s (per device) to none. --resume measures only what\n"
+	"the DB lacks. --quick measures each thing for less time.\n";
+
+struct sweep {
+	/* configuration */
+	const char *supernet_path, *db_path, *threads;
+	char subnets_file[PATH_MAX];
+	char calib[PATH_MAX], eval[PATH_MAX];
+	long eval_n;
+	double budget_s;
+	bool resume, quick;
+	/* shared */
+	struct fdb *db;
+	pthread_mutex_t lock;
+	int64_t sweep_id, supernet_id;
+	struct xs_supernet *sn;
+	char (*archs)[XS_ARCH_MAX];
+	int64_t *subnet_ids;
+	size_t narchs;
+};
+
+struct job {
+	struct sweep *sw;
+	struct xf_device dev;
+	int64_t device_id, run_id;
+	char agent_version[32];
+	size_t kernel_rows, subnet_rows, stored;
+	char status[16];
+	char error[300];
+	/* probe rows */
+	char probe[16384];
+	size_t probe_len;
+};
+
+/* ---- data ------------------------------------------------------------------------- */
+
+/* Decompresses the data set's IDX files into the cache once; the agent reads
+ * plain IDX. */
+static bool data_file(const char *gz, const char *name, char *out, size_t n)
+{
+	const char *home = getenv("HOME");
+	const char *cache = getenv("XDG_CACHE_HOME");
+	char dir[PATH_MAX];
+	if (cache && *cache)
+		snprintf(dir, sizeof(dir), "%s/xnn-fleet", cache);
+	else
+		snprintf(dir, sizeof(dir), "%s/.cache/xnn-fleet", home ? home : "/tmp");
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", dir);
+	char *slash = strrchr(parent, '/');
+	if (slash) {
+		*slash = '\0';
+		mkdir(parent, 0755);
+	}
+	mkdir(dir, 0755);
+	if ((size_t)snprintf(out, n, "%.3000s/%.64s", dir, name) >= n)
+		return false;
+	if (access(out, R_OK) == 0)
+		return true;
+	struct xs_idx *idx;
+	struct xs_error err;
+	if (xf_idx_load(gz, strstr(name, "labels") ? 1 : 3, &idx, &err) != XS_OK) {
+		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
+		return false;
+	}
+	char tmp[PATH_MAX + 8];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
+	FILE *f = fopen(tmp, "wb");
+	bool ok = f && fwrite(idx->buf, 1, idx->size, f) == idx->size;
+	if (f && fclose(f) != 0)
+		ok = false;
+	xs_idx_destroy(idx);
+	if (!ok || rename(tmp, out) != 0) {
+		fprintf(stderr, "xnn-fleet: cannot write '%s': %s\n", tmp, strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	return true;
+}
+
+/* ---- rows from the agent ------------------------------------------------------------- */
+
+static void probe_row(void *ctx, const struct xf_agent_reader *r, char *const *f, size_t n)
+{
+	(void)r;
+	struct job *j = ctx;
+	if (n < 2)
+		return;
+	int w = snprintf(j->probe + j->probe_len, sizeof(j->probe) - j->probe_len, "%s,%s\n",
+			 f[0], f[1]);
+	if (w > 0 && j->probe_len + (size_t)w < sizeof(j->probe))
+		j->probe_len += (size_t)w;
+}
+
+/* The value of key in the probe rows ("key,value\n" lines), or NULL. */
+static const char *probe_get(const struct job *j, const char *key, char *buf, size_t n)
+{
+	size_t k = strlen(key);
+	for (const char *p = j->probe; *p;) {
+		const char *nl = strchr(p, '\n');
+		if (strncmp(p, key, k) == 0 && p[k] == ',') {
+			size_t len = (size_t)((nl ? nl : p + strlen(p)) - (p + k + 1));
+			snprintf(buf, n, "%.*s", (int)len, p + k + 1);
+			return strcmp(buf, "unknown") == 0 ? NULL : buf;
+		}
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	return NULL;
+}
+
+static double num(const char *s)
+{
+	char *end;
+	double v = s && *s ? strtod(s, &end) : NAN;
+	return s && *s && *end == '\0' ? v : NAN;
+}
+
+static const char *col(const struct xf_agent_reader *r, char *const *f, const char *name)
+{
+	int i = xf_agent_reader_find(r, name);
+	return i >= 0 ? f[i] : NULL;
+}
+
+static void kernel_row(void *ctx, const struct xf_agent_reader *r, char *const *f, size_t n)
+{
+	(void)n;
+	struct job *j = ctx;
+	struct sweep *sw = j->sw;
+	j->kernel_rows++;
+	struct fdb_kernel_result k = {
+		col(r, f, "piece"), (int)num(col(r, f, "stage")), (int)num(col(r, f, "first")),
+		(int)num(col(r, f, "res")), (int)num(col(r, f, "cin")), (int)num(col(r, f, "cout")),
+		(int)num(col(r, f, "expand")), (int)num(col(r, f, "kernel")),
+		(int)num(col(r, f, "stride")), (int64_t)num(col(r, f, "macs")),
+		(int64_t)num(col(r, f, "n")), num(col(r, f, "median_ms")), num(col(r, f, "mean_ms")),
+		num(col(r, f, "cv")), num(col(r, f, "rcv")), num(col(r, f, "p90_ms")),
+		num(col(r, f, "min_ms")), col(r, f, "flags")};
+	struct fdb_key key = {j->device_id, col(r, f, "precision"), (int)num(col(r, f, "threads")),
+			      xf_agent_reader_meta(r, "cores"), j->agent_version};
+	bool stored = false;
+	pthread_mutex_lock(&sw->lock);
+	if (fdb_kernel_result_insert(sw->db, j->run_id, &key, sw->supernet_id, &k, &stored) != XS_OK)
+		snprintf(j->error, sizeof(j->error), "%s", fdb_errmsg(sw->db));
+	pthread_mutex_unlock(&sw->lock);
+	j->stored += stored;
+}
+
+static void bench_row(void *ctx, const struct xf_agent_reader *r, char *const *f, size_t n)
+{
+	(void)n;
+	struct job *j = ctx;
+	struct sweep *sw = j->sw;
+	j->subnet_rows++;
+	const char *arch = col(r, f, "arch");
+	int64_t subnet_id = -1;
+	for (size_t i = 0; arch && i < sw->narchs; i++)
+		if (strcmp(sw->archs[i], arch) == 0)
+			subnet_id = sw->subnet_ids[i];
+	if (subnet_id < 0 || strcmp(col(r, f, "status"), "ok") != 0) {
+		snprintf(j->error, sizeof(j->error), "%.100s: %.180s", arch ? arch : "?",
+			 col(r, f, "error") ? col(r, f, "error") : "not a sub-net of this sweep");
+		return;
+	}
+	const char *rss = col(r, f, "peak_rss_delta_bytes");
+	struct fdb_subnet_result s = {
+		.status = "ok", .flags = col(r, f, "flags"), .rss_method = col(r, f, "rss_method"),
+		.xnm_sha256 = col(r, f, "sha256"), .pinned = col(r, f, "pinned"), .error = NULL,
+		.n = (int64_t)num(col(r, f, "n")), .arena_bytes = (int64_t)num(col(r, f, "arena_bytes")),
+		.weight_bytes = (int64_t)num(col(r, f, "weight_bytes")),
+		.peak_rss_delta_bytes = isnan(num(rss)) ? INT64_MIN : (int64_t)num(rss),
+		.eval_images = (int64_t)num(col(r, f, "eval_images")),
+		.median_ms = num(col(r, f, "median_ms")), .mean_ms = num(col(r, f, "mean_ms")),
+		.stdev_ms = num(col(r, f, "stdev_ms")), .cv = num(col(r, f, "cv")),
+		.rcv = num(col(r, f, "rcv")), .min_ms = num(col(r, f, "min_ms")),
+		.max_ms = num(col(r, f, "max_ms")), .p90_ms = num(col(r, f, "p90_ms")),
+		.p99_ms = num(col(r, f, "p99_ms")), .cold_ms = num(col(r, f, "cold_ms")),
+		.build_ms = num(col(r, f, "build_ms")), .top1 = num(col(r, f, "top1")),
+		.max_logit_diff = num(col(r, f, "max_logit_diff")),
+		.temp_before_c = num(col(r, f, "temp_before_c")),
+		.temp_after_c = num(col(r, f, "temp_after_c")),
+		.freq_before = num(col(r, f, "freq_before")),
+		.freq_after = num(col(r, f, "freq_after"))};
+	struct fdb_key key = {j->device_id, col(r, f, "precision"), (int)num(col(r, f, "threads")),
+			      col(r, f, "cores"), j->agent_version};
+	bool stored = false;
+	pthread_mutex_lock(&sw->lock);
+	if (fdb_subnet_result_insert(sw->db, j->run_id, &key, subnet_id, &s, &stored) != XS_OK)
+		snprintf(j->error, sizeof(j->error), "%s", fdb_errmsg(sw->db));
+	pthread_mutex_unlock(&sw->lock);
+	j->stored += stored;
+}
+
+/* ---- one device ------------------------------------------------------------------------ */
+
+static void *device_main(void *p)
+{
+	struct job *j = p;
+	struct sweep *sw = j->sw;
+	struct xs_error err;
+	struct xf_agent_reader *r;
+	int status;
+	snprintf(j->status, sizeof(j->status), "failed");
+	fprintf(stderr, "%s: probe\n", j->dev.serial);
+	const char *probe_args[] = {"probe", NULL};
+	if (xf_agent_run(&j->dev, probe_args, probe_row, j, &r, &status, &err) != XS_OK) {
+		snprintf(j->error, sizeof(j->error), "%s", err.msg);
+		xf_agent_reader_destroy(r);
+		return NULL;
+	}
+	const char *v = xf_agent_reader_meta(r, "agent_version");
+	snprintf(j->agent_version, sizeof(j->agent_version), "%s", v ? v : "unknown");
+	xf_agent_reader_destroy(r);
+	char b[8][256], clusters[512] = "";
+	for (int c = 0; c < 16; c++) {
+		char k1[48], k2[48], k3[48], v1[128], v2[64], v3[64];
+		snprintf(k1, sizeof(k1), "cluster.%d.cpus", c);
+		snprintf(k2, sizeof(k2), "cluster.%d.capacity", c);
+		snprintf(k3, sizeof(k3), "cluster.%d.max_khz", c);
+		if (!probe_get(j, k1, v1, sizeof(v1)))
+			break;
+		size_t len = strlen(clusters);
+		snprintf(clusters + len, sizeof(clusters) - len, "%s%s:%s:%s", len ? ";" : "", v1,
+			 probe_get(j, k2, v2, sizeof(v2)) ? v2 : "unknown",
+			 probe_get(j, k3, v3, sizeof(v3)) ? v3 : "unknown");
+	}
+	const char *ram = probe_get(j, "ram_bytes", b[6], sizeof(b[6]));
+	const char *cpus = probe_get(j, "cpus", b[7], sizeof(b[7]));
+	struct fdb_device d = {
+		j->dev.transport, j->dev.serial,
+		probe_get(j, "device.fingerprint", b[0], sizeof(b[0])) ? b[0] : j->dev.abi,
+		probe_get(j, "device.model", b[1], sizeof(b[1])),
+		probe_get(j, "device.manufacturer", b[2], sizeof(b[2])),
+		probe_get(j, "soc.model", b[3], sizeof(b[3])), j->dev.abi,
+		probe_get(j, "os", b[4], sizeof(b[4])), cpus ? atoi(cpus) : 0, clusters,
+		ram ? atoll(ram) : 0, j->dev.emulated, false, j->probe};
+	pthread_mutex_lock(&sw->lock);
+	enum xs_status st = fdb_begin(sw->db);
+	if (st == XS_OK)
+		st = fdb_device_upsert(sw->db, &d, &j->device_id);
+	if (st == XS_OK)
+		st = fdb_run_begin(sw->db, sw->sweep_id, j->device_id, &j->run_id);
+	if (st == XS_OK)
+		st = fdb_commit(sw->db);
+	else
+		fdb_rollback(sw->db);
+	if (st != XS_OK)
+		snprintf(j->error, sizeof(j->error), "%s", fdb_errmsg(sw->db));
+	pthread_mutex_unlock(&sw->lock);
+	if (st != XS_OK)
+		return NULL;
+	/* --resume: this device's list holds only the sub-nets it has no result
+	 * for (with every thread count, on all its cores) */
+	char list[PATH_MAX];
+	snprintf(list, sizeof(list), "%s", sw->subnets_file);
+	size_t todo = sw->narchs;
+	bool kernels_done = false;
+	char cores[1024] = "";  /* "all" as the agent writes it */
+	for (int c = 0, len = 0; cpus && c < atoi(cpus) && len < 1000; c++)
+		len += snprintf(cores + len, sizeof(cores) - (size_t)len, "%s%d", c ? " " : "", c);
+	if (sw->resume) {
+		kernels_done = true;
+		pthread_mutex_lock(&sw->lock);
+		for (const char *t = sw->threads; *t && kernels_done;) {
+			struct fdb_key key = {j->device_id, "f32", atoi(t), cores, j->agent_version};
+			int64_t have = 0;
+			kernels_done = fdb_kernel_results_count(sw->db, &key, sw->supernet_id, &have) ==
+				       XS_OK && have > 0;
+			t += strcspn(t, ",");
+			t += *t == ',';
+		}
+		pthread_mutex_unlock(&sw->lock);
+		snprintf(list, sizeof(list), "%.3000s.%.60s", sw->subnets_file, j->dev.serial);
+		FILE *f = fopen(list, "w");
+		todo = 0;
+		pthread_mutex_lock(&sw->lock);
+		for (size_t i = 0; f && i < sw->narchs; i++) {
+			bool have = true;
+			for (const char *t = sw->threads; *t && have;) {
+				struct fdb_key key = {j->device_id, "f32", atoi(t), cores, j->agent_version};
+				bool e = false;
+				have = fdb_subnet_result_exists(sw->db, &key, sw->subnet_ids[i], &e) == XS_OK && e;
+				t += strcspn(t, ",");
+				t += *t == ',';
+			}
+			if (!have) {
+				fprintf(f, "%s\n", sw->archs[i]);
+				todo++;
+			}
+		}
+		pthread_mutex_unlock(&sw->lock);
+		if (f == NULL || fclose(f) != 0) {
+			snprintf(j->error, sizeof(j->error), "cannot write '%.250s'", list);
+			return NULL;
+		}
+		fprintf(stderr, "%s: resuming: %zu of %zu sub-nets to measure\n", j->dev.serial,
+			todo, sw->narchs);
+	}
+	/* the kernel table, then the sub-nets: rows stored as they arrive */
+	char budget[32], evaln[32];
+	snprintf(budget, sizeof(budget), "%g", sw->budget_s);
+	snprintf(evaln, sizeof(evaln), "%ld", sw->eval_n >= 0 ? sw->eval_n
+					      : j->dev.emulated ? 1000 : 10000);
+	fprintf(stderr, "%s: kernels%s\n", j->dev.serial, kernels_done ? " (in the DB)" : "");
+	const char *kargs[] = {"kernels", "--supernet", sw->supernet_path, "--threads", sw->threads,
+			       sw->quick || j->dev.emulated ? "--quick" : NULL, NULL};
+	enum xs_status ks = XS_OK;
+	if (!kernels_done) {
+		ks = xf_agent_run(&j->dev, kargs, kernel_row, j, &r, &status, &err);
+		xf_agent_reader_destroy(r);
+	}
+	if (ks != XS_OK)
+		snprintf(j->error, sizeof(j->error), "%s", err.msg);
+	fprintf(stderr, "%s: %zu sub-nets\n", j->dev.serial, todo);
+	const char *bargs[20] = {"bench", "--supernet", sw->supernet_path, "--subnets",
+				 list, "--calib", sw->calib, "--eval", sw->eval,
+				 "--eval-n", evaln, "--threads", sw->threads};
+	size_t nb = 13;
+	if (sw->budget_s > 0) {
+		bargs[nb++] = "--budget-s";
+		bargs[nb++] = budget;
+	}
+	if (sw->quick || j->dev.emulated)
+		bargs[nb++] = "--quick";
+	bargs[nb] = NULL;
+	enum xs_status bs = todo ? xf_agent_run(&j->dev, bargs, bench_row, j, &r, &status, &err)
+				 : XS_OK;
+	if (todo)
+		xf_agent_reader_destroy(r);
+	if (sw->resume)
+		unlink(list);
+	if (bs != XS_OK)
+		snprintf(j->error, sizeof(j->error), "%s", err.msg);
+	bool complete = ks == XS_OK && bs == XS_OK && j->error[0] == '\0';
+	snprintf(j->status, sizeof(j->status), "%s", complete ? "done" : "incomplete");
+	pthread_mutex_lock(&sw->lock);
+	if (fdb_begin(sw->db) == XS_OK &&
+	    fdb_run_end(sw->db, j->run_id, j->status, j->error[0] ? j->error : NULL, NULL) == XS_OK)
+		fdb_commit(sw->db);
+	else
+		fdb_rollback(sw->db);
+	pthread_mutex_unlock(&sw->lock);
+	return NULL;
+}
+
+/* ---- the sweep ------------------------------------------------------------------------- */
+
+/* The sub-nets: largest, smallest, then seeded draws, no repeats; or FILE. */
+static bool choose_subnets(struct sweep *sw, const char *spec)
+{
+	const struct xs_space *sp = &sw->sn->space;
+	char *end;
+	long n = strtol(spec, &end, 10);
+	size_t cap = 256;
+	sw->archs = calloc(cap, sizeof(*sw->archs));
+	if (sw->archs == NULL)
+		return false;
+	if (*end == '\0' && n >= 1 && n <= 256) {
+		struct xs_arch a;
+		uint64_t state = 1;
+		for (long i = 0, tries = 0; i < n && tries < 100000; tries++) {
+			if (i == 0)
+				xs_arch_largest(sp, &a);
+			else if (i == 1)
+				xs_arch_smallest(sp, &a);
+			else
+				xs_arch_random(sp, &state, &a);
+			char text[XS_ARCH_MAX];
+			xs_arch_print(sp, &a, text, sizeof(text));
+			bool dup = false;
+			for (size_t k = 0; k < sw->narchs && !dup; k++)
+				dup = strcmp(sw->archs[k], text) == 0;
+			if (!dup) {
+				snprintf(sw->archs[sw->narchs++], XS_ARCH_MAX, "%s", text);
+				i++;
+			}
+		}
+		return true;
+	}
+	FILE *f = fopen(spec, "r");
+	if (f == NULL) {
+		fprintf(stderr, "xnn-fleet: --subnets '%s': give a count (1-256) or a file of arch "
+				"strings (%s)\n", spec, strerror(errno));
+		return false;
+	}
+	char line[XS_ARCH_MAX];
+	bool ok = true;
+	while (ok && fgets(line, sizeof(line), f) && sw->narchs < cap) {
+		line[strcspn(line, "\r\n#")] = '\0';
+		if (line[0] == '\0')
+			continue;
+		struct xs_arch a;
+		struct xs_error err;
+		if (xs_arch_parse(sp, line, &a, &err) != XS_OK) {
+			fprintf(stderr, "xnn-fleet: '%s': %s\n", spec, err.msg);
+			ok = false;
+		} else {
+			memcpy(sw->archs[sw->narchs++], line, XS_ARCH_MAX);
+		}
+	}
+	fclose(f);
+	return ok && sw->narchs > 0;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"devices", required_argument, NULL, 'd'}, {"supernet", required_argument, NULL, 'f'},
+		{"subnets", required_argument, NULL, 's'}, {"threads", required_argument, NULL, 't'},
+		{"eval-n", required_argument, NULL, 'n'},  {"budget-s", required_argument, NULL, 'b'},
+		{"db", required_argument, NULL, 'D'},      {"resume", no_argument, NULL, 'r'},
+		{"quick", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	struct sweep sw = {.supernet_path = XF_DEFAULT_SUPERNET, .db_path = "fleet.db",
+			   .threads = "1", .eval_n = -1};
+	const char *devices = "all", *subnets = "6";
+	optind = 1;
+	int ch;
+	char *end;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': devices = optarg; break;
+		case 'f': sw.supernet_path = optarg; break;
+		case 's': subnets = optarg; break;
+		case 't': sw.threads = optarg; break;
+		case 'D': sw.db_path = optarg; break;
+		case 'r': sw.resume = true; break;
+		case 'q': sw.quick = true; break;
+		case 'n':
+			sw.eval_n = strtol(optarg, &end, 10);
+			if (*end || sw.eval_n < 0) {
+				fprintf(stderr, "xnn-fleet sweep: --eval-n '%s': give a count\n", optarg);
+				return 2;
+			}
+			break;
+		case 'b':
+			sw.budget_s = strtod(optarg, &end);
+			if (*end || !(sw.budget_s > 0)) {
+				fprintf(stderr, "xnn-fleet sweep: --budget-s '%s': give seconds\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: fputs(usage_text, stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "xnn-fleet sweep: unexpected '%s'\n", argv[optind]);
+		return 2;
+	}
+	struct xs_error err;
+	char msg[512];
+	int rc = 1;
+	struct xf_device found[XF_MAX_DEVICES];
+	struct job *jobs = NULL;
+	pthread_t *threads = NULL;
+	size_t njobs = 0;
+	pthread_mutex_init(&sw.lock, NULL);
+	if (xs_supernet_load(sw.supernet_path, &sw.sn, &err) != XS_OK) {
+		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
+		return 1;
+	}
+	if (!choose_subnets(&sw, subnets))
+		goto out_free;
+	if (!data_file(XF_TRAIN_IMAGES, "train-images-idx3-ubyte", sw.calib, sizeof(sw.calib)) ||
+	    !data_file(XF_TEST_IMAGES, "t10k-images-idx3-ubyte", sw.eval, sizeof(sw.eval)) ||
+	    !data_file(XF_TEST_LABELS, "t10k-labels-idx1-ubyte", msg, sizeof(msg)))
+		goto out_free;
+	char notes[2048];
+	size_t nfound = xf_devices_here(found, XF_MAX_DEVICES, notes, sizeof(notes));
+	jobs = calloc(nfound ? nfound : 1, sizeof(*jobs));
+	threads = calloc(nfound ? nfound : 1, sizeof(*threads));
+	if (jobs == NULL || threads == NULL)
+		goto out_free;
+	for (size_t i = 0; i < nfound; i++) {
+		bool want = strcmp(devices, "all") == 0;
+		for (const char *p = devices; !want && *p;) {
+			size_t len = strcspn(p, ",");
+			want = strlen(found[i].serial) == len && strncmp(p, found[i].serial, len) == 0;
+			p += len + (p[len] == ',');
+		}
+		if (want)
+			jobs[njobs++] = (struct job){.sw = &sw, .dev = found[i]};
+	}
+	if (notes[0])
+		fprintf(stderr, "%s", notes);
+	if (njobs == 0) {
+		fprintf(stderr, "xnn-fleet sweep: no device matches '%s'; found:", devices);
+		for (size_t i = 0; i < nfound; i++)
+			fprintf(stderr, " %s", found[i].serial);
+		fprintf(stderr, "%s\n", nfound ? "" : " none");
+		goto out_free;
+	}
+	if (fdb_open(sw.db_path, FDB_WRITE, &sw.db, msg, sizeof(msg)) != XS_OK) {
+		fprintf(stderr, "xnn-fleet: %s\n", msg);
+		goto out_free;
+	}
+	/* the supernet, its sub-nets and the sweep, in one batch */
+	char hex[65], space[4096], config[1024];
+	xs_sha256_hex(sw.sn->sha256, hex);
+	xs_space_print(&sw.sn->space, space, sizeof(space));
+	sw.subnet_ids = calloc(sw.narchs, sizeof(*sw.subnet_ids));
+	snprintf(config, sizeof(config), "devices=%s supernet=%s subnets=%s threads=%s eval_n=%ld "
+		 "budget_s=%g%s%s", devices, hex, subnets, sw.threads, sw.eval_n, sw.budget_s,
+		 sw.resume ? " resume" : "", sw.quick ? " quick" : "");
+	enum xs_status st = sw.subnet_ids ? fdb_begin(sw.db) : XS_ENOMEM;
+	if (st == XS_OK)
+		st = fdb_supernet_upsert(sw.db, sw.sn->space.name, hex, space, &sw.supernet_id);
+	for (size_t i = 0; st == XS_OK && i < sw.narchs; i++) {
+		struct xs_arch a;
+		xs_arch_parse(&sw.sn->space, sw.archs[i], &a, &err);
+		st = fdb_subnet_upsert(sw.db, sw.supernet_id, sw.archs[i],
+				       xs_arch_macs(&sw.sn->space, &a),
+				       xs_arch_params(&sw.sn->space, &a), &sw.subnet_ids[i]);
+	}
+	if (st == XS_OK)
+		st = fdb_sweep_begin(sw.db, config, &sw.sweep_id);
+	if (st == XS_OK)
+		st = fdb_commit(sw.db);
+	if (st != XS_OK) {
+		fprintf(stderr, "xnn-fleet: %s\n", fdb_errmsg(sw.db));
+		fdb_rollback(sw.db);
+		goto out_free;
+	}
+	/* the list the agents get (--resume: a device may get fewer, later) */
+	const char *tmp = getenv("TMPDIR");
+	snprintf(sw.subnets_file, sizeof(sw.subnets_file), "%s/xnn-fleet-subnets-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemp(sw.subnets_file);
+	FILE *lf = fd >= 0 ? fdopen(fd, "w") : NULL;
+	for (size_t i = 0; lf && i < sw.narchs; i++)
+		fprintf(lf, "%s\n", sw.archs[i]);
+	if (lf == NULL || fclose(lf) != 0) {
+		fprintf(stderr, "xnn-fleet: cannot write the sub-net list: %s\n", strerror(errno));
+		goto out_free;
+	}
+	fprintf(stderr, "sweep %" PRId64 ": %zu device%s, %zu sub-nets, DB %s\n", sw.sweep_id, njobs,
+		njobs > 1 ? "s" : "", sw.narchs, sw.db_path);
+	for (size_t i = 0; i < njobs; i++)
+		pthread_create(&threads[i], NULL, device_main, &jobs[i]);
+	size_t done = 0;
+	for (size_t i = 0; i < njobs; i++) {
+		pthread_join(threads[i], NULL);
+		done += strcmp(jobs[i].status, "done") == 0;
+	}
+	unlink(sw.subnets_file);
+	if (fdb_begin(sw.db) == XS_OK &&
+	    fdb_sweep_end(sw.db, sw.sweep_id, done == njobs ? "done" : "incomplete") == XS_OK)
+		fdb_commit(sw.db);
+	else
+		fdb_rollback(sw.db);
+	printf("%-14s %-9s %-11s %7s %7s %6s  %s\n", "device", "transport", "status", "kernels",
+	       "subnets", "stored", "error");
+	for (size_t i = 0; i < njobs; i++)
+		printf("%-14s %-9s %-11s %7zu %7zu %6zu  %s\n", jobs[i].dev.serial,
+		       jobs[i].dev.transport, jobs[i].status, jobs[i].kernel_rows,
+		       jobs[i].subnet_rows, jobs[i].stored, jobs[i].error);
+	rc = done == njobs ? 0 : 1;
+out_free:
+	free(jobs);
+	free(threads);
+	free(sw.archs);
+	free(sw.subnet_ids);
+	fdb_close(sw.db);
+	xs_supernet_destroy(sw.sn);
+	pthread_mutex_destroy(&sw.lock);
+	return rc;
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# t0006-sweep.sh - xnn-fleet sweep over this host and the emulated aarch64
+# device (qemu-user) into a fresh DB: every device probed and stored, every
+# sub-net measured on each, the emulated one marked so, the same sub-model
+# sha256 and top-1 on both; --resume then measures nothing again.
+set -euo pipefail
+fleet="$BUILD/bin/xnn-fleet"
+db="$TMPDIR/fleet.db"
+printf '%s\n' r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
+	r24-d1.1.1.1-s1:e4k7-s2:e4k7-s3:e4k7-s4:e4k7 > "$TMPDIR/list"
+
+out=$("$fleet" sweep --devices host,qemu-aarch64 --subnets "$TMPDIR/list" --quick \
+	--eval-n 300 --db "$db")
+echo "$out"
+grep -Eq '^host +local +done +224 +2 ' <<<"$out"
+grep -Eq '^qemu-aarch64 +emulated +done +224 +2 ' <<<"$out"
+
+info=$("$fleet" db info --db "$db")
+echo "$info"
+grep -q '^devices         2$' <<<"$info"
+grep -q '^sub-net results 4$' <<<"$info"
+
+csv=$("$fleet" db export --csv --db "$db")
+echo "$csv" | cut -c1-200
+# the emulated device is marked; both ran the same bytes with the same top-1
+# (depth-1 archs: no commas, so awk can split the CSV)
+[ "$(grep -c ',qemu-aarch64,' <<<"$csv")" -eq 2 ]
+grep ',qemu-aarch64,' <<<"$csv" | grep -q ',arm64-v8a,1,0,'
+for arch in $(cat "$TMPDIR/list"); do
+	a=$(grep ",host,.*,$arch," <<<"$csv" | awk -F, '{print $35, $37}')
+	b=$(grep ",qemu-aarch64,.*,$arch," <<<"$csv" | awk -F, '{print $35, $37}')
+	echo "$arch: host $a, qemu-aarch64 $b"
+	[ -n "$a" ] && [ "$a" = "$b" ]
+done
+
+# resume: nothing left to measure, nothing stored twice
+out=$("$fleet" sweep --devices host,qemu-aarch64 --subnets "$TMPDIR/list" --quick \
+	--eval-n 300 --db "$db" --resume 2>&1)
+echo "$out"
+grep -q 'host: resuming: 0 of 2 sub-nets' <<<"$out"
+grep -q 'qemu-aarch64: kernels (in the DB)' <<<"$out"
+"$fleet" db info --db "$db" | grep -q '^sub-net results 4$'
+
+# no such device: says which there are
+set +e; msg=$("$fleet" sweep --devices pixel9 --db "$db" 2>&1); rc=$?; set -e
+echo "$msg"
+[ "$rc" -eq 1 ] && grep -q "no device matches 'pixel9'; found: host qemu-aarch64 qemu-arm" <<<"$msg"
