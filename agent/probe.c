@@ -356,6 +356,18 @@ static void probe_os(struct probe *p, const struct utsname *u, bool have_uname)
 	emitf(p, "os.kernel", "%s", have_uname ? u->release : UNKNOWN);
 }
 
+/* Whether /proc/cpuinfo describes another architecture than this build's
+ * (qemu-user shows the host's). */
+static bool cpuinfo_foreign(const struct probe *p)
+{
+	char v[64];
+#if defined(__aarch64__) || defined(__arm__)
+	return cpuinfo(p, "vendor_id", v, sizeof(v));
+#else
+	return cpuinfo(p, "CPU implementer", v, sizeof(v));
+#endif
+}
+
 static void probe_identity(struct probe *p)
 {
 	char v[256];
@@ -380,8 +392,9 @@ static void probe_identity(struct probe *p)
 			ok = prop(p, ids[i].props[k], v, sizeof(v));
 		for (int k = 0; k < 3 && !ok && ids[i].files[k]; k++)
 			ok = read_text(p, ids[i].files[k], v, sizeof(v));
-		/* /proc/cpuinfo: ARM's "Hardware", x86's "model name" */
-		if (!ok && strcmp(ids[i].key, "soc.model") == 0)
+		/* /proc/cpuinfo: ARM's "Hardware", x86's "model name" (not
+		 * under qemu-user: that is the host's) */
+		if (!ok && strcmp(ids[i].key, "soc.model") == 0 && !cpuinfo_foreign(p))
 			ok = cpuinfo(p, "Hardware", v, sizeof(v)) ||
 			     cpuinfo(p, "model name", v, sizeof(v));
 		emitf(p, ids[i].key, "%s", ok ? v : UNKNOWN);
@@ -453,13 +466,7 @@ static void probe_emulator(struct probe *p, const char *machine_abi)
 	else if (prop(p, "ro.hardware", v, sizeof(v)) &&
 		 (strstr(v, "goldfish") || strstr(v, "ranchu")))
 		why = "ro.hardware is an emulator's";
-	else if (
-#if defined(__aarch64__) || defined(__arm__)
-		cpuinfo(p, "vendor_id", v, sizeof(v)) /* x86's cpuinfo under an ARM build */
-#else
-		cpuinfo(p, "CPU implementer", v, sizeof(v))
-#endif
-		)
+	else if (cpuinfo_foreign(p))
 		why = "/proc/cpuinfo describes another architecture (qemu-user)";
 	else if (strcmp(machine_abi, build_abi()) != 0 && strcmp(build_abi(), "armeabi-v7a") != 0)
 		why = "uname's machine is not this build's";
