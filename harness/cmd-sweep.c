@@ -23,20 +23,22 @@
 static const char usage_text[] =
 	"usage: xnn-fleet sweep [--devices all|SERIAL,...] [--supernet FILE]\n"
 	"                       [--subnets N|FILE] [--threads LIST] [--eval-n N]\n"
-	"                       [--budget-s S] [--db FILE] [--resume] [--quick]\n"
+	"                       [--budget-s S] [--db FILE] [--resume] [--quick] [--dry-run]\n"
 	"\n"
 	"Runs xnn-agent on every reachable device and stores what it measures in the\n"
 	"device DB: the device's probe, its kernel table and, for every sub-net of the\n"
 	"sweep, latency, memory and top-1. Devices today: this host ('host') and the\n"
 	"aarch64 and armv7 agents under qemu-user ('qemu-aarch64', 'qemu-arm'; build\n"
 	"them with 'make agents'). The sub-nets are the same for every device: the\n"
-	"largest, the smallest and N - 2 drawn with seed 1 (--subnets N, default 6), or\n"
-	"the arch strings of FILE.\n"
+	"largest, the smallest and N - 2 spread evenly (log scale) over the MACs range,\n"
+	"picked from seeded random draws (--subnets N, default 6), or the arch strings\n"
+	"of FILE.\n"
 	"\n"
 	"--supernet defaults to " XF_DEFAULT_SUPERNET ", --db to fleet.db,\n"
 	"--threads to 1, --eval-n (test images per sub-net) to 10000 here and 1000 on\n"
 	"emulated devices, --budget-s (per device) to none. --resume measures only what\n"
-	"the DB lacks. --quick measures each thing for less time.\n";
+	"the DB lacks. --quick measures each thing for less time. --dry-run prints the\n"
+	"devices and sub-nets (CSV rows 'device,...' and 'subnet,ARCH,MACS') and stops.\n";
 
 struct sweep {
 	/* configuration */
@@ -381,7 +383,32 @@ static void *device_main(void *p)
 
 /* ---- the sweep ------------------------------------------------------------------------- */
 
-/* The sub-nets: largest, smallest, then seeded draws, no repeats; or FILE. */
+struct cand {
+	uint64_t macs;
+	struct xs_arch a;
+};
+
+static int by_macs(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+	return a->macs < b->macs ? -1 : a->macs > b->macs;
+}
+
+/* Appends arch unless it is there already. */
+static void add_arch(struct sweep *sw, const struct xs_arch *a)
+{
+	char text[XS_ARCH_MAX];
+	xs_arch_print(&sw->sn->space, a, text, sizeof(text));
+	for (size_t k = 0; k < sw->narchs; k++)
+		if (strcmp(sw->archs[k], text) == 0)
+			return;
+	memcpy(sw->archs[sw->narchs++], text, XS_ARCH_MAX);
+}
+
+/* The sub-nets: the largest, the smallest and N - 2 spread over the cost
+ * range (of 4096 seeded uniform draws, the ones nearest to MAC counts evenly
+ * spaced on a log scale: space-filling in cost, the axis latency depends
+ * on); or FILE. */
 static bool choose_subnets(struct sweep *sw, const char *spec)
 {
 	const struct xs_space *sp = &sw->sn->space;
@@ -393,24 +420,40 @@ static bool choose_subnets(struct sweep *sw, const char *spec)
 		return false;
 	if (*end == '\0' && n >= 1 && n <= 256) {
 		struct xs_arch a;
-		uint64_t state = 1;
-		for (long i = 0, tries = 0; i < n && tries < 100000; tries++) {
-			if (i == 0)
-				xs_arch_largest(sp, &a);
-			else if (i == 1)
-				xs_arch_smallest(sp, &a);
-			else
-				xs_arch_random(sp, &state, &a);
-			char text[XS_ARCH_MAX];
-			xs_arch_print(sp, &a, text, sizeof(text));
-			bool dup = false;
-			for (size_t k = 0; k < sw->narchs && !dup; k++)
-				dup = strcmp(sw->archs[k], text) == 0;
-			if (!dup) {
-				snprintf(sw->archs[sw->narchs++], XS_ARCH_MAX, "%s", text);
-				i++;
-			}
+		xs_arch_largest(sp, &a);
+		add_arch(sw, &a);
+		if (n >= 2) {
+			xs_arch_smallest(sp, &a);
+			add_arch(sw, &a);
 		}
+		const size_t ncand = 4096;
+		struct cand *c = malloc(ncand * sizeof(*c));
+		if (c == NULL)
+			return false;
+		uint64_t state = 1;
+		for (size_t i = 0; i < ncand; i++) {
+			xs_arch_random(sp, &state, &c[i].a);
+			c[i].macs = xs_arch_macs(sp, &c[i].a);
+		}
+		qsort(c, ncand, sizeof(*c), by_macs);
+		/* targets evenly spaced in log(MACs) between the smallest and the
+		 * largest; each takes the nearest draw not taken yet */
+		struct xs_arch lo_a, hi_a;
+		xs_arch_smallest(sp, &lo_a);
+		xs_arch_largest(sp, &hi_a);
+		const double lo = log((double)xs_arch_macs(sp, &lo_a));
+		const double hi = log((double)xs_arch_macs(sp, &hi_a));
+		size_t from = 0;
+		for (long i = 0; i + 2 < n; i++) {
+			double target = exp(lo + (hi - lo) * (double)(i + 1) / (double)(n - 1));
+			size_t best = from;
+			for (size_t k = from; k < ncand; k++)
+				if (fabs((double)c[k].macs - target) < fabs((double)c[best].macs - target))
+					best = k;
+			add_arch(sw, &c[best].a);
+			from = best + 1 < ncand ? best + 1 : best;
+		}
+		free(c);
 		return true;
 	}
 	FILE *f = fopen(spec, "r");
@@ -446,7 +489,9 @@ int cmd_sweep(int argc, char **argv)
 		{"eval-n", required_argument, NULL, 'n'},  {"budget-s", required_argument, NULL, 'b'},
 		{"db", required_argument, NULL, 'D'},      {"resume", no_argument, NULL, 'r'},
 		{"quick", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+		{"dry-run", no_argument, NULL, 'n' + 256},
 		{NULL, 0, NULL, 0}};
+	bool dry = false;
 	struct sweep sw = {.supernet_path = XF_DEFAULT_SUPERNET, .db_path = "fleet.db",
 			   .threads = "1", .eval_n = -1};
 	const char *devices = "all", *subnets = "6";
@@ -462,6 +507,7 @@ int cmd_sweep(int argc, char **argv)
 		case 'D': sw.db_path = optarg; break;
 		case 'r': sw.resume = true; break;
 		case 'q': sw.quick = true; break;
+		case 'n' + 256: dry = true; break;
 		case 'n':
 			sw.eval_n = strtol(optarg, &end, 10);
 			if (*end || sw.eval_n < 0) {
@@ -525,6 +571,18 @@ int cmd_sweep(int argc, char **argv)
 		for (size_t i = 0; i < nfound; i++)
 			fprintf(stderr, " %s", found[i].serial);
 		fprintf(stderr, "%s\n", nfound ? "" : " none");
+		goto out_free;
+	}
+	if (dry) {  /* the plan, nothing run or stored */
+		for (size_t i = 0; i < njobs; i++)
+			printf("device,%s,%s,%s,%s\n", jobs[i].dev.serial, jobs[i].dev.transport,
+			       jobs[i].dev.abi, jobs[i].dev.agent);
+		for (size_t i = 0; i < sw.narchs; i++) {
+			struct xs_arch a;
+			xs_arch_parse(&sw.sn->space, sw.archs[i], &a, &err);
+			printf("subnet,\"%s\",%" PRIu64 "\n", sw.archs[i], xs_arch_macs(&sw.sn->space, &a));
+		}
+		rc = 0;
 		goto out_free;
 	}
 	if (fdb_open(sw.db_path, FDB_WRITE, &sw.db, msg, sizeof(msg)) != XS_OK) {

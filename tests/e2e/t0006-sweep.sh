@@ -41,6 +41,19 @@ grep -q 'host: resuming: 0 of 2 sub-nets' <<<"$out"
 grep -q 'qemu-aarch64: kernels (in the DB)' <<<"$out"
 "$fleet" db info --db "$db" | grep -q '^sub-net results 4$'
 
+# the default plan: 6 distinct sub-nets, largest and smallest first, the rest
+# spread over the cost range (ascending MACs strictly between the two)
+plan=$("$fleet" sweep --dry-run --db "$db")
+echo "$plan"
+grep -q '^device,host,local,x86_64,' <<<"$plan"
+[ "$(grep -c '^subnet,' <<<"$plan")" -eq 6 ]
+[ "$(grep '^subnet,' <<<"$plan" | sort -u | wc -l)" -eq 6 ]
+macs=$(grep '^subnet,' <<<"$plan" | awk -F, '{print $NF}')
+big=$(sed -n 1p <<<"$macs"); small=$(sed -n 2p <<<"$macs")
+[ "$big" = 14541856 ] && [ "$small" = 1037056 ]
+tail -n +3 <<<"$macs" | sort -nc
+tail -n +3 <<<"$macs" | awk -v lo="$small" -v hi="$big" '$1 <= lo || $1 >= hi {exit 1}'
+
 # no such device: says which there are
 set +e; msg=$("$fleet" sweep --devices pixel9 --db "$db" 2>&1); rc=$?; set -e
 echo "$msg"
