@@ -94,7 +94,7 @@ HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
 LIBXF := $(O)/lib/libxf.a
 LIBXF_OBJ := $(filter-out $(O)/harness/main.o $(O)/harness/cmd-%.o,$(HARNESS_OBJ))
 XNN_FLEET := $(O)/bin/xnn-fleet
-HARNESS_LIBS := -lcsv -lsqlite3
+HARNESS_LIBS := -lcsv -lsqlite3 -lpcre2-8
 ifeq ($(CROSS),)
 HOST_BINS := $(XNN_FLEET)
 endif

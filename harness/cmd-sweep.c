@@ -16,12 +16,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "devices.h"
 #include "fdb.h"
 #include "xf.h"
 
 static const char usage_text[] =
-	"usage: xnn-fleet sweep [--devices all|SERIAL,...] [--supernet FILE]\n"
+	"usage: xnn-fleet sweep [--devices all|SERIAL,...|FIELD=~REGEX] [--supernet FILE]\n"
 	"                       [--subnets N|FILE] [--threads LIST] [--eval-n N]\n"
 	"                       [--budget-s S] [--db FILE] [--resume] [--quick] [--dry-run]\n"
 	"\n"
@@ -34,11 +37,16 @@ static const char usage_text[] =
 	"picked from seeded random draws (--subnets N, default 6), or the arch strings\n"
 	"of FILE.\n"
 	"\n"
+	"--devices: all (default), serials, or FIELD=~REGEX (PCRE2) on serial, abi,\n"
+	"transport or model, e.g. 'abi=~^arm' or 'model=~Pixel'.\n"
 	"--supernet defaults to " XF_DEFAULT_SUPERNET ", --db to fleet.db,\n"
 	"--threads to 1, --eval-n (test images per sub-net) to 10000 here and 1000 on\n"
 	"emulated devices, --budget-s (per device) to none. --resume measures only what\n"
 	"the DB lacks. --quick measures each thing for less time. --dry-run prints the\n"
 	"devices and sub-nets (CSV rows 'device,...' and 'subnet,ARCH,MACS') and stops.\n";
+
+struct devexpr;
+static bool devexpr_match(const struct devexpr *e, const char *field, const char *value);
 
 struct sweep {
 	/* configuration */
@@ -49,6 +57,7 @@ struct sweep {
 	double budget_s;
 	bool resume, quick;
 	/* shared */
+	const struct devexpr *expr;
 	struct fdb *db;
 	pthread_mutex_t lock;
 	int64_t sweep_id, supernet_id;
@@ -261,6 +270,12 @@ static void *device_main(void *p)
 		snprintf(clusters + len, sizeof(clusters) - len, "%s%s:%s:%s", len ? ";" : "", v1,
 			 probe_get(j, k2, v2, sizeof(v2)) ? v2 : "unknown",
 			 probe_get(j, k3, v3, sizeof(v3)) ? v3 : "unknown");
+	}
+	const char *model = probe_get(j, "device.model", b[5], sizeof(b[5]));
+	if (!devexpr_match(sw->expr, "model", model ? model : "unknown")) {
+		snprintf(j->status, sizeof(j->status), "skipped");
+		snprintf(j->error, sizeof(j->error), "model '%.200s' does not match", model ? model : "unknown");
+		return NULL;
 	}
 	const char *ram = probe_get(j, "ram_bytes", b[6], sizeof(b[6]));
 	const char *cpus = probe_get(j, "cpus", b[7], sizeof(b[7]));
@@ -481,6 +496,73 @@ static bool choose_subnets(struct sweep *sw, const char *spec)
 	return ok && sw->narchs > 0;
 }
 
+/* A device expression: "all", serials "a,b", or FIELD=~REGEX (PCRE2) with
+ * FIELD one of serial, abi, transport, model. */
+struct devexpr {
+	pcre2_code *re;
+	char field[16];
+	const char *list;   /* serials, or NULL */
+};
+
+static bool devexpr_parse(const char *s, struct devexpr *e, char *why, size_t n)
+{
+	memset(e, 0, sizeof(*e));
+	if (strcmp(s, "all") == 0)
+		return true;
+	const char *op = strstr(s, "=~");
+	if (op == NULL) {
+		e->list = s;
+		return true;
+	}
+	size_t flen = (size_t)(op - s);
+	if (flen == 0 || flen >= sizeof(e->field)) {
+		snprintf(why, n, "--devices '%s': give FIELD=~REGEX with FIELD serial, abi, "
+			 "transport or model", s);
+		return false;
+	}
+	memcpy(e->field, s, flen);
+	if (strcmp(e->field, "serial") && strcmp(e->field, "abi") && strcmp(e->field, "transport") &&
+	    strcmp(e->field, "model")) {
+		snprintf(why, n, "--devices: '%s' is not a field (serial, abi, transport, model)",
+			 e->field);
+		return false;
+	}
+	int code;
+	PCRE2_SIZE at;
+	e->re = pcre2_compile((PCRE2_SPTR)(op + 2), PCRE2_ZERO_TERMINATED, 0, &code, &at, NULL);
+	if (e->re == NULL) {
+		PCRE2_UCHAR m[128];
+		pcre2_get_error_message(code, m, sizeof(m));
+		snprintf(why, n, "--devices '%s': the pattern is bad at %zu: %s", s, (size_t)at,
+			 (const char *)m);
+		return false;
+	}
+	return true;
+}
+
+/* Whether value (of field) matches; fields the expression is not about
+ * match. */
+static bool devexpr_match(const struct devexpr *e, const char *field, const char *value)
+{
+	if (e->list) {
+		if (strcmp(field, "serial") != 0)
+			return true;
+		for (const char *p = e->list; *p;) {
+			size_t len = strcspn(p, ",");
+			if (strlen(value) == len && strncmp(p, value, len) == 0)
+				return true;
+			p += len + (p[len] == ',');
+		}
+		return false;
+	}
+	if (e->re == NULL || strcmp(field, e->field) != 0)
+		return true;
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(e->re, NULL);
+	int rc = md ? pcre2_match(e->re, (PCRE2_SPTR)value, strlen(value), 0, 0, md, NULL) : -1;
+	pcre2_match_data_free(md);
+	return rc >= 0;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -554,16 +636,18 @@ int cmd_sweep(int argc, char **argv)
 	threads = calloc(nfound ? nfound : 1, sizeof(*threads));
 	if (jobs == NULL || threads == NULL)
 		goto out_free;
-	for (size_t i = 0; i < nfound; i++) {
-		bool want = strcmp(devices, "all") == 0;
-		for (const char *p = devices; !want && *p;) {
-			size_t len = strcspn(p, ",");
-			want = strlen(found[i].serial) == len && strncmp(p, found[i].serial, len) == 0;
-			p += len + (p[len] == ',');
-		}
-		if (want)
-			jobs[njobs++] = (struct job){.sw = &sw, .dev = found[i]};
+	struct devexpr ex;
+	if (!devexpr_parse(devices, &ex, msg, sizeof(msg))) {
+		fprintf(stderr, "xnn-fleet sweep: %s\n", msg);
+		rc = 2;
+		goto out_free;
 	}
+	sw.expr = &ex;
+	for (size_t i = 0; i < nfound; i++)
+		if (devexpr_match(&ex, "serial", found[i].serial) &&
+		    devexpr_match(&ex, "abi", found[i].abi) &&
+		    devexpr_match(&ex, "transport", found[i].transport))
+			jobs[njobs++] = (struct job){.sw = &sw, .dev = found[i]};
 	if (notes[0])
 		fprintf(stderr, "%s", notes);
 	if (njobs == 0) {
@@ -635,7 +719,7 @@ int cmd_sweep(int argc, char **argv)
 	size_t done = 0;
 	for (size_t i = 0; i < njobs; i++) {
 		pthread_join(threads[i], NULL);
-		done += strcmp(jobs[i].status, "done") == 0;
+		done += strcmp(jobs[i].status, "done") == 0 || strcmp(jobs[i].status, "skipped") == 0;
 	}
 	unlink(sw.subnets_file);
 	if (fdb_begin(sw.db) == XS_OK &&
@@ -658,5 +742,7 @@ out_free:
 	fdb_close(sw.db);
 	xs_supernet_destroy(sw.sn);
 	pthread_mutex_destroy(&sw.lock);
+	if (sw.expr)
+		pcre2_code_free(sw.expr->re);
 	return rc;
 }

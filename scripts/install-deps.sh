@@ -26,8 +26,8 @@ PKGS=(
 	libcmocka-dev:arm64 libcmocka-dev:armhf
 	# bench/: the reference libraries measured side by side
 	libxnnpack-dev libpthreadpool-dev libdnnl-dev libopenblas-dev
-	# the harness: reading agent output, the device DB
-	libcsv-dev libsqlite3-dev
+	# the harness: reading agent output, the device DB, device expressions
+	libcsv-dev libsqlite3-dev libpcre2-dev
 	# the data set: BN recalibration, top-1 (eval, the model tests); gzip'd IDX
 	dataset-fashion-mnist gzip
 )

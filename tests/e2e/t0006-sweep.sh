@@ -54,6 +54,15 @@ big=$(sed -n 1p <<<"$macs"); small=$(sed -n 2p <<<"$macs")
 tail -n +3 <<<"$macs" | sort -nc
 tail -n +3 <<<"$macs" | awk -v lo="$small" -v hi="$big" '$1 <= lo || $1 >= hi {exit 1}'
 
+# device expressions (PCRE2): by ABI, by transport; a bad pattern or field
+# is one clear error, exit 2
+[ "$("$fleet" sweep --dry-run --devices 'abi=~^arm' | grep -c '^device,')" -eq 2 ]
+"$fleet" sweep --dry-run --devices 'transport=~^local$' | grep -q '^device,host,'
+set +e; msg=$("$fleet" sweep --dry-run --devices 'serial=~(' 2>&1); rc=$?; set -e
+[ "$rc" -eq 2 ] && grep -q 'the pattern is bad' <<<"$msg"
+set +e; msg=$("$fleet" sweep --dry-run --devices 'colour=~x' 2>&1); rc=$?; set -e
+[ "$rc" -eq 2 ] && grep -q "'colour' is not a field" <<<"$msg"
+
 # no such device: says which there are
 set +e; msg=$("$fleet" sweep --devices pixel9 --db "$db" 2>&1); rc=$?; set -e
 echo "$msg"
