@@ -109,22 +109,6 @@ static size_t ref_logits(const char *path, const char *arch, uint32_t classes, f
 	return n;
 }
 
-static bool parse_threads(const char *s, struct opts *o)
-{
-	o->nthreads = 0;
-	while (*s && o->nthreads < 16) {
-		char *end;
-		long v = strtol(s, &end, 10);
-		if (end == s || v < 1 || v > XA_MAX_CPUS)
-			return false;
-		o->threads[o->nthreads++] = (int)v;
-		s = *end == ',' ? end + 1 : end;
-		if (*end && *end != ',')
-			return false;
-	}
-	return o->nthreads > 0 && *s == '\0';
-}
-
 static int error_rows;
 
 /* The error row of sub-net index (arch may be NULL); the exit status will
@@ -175,7 +159,7 @@ static int parse(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case 't':
-			if (!parse_threads(optarg, o)) {
+			if (!xa_threads_parse(optarg, o->threads, 16, &o->nthreads)) {
 				fprintf(stderr, "xnn-agent bench: --threads '%s': give a list like 1,2,4\n",
 					optarg);
 				return 2;
@@ -466,10 +450,8 @@ int xa_cmd_bench(int argc, char **argv)
 			xa_csv_field(&c, arch);
 			xa_csv_field(&c, "f32");
 			xa_csv_fieldf(&c, "%d", o.threads[ti]);
-			char cl[512] = "";
-			for (size_t k = 0, len = 0; k < ncpus && len < sizeof(cl) - 8; k++)
-				len += (size_t)snprintf(cl + len, sizeof(cl) - len, "%s%d", k ? " " : "",
-							cpus[k]);
+			char cl[1024];
+			xa_cores_format(cpus, ncpus, cl, sizeof(cl));
 			xa_csv_field(&c, cl);
 			xa_csv_fieldf(&c, "%zu/%d", xk_threadpool_pinned(tp), o.threads[ti]);
 			xa_csv_field(&c, "ok");

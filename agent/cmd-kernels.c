@@ -234,16 +234,9 @@ int xa_cmd_kernels(int argc, char **argv)
 	int threads[16], cpus[XA_MAX_CPUS];
 	size_t nthreads = 0, ncpus;
 	char why[256];
-	for (const char *s = threads_s; *s && nthreads < 16;) {
-		char *end;
-		long v = strtol(s, &end, 10);
-		if (end == s || v < 1 || v > XA_MAX_CPUS || (*end && *end != ',')) {
-			fprintf(stderr, "xnn-agent kernels: --threads '%s': give a list like 1,2\n",
-				threads_s);
-			return 2;
-		}
-		threads[nthreads++] = (int)v;
-		s = *end ? end + 1 : end;
+	if (!xa_threads_parse(threads_s, threads, 16, &nthreads)) {
+		fprintf(stderr, "xnn-agent kernels: --threads '%s': give a list like 1,2\n", threads_s);
+		return 2;
 	}
 	if (!xa_cores_parse(cores, cpus, &ncpus, why, sizeof(why))) {
 		fprintf(stderr, "xnn-agent kernels: %s\n", why);
@@ -270,9 +263,8 @@ int xa_cmd_kernels(int argc, char **argv)
 	char hex[65];
 	xs_sha256_hex(sn->sha256, hex);
 	xa_csv_meta(&c, "supernet_sha256", "%s", hex);
-	char cl[1024] = "";
-	for (size_t k = 0, len = 0; k < ncpus && len < sizeof(cl) - 8; k++)
-		len += (size_t)snprintf(cl + len, sizeof(cl) - len, "%s%d", k ? " " : "", cpus[k]);
+	char cl[1024];
+	xa_cores_format(cpus, ncpus, cl, sizeof(cl));
 	xa_csv_meta(&c, "cores", "%s", cl);  /* as bench's cores column: the key */
 	xa_csv_meta(&c, "cores_spec", "%s", cores);
 	xa_csv_header(&c, columns, NCOLS);

@@ -88,3 +88,25 @@ bool xa_cores_parse(const char *spec, int *cpus, size_t *n, char *why, size_t wh
 		}
 	return true;
 }
+
+void xa_cores_format(const int *cpus, size_t n, char *buf, size_t len)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	for (size_t k = 0; k < n && at + 8 < len; k++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%d", k ? " " : "", cpus[k]);
+}
+
+bool xa_threads_parse(const char *s, int *threads, size_t max, size_t *n)
+{
+	*n = 0;
+	while (*s) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end == s || v < 1 || v > XA_MAX_CPUS || (*end && *end != ',') || *n == max)
+			return false;
+		threads[(*n)++] = (int)v;
+		s = *end ? end + 1 : end;
+	}
+	return *n > 0;
+}

@@ -81,6 +81,12 @@ bool xa_measure(xa_run_fn fn, void *ctx, const struct xa_measure_cfg *cfg,
  * maximum frequency), "little" (the lowest), or a list "0,2-3". On a device
  * with one kind of core, big = little = all. false with why on a bad spec. */
 bool xa_cores_parse(const char *spec, int *cpus, size_t *n, char *why, size_t why_n);
+/* "0 1 2 3": the form the measurement key stores (bench's cores column,
+ * kernels' #cores). */
+void xa_cores_format(const int *cpus, size_t n, char *buf, size_t len);
+/* A thread-count list "1,2,4" (each 1..XA_MAX_CPUS, at most max); false
+ * when malformed. */
+bool xa_threads_parse(const char *s, int *threads, size_t max, size_t *n);
 
 /* ---- CSV output (RFC 4180) ------------------------------------------------------
  * One table per command: "#key=value" metadata lines, a header row, rows, and
