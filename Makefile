@@ -4,7 +4,7 @@
 #   make test         unit tests (with the model tests against PyTorch's golden data): host,
 #                     host with ASan+UBSan, aarch64 and armv7 under qemu,
 #                     then the fuzz targets over their corpora
-#   make agents       xnn-agent, static, for x86_64, aarch64 and armv7
+#   make agents       xnn-agent and xnn-adbd, static, for x86_64, aarch64 and armv7
 #   make fuzz         build the libFuzzer targets (clang) into $(O)/fuzz
 #   make bench        bench/kernels and bench/models (beside XNNPACK, oneDNN, OpenBLAS, PyTorch)
 #   make fleet        the main job: sweep the devices found into fleet.db (report and
@@ -86,6 +86,9 @@ AGENT_CMD_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard agent/main.c agent/cmd-*.c))
 AGENT_OBJ := $(AGENT_SRC:%.c=$(O)/%.o)
 LIBXA := $(O)/lib/libxa.a
 XNN_AGENT := $(O)/bin/xnn-agent
+# xnn-adbd: the device side of ADB over TCP (boards, and the adb tests)
+ADBD_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard agent/adbd/*.c))
+XNN_ADBD := $(O)/bin/xnn-adbd
 
 # ---- harness: xnn-fleet, the host command (host builds only) -------------------
 HARNESS_SRC := $(wildcard harness/*.c device-db/*.c)
@@ -138,14 +141,14 @@ BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------
 .PHONY: all agents test test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
-all: $(LIBS) $(LIBXA) $(XNN_AGENT) $(TEST_BIN) $(HOST_BINS)
+all: $(LIBS) $(LIBXA) $(XNN_AGENT) $(XNN_ADBD) $(TEST_BIN) $(HOST_BINS)
 
 # The agents for every target, static: what the harness pushes to devices.
-agents: $(XNN_AGENT) | deps
+agents: $(XNN_AGENT) $(XNN_ADBD) | deps
 	$(Q)$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- O=$(O)/aarch64 NODEPS=1 \
-		$(O)/aarch64/bin/xnn-agent
+		$(O)/aarch64/bin/xnn-agent $(O)/aarch64/bin/xnn-adbd
 	$(Q)$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf- O=$(O)/armv7 NODEPS=1 \
-		$(O)/armv7/bin/xnn-agent
+		$(O)/armv7/bin/xnn-agent $(O)/armv7/bin/xnn-adbd
 	$(Q)file $(XNN_AGENT) $(O)/aarch64/bin/xnn-agent $(O)/armv7/bin/xnn-agent | \
 		sed 's/, BuildID[^,]*//; s/ for GNU.*//'
 
@@ -153,7 +156,7 @@ agents: $(XNN_AGENT) | deps
 # and installs what is missing. An order-only prerequisite: it never makes
 # anything rebuild.
 ifneq ($(NODEPS),1)
-$(KERNEL_OBJ) $(SUPERNET_OBJ) $(AGENT_OBJ) $(AGENT_CMD_OBJ) $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(BENCH_MODELS) $(O)/bench/kernels.o $(O)/bench/models.o $(O)/bench/timing.o: | deps
+$(KERNEL_OBJ) $(SUPERNET_OBJ) $(AGENT_OBJ) $(AGENT_CMD_OBJ) $(ADBD_OBJ) $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(BENCH_MODELS) $(O)/bench/kernels.o $(O)/bench/models.o $(O)/bench/timing.o: | deps
 endif
 deps:
 	$(Q)scripts/install-deps.sh
@@ -177,6 +180,10 @@ $(XNN_AGENT): $(AGENT_CMD_OBJ) $(LIBXA) $(LIBS)
 	$(say) LD $@
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $(if $(SANITIZE),,-static) $^ $(LDLIBS) -o $@
 
+$(XNN_ADBD): $(ADBD_OBJ)
+	$(say) LD $@
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $(if $(SANITIZE),,-static) $^ $(LDLIBS) -o $@
+
 $(XNN_FLEET): $(HARNESS_OBJ) $(LIBS)
 	$(say) LD $@
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(HARNESS_LIBS) $(LDLIBS) -o $@
@@ -194,6 +201,8 @@ $(O)/tests/test-%.o: tests/unit/test-%.c
 $(O)/tests/test-%: $(O)/tests/test-%.o $(LIBXA) $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
+# the adb test also checks xnn-adbd's reading of what the harness sends
+$(O)/tests/test-harness-adb: $(O)/agent/adbd/wire.o
 $(O)/tests/test-harness-%: $(O)/tests/test-harness-%.o $(LIBXF) $(LIBXA) $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(HARNESS_LIBS) $(LDLIBS) -o $@
@@ -253,6 +262,13 @@ $(O)/fuzz-%: $(O)/fuzz-%.o $(LIBXS)
 $(O)/fuzz-agentcsv: $(O)/fuzz-agentcsv.o $(O)/harness/agent-csv.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(HARNESS_LIBS) $(LDLIBS) -o $@
+# the adb client's parsers; xnn-adbd's
+$(O)/fuzz-adb: $(O)/fuzz-adb.o $(O)/harness/adb.o $(LIBXS)
+	$(say) LD $@
+	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(LDLIBS) -o $@
+$(O)/fuzz-adbd: $(O)/fuzz-adbd.o $(O)/agent/adbd/wire.o
+	$(say) LD $@
+	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
 test-fuzz: fuzz
 	$(Q)for f in $(FUZZ_BIN); do \
 		n=$${f##*/fuzz-}; c=$(O)/fuzz/run/corpus-$$n; \

@@ -143,9 +143,31 @@ static void time_piece(struct job *j, struct piece *p, const char *kind, int sta
 	p->m.weights = NULL;
 }
 
+/* Whether this piece was timed already: two input resolutions can reach a
+ * block with the same shapes (20 and 24 both give 3x3 in the last stage),
+ * and the table keeps one row per piece. kind NULL starts over. */
+static bool seen(const char *kind, int st, int first, uint32_t res, uint32_t cin, uint32_t e,
+		 uint32_t k)
+{
+	static uint32_t keys[4096][7];
+	static size_t n;
+	if (kind == NULL) {  /* a new table */
+		n = 0;
+		return false;
+	}
+	const uint32_t key[7] = {(uint32_t)kind[0], (uint32_t)st, (uint32_t)first, res, cin, e, k};
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(keys[i], key, sizeof(key)) == 0)
+			return true;
+	if (n < 4096)
+		memcpy(keys[n++], key, sizeof(key));
+	return false;
+}
+
 static void all_pieces(struct job *j, const struct xs_space *sp)
 {
 	struct piece p;
+	seen(NULL, 0, 0, 0, 0, 0, 0);
 	for (uint32_t ri = 0; ri < sp->nres; ri++) {
 		const uint32_t r = sp->res[ri];
 		if (r != sp->in_h || r != sp->in_w) {
@@ -171,6 +193,8 @@ static void all_pieces(struct job *j, const struct xs_space *sp)
 				for (uint32_t ei = 0; ei < sp->nexpands; ei++)
 					for (uint32_t ki = 0; ki < sp->nkernels; ki++) {
 						const uint32_t e = sp->expands[ei], k = sp->kernels[ki];
+						if (seen("block", (int)st, first, ih, c, e, k))
+							continue;
 						piece_init(&p, ih, ih, c);
 						uint32_t x = piece_add(&p, XS_OP_PW, 0, 0,
 								       (struct xs_value){ih, ih, c * e}, 0, 0, g->act);
@@ -189,6 +213,8 @@ static void all_pieces(struct job *j, const struct xs_space *sp)
 			cin = g->out;
 		}
 		/* head: 1x1 conv, pool, fc at the last stage's resolution */
+		if (seen("head", -1, 0, h, cin, 0, 0))
+			continue;
 		piece_init(&p, h, h, cin);
 		uint32_t x = piece_add(&p, XS_OP_PW, 0, 0, (struct xs_value){h, h, sp->head_out}, 0, 0,
 				       sp->head_act);

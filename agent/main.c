@@ -24,6 +24,9 @@ static const char usage_text[] =
 	"                       ('xnn-agent bench --help' tells more)\n"
 	"  kernels --supernet F the latency of every piece of the space's sub-nets\n"
 	"                       (stem, each block configuration, head) for prediction\n"
+	"  sha256 FILE...       size and SHA-256 of each file (rows path,size,sha256;\n"
+	"                       size -1 and sha256 'missing' when it cannot be read):\n"
+	"                       how the harness checks what it pushed\n"
 	"  version              the agent's version\n";
 
 static void emit_row(void *ctx, const char *key, const char *value)
@@ -60,6 +63,42 @@ static int cmd_probe(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_sha256(int argc, char **argv)
+{
+	struct xa_csv c;
+	static const char *const cols[] = {"path", "size", "sha256"};
+	xa_csv_init(&c, stdout);
+	xa_csv_meta(&c, "table", "sha256");
+	xa_csv_meta(&c, "agent_version", XA_VERSION);
+	xa_csv_header(&c, cols, 3);
+	static unsigned char buf[1 << 16];
+	for (int i = 1; i < argc; i++) {
+		FILE *f = fopen(argv[i], "rb");
+		struct xs_sha256 h;
+		xs_sha256_init(&h);
+		long long size = 0;
+		size_t r;
+		while (f && (r = fread(buf, 1, sizeof(buf), f)) > 0) {
+			xs_sha256_update(&h, buf, r);
+			size += (long long)r;
+		}
+		bool ok = f && !ferror(f);
+		if (f)
+			fclose(f);
+		uint8_t sum[32];
+		char hex[65], sz[32];
+		xs_sha256_final(&h, sum);
+		xs_sha256_hex(sum, hex);
+		snprintf(sz, sizeof(sz), "%lld", ok ? size : -1);
+		xa_csv_field(&c, argv[i]);
+		xa_csv_field(&c, sz);
+		xa_csv_field(&c, ok ? hex : "missing");
+		xa_csv_end_row(&c);
+	}
+	xa_csv_finish(&c);
+	return 0;
+}
+
 static int cmd_version(int argc, char **argv)
 {
 	(void)argc;
@@ -75,6 +114,7 @@ static const struct {
 	{"probe", cmd_probe},
 	{"bench", xa_cmd_bench},
 	{"kernels", xa_cmd_kernels},
+	{"sha256", cmd_sha256},
 	{"version", cmd_version},
 };
 

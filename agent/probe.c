@@ -13,7 +13,7 @@
  *   cpu.N.governor cpu.N.cur_khz cpu.N.max_khz
  *   ram_bytes ram_available_bytes
  *   os os.kernel android.sdk
- *   device.manufacturer device.model device.fingerprint
+ *   device.manufacturer device.model device.fingerprint device.serial
  *   soc.model soc.manufacturer board.platform hardware
  *   thermal.N.type thermal.N.temp_c
  *   battery.level battery.status
@@ -89,13 +89,19 @@ static bool read_long(const struct probe *p, const char *path, long long *out)
 
 /* ---- Android properties ---------------------------------------------------------- */
 
-/* Runs root/system/bin/getprop (argv, no shell) and keeps its output. */
+/* Runs root/system/bin/getprop (argv, no shell) and keeps its output. On
+ * the real root without /system (a Linux board), a getprop in PATH is used:
+ * xnn-adbd puts one there that prints its persona. */
 static void load_props(struct probe *p)
 {
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/system/bin/getprop", p->root);
-	if (access(path, X_OK) != 0)
-		return;
+	bool in_path = false;
+	if (access(path, X_OK) != 0) {
+		if (p->root[0] != '\0')  /* "" is the real root */
+			return;
+		in_path = true;
+	}
 	int fd[2];
 	if (pipe(fd) != 0)
 		return;
@@ -109,7 +115,10 @@ static void load_props(struct probe *p)
 		dup2(fd[1], 1);
 		close(fd[0]);
 		close(fd[1]);
-		execl(path, "getprop", (char *)NULL);
+		if (in_path)
+			execlp("getprop", "getprop", (char *)NULL);
+		else
+			execl(path, "getprop", (char *)NULL);
 		_exit(127);
 	}
 	close(fd[1]);
@@ -380,6 +389,7 @@ static void probe_identity(struct probe *p)
 		 {"/proc/device-tree/model", "/sys/firmware/devicetree/base/model",
 		  "/sys/devices/virtual/dmi/id/product_name"}},
 		{"device.fingerprint", {"ro.build.fingerprint", NULL, NULL}, {NULL, NULL, NULL}},
+		{"device.serial", {"ro.serialno", "ro.boot.serialno", NULL}, {NULL, NULL, NULL}},
 		{"soc.model", {"ro.soc.model", NULL, NULL}, {NULL, NULL, NULL}},
 		{"soc.manufacturer", {"ro.soc.manufacturer", NULL, NULL}, {NULL, NULL, NULL}},
 		{"board.platform", {"ro.board.platform", NULL, NULL},

@@ -27,12 +27,17 @@ static const char usage_text[] =
 	"usage: xnn-fleet sweep [--devices all|SERIAL,...|FIELD=~REGEX] [--supernet FILE]\n"
 	"                       [--subnets N|FILE] [--threads LIST] [--eval-n N]\n"
 	"                       [--budget-s S] [--db FILE] [--resume] [--quick] [--dry-run]\n"
+	"                       [--adb-server HOST:PORT|none]...\n"
 	"\n"
 	"Runs xnn-agent on every reachable device and stores what it measures in the\n"
 	"device DB: the device's probe, its kernel table and, for every sub-net of the\n"
-	"sweep, latency, memory and top-1. Devices today: this host ('host') and the\n"
-	"aarch64 and armv7 agents under qemu-user ('qemu-aarch64', 'qemu-arm'; build\n"
-	"them with 'make agents'). The sub-nets are the same for every device: the\n"
+	"sweep, latency, memory and top-1. Devices: this host ('host'), the aarch64\n"
+	"and armv7 agents under qemu-user ('qemu-aarch64', 'qemu-arm'; build them\n"
+	"with 'make agents'), and the phones and boards of adb servers: the agent for\n"
+	"the device's ABI, the supernet and the data go to its work folder\n"
+	"(/data/local/tmp/xnn-fleet; skipped when the same sha256 is there). Offline\n"
+	"or unauthorized devices are listed with what to do. The sub-nets are the\n"
+	"same for every device: the\n"
 	"largest, the smallest and N - 2 spread evenly (log scale) over the MACs range,\n"
 	"picked from seeded random draws (--subnets N, default 6), or the arch strings\n"
 	"of FILE.\n"
@@ -43,7 +48,11 @@ static const char usage_text[] =
 	"--threads to 1, --eval-n (test images per sub-net) to 10000 here and 1000 on\n"
 	"emulated devices, --budget-s (per device) to none. --resume measures only what\n"
 	"the DB lacks. --quick measures each thing for less time. --dry-run prints the\n"
-	"devices and sub-nets (CSV rows 'device,...' and 'subnet,ARCH,MACS') and stops.\n";
+	"devices and sub-nets (CSV rows 'device,...' and 'subnet,ARCH,MACS') and stops.\n"
+	"--adb-server (repeatable): the adb servers to ask, e.g. a farm host's or\n"
+	"DeviceFarmer's; default the one adb uses (ADB_SERVER_SOCKET,\n"
+	"ANDROID_ADB_SERVER_PORT, else 127.0.0.1:5037; started when not running on\n"
+	"loopback). 'none': no adb devices.\n";
 
 struct devexpr;
 static bool devexpr_match(const struct devexpr *e, const char *field, const char *value);
@@ -52,7 +61,7 @@ struct sweep {
 	/* configuration */
 	const char *supernet_path, *db_path, *threads;
 	char subnets_file[PATH_MAX];
-	char calib[PATH_MAX], eval[PATH_MAX];
+	char calib[PATH_MAX], eval[PATH_MAX], labels[PATH_MAX];
 	long eval_n;
 	double budget_s;
 	bool resume, quick;
@@ -70,14 +79,17 @@ struct sweep {
 struct job {
 	struct sweep *sw;
 	struct xf_device dev;
+	size_t index;
 	int64_t device_id, run_id;
 	char agent_version[32];
 	size_t kernel_rows, subnet_rows, stored;
 	char status[16];
-	char error[300];
+	char error[512];
 	/* probe rows */
 	char probe[16384];
 	size_t probe_len;
+	/* the files the agent reads, as paths on the device */
+	struct xf_stage_file files[6];
 };
 
 /* ---- data ------------------------------------------------------------------------- */
@@ -240,6 +252,35 @@ static void bench_row(void *ctx, const struct xf_agent_reader *r, char *const *f
 
 /* ---- one device ------------------------------------------------------------------------ */
 
+/* Puts the agent and the files of idx[] (into j->files) on the device; the
+ * agent is always first. */
+static bool stage(struct job *j, const size_t *idx, size_t n)
+{
+	struct xf_stage_file f[XF_MAX_STAGE];
+	struct xs_error err;
+	for (size_t i = 0; i < n; i++) {
+		f[i] = j->files[idx[i]];
+		if (strcmp(j->dev.transport, "adb") == 0 &&
+		    !xf_file_sha256(f[i].host, &f[i].size, f[i].sha256)) {
+			snprintf(j->error, sizeof(j->error), "cannot read '%.400s'", f[i].host);
+			return false;
+		}
+	}
+	size_t pushed;
+	if (xf_device_stage(&j->dev, f, n, &pushed, &err) != XS_OK) {
+		snprintf(j->error, sizeof(j->error), "%s", err.msg);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		memcpy(j->files[idx[i]].dev, f[i].dev, sizeof(f[i].dev));
+	if (strcmp(j->dev.transport, "adb") == 0)
+		fprintf(stderr, "%s: %zu of %zu files pushed to %s\n", j->dev.serial, pushed, n,
+			j->dev.workdir);
+	return true;
+}
+
+enum { F_AGENT, F_SUPERNET, F_CALIB, F_EVAL, F_LABELS, F_SUBNETS };
+
 static void *device_main(void *p)
 {
 	struct job *j = p;
@@ -248,6 +289,17 @@ static void *device_main(void *p)
 	struct xf_agent_reader *r;
 	int status;
 	snprintf(j->status, sizeof(j->status), "failed");
+	static const char *const names[] = {"xnn-agent", "supernet.xsn", "train-images-idx3-ubyte",
+					    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+					    "subnets.txt"};
+	const char *hosts[] = {j->dev.agent, sw->supernet_path, sw->calib, sw->eval, sw->labels,
+			       sw->subnets_file};
+	for (size_t i = 0; i < 6; i++)
+		j->files[i] = (struct xf_stage_file){.host = hosts[i], .name = names[i],
+						     .mode = i == F_AGENT ? 0755 : 0644};
+	static const size_t first[] = {F_AGENT, F_SUPERNET, F_CALIB, F_EVAL, F_LABELS};
+	if (!stage(j, first, 5))
+		return NULL;
 	fprintf(stderr, "%s: probe\n", j->dev.serial);
 	const char *probe_args[] = {"probe", NULL};
 	if (xf_agent_run(&j->dev, probe_args, probe_row, j, &r, &status, &err) != XS_OK) {
@@ -277,6 +329,9 @@ static void *device_main(void *p)
 		snprintf(j->error, sizeof(j->error), "model '%.200s' does not match", model ? model : "unknown");
 		return NULL;
 	}
+	if (strcmp(j->dev.transport, "adb") == 0)  /* e.g. an arm64 board under qemu-user */
+		j->dev.emulated = probe_get(j, "emulator", b[6], sizeof(b[6])) &&
+				  strcmp(b[6], "yes") == 0;
 	const char *ram = probe_get(j, "ram_bytes", b[6], sizeof(b[6]));
 	const char *cpus = probe_get(j, "cpus", b[7], sizeof(b[7]));
 	struct fdb_device d = {
@@ -306,6 +361,7 @@ static void *device_main(void *p)
 	 * for (with every thread count, on all its cores) */
 	char list[PATH_MAX];
 	snprintf(list, sizeof(list), "%s", sw->subnets_file);
+	j->files[F_SUBNETS].host = list;
 	size_t todo = sw->narchs;
 	bool kernels_done = false;
 	char cores[1024] = "";  /* "all" as the agent writes it */
@@ -323,7 +379,7 @@ static void *device_main(void *p)
 			t += *t == ',';
 		}
 		pthread_mutex_unlock(&sw->lock);
-		snprintf(list, sizeof(list), "%.3000s.%.60s", sw->subnets_file, j->dev.serial);
+		snprintf(list, sizeof(list), "%.3000s.%zu", sw->subnets_file, j->index);
 		FILE *f = fopen(list, "w");
 		todo = 0;
 		pthread_mutex_lock(&sw->lock);
@@ -349,13 +405,18 @@ static void *device_main(void *p)
 		fprintf(stderr, "%s: resuming: %zu of %zu sub-nets to measure\n", j->dev.serial,
 			todo, sw->narchs);
 	}
+	static const size_t second[] = {F_AGENT, F_SUBNETS};
+	if (todo && !stage(j, second, 2)) {
+		todo = 0;
+		kernels_done = true;  /* nothing more can run: the run ends incomplete */
+	}
 	/* the kernel table, then the sub-nets: rows stored as they arrive */
 	char budget[32], evaln[32];
 	snprintf(budget, sizeof(budget), "%g", sw->budget_s);
 	snprintf(evaln, sizeof(evaln), "%ld", sw->eval_n >= 0 ? sw->eval_n
 					      : j->dev.emulated ? 1000 : 10000);
 	fprintf(stderr, "%s: kernels%s\n", j->dev.serial, kernels_done ? " (in the DB)" : "");
-	const char *kargs[] = {"kernels", "--supernet", sw->supernet_path, "--threads", sw->threads,
+	const char *kargs[] = {"kernels", "--supernet", j->files[F_SUPERNET].dev, "--threads", sw->threads,
 			       sw->quick || j->dev.emulated ? "--quick" : NULL, NULL};
 	enum xs_status ks = XS_OK;
 	if (!kernels_done) {
@@ -365,8 +426,9 @@ static void *device_main(void *p)
 	if (ks != XS_OK)
 		snprintf(j->error, sizeof(j->error), "%s", err.msg);
 	fprintf(stderr, "%s: %zu sub-nets\n", j->dev.serial, todo);
-	const char *bargs[20] = {"bench", "--supernet", sw->supernet_path, "--subnets",
-				 list, "--calib", sw->calib, "--eval", sw->eval,
+	const char *bargs[20] = {"bench", "--supernet", j->files[F_SUPERNET].dev, "--subnets",
+				 j->files[F_SUBNETS].dev, "--calib", j->files[F_CALIB].dev,
+				 "--eval", j->files[F_EVAL].dev,
 				 "--eval-n", evaln, "--threads", sw->threads};
 	size_t nb = 13;
 	if (sw->budget_s > 0) {
@@ -563,6 +625,23 @@ static bool devexpr_match(const struct devexpr *e, const char *field, const char
 	return rc >= 0;
 }
 
+/* ",field", quoted when it needs it (RFC 4180). */
+static void csv_put(FILE *f, const char *v)
+{
+	putc(',', f);
+	if (strpbrk(v, ",\"\r\n") == NULL) {
+		fputs(v, f);
+		return;
+	}
+	putc('"', f);
+	for (; *v; v++) {
+		if (*v == '"')
+			putc('"', f);
+		putc(*v, f);
+	}
+	putc('"', f);
+}
+
 int cmd_sweep(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -572,7 +651,11 @@ int cmd_sweep(int argc, char **argv)
 		{"db", required_argument, NULL, 'D'},      {"resume", no_argument, NULL, 'r'},
 		{"quick", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
 		{"dry-run", no_argument, NULL, 'n' + 256},
+		{"adb-server", required_argument, NULL, 'a'},
 		{NULL, 0, NULL, 0}};
+	struct xf_adb_server servers[16];
+	size_t nservers = 0;
+	bool no_adb = false;
 	bool dry = false;
 	struct sweep sw = {.supernet_path = XF_DEFAULT_SUPERNET, .db_path = "fleet.db",
 			   .threads = "1", .eval_n = -1};
@@ -590,6 +673,15 @@ int cmd_sweep(int argc, char **argv)
 		case 'r': sw.resume = true; break;
 		case 'q': sw.quick = true; break;
 		case 'n' + 256: dry = true; break;
+		case 'a':
+			if (strcmp(optarg, "none") == 0) {
+				no_adb = true;
+			} else if (nservers == 16 || !xf_adb_server_parse(optarg, &servers[nservers++])) {
+				fprintf(stderr, "xnn-fleet sweep: --adb-server '%s': give HOST:PORT (at "
+						"most 16), or none\n", optarg);
+				return 2;
+			}
+			break;
 		case 'n':
 			sw.eval_n = strtol(optarg, &end, 10);
 			if (*end || sw.eval_n < 0) {
@@ -628,10 +720,17 @@ int cmd_sweep(int argc, char **argv)
 		goto out_free;
 	if (!data_file(XF_TRAIN_IMAGES, "train-images-idx3-ubyte", sw.calib, sizeof(sw.calib)) ||
 	    !data_file(XF_TEST_IMAGES, "t10k-images-idx3-ubyte", sw.eval, sizeof(sw.eval)) ||
-	    !data_file(XF_TEST_LABELS, "t10k-labels-idx1-ubyte", msg, sizeof(msg)))
+	    !data_file(XF_TEST_LABELS, "t10k-labels-idx1-ubyte", sw.labels, sizeof(sw.labels)))
 		goto out_free;
-	char notes[2048];
+	char notes[4096];
 	size_t nfound = xf_devices_here(found, XF_MAX_DEVICES, notes, sizeof(notes));
+	if (!no_adb) {
+		if (nservers == 0)
+			xf_adb_server_default(&servers[nservers++]);
+		size_t len = strlen(notes);
+		xf_devices_adb(servers, nservers, found, XF_MAX_DEVICES, &nfound, notes + len,
+			       sizeof(notes) - len);
+	}
 	jobs = calloc(nfound ? nfound : 1, sizeof(*jobs));
 	threads = calloc(nfound ? nfound : 1, sizeof(*threads));
 	if (jobs == NULL || threads == NULL)
@@ -644,10 +743,19 @@ int cmd_sweep(int argc, char **argv)
 	}
 	sw.expr = &ex;
 	for (size_t i = 0; i < nfound; i++)
-		if (devexpr_match(&ex, "serial", found[i].serial) &&
+		if ((devexpr_match(&ex, "serial", found[i].serial) ||
+		     (found[i].adb_serial[0] && devexpr_match(&ex, "serial", found[i].adb_serial))) &&
 		    devexpr_match(&ex, "abi", found[i].abi) &&
-		    devexpr_match(&ex, "transport", found[i].transport))
-			jobs[njobs++] = (struct job){.sw = &sw, .dev = found[i]};
+		    devexpr_match(&ex, "transport", found[i].transport) &&
+		    (found[i].model[0] == '\0' || devexpr_match(&ex, "model", found[i].model))) {
+			jobs[njobs] = (struct job){.sw = &sw, .dev = found[i], .index = njobs};
+			if (found[i].problem[0]) {  /* listed with what to do, not run */
+				snprintf(jobs[njobs].status, sizeof(jobs[njobs].status), "unavailable");
+				snprintf(jobs[njobs].error, sizeof(jobs[njobs].error), "%s",
+					 found[i].problem);
+			}
+			njobs++;
+		}
 	if (notes[0])
 		fprintf(stderr, "%s", notes);
 	if (njobs == 0) {
@@ -658,9 +766,14 @@ int cmd_sweep(int argc, char **argv)
 		goto out_free;
 	}
 	if (dry) {  /* the plan, nothing run or stored */
-		for (size_t i = 0; i < njobs; i++)
-			printf("device,%s,%s,%s,%s\n", jobs[i].dev.serial, jobs[i].dev.transport,
-			       jobs[i].dev.abi, jobs[i].dev.agent);
+		for (size_t i = 0; i < njobs; i++) {
+			const char *f[] = {jobs[i].dev.serial, jobs[i].dev.transport, jobs[i].dev.abi,
+					   jobs[i].dev.agent, jobs[i].dev.problem};
+			fputs("device", stdout);
+			for (size_t k = 0; k < 5; k++)  /* CSV: names may hold anything */
+				csv_put(stdout, f[k]);
+			putchar('\n');
+		}
 		for (size_t i = 0; i < sw.narchs; i++) {
 			struct xs_arch a;
 			xs_arch_parse(&sw.sn->space, sw.archs[i], &a, &err);
@@ -715,10 +828,14 @@ int cmd_sweep(int argc, char **argv)
 	fprintf(stderr, "sweep %" PRId64 ": %zu device%s, %zu sub-nets, DB %s\n", sw.sweep_id, njobs,
 		njobs > 1 ? "s" : "", sw.narchs, sw.db_path);
 	for (size_t i = 0; i < njobs; i++)
-		pthread_create(&threads[i], NULL, device_main, &jobs[i]);
+		if (jobs[i].status[0] == '\0')
+			pthread_create(&threads[i], NULL, device_main, &jobs[i]);
+		else
+			fprintf(stderr, "%s: %s\n", jobs[i].dev.serial, jobs[i].error);
 	size_t done = 0;
 	for (size_t i = 0; i < njobs; i++) {
-		pthread_join(threads[i], NULL);
+		if (strcmp(jobs[i].status, "unavailable") != 0)
+			pthread_join(threads[i], NULL);
 		done += strcmp(jobs[i].status, "done") == 0 || strcmp(jobs[i].status, "skipped") == 0;
 	}
 	unlink(sw.subnets_file);

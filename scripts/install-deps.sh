@@ -28,6 +28,10 @@ PKGS=(
 	libxnnpack-dev libpthreadpool-dev libdnnl-dev libopenblas-dev
 	# the harness: reading agent output, the device DB, device expressions
 	libcsv-dev libsqlite3-dev libpcre2-dev
+	# devices: Debian's adb server (phones, boards, the xnn-adbd tests), USB listing
+	adb libusb-1.0-0-dev
+	# the e2e tests look into the device DB (integrity_check, counts)
+	sqlite3
 	# the data set: BN recalibration, top-1 (eval, the model tests); gzip'd IDX
 	dataset-fashion-mnist gzip
 )

@@ -46,7 +46,7 @@ enum xs_status {
 const char *xs_strerror(enum xs_status s);
 
 struct xs_error {
-	char msg[256];
+	char msg[512];
 };
 
 /* ---- SHA-256 --------------------------------------------------------------- */

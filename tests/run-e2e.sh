@@ -10,8 +10,16 @@ for t in "$top"/tests/e2e/t[0-9][0-9][0-9][0-9]-*.sh; do
 	name=$(basename "$t" .sh)
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/xnn-e2e-$name.XXXXXX")
 	mkdir -p "$dir/home" "$dir/tmp"
+	# adb: a private server port per test (a sweep starts a server where
+	# none runs), stopped afterwards
+	port=$((20000 + RANDOM % 20000))
 	if (cd "$top" && HOME="$dir/home" TMPDIR="$dir/tmp" BUILD="$build" \
-		bash "$t" >"$dir/log" 2>&1); then
+		ANDROID_ADB_SERVER_PORT=$port ADB_SERVER_SOCKET= \
+		bash "$t" >"$dir/log" 2>&1); then ok=1; else ok=0; fi
+	if command -v adb >/dev/null; then
+		HOME="$dir/home" TMPDIR="$dir/tmp" adb -P $port kill-server >/dev/null 2>&1 || true
+	fi
+	if [ $ok = 1 ]; then
 		pass=$((pass + 1))
 		echo "ok   $name"
 		rm -rf "$dir"

@@ -12,8 +12,8 @@ printf '%s\n' r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
 out=$("$fleet" sweep --devices host,qemu-aarch64 --subnets "$TMPDIR/list" --quick \
 	--eval-n 300 --db "$db")
 echo "$out"
-grep -Eq '^host +local +done +224 +2 ' <<<"$out"
-grep -Eq '^qemu-aarch64 +emulated +done +224 +2 ' <<<"$out"
+grep -Eq '^host +local +done +196 +2 ' <<<"$out"
+grep -Eq '^qemu-aarch64 +emulated +done +196 +2 ' <<<"$out"
 
 info=$("$fleet" db info --db "$db")
 echo "$info"

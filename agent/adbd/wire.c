@@ -1,0 +1,156 @@
+/* wire.c - xnn-adbd's parsers of outside bytes (wire.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire.h"
+
+bool xa_adb_header_parse(const uint8_t b[XA_ADB_HEADER], uint32_t max_payload,
+			 struct xa_adb_header *h, char *why, size_t why_n)
+{
+	h->cmd = xa_le32(b);
+	h->arg0 = xa_le32(b + 4);
+	h->arg1 = xa_le32(b + 8);
+	h->len = xa_le32(b + 12);
+	h->check = xa_le32(b + 16);
+	h->magic = xa_le32(b + 20);
+	switch (h->cmd) {
+	case XA_ADB_CNXN: case XA_ADB_AUTH: case XA_ADB_OPEN:
+	case XA_ADB_OKAY: case XA_ADB_WRTE: case XA_ADB_CLSE:
+		break;
+	default:
+		snprintf(why, why_n, "unknown command 0x%08x", (unsigned)h->cmd);
+		return false;
+	}
+	if (h->magic != (h->cmd ^ 0xffffffffu)) {
+		snprintf(why, why_n, "bad magic 0x%08x for command 0x%08x", (unsigned)h->magic,
+			 (unsigned)h->cmd);
+		return false;
+	}
+	if (h->len > max_payload) {
+		snprintf(why, why_n, "payload of %u bytes is over the maximum %u", (unsigned)h->len,
+			 (unsigned)max_payload);
+		return false;
+	}
+	return true;
+}
+
+static uint32_t byte_sum(const uint8_t *data, uint32_t len)
+{
+	uint32_t s = 0;
+	for (uint32_t i = 0; i < len; i++)
+		s += data[i];
+	return s;
+}
+
+bool xa_adb_data_ok(const struct xa_adb_header *h, uint32_t version, const uint8_t *data)
+{
+	return version >= XA_ADB_VERSION || byte_sum(data, h->len) == h->check;
+}
+
+void xa_adb_header_write(uint8_t b[XA_ADB_HEADER], uint32_t cmd, uint32_t arg0, uint32_t arg1,
+			 const uint8_t *data, uint32_t len, uint32_t version)
+{
+	xa_put32(b, cmd);
+	xa_put32(b + 4, arg0);
+	xa_put32(b + 8, arg1);
+	xa_put32(b + 12, len);
+	xa_put32(b + 16, version >= XA_ADB_VERSION || data == NULL ? 0 : byte_sum(data, len));
+	xa_put32(b + 20, cmd ^ 0xffffffffu);
+}
+
+bool xa_persona_get(const char *text, const char *key, char *out, size_t n)
+{
+	size_t klen = strlen(key);
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		const char *end = nl ? nl : line + strlen(line);
+		if (end > line && end[-1] == '\r')
+			end--;
+		/* [key]: [value] with the value running to the line's last ']' */
+		if ((size_t)(end - line) >= klen + 6 && line[0] == '[' &&
+		    memcmp(line + 1, key, klen) == 0 && memcmp(line + 1 + klen, "]: [", 4) == 0 &&
+		    end[-1] == ']') {
+			const char *v = line + klen + 5;
+			size_t len = (size_t)(end - 1 - v);
+			if (n) {
+				size_t k = len < n - 1 ? len : n - 1;
+				memcpy(out, v, k);
+				out[k] = '\0';
+			}
+			return true;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	if (n)
+		out[0] = '\0';
+	return false;
+}
+
+bool xa_shell_words(const char *cmd, char *buf, size_t n, char **argv, size_t max)
+{
+	size_t k = 0, used = 0;
+	const char *p = cmd;
+	if (max == 0 || n == 0)
+		return false;
+	while (*p) {
+		if (k + 1 >= max || *p != '\'')
+			return false;
+		argv[k++] = buf + used;
+		/* one word: quoted runs joined by \' */
+		for (;;) {
+			if (*p != '\'')
+				return false;
+			p++;
+			const char *q = strchr(p, '\'');
+			if (q == NULL)
+				return false;
+			size_t len = (size_t)(q - p);
+			if (used + len + 2 > n)
+				return false;
+			memcpy(buf + used, p, len);
+			used += len;
+			p = q + 1;
+			if (p[0] == '\\' && p[1] == '\'') {
+				buf[used++] = '\'';
+				p += 2;
+				continue;
+			}
+			break;
+		}
+		buf[used++] = '\0';
+		if (*p == ' ' && p[1] != '\0')
+			p++;
+		else if (*p != '\0')
+			return false;
+	}
+	argv[k] = NULL;
+	return k > 0;
+}
+
+bool xa_sync_send_spec(const char *spec, size_t len, char *path, size_t path_n,
+		       unsigned *mode)
+{
+	const char *comma = NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (spec[i] == '\0')
+			return false;
+		if (spec[i] == ',')
+			comma = spec + i;
+	}
+	if (comma == NULL || comma == spec || (size_t)(comma - spec) >= path_n)
+		return false;
+	const char *m = comma + 1, *end = spec + len;
+	if (m == end || end - m > 10)
+		return false;
+	unsigned long v = 0;
+	for (; m < end; m++) {
+		if (*m < '0' || *m > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*m - '0');
+	}
+	memcpy(path, spec, (size_t)(comma - spec));
+	path[comma - spec] = '\0';
+	*mode = (unsigned)(v & 07777);
+	return true;
+}

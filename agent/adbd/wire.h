@@ -1,0 +1,68 @@
+/* wire.h - the parts of xnn-adbd that read outside bytes: the ADB wire
+ * packet header, sync requests, the persona (getprop table) and the
+ * single-quoted argv words that the harness sends. All are fuzzed
+ * (tests/fuzz/fuzz-adbd.c). Facts: ../shared/notes/adb-protocol.md. */
+#ifndef XA_ADBD_WIRE_H
+#define XA_ADBD_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define XA_ADB_CNXN 0x4e584e43u
+#define XA_ADB_AUTH 0x48545541u
+#define XA_ADB_OPEN 0x4e45504fu
+#define XA_ADB_OKAY 0x59414b4fu
+#define XA_ADB_WRTE 0x45545257u
+#define XA_ADB_CLSE 0x45534c43u
+
+#define XA_ADB_VERSION 0x01000001u       /* skips the data checksum */
+#define XA_ADB_VERSION_MIN 0x01000000u   /* data_check = byte sum */
+#define XA_ADB_HEADER 24
+#define XA_ADB_MAX_PAYLOAD (256u * 1024u) /* what xnn-adbd advertises */
+#define XA_SYNC_DATA_MAX (64u * 1024u)
+
+struct xa_adb_header {
+	uint32_t cmd, arg0, arg1, len, check, magic;
+};
+
+/* Decodes and checks 24 bytes: a known command, magic = ~command, a length
+ * of at most max_payload. false with why filled otherwise. */
+bool xa_adb_header_parse(const uint8_t b[XA_ADB_HEADER], uint32_t max_payload,
+			 struct xa_adb_header *h, char *why, size_t why_n);
+/* Whether data matches the header's check (only versions below
+ * XA_ADB_VERSION carry one). */
+bool xa_adb_data_ok(const struct xa_adb_header *h, uint32_t version, const uint8_t *data);
+/* Encodes a header for data of len bytes (check filled when version needs it). */
+void xa_adb_header_write(uint8_t b[XA_ADB_HEADER], uint32_t cmd, uint32_t arg0, uint32_t arg1,
+			 const uint8_t *data, uint32_t len, uint32_t version);
+
+/* The value of key in a getprop table ("[key]: [value]" lines); false when
+ * absent. out is always terminated; a long value is cut. */
+bool xa_persona_get(const char *text, const char *key, char *out, size_t n);
+
+/* Splits a command made only of single-quoted words ('a' 'b'\''c', words
+ * separated by single spaces, the quoting of DESIGN.md) into argv: at most
+ * max - 1 words, each pointing into buf (n bytes, the words' text). false
+ * when the command is anything else: then it is for /bin/sh. */
+bool xa_shell_words(const char *cmd, char *buf, size_t n, char **argv, size_t max);
+
+/* A sync request: 4-byte id and 32-bit length (little-endian). */
+static inline uint32_t xa_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline void xa_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* Parses "path,mode" of a sync SEND (the last comma splits; mode decimal,
+ * only permission bits kept). false when malformed. */
+bool xa_sync_send_spec(const char *spec, size_t len, char *path, size_t path_n,
+		       unsigned *mode);
+
+#endif /* XA_ADBD_WIRE_H */

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# t0007-adb.sh - the whole adb path with real components on loopback:
+# Debian's adb server on a private port (own HOME and TMPDIR), xnn-adbd
+# personas connected with `adb connect` (an x86_64 board with shell_v2, an
+# arm64 one whose agent runs under qemu-user, one on the legacy shell whose
+# serial and model hold shell and HTML characters, one whose disk is full),
+# then `xnn-fleet sweep`. Then the faults: a device that vanishes mid-sweep,
+# the harness killed mid-sweep, the adb server stopped mid-sweep, cut and
+# garbled agent output; each keeps what was stored and --resume completes it.
+set -euo pipefail
+command -v adb >/dev/null || { echo "adb is not installed: scripts/install-deps.sh"; exit 1; }
+fleet="$BUILD/bin/xnn-fleet"
+adbd="$BUILD/bin/xnn-adbd"
+db="$TMPDIR/fleet.db"
+P=${ANDROID_ADB_SERVER_PORT:?run through tests/run-e2e.sh (private adb port)}
+export ADB_SERVER_SOCKET=
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	adb -P "$P" kill-server >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+# Starts xnn-adbd NAME PERSONA [PORT] [options]: its port in $TMPDIR/NAME.port.
+start_adbd() {
+	local name=$1 persona=$2 port=${3:-0}
+	shift 3 || shift $#
+	rm -f "$TMPDIR/$name.port"
+	"$adbd" --persona "$persona" --listen "127.0.0.1:$port" --port-file "$TMPDIR/$name.port" \
+		--work "$TMPDIR/$name" "$@" 2>>"$TMPDIR/$name.log" &
+	eval "pid_$name=$!"
+	pids+=($!)
+	for _ in $(seq 100); do [ -s "$TMPDIR/$name.port" ] && break; sleep 0.05; done
+	[ -s "$TMPDIR/$name.port" ]
+}
+port_of() { cat "$TMPDIR/$1.port"; }
+# Waits until adb lists N devices in state "device".
+wait_devices() {
+	for _ in $(seq 200); do
+		[ "$(adb -P "$P" devices | grep -c $'\tdevice$')" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	adb -P "$P" devices -l
+	return 1
+}
+q() { sqlite3 "$db" "$1"; }
+# Waits (at most 60 s) until the SQL count is at least N.
+wait_rows() {
+	for _ in $(seq 600); do
+		[ "$(q "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+persona() {  # persona FILE MODEL ABI SERIAL
+	printf '[ro.product.name]: [%s]\n[ro.product.model]: [%s]\n[ro.product.device]: [d]\n' \
+		"xnn-test" "$2" > "$1"
+	printf '[ro.product.cpu.abi]: [%s]\n[ro.serialno]: [%s]\n' "$3" "$4" >> "$1"
+	printf '[ro.build.fingerprint]: [xnn/test/%s:1/T/1:user/test]\n' "$3" >> "$1"
+}
+nasty_serial="x;\$(touch $TMPDIR/pwned1)'\"<script>\`touch $TMPDIR/pwned2\`"
+nasty_model="<script>alert(1)</script> ;\$(touch $TMPDIR/pwned3) 'q' \"d\" & | >"
+persona "$TMPDIR/p-x86" "Test Board" x86_64 TB0001
+persona "$TMPDIR/p-arm" "Arm Board" arm64-v8a AB0002
+persona "$TMPDIR/p-nasty" "$nasty_model" x86_64 "$nasty_serial"
+persona "$TMPDIR/p-full" "Full Board" x86_64 FB0004
+
+adb -P "$P" start-server
+start_adbd x86 "$TMPDIR/p-x86"
+start_adbd arm "$TMPDIR/p-arm"
+start_adbd nasty "$TMPDIR/p-nasty" 0 --no-shell-v2
+start_adbd full "$TMPDIR/p-full" 0 --disk-bytes 1000000
+for n in x86 arm nasty full; do adb -P "$P" connect "127.0.0.1:$(port_of $n)"; done
+wait_devices 4
+adb -P "$P" devices -l
+
+# a refused address: no auth yet, so loopback only
+set +e; msg=$("$adbd" --persona "$TMPDIR/p-x86" --listen 10.1.2.3:5555 2>&1); rc=$?; set -e
+[ "$rc" -eq 1 ] && grep -q 'refusing to listen on 10.1.2.3' <<<"$msg"
+
+printf '%s\n' r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
+	r24-d1.1.1.1-s1:e4k7-s2:e4k7-s3:e4k7-s4:e4k7 > "$TMPDIR/list"
+sweep() { "$fleet" sweep --devices transport=~adb --adb-server "127.0.0.1:$P" --quick \
+	--eval-n 300 --db "$db" "$@"; }
+
+# ---- the sweep over adb ------------------------------------------------------------
+set +e; out=$(sweep --subnets "$TMPDIR/list" 2>"$TMPDIR/sweep1.err"); rc=$?; set -e
+cat "$TMPDIR/sweep1.err"; echo "$out"
+[ "$rc" -eq 1 ]  # the full device failed
+grep -Eq '^TB0001 +adb +done +196 +2 ' <<<"$out"
+grep -Eq '^AB0002 +adb +done +196 +2 ' <<<"$out"
+grep -Fq "$nasty_serial" <<<"$out"
+grep -F "$nasty_serial" <<<"$out" | grep -Eq ' adb +done +196 +2 '
+grep -E '^FB0004 +adb +failed ' <<<"$out" | grep -q 'is the device full?'
+# nothing in the persona was executed, and the DB holds the strings as they are
+[ ! -e "$TMPDIR/pwned1" ] && [ ! -e "$TMPDIR/pwned2" ] && [ ! -e "$TMPDIR/pwned3" ]
+[ "$(q "select count(*) from devices where transport = 'adb'")" -eq 3 ]
+[ "$(q "select model from devices where serial = 'TB0001'")" = "Test Board" ]
+[ "$(q "select emulated || abi from devices where serial = 'AB0002'")" = "1arm64-v8a" ]
+[ "$(q "select emulated from devices where serial = 'TB0001'")" = 0 ]
+q "select serial from devices where model like '<script>%'" > "$TMPDIR/s.txt"
+printf '%s\n' "$nasty_serial" | cmp - "$TMPDIR/s.txt"
+q "select model from devices where model like '<script>%'" > "$TMPDIR/m.txt"
+printf '%s\n' "$nasty_model" | cmp - "$TMPDIR/m.txt"
+[ "$(q "select count(*) from subnet_results")" -eq 6 ]
+# the same bytes and top-1 on the x86_64 board and the arm64 one under qemu
+[ "$(q "select count(distinct xnm_sha256 || top1) from subnet_results")" -eq 2 ]
+# the files went to the work folders and are skipped the next time
+cmp "$BUILD/bin/xnn-agent" "$TMPDIR/x86/data/xnn-agent"
+cmp models/fmnist-ofa.xsn "$TMPDIR/arm/data/supernet.xsn"
+grep -q 'TB0001: 5 of 5 files pushed' "$TMPDIR/sweep1.err"
+
+# ---- a device that vanishes mid-sweep ------------------------------------------------
+printf '%s\n' r20-d1.1.1.1-s1:e3k3-s2:e3k3-s3:e3k3-s4:e3k3 \
+	r20-d1.1.1.1-s1:e3k5-s2:e3k5-s3:e3k5-s4:e3k5 \
+	r20-d1.1.1.1-s1:e2k5-s2:e2k5-s3:e2k5-s4:e2k5 \
+	r20-d1.1.1.1-s1:e4k3-s2:e4k3-s3:e4k3-s4:e4k3 > "$TMPDIR/list2"
+tb="select count(*) from subnet_results r join devices d on d.id = r.device_id where d.serial"
+sweep --subnets "$TMPDIR/list2" --resume --devices 'serial=~^(TB0001|x;)' \
+	> "$TMPDIR/out2" 2>"$TMPDIR/err2" &
+spid=$!
+wait_rows "$tb = 'TB0001'" 3
+kill -9 "$pid_x86"
+set +e; wait "$spid"; rc=$?; set -e
+cat "$TMPDIR/err2" "$TMPDIR/out2"
+[ "$rc" -eq 1 ]
+grep -E '^TB0001 +adb +incomplete ' "$TMPDIR/out2" | grep -q 'went away'
+grep -F "$nasty_serial" "$TMPDIR/out2" | grep -Eq ' adb +done '
+have=$(q "$tb = 'TB0001'")
+[ "$have" -ge 3 ] && [ "$have" -lt 6 ]
+q "select status, error from runs where sweep_id = (select max(id) from sweeps) and device_id =
+   (select id from devices where serial = 'TB0001')" | grep -q '^incomplete|.*went away'
+# it comes back on the same port; --resume measures only what is missing
+start_adbd x86 "$TMPDIR/p-x86" "$(port_of x86)"
+adb -P "$P" connect "127.0.0.1:$(port_of x86)" || true
+wait_devices 4
+out=$(sweep --subnets "$TMPDIR/list2" --resume --devices TB0001 2>"$TMPDIR/err3")
+cat "$TMPDIR/err3"; echo "$out"
+grep -q "TB0001: resuming: $((6 - have)) of 4 sub-nets" "$TMPDIR/err3"
+grep -q 'TB0001: 0 of 5 files pushed' "$TMPDIR/err3"
+grep -Eq '^TB0001 +adb +done ' <<<"$out"
+[ "$(q "$tb = 'TB0001'")" -eq 6 ]
+
+# ---- the harness killed mid-sweep ----------------------------------------------------------
+printf '%s\n' r24-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
+	r24-d1.1.1.1-s1:e3k3-s2:e3k3-s3:e3k3-s4:e3k3 \
+	r24-d1.1.1.1-s1:e2k5-s2:e2k5-s3:e2k5-s4:e2k5 > "$TMPDIR/list3"
+sweep --subnets "$TMPDIR/list3" --resume --devices TB0001 > /dev/null 2>&1 &
+spid=$!
+wait_rows "$tb = 'TB0001'" 7
+kill -9 "$spid"
+wait "$spid" || true
+[ "$(q 'pragma integrity_check')" = ok ]
+sweep --subnets "$TMPDIR/list3" --resume --devices TB0001 | grep -Eq '^TB0001 +adb +done '
+[ "$(q "$tb = 'TB0001'")" -eq 9 ]
+[ "$(q "select count(*) from (select 1 from subnet_results group by device_id, subnet_id,
+   precision, threads, cores, agent_version having count(*) > 1)")" -eq 0 ]
+
+# ---- the adb server stopped mid-sweep: a clear error, then resume ------------------------------
+printf '%s\n' r28-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
+	r28-d1.1.1.1-s1:e3k3-s2:e3k3-s3:e3k3-s4:e3k3 \
+	r28-d1.1.1.1-s1:e2k5-s2:e2k5-s3:e2k5-s4:e2k5 > "$TMPDIR/list4"
+sweep --subnets "$TMPDIR/list4" --resume --devices TB0001 > "$TMPDIR/out4" 2>&1 &
+spid=$!
+wait_rows "$tb = 'TB0001'" 10
+adb -P "$P" kill-server
+set +e; wait "$spid"; rc=$?; set -e
+cat "$TMPDIR/out4"
+[ "$rc" -eq 1 ]
+grep -E '^TB0001 +adb +incomplete ' "$TMPDIR/out4" | grep -q 'went away'
+adb -P "$P" start-server
+for n in x86 arm nasty; do adb -P "$P" connect "127.0.0.1:$(port_of $n)"; done
+wait_devices 3
+sweep --subnets "$TMPDIR/list4" --resume --devices TB0001 | grep -Eq '^TB0001 +adb +done '
+[ "$(q "$tb = 'TB0001'")" -eq 12 ]
+
+# ---- cut and garbled agent output ----------------------------------------------------------------
+# a copy of xnn-fleet beside an "agent" that cuts bench's stream after its
+# first row and ends with garbage (the real agent does everything else)
+mkdir -p "$TMPDIR/fake/bin"
+cp "$fleet" "$TMPDIR/fake/bin/"
+cat > "$TMPDIR/fake/bin/xnn-agent" <<EOF
+#!/bin/sh
+if [ "\$1" = bench ]; then
+	"$BUILD/bin/xnn-agent" "\$@" | head -n -2
+	printf 'r20-d1,"garbage\n'
+	exit 0
+fi
+exec "$BUILD/bin/xnn-agent" "\$@"
+EOF
+chmod +x "$TMPDIR/fake/bin/xnn-agent"
+printf '%s\n' r28-d1.1.1.1-s1:e4k3-s2:e4k3-s3:e4k3-s4:e4k3 \
+	r28-d1.1.1.1-s1:e4k5-s2:e4k5-s3:e4k5-s4:e4k5 > "$TMPDIR/list5"
+set +e
+out=$("$TMPDIR/fake/bin/xnn-fleet" sweep --devices TB0001 --adb-server "127.0.0.1:$P" --quick \
+	--eval-n 300 --db "$db" --resume --subnets "$TMPDIR/list5" 2>&1); rc=$?
+set -e
+echo "$out"
+[ "$rc" -eq 1 ]
+grep -E '^TB0001 +adb +incomplete ' <<<"$out" | grep -q 'bench on TB0001'
+[ "$(q "$tb = 'TB0001'")" -eq 13 ]  # the row before the cut is kept
+# the real agent again: --resume measures the one that is missing
+out=$(sweep --subnets "$TMPDIR/list5" --resume --devices TB0001 2>&1)
+grep -q 'TB0001: resuming: 1 of 2 sub-nets' <<<"$out"
+[ "$(q "$tb = 'TB0001'")" -eq 14 ]
+[ "$(q 'pragma integrity_check')" = ok ]
