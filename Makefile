@@ -97,10 +97,13 @@ HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
 LIBXF := $(O)/lib/libxf.a
 LIBXF_OBJ := $(filter-out $(O)/harness/main.o $(O)/harness/cmd-%.o,$(HARNESS_OBJ))
 XNN_FLEET := $(O)/bin/xnn-fleet
-HARNESS_LIBS := -lcsv -lsqlite3 -lpcre2-8
+HARNESS_LIBS := -lcsv -lsqlite3 -lpcre2-8 $(shell pkg-config --libs libusb-1.0 2>/dev/null || echo -lusb-1.0)
+# libusb's header lives in its own folder
+USB_CFLAGS := $(shell pkg-config --cflags libusb-1.0 2>/dev/null)
 ifeq ($(CROSS),)
 HOST_BINS := $(XNN_FLEET)
 endif
+$(HARNESS_OBJ) $(O)/tests/test-harness-%.o: ALL_CFLAGS += $(USB_CFLAGS)
 
 # Instruction-set flags per file, never -march=native.
 $(O)/kernels/%-avx2.o: ISAFLAGS := -mavx2 -mfma

@@ -2,6 +2,7 @@
  * identity rows (devices, supernets, sub-nets). */
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,8 @@ static const char *const migrations[] = {
 	"  created TEXT NOT NULL, budget TEXT NOT NULL, json TEXT NOT NULL);"
 	"CREATE INDEX subnet_results_by_subnet ON subnet_results(subnet_id);"
 	"CREATE INDEX kernel_results_by_device ON kernel_results(device_id, supernet_id);",
+	/* 2: the host's reference logits per sub-net (CSV rows image,v0,v1,...) */
+	"ALTER TABLE subnets ADD COLUMN ref_logits TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -355,6 +358,50 @@ enum xs_status fdb_subnet_upsert(struct fdb *db, int64_t supernet_id, const char
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)macs);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)params);
 	return step_id(db, s, id, "sub-net");
+}
+
+static enum xs_status step_done(struct fdb *db, sqlite3_stmt *s, const char *what);
+
+enum xs_status fdb_subnet_reference(struct fdb *db, int64_t subnet_id, double *test_top1,
+				    char **ref_logits)
+{
+	sqlite3_stmt *s;
+	*test_top1 = NAN;
+	*ref_logits = NULL;
+	if (sqlite3_prepare_v2(db->h, "SELECT test_top1, ref_logits FROM subnets WHERE id = ?1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
+	sqlite3_bind_int64(s, 1, subnet_id);
+	int rc = sqlite3_step(s);
+	enum xs_status st = XS_OK;
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+			*test_top1 = sqlite3_column_double(s, 0);
+		const unsigned char *t = sqlite3_column_text(s, 1);
+		if (t && (*ref_logits = strdup((const char *)t)) == NULL)
+			st = seterr(db, XS_ENOMEM, "device DB: out of memory");
+	} else if (rc != SQLITE_DONE) {
+		st = seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
+	}
+	sqlite3_finalize(s);
+	return st;
+}
+
+enum xs_status fdb_subnet_reference_set(struct fdb *db, int64_t subnet_id, double test_top1,
+					const char *ref_logits)
+{
+	sqlite3_stmt *s;
+	enum xs_status st = prepare(db,
+		"UPDATE subnets SET test_top1 = ?2, ref_logits = ?3 WHERE id = ?1", &s);
+	if (st != XS_OK)
+		return st;
+	sqlite3_bind_int64(s, 1, subnet_id);
+	if (isnan(test_top1))
+		sqlite3_bind_null(s, 2);
+	else
+		sqlite3_bind_double(s, 2, test_top1);
+	bind_text(s, 3, ref_logits);
+	return step_done(db, s, "sub-net reference");
 }
 
 /* ---- sweeps, runs, results ------------------------------------------------------ */
@@ -663,12 +710,13 @@ static const char *const merge_steps[] = {
 	" ON CONFLICT (sha256) DO NOTHING",
 	"CREATE TEMP TABLE map_sn AS SELECT os.id AS old, s.id AS new FROM o.supernets os"
 	" JOIN main.supernets s USING (sha256)",
-	"INSERT INTO subnets (supernet_id, arch, macs, params, val_top1, test_top1)"
-	" SELECT m.new, su.arch, su.macs, su.params, su.val_top1, su.test_top1"
+	"INSERT INTO subnets (supernet_id, arch, macs, params, val_top1, test_top1, ref_logits)"
+	" SELECT m.new, su.arch, su.macs, su.params, su.val_top1, su.test_top1, su.ref_logits"
 	" FROM o.subnets su JOIN map_sn m ON m.old = su.supernet_id WHERE true"
 	" ON CONFLICT (supernet_id, arch) DO UPDATE SET"
 	"  val_top1 = coalesce(val_top1, excluded.val_top1),"
-	"  test_top1 = coalesce(test_top1, excluded.test_top1)",
+	"  test_top1 = coalesce(test_top1, excluded.test_top1),"
+	"  ref_logits = coalesce(ref_logits, excluded.ref_logits)",
 	"CREATE TEMP TABLE map_sub AS SELECT osu.id AS old, su.id AS new FROM o.subnets osu"
 	" JOIN map_sn m ON m.old = osu.supernet_id"
 	" JOIN main.subnets su ON su.supernet_id = m.new AND su.arch = osu.arch",

@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +68,11 @@ static bool loopback_host(const char *h)
 	return strcmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0;
 }
 
+#define XF_STR2(x) #x
+#define XF_STR(x) XF_STR2(x)
+#define XF_ADB_CONNECT_S 5
+#define XF_ADB_REPLY_S 30   /* for replies; shell streams wait as long as the agent runs */
+
 /* A connection to the server, or -1 with errno set. */
 static int dial(const struct xf_adb_server *s)
 {
@@ -79,12 +86,30 @@ static int dial(const struct xf_adb_server *s)
 	}
 	int fd = -1, saved = ECONNREFUSED;
 	for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			continue;
+		/* at most XF_ADB_CONNECT_S for a host that does not answer */
+		int c = connect(fd, a->ai_addr, a->ai_addrlen);
+		if (c != 0 && errno == EINPROGRESS) {
+			struct pollfd pf = {fd, POLLOUT, 0};
+			int soerr = ETIMEDOUT;
+			socklen_t sl = sizeof(soerr);
+			if (poll(&pf, 1, XF_ADB_CONNECT_S * 1000) == 1)
+				getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+			c = soerr ? -1 : 0;
+			errno = soerr;
+		}
+		if (c != 0) {
 			saved = errno;
 			close(fd);
 			fd = -1;
+			continue;
 		}
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		/* a server that takes the connection but never answers */
+		struct timeval tv = {XF_ADB_REPLY_S, 0};
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 	freeaddrinfo(ai);
 	if (fd < 0)
@@ -190,8 +215,10 @@ static enum xs_status request(int fd, const char *req, struct xs_error *err)
 	snprintf(head, sizeof(head), "%04zx", n);
 	char st[4];
 	if (!write_all(fd, head, 4) || !write_all(fd, req, n) || !read_all(fd, st, 4)) {
-		snprintf(err->msg, sizeof(err->msg), "adb server closed the connection on '%.60s'",
-			 req);
+		bool slow = errno == EAGAIN || errno == EWOULDBLOCK;
+		snprintf(err->msg, sizeof(err->msg), "adb server %s on '%.60s'",
+			 slow ? "did not answer in " XF_STR(XF_ADB_REPLY_S) " s (is it an adb server?)"
+			      : "closed the connection", req);
 		return XS_EIO;
 	}
 	if (memcmp(st, "OKAY", 4) == 0)
@@ -414,6 +441,12 @@ static int open_service(const struct xf_adb_server *s, const char *serial, const
 	if (request(fd, req, err) != XS_OK || request(fd, service, err) != XS_OK) {
 		close(fd);
 		return -1;
+	}
+	if (strncmp(service, "shell", 5) == 0) {
+		struct timeval tv = {0, 0};
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	}
 	return fd;
 }

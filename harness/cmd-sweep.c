@@ -10,10 +10,13 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -21,6 +24,7 @@
 
 #include "devices.h"
 #include "fdb.h"
+#include "reference.h"
 #include "xf.h"
 
 static const char usage_text[] =
@@ -62,6 +66,7 @@ struct sweep {
 	const char *supernet_path, *db_path, *threads;
 	char subnets_file[PATH_MAX];
 	char calib[PATH_MAX], eval[PATH_MAX], labels[PATH_MAX];
+	char ref[PATH_MAX];     /* the host's reference logits ("" = none) */
 	long eval_n;
 	double budget_s;
 	bool resume, quick;
@@ -74,6 +79,9 @@ struct sweep {
 	char (*archs)[XS_ARCH_MAX];
 	int64_t *subnet_ids;
 	size_t narchs;
+	/* progress: a live line per device on a terminal, else log lines */
+	bool tty;
+	pthread_mutex_t ui;
 };
 
 struct job {
@@ -83,13 +91,18 @@ struct job {
 	int64_t device_id, run_id;
 	char agent_version[32];
 	size_t kernel_rows, subnet_rows, stored;
+	size_t todo;            /* sub-nets to measure */
+	size_t clean, throttled, noisy, budget;  /* flags of its sub-net rows */
+	char state[160];        /* what it is doing (the live line) */
+	double t0, bench_t0;    /* when it started; when its sub-nets started */
+	bool finished;          /* its thread is done (under sw->ui) */
 	char status[16];
 	char error[512];
 	/* probe rows */
 	char probe[16384];
 	size_t probe_len;
 	/* the files the agent reads, as paths on the device */
-	struct xf_stage_file files[6];
+	struct xf_stage_file files[7];
 };
 
 /* ---- data ------------------------------------------------------------------------- */
@@ -221,6 +234,15 @@ static void bench_row(void *ctx, const struct xf_agent_reader *r, char *const *f
 			 col(r, f, "error") ? col(r, f, "error") : "not a sub-net of this sweep");
 		return;
 	}
+	const char *flags = col(r, f, "flags");
+	j->clean += flags && strstr(flags, "clean") != NULL;
+	j->throttled += flags && strstr(flags, "throttled") != NULL;
+	j->noisy += flags && strstr(flags, "noisy") != NULL;
+	j->budget += flags && strstr(flags, "budget") != NULL;
+	if (!j->sw->tty)
+		fprintf(stderr, "%s: sub-net %zu/%zu: %s ms median, top1 %s%s%s\n", j->dev.serial,
+			j->subnet_rows, j->todo, col(r, f, "median_ms"), col(r, f, "top1"),
+			flags ? ", " : "", flags ? flags : "");
 	const char *rss = col(r, f, "peak_rss_delta_bytes");
 	struct fdb_subnet_result s = {
 		.status = "ok", .flags = col(r, f, "flags"), .rss_method = col(r, f, "rss_method"),
@@ -250,6 +272,91 @@ static void bench_row(void *ctx, const struct xf_agent_reader *r, char *const *f
 	j->stored += stored;
 }
 
+/* ---- progress ---------------------------------------------------------------------------- */
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* What device j is doing: its live line on a terminal, else a log line. */
+__attribute__((format(printf, 2, 3)))
+static void progress(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+	pthread_mutex_lock(&j->sw->ui);
+	va_start(ap, fmt);
+	vsnprintf(j->state, sizeof(j->state), fmt, ap);
+	va_end(ap);
+	if (!j->sw->tty)
+		fprintf(stderr, "%s: %s\n", j->dev.serial, j->state);
+	pthread_mutex_unlock(&j->sw->ui);
+}
+
+static void push_progress(void *ctx, const struct xf_stage_file *f)
+{
+	progress(ctx, "push %s (%lld bytes)", f->name, f->size);
+}
+
+/* The live lines: one per device, redrawn in place every half second. */
+struct screen {
+	struct sweep *sw;
+	struct job *jobs;
+	size_t n;
+	bool stop;              /* under sw->ui */
+	pthread_cond_t wake;
+};
+
+static void draw(struct screen *s, bool again)
+{
+	struct winsize ws;
+	int width = ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20 ? ws.ws_col : 80;
+	double t = now_s();
+	if (again)
+		fprintf(stderr, "\033[%zuA", s->n);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct job *j = &s->jobs[i];
+		char line[512], extra[96] = "";
+		bool running = !j->finished && j->t0 > 0;
+		if (running && j->bench_t0 > 0 && j->todo) {
+			double per = j->subnet_rows ? (t - j->bench_t0) / (double)j->subnet_rows : 0;
+			snprintf(extra, sizeof(extra), ": %zu/%zu done", j->subnet_rows, j->todo);
+			if (per > 0 && j->subnet_rows < j->todo)
+				snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+					 ", ETA %.0f s", per * (double)(j->todo - j->subnet_rows));
+		} else if (running && strncmp(j->state, "kernels", 7) == 0) {
+			snprintf(extra, sizeof(extra), ": %zu rows", j->kernel_rows);
+		}
+		snprintf(line, sizeof(line), "%-16.16s %-11s %s%s", j->dev.serial,
+			 running ? "running" : j->status, j->state, extra);
+		line[width - 1 < (int)sizeof(line) ? width - 1 : (int)sizeof(line) - 1] = '\0';
+		fprintf(stderr, "\033[2K%s\n", line);
+	}
+	fflush(stderr);
+}
+
+static void *screen_main(void *p)
+{
+	struct screen *s = p;
+	pthread_mutex_lock(&s->sw->ui);
+	draw(s, false);
+	while (!s->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 500000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&s->wake, &s->sw->ui, &ts);
+		draw(s, true);
+	}
+	pthread_mutex_unlock(&s->sw->ui);
+	return NULL;
+}
+
 /* ---- one device ------------------------------------------------------------------------ */
 
 /* Puts the agent and the files of idx[] (into j->files) on the device; the
@@ -267,21 +374,32 @@ static bool stage(struct job *j, const size_t *idx, size_t n)
 		}
 	}
 	size_t pushed;
-	if (xf_device_stage(&j->dev, f, n, &pushed, &err) != XS_OK) {
+	if (xf_device_stage(&j->dev, f, n, &pushed, push_progress, j, &err) != XS_OK) {
 		snprintf(j->error, sizeof(j->error), "%s", err.msg);
 		return false;
 	}
 	for (size_t i = 0; i < n; i++)
 		memcpy(j->files[idx[i]].dev, f[i].dev, sizeof(f[i].dev));
 	if (strcmp(j->dev.transport, "adb") == 0)
-		fprintf(stderr, "%s: %zu of %zu files pushed to %s\n", j->dev.serial, pushed, n,
-			j->dev.workdir);
+		progress(j, "%zu of %zu files pushed to %s", pushed, n, j->dev.workdir);
 	return true;
 }
 
-enum { F_AGENT, F_SUPERNET, F_CALIB, F_EVAL, F_LABELS, F_SUBNETS };
+enum { F_AGENT, F_SUPERNET, F_CALIB, F_EVAL, F_LABELS, F_REF, F_SUBNETS };
+
+static void *device_run(void *p);
 
 static void *device_main(void *p)
+{
+	struct job *j = p;
+	device_run(j);
+	pthread_mutex_lock(&j->sw->ui);
+	j->finished = true;
+	pthread_mutex_unlock(&j->sw->ui);
+	return NULL;
+}
+
+static void *device_run(void *p)
 {
 	struct job *j = p;
 	struct sweep *sw = j->sw;
@@ -291,16 +409,16 @@ static void *device_main(void *p)
 	snprintf(j->status, sizeof(j->status), "failed");
 	static const char *const names[] = {"xnn-agent", "supernet.xsn", "train-images-idx3-ubyte",
 					    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
-					    "subnets.txt"};
+					    "reference.csv", "subnets.txt"};
 	const char *hosts[] = {j->dev.agent, sw->supernet_path, sw->calib, sw->eval, sw->labels,
-			       sw->subnets_file};
-	for (size_t i = 0; i < 6; i++)
+			       sw->ref, sw->subnets_file};
+	for (size_t i = 0; i < 7; i++)
 		j->files[i] = (struct xf_stage_file){.host = hosts[i], .name = names[i],
 						     .mode = i == F_AGENT ? 0755 : 0644};
-	static const size_t first[] = {F_AGENT, F_SUPERNET, F_CALIB, F_EVAL, F_LABELS};
-	if (!stage(j, first, 5))
+	static const size_t first[] = {F_AGENT, F_SUPERNET, F_CALIB, F_EVAL, F_LABELS, F_REF};
+	if (!stage(j, first, sw->ref[0] ? 6 : 5))
 		return NULL;
-	fprintf(stderr, "%s: probe\n", j->dev.serial);
+	progress(j, "probe");
 	const char *probe_args[] = {"probe", NULL};
 	if (xf_agent_run(&j->dev, probe_args, probe_row, j, &r, &status, &err) != XS_OK) {
 		snprintf(j->error, sizeof(j->error), "%s", err.msg);
@@ -402,8 +520,7 @@ static void *device_main(void *p)
 			snprintf(j->error, sizeof(j->error), "cannot write '%.250s'", list);
 			return NULL;
 		}
-		fprintf(stderr, "%s: resuming: %zu of %zu sub-nets to measure\n", j->dev.serial,
-			todo, sw->narchs);
+		progress(j, "resuming: %zu of %zu sub-nets to measure", todo, sw->narchs);
 	}
 	static const size_t second[] = {F_AGENT, F_SUBNETS};
 	if (todo && !stage(j, second, 2)) {
@@ -415,7 +532,7 @@ static void *device_main(void *p)
 	snprintf(budget, sizeof(budget), "%g", sw->budget_s);
 	snprintf(evaln, sizeof(evaln), "%ld", sw->eval_n >= 0 ? sw->eval_n
 					      : j->dev.emulated ? 1000 : 10000);
-	fprintf(stderr, "%s: kernels%s\n", j->dev.serial, kernels_done ? " (in the DB)" : "");
+	progress(j, "kernels%s", kernels_done ? " (in the DB)" : "");
 	const char *kargs[] = {"kernels", "--supernet", j->files[F_SUPERNET].dev, "--threads", sw->threads,
 			       sw->quick || j->dev.emulated ? "--quick" : NULL, NULL};
 	enum xs_status ks = XS_OK;
@@ -425,7 +542,9 @@ static void *device_main(void *p)
 	}
 	if (ks != XS_OK)
 		snprintf(j->error, sizeof(j->error), "%s", err.msg);
-	fprintf(stderr, "%s: %zu sub-nets\n", j->dev.serial, todo);
+	progress(j, "%zu sub-nets", todo);
+	j->todo = todo;
+	j->bench_t0 = now_s();
 	const char *bargs[20] = {"bench", "--supernet", j->files[F_SUPERNET].dev, "--subnets",
 				 j->files[F_SUBNETS].dev, "--calib", j->files[F_CALIB].dev,
 				 "--eval", j->files[F_EVAL].dev,
@@ -437,6 +556,10 @@ static void *device_main(void *p)
 	}
 	if (sw->quick || j->dev.emulated)
 		bargs[nb++] = "--quick";
+	if (sw->ref[0]) {
+		bargs[nb++] = "--ref";
+		bargs[nb++] = j->files[F_REF].dev;
+	}
 	bargs[nb] = NULL;
 	enum xs_status bs = todo ? xf_agent_run(&j->dev, bargs, bench_row, j, &r, &status, &err)
 				 : XS_OK;
@@ -712,6 +835,7 @@ int cmd_sweep(int argc, char **argv)
 	pthread_t *threads = NULL;
 	size_t njobs = 0;
 	pthread_mutex_init(&sw.lock, NULL);
+	pthread_mutex_init(&sw.ui, NULL);
 	if (xs_supernet_load(sw.supernet_path, &sw.sn, &err) != XS_OK) {
 		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
 		return 1;
@@ -731,6 +855,8 @@ int cmd_sweep(int argc, char **argv)
 		xf_devices_adb(servers, nservers, found, XF_MAX_DEVICES, &nfound, notes + len,
 			       sizeof(notes) - len);
 	}
+	size_t nl = strlen(notes);
+	xf_devices_usb_notes(found, nfound, false, notes + nl, sizeof(notes) - nl);
 	jobs = calloc(nfound ? nfound : 1, sizeof(*jobs));
 	threads = calloc(nfound ? nfound : 1, sizeof(*threads));
 	if (jobs == NULL || threads == NULL)
@@ -813,6 +939,21 @@ int cmd_sweep(int argc, char **argv)
 		fdb_rollback(sw.db);
 		goto out_free;
 	}
+	/* the host's reference: top-1 on the whole test set and the logits the
+	 * devices compare theirs with, once per sub-net (kept in the DB) */
+	const char *tmpd = getenv("TMPDIR");
+	snprintf(sw.ref, sizeof(sw.ref), "%s/xnn-fleet-ref-%ld.csv", tmpd && *tmpd ? tmpd : "/tmp",
+		 (long)getpid());
+	bool ref_written;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (xf_reference_update(sw.db, sw.sn, (const char (*)[XS_ARCH_MAX])sw.archs, sw.subnet_ids,
+				sw.narchs, sw.calib, sw.eval, sw.labels, ncpu > 0 ? (int)ncpu : 1,
+				sw.ref, &ref_written, &err) != XS_OK) {
+		fprintf(stderr, "xnn-fleet: host reference: %s\n", err.msg);
+		goto out_free;
+	}
+	if (!ref_written)
+		sw.ref[0] = '\0';
 	/* the list the agents get (--resume: a device may get fewer, later) */
 	const char *tmp = getenv("TMPDIR");
 	snprintf(sw.subnets_file, sizeof(sw.subnets_file), "%s/xnn-fleet-subnets-XXXXXX",
@@ -827,18 +968,41 @@ int cmd_sweep(int argc, char **argv)
 	}
 	fprintf(stderr, "sweep %" PRId64 ": %zu device%s, %zu sub-nets, DB %s\n", sw.sweep_id, njobs,
 		njobs > 1 ? "s" : "", sw.narchs, sw.db_path);
+	const char *term = getenv("TERM");
+	sw.tty = isatty(2) && term && strcmp(term, "dumb") != 0;
+	struct screen scr = {&sw, jobs, njobs, false, PTHREAD_COND_INITIALIZER};
+	pthread_t scr_thread;
+	for (size_t i = 0; i < njobs; i++) {
+		if (jobs[i].status[0] == '\0') {
+			jobs[i].t0 = now_s();
+			snprintf(jobs[i].state, sizeof(jobs[i].state), "starting");
+		} else {
+			snprintf(jobs[i].state, sizeof(jobs[i].state), "%.150s", jobs[i].error);
+			if (!sw.tty)
+				fprintf(stderr, "%s: %s\n", jobs[i].dev.serial, jobs[i].error);
+		}
+	}
+	if (sw.tty)
+		pthread_create(&scr_thread, NULL, screen_main, &scr);
 	for (size_t i = 0; i < njobs; i++)
 		if (jobs[i].status[0] == '\0')
 			pthread_create(&threads[i], NULL, device_main, &jobs[i]);
-		else
-			fprintf(stderr, "%s: %s\n", jobs[i].dev.serial, jobs[i].error);
 	size_t done = 0;
 	for (size_t i = 0; i < njobs; i++) {
 		if (strcmp(jobs[i].status, "unavailable") != 0)
 			pthread_join(threads[i], NULL);
 		done += strcmp(jobs[i].status, "done") == 0 || strcmp(jobs[i].status, "skipped") == 0;
 	}
+	if (sw.tty) {
+		pthread_mutex_lock(&sw.ui);
+		scr.stop = true;
+		pthread_cond_signal(&scr.wake);
+		pthread_mutex_unlock(&sw.ui);
+		pthread_join(scr_thread, NULL);
+	}
 	unlink(sw.subnets_file);
+	if (sw.ref[0])
+		unlink(sw.ref);
 	if (fdb_begin(sw.db) == XS_OK &&
 	    fdb_sweep_end(sw.db, sw.sweep_id, done == njobs ? "done" : "incomplete") == XS_OK)
 		fdb_commit(sw.db);
@@ -850,6 +1014,29 @@ int cmd_sweep(int argc, char **argv)
 		printf("%-14s %-9s %-11s %7zu %7zu %6zu  %s\n", jobs[i].dev.serial,
 		       jobs[i].dev.transport, jobs[i].status, jobs[i].kernel_rows,
 		       jobs[i].subnet_rows, jobs[i].stored, jobs[i].error);
+	/* the summary: devices by status, rows, flags */
+	size_t by[5] = {0}, kernel_rows = 0, subnet_rows = 0, stored = 0, fl[4] = {0};
+	static const char *const states[] = {"done", "incomplete", "failed", "unavailable",
+					     "skipped"};
+	for (size_t i = 0; i < njobs; i++) {
+		for (size_t k = 0; k < 5; k++)
+			by[k] += strcmp(jobs[i].status, states[k]) == 0;
+		kernel_rows += jobs[i].kernel_rows;
+		subnet_rows += jobs[i].subnet_rows;
+		stored += jobs[i].stored;
+		fl[0] += jobs[i].clean;
+		fl[1] += jobs[i].throttled;
+		fl[2] += jobs[i].noisy;
+		fl[3] += jobs[i].budget;
+	}
+	printf("\n%zu device%s: %zu done, %zu incomplete, %zu failed, %zu unavailable%s; "
+	       "%zu kernel and %zu sub-net rows read, %zu new in %s; sub-net flags: %zu clean, "
+	       "%zu throttled, %zu noisy, %zu over budget\n", njobs, njobs == 1 ? "" : "s",
+	       by[0], by[1], by[2], by[3], by[4] ? ", some skipped" : "", kernel_rows, subnet_rows,
+	       stored, sw.db_path, fl[0], fl[1], fl[2], fl[3]);
+	if (by[1] || by[2])
+		printf("incomplete or failed devices keep what they stored: run again with "
+		       "--resume to measure only what is missing\n");
 	rc = done == njobs ? 0 : 1;
 out_free:
 	free(jobs);

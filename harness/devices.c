@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "usb.h"
 
 /* The folder holding this program (…/build/bin). */
 static bool own_dir(char *out, size_t n)
@@ -203,6 +204,34 @@ void xf_devices_adb(const struct xf_adb_server *servers, size_t nservers,
 	}
 }
 
+void xf_devices_usb_notes(const struct xf_device *found, size_t n, bool verbose, char *notes,
+			  size_t notes_n)
+{
+	struct xf_usb_dev usb[XF_MAX_DEVICES];
+	char why[200];
+	long nu = xf_usb_list(&xf_usb_libusb, usb, XF_MAX_DEVICES, why, sizeof(why));
+	if (nu < 0) {
+		if (verbose)
+			note(notes, notes_n, "usb", why, "no USB phones are listed");
+		return;
+	}
+	const char *serials[XF_MAX_DEVICES];
+	size_t ns = 0;
+	for (size_t i = 0; i < n; i++)
+		if (found[i].adb_serial[0])
+			serials[ns++] = found[i].adb_serial;
+	for (long i = 0; i < nu; i++) {
+		if (xf_usb_in_adb(&usb[i], serials, ns))
+			continue;
+		char name[200], what[300];
+		snprintf(name, sizeof(name), "usb %03u/%03u %04x:%04x %.60s%s%.60s", usb[i].bus,
+			 usb[i].address, usb[i].vid, usb[i].pid, usb[i].product,
+			 usb[i].serial[0] ? " serial " : "", usb[i].serial);
+		xf_usb_advice(&usb[i], what, sizeof(what));
+		note(notes, notes_n, name, what, "then run again");
+	}
+}
+
 /* ---- files on devices ------------------------------------------------------------------ */
 
 bool xf_file_sha256(const char *path, long long *size, char hex[65])
@@ -270,7 +299,8 @@ static bool remote_sums(struct xf_device *d, struct xf_stage_file *files, size_t
 }
 
 enum xs_status xf_device_stage(struct xf_device *d, struct xf_stage_file *files, size_t n,
-			       size_t *pushed, struct xs_error *err)
+			       size_t *pushed, xf_stage_progress_fn progress, void *ctx,
+			       struct xs_error *err)
 {
 	if (pushed)
 		*pushed = 0;
@@ -316,7 +346,8 @@ enum xs_status xf_device_stage(struct xf_device *d, struct xf_stage_file *files,
 		todo[i] = size[i] != files[i].size || strcmp(sha[i], files[i].sha256) != 0;
 		if (!todo[i])
 			continue;
-		fprintf(stderr, "%s: push %s (%lld bytes)\n", d->serial, files[i].name, files[i].size);
+		if (progress)
+			progress(ctx, &files[i]);
 		st = xf_adb_push(&d->server, d->adb_serial, files[i].host, files[i].dev,
 				 files[i].mode, err);
 		if (st != XS_OK)

@@ -51,6 +51,12 @@ size_t xf_devices_here(struct xf_device *out, size_t max, char *notes, size_t no
 void xf_devices_adb(const struct xf_adb_server *servers, size_t nservers,
 		    struct xf_device *out, size_t max, size_t *n, char *notes, size_t notes_n);
 
+/* Phones on USB that no adb server lists (not in found[0..n)), with what
+ * to do, appended to notes; a bus that cannot be listed says why there too
+ * when verbose. Uses libusb (harness/usb.h). */
+void xf_devices_usb_notes(const struct xf_device *found, size_t n, bool verbose, char *notes,
+			  size_t notes_n);
+
 /* A file the agent needs on a device. */
 struct xf_stage_file {
 	const char *host;        /* path here */
@@ -69,9 +75,12 @@ bool xf_file_sha256(const char *path, long long *size, char hex[65]);
  * the same size and sha256 is there already (the agent's sha256 command
  * checks), and is checked the same way after the push (a full device may
  * accept a push it cannot store). Sets d->dev_agent. *pushed (may be NULL)
- * gets how many files went over. */
+ * gets how many files went over; progress (may be NULL) is called before
+ * each push. */
+typedef void (*xf_stage_progress_fn)(void *ctx, const struct xf_stage_file *f);
 enum xs_status xf_device_stage(struct xf_device *d, struct xf_stage_file *files, size_t n,
-			       size_t *pushed, struct xs_error *err);
+			       size_t *pushed, xf_stage_progress_fn progress, void *ctx,
+			       struct xs_error *err);
 
 /* Runs the agent on d with args (NULL-terminated, without the program),
  * feeding its stdout through a reader that calls fn per row. *reader gets

@@ -15,6 +15,16 @@ echo "$out"
 grep -Eq '^host +local +done +196 +2 ' <<<"$out"
 grep -Eq '^qemu-aarch64 +emulated +done +196 +2 ' <<<"$out"
 
+# the host's reference, once per sub-net: top-1 on all 10,000 test images
+# (within 0.1 of what PyTorch gets, test-model checks) and the logits the
+# devices match
+q() { sqlite3 "$db" "$1"; }
+[ "$(q "select count(*) from subnets where test_top1 between 80 and 100 and
+   ref_logits like '0,%'")" -eq 2 ]
+[ "$(q "select max(max_logit_diff) from subnet_results r join devices d on d.id = r.device_id
+   where d.serial = 'host'")" = 0.0 ]
+q "select max(max_logit_diff) from subnet_results" | awk '{exit !($1 < 1e-3)}'
+
 info=$("$fleet" db info --db "$db")
 echo "$info"
 grep -q '^devices         2$' <<<"$info"

@@ -109,7 +109,7 @@ printf '%s\n' "$nasty_model" | cmp - "$TMPDIR/m.txt"
 # the files went to the work folders and are skipped the next time
 cmp "$BUILD/bin/xnn-agent" "$TMPDIR/x86/data/xnn-agent"
 cmp models/fmnist-ofa.xsn "$TMPDIR/arm/data/supernet.xsn"
-grep -q 'TB0001: 5 of 5 files pushed' "$TMPDIR/sweep1.err"
+grep -q 'TB0001: 6 of 6 files pushed' "$TMPDIR/sweep1.err"
 
 # ---- a device that vanishes mid-sweep ------------------------------------------------
 printf '%s\n' r20-d1.1.1.1-s1:e3k3-s2:e3k3-s3:e3k3-s4:e3k3 \
@@ -138,7 +138,7 @@ wait_devices 4
 out=$(sweep --subnets "$TMPDIR/list2" --resume --devices TB0001 2>"$TMPDIR/err3")
 cat "$TMPDIR/err3"; echo "$out"
 grep -q "TB0001: resuming: $((6 - have)) of 4 sub-nets" "$TMPDIR/err3"
-grep -q 'TB0001: 0 of 5 files pushed' "$TMPDIR/err3"
+grep -q 'TB0001: 0 of 6 files pushed' "$TMPDIR/err3"
 grep -Eq '^TB0001 +adb +done ' <<<"$out"
 [ "$(q "$tb = 'TB0001'")" -eq 6 ]
 

@@ -1,0 +1,149 @@
+/* reference.c - the host's top-1 and reference logits per sub-net
+ * (reference.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "reference.h"
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Extracts and evaluates one sub-net; *logits_text gets its first images'
+ * logits as "image,v0,...\n" rows (malloc'd). */
+static enum xs_status measure(const struct xs_supernet *sn, const char *arch,
+			      const struct xs_idx *calib, const struct xs_idx *eval,
+			      const struct xs_idx *labels, struct xk_threadpool *tp, double *top1,
+			      char **logits_text, struct xs_error *err)
+{
+	struct xs_arch a;
+	struct xs_model *m = NULL;
+	struct xs_exec *e = NULL;
+	float *logits = NULL;
+	enum xs_status st = xs_arch_parse(&sn->space, arch, &a, err);
+	if (st == XS_OK)
+		st = xs_model_extract(sn, &a, calib, tp, &m, err);
+	if (st == XS_OK)
+		st = xs_exec_create(m, XK_ISA_DEFAULT, 32, &e, err);
+	size_t count = eval->count, correct = 0;
+	if (st == XS_OK && (logits = malloc(count * m->classes * sizeof(float))) == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		st = XS_ENOMEM;
+	}
+	if (st == XS_OK)
+		st = xs_exec_eval(e, m, eval, labels, count, tp, &correct, logits, err);
+	if (st == XS_OK) {
+		*top1 = 100.0 * (double)correct / (double)count;
+		size_t cap = XF_REF_IMAGES * (m->classes * 18 + 16) + 1, len = 0;
+		char *t = malloc(cap);
+		for (size_t i = 0; t && i < XF_REF_IMAGES && i < count; i++) {
+			len += (size_t)snprintf(t + len, cap - len, "%zu", i);
+			for (uint32_t k = 0; k < m->classes; k++)
+				len += (size_t)snprintf(t + len, cap - len, ",%.9g",
+							(double)logits[i * m->classes + k]);
+			len += (size_t)snprintf(t + len, cap - len, "\n");
+		}
+		if (t == NULL) {
+			snprintf(err->msg, sizeof(err->msg), "out of memory");
+			st = XS_ENOMEM;
+		}
+		*logits_text = t;
+	}
+	free(logits);
+	xs_exec_destroy(e);
+	xs_model_destroy(m);
+	return st;
+}
+
+enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
+				   const char (*archs)[XS_ARCH_MAX], const int64_t *ids, size_t n,
+				   const char *calib, const char *eval, const char *labels,
+				   int threads, const char *ref_path, bool *ref_written,
+				   struct xs_error *err)
+{
+	const struct xs_space *sp = &sn->space;
+	struct xs_idx *ci = NULL, *ei = NULL, *li = NULL;
+	struct xk_threadpool *tp = NULL;
+	FILE *out = NULL;
+	char *text = NULL;
+	*ref_written = false;
+	enum xs_status st = xs_idx_load(calib, 3, &ci, err);
+	if (st == XS_OK)
+		st = xs_idx_load(eval, 3, &ei, err);
+	if (st == XS_OK)
+		st = xs_idx_load(labels, 1, &li, err);
+	if (st != XS_OK)
+		goto out_free;
+	if (sp->in_c != 1 || ei->rows != sp->in_h || ei->cols != sp->in_w) {
+		st = XS_OK;  /* not this data set's space: no accuracy to speak of */
+		goto out_free;
+	}
+	struct xk_error xe;
+	if (threads > 1 && xk_threadpool_create((size_t)threads, NULL, 0, false, &tp, &xe) != XK_OK)
+		tp = NULL;
+	char tmp[4200];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", ref_path);
+	if ((out = fopen(tmp, "w")) == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "cannot write '%.400s': %s", tmp, strerror(errno));
+		st = XS_EIO;
+		goto out_free;
+	}
+	for (size_t i = 0; i < n && st == XS_OK; i++) {
+		double top1;
+		st = fdb_subnet_reference(db, ids[i], &top1, &text);
+		if (st != XS_OK) {
+			snprintf(err->msg, sizeof(err->msg), "%s", fdb_errmsg(db));
+			break;
+		}
+		if (text == NULL) {
+			double t0 = now();
+			fprintf(stderr, "host reference %zu/%zu: %s ...\n", i + 1, n, archs[i]);
+			st = measure(sn, archs[i], ci, ei, li, tp, &top1, &text, err);
+			if (st != XS_OK)
+				break;
+			if (fdb_subnet_reference_set(db, ids[i], top1, text) != XS_OK) {
+				snprintf(err->msg, sizeof(err->msg), "%s", fdb_errmsg(db));
+				st = XS_EIO;
+				break;
+			}
+			fprintf(stderr, "host reference %zu/%zu: top1 %.2f on %u images (%.1f s)\n",
+				i + 1, n, top1, ei->count, now() - t0);
+		}
+		for (const char *line = text; *line;) {
+			const char *nl = strchr(line, '\n');
+			size_t len = nl ? (size_t)(nl - line) : strlen(line);
+			fprintf(out, "%s,%.*s\n", archs[i], (int)len, line);
+			line += len + (nl != NULL);
+		}
+		free(text);
+		text = NULL;
+	}
+	if (fclose(out) != 0 && st == XS_OK) {
+		snprintf(err->msg, sizeof(err->msg), "cannot write '%.400s'", tmp);
+		st = XS_EIO;
+	}
+	out = NULL;
+	if (st == XS_OK && rename(tmp, ref_path) != 0) {
+		snprintf(err->msg, sizeof(err->msg), "cannot write '%.400s': %s", ref_path,
+			 strerror(errno));
+		st = XS_EIO;
+	}
+	if (st == XS_OK)
+		*ref_written = true;
+	else
+		remove(tmp);
+out_free:
+	free(text);
+	xk_threadpool_destroy(tp);
+	xs_idx_destroy(ci);
+	xs_idx_destroy(ei);
+	xs_idx_destroy(li);
+	return st;
+}

@@ -1,0 +1,30 @@
+/* reference.h - what the host knows of each sub-net of a sweep, computed
+ * once and kept in the device DB: top-1 on the whole test set, and the
+ * logits of the first test images, which every device compares its own with
+ * (the agent's --ref, the max_logit_diff column: a device that computes wrong
+ * numbers is caught). */
+#ifndef XF_REFERENCE_H
+#define XF_REFERENCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fdb.h"
+#include "xs.h"
+
+#define XF_REF_IMAGES 16   /* reference logits per sub-net */
+
+/* For each of the n sub-nets (arch text, DB id) that the DB has no reference
+ * for: extract it here (BN recalibrated on calib), evaluate it on all of
+ * eval/labels with threads threads, and store top-1 and the logits. Then
+ * writes every sub-net's logits as "arch,image,v0,..." rows to ref_path (the
+ * agent's --ref). Spaces whose input is not the data set's image (the
+ * synthetic ImageNet-scale one) get no reference: *ref_written false. The
+ * DB calls are the caller's (no other thread may use db meanwhile). */
+enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
+				   const char (*archs)[XS_ARCH_MAX], const int64_t *ids, size_t n,
+				   const char *calib, const char *eval, const char *labels,
+				   int threads, const char *ref_path, bool *ref_written,
+				   struct xs_error *err);
+
+#endif /* XF_REFERENCE_H */
