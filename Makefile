@@ -283,7 +283,7 @@ test-fuzz: fuzz
 	done
 
 # End-to-end tests: tests/e2e/tNNNN-*.sh against the built programs.
-test-e2e: $(XNN_FLEET) agents $(DATA_FILES)
+test-e2e: $(XNN_FLEET) agents $(DATA_FILES) $(O)/tests/test-harness-adb
 	$(Q)tests/run-e2e.sh $(O)
 
 ifeq ($(CROSS),)

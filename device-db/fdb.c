@@ -404,6 +404,137 @@ enum xs_status fdb_subnet_reference_set(struct fdb *db, int64_t subnet_id, doubl
 	return step_done(db, s, "sub-net reference");
 }
 
+/* ---- queries ----------------------------------------------------------------------- */
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+static double col_real(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+static int64_t col_int(sqlite3_stmt *s, int i, int64_t unknown)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? unknown : sqlite3_column_int64(s, i);
+}
+
+/* Prepares a read; the statement or NULL with the message on the handle. */
+static sqlite3_stmt *query(struct fdb *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) != SQLITE_OK) {
+		seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
+		return NULL;
+	}
+	return s;
+}
+
+/* Ends a read loop: SQLITE_DONE is fine, anything else an error. */
+static enum xs_status query_end(struct fdb *db, sqlite3_stmt *s, int rc)
+{
+	enum xs_status st = rc == SQLITE_DONE ? XS_OK
+			    : seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
+	sqlite3_finalize(s);
+	return st;
+}
+
+enum xs_status fdb_supernet_find(struct fdb *db, const char *name_or_sha256, int64_t *id,
+				 char sha256[65])
+{
+	sqlite3_stmt *s = query(db, "SELECT id, sha256 FROM supernets WHERE sha256 = ?1 OR"
+				    " name = ?1 ORDER BY sha256 = ?1 DESC, id DESC LIMIT 1");
+	if (s == NULL)
+		return XS_EIO;
+	bind_text(s, 1, name_or_sha256);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		snprintf(sha256, 65, "%s", col_text(s, 1) ? col_text(s, 1) : "");
+		sqlite3_finalize(s);
+		return XS_OK;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
+	return seterr(db, XS_EINVAL, "device DB: no supernet named '%s' (xnn-fleet db info lists "
+		      "them)", name_or_sha256);
+}
+
+enum xs_status fdb_devices_each(struct fdb *db, fdb_device_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = query(db, "SELECT id, transport, serial, fingerprint, model, soc, abi, os,"
+				    " cpus, ram_bytes, emulated, simulated FROM devices ORDER BY id");
+	if (s == NULL)
+		return XS_EIO;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct fdb_device_row d = {
+			sqlite3_column_int64(s, 0), col_text(s, 1), col_text(s, 2), col_text(s, 3),
+			col_text(s, 4), col_text(s, 5), col_text(s, 6), col_text(s, 7),
+			(int)col_int(s, 8, 0), col_int(s, 9, 0), sqlite3_column_int(s, 10) != 0,
+			sqlite3_column_int(s, 11) != 0};
+		fn(ctx, &d);
+	}
+	return query_end(db, s, rc);
+}
+
+enum xs_status fdb_subnet_results_each(struct fdb *db, int64_t supernet_id, int64_t device_id,
+				       fdb_result_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = query(db,
+		"SELECT r.device_id, r.subnet_id, su.arch, r.precision, r.cores, r.agent_version,"
+		" r.flags, r.xnm_sha256, r.threads, su.macs, su.params, r.n, r.arena_bytes,"
+		" r.weight_bytes, r.peak_rss_delta_bytes, r.median_ms, r.p90_ms, r.p99_ms, r.top1,"
+		" su.test_top1, r.max_logit_diff"
+		" FROM subnet_results r JOIN subnets su ON su.id = r.subnet_id"
+		" WHERE su.supernet_id = ?1 AND (?2 < 0 OR r.device_id = ?2) AND r.status = 'ok'"
+		" ORDER BY r.device_id, r.subnet_id, r.precision, r.threads");
+	if (s == NULL)
+		return XS_EIO;
+	sqlite3_bind_int64(s, 1, supernet_id);
+	sqlite3_bind_int64(s, 2, device_id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct fdb_result_row r = {
+			sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), col_text(s, 2),
+			col_text(s, 3), col_text(s, 4), col_text(s, 5), col_text(s, 6), col_text(s, 7),
+			(int)col_int(s, 8, 0), col_int(s, 9, -1), col_int(s, 10, -1), col_int(s, 11, -1),
+			col_int(s, 12, -1), col_int(s, 13, -1), col_int(s, 14, INT64_MIN),
+			col_real(s, 15), col_real(s, 16), col_real(s, 17), col_real(s, 18),
+			col_real(s, 19), col_real(s, 20)};
+		fn(ctx, &r);
+	}
+	return query_end(db, s, rc);
+}
+
+enum xs_status fdb_kernel_results_each(struct fdb *db, int64_t supernet_id, int64_t device_id,
+				       fdb_kernel_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = query(db,
+		"SELECT device_id, piece, precision, flags, stage, first, res, cin, cout, expand,"
+		" kernel, stride, threads, macs, median_ms, p90_ms FROM kernel_results"
+		" WHERE supernet_id = ?1 AND (?2 < 0 OR device_id = ?2)"
+		" ORDER BY device_id, threads, id");
+	if (s == NULL)
+		return XS_EIO;
+	sqlite3_bind_int64(s, 1, supernet_id);
+	sqlite3_bind_int64(s, 2, device_id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct fdb_kernel_row k = {
+			sqlite3_column_int64(s, 0), col_text(s, 1), col_text(s, 2), col_text(s, 3),
+			(int)col_int(s, 4, 0), (int)col_int(s, 5, 0), (int)col_int(s, 6, 0),
+			(int)col_int(s, 7, 0), (int)col_int(s, 8, 0), (int)col_int(s, 9, 0),
+			(int)col_int(s, 10, 0), (int)col_int(s, 11, 0), (int)col_int(s, 12, 0),
+			col_int(s, 13, -1), col_real(s, 14), col_real(s, 15)};
+		fn(ctx, &k);
+	}
+	return query_end(db, s, rc);
+}
+
 /* ---- sweeps, runs, results ------------------------------------------------------ */
 
 static bool valid_status(const char *s)

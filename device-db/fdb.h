@@ -140,6 +140,50 @@ enum xs_status fdb_kernel_result_insert(struct fdb *db, int64_t run_id,
 enum xs_status fdb_kernel_results_count(struct fdb *db, const struct fdb_key *k,
 					int64_t supernet_id, int64_t *count);
 
+/* ---- queries (the selector and the reports; work on a DB opened to read) -- */
+
+/* A supernet by name or sha256 (the newest of that name): its id and sha256.
+ * XS_EINVAL (message on the handle) when the DB has none. */
+enum xs_status fdb_supernet_find(struct fdb *db, const char *name_or_sha256, int64_t *id,
+				 char sha256[65]);
+
+/* Strings are valid during the call only; NULL when unknown. */
+struct fdb_device_row {
+	int64_t id;
+	const char *transport, *serial, *fingerprint, *model, *soc, *abi, *os;
+	int cpus;
+	int64_t ram_bytes;
+	bool emulated, simulated;
+};
+typedef void (*fdb_device_fn)(void *ctx, const struct fdb_device_row *d);
+/* Every device, by id. */
+enum xs_status fdb_devices_each(struct fdb *db, fdb_device_fn fn, void *ctx);
+
+struct fdb_result_row {
+	int64_t device_id, subnet_id;
+	const char *arch, *precision, *cores, *agent_version, *flags, *xnm_sha256;
+	int threads;
+	int64_t macs, params, n, arena_bytes, weight_bytes, peak_rss_delta_bytes;
+	double median_ms, p90_ms, p99_ms, top1, test_top1, max_logit_diff;  /* NAN: unknown */
+};
+typedef void (*fdb_result_fn)(void *ctx, const struct fdb_result_row *r);
+/* The 'ok' sub-net results of a supernet, of one device (device_id >= 0) or
+ * all, by device, sub-net, precision and threads; test_top1 is the host's. */
+enum xs_status fdb_subnet_results_each(struct fdb *db, int64_t supernet_id, int64_t device_id,
+				       fdb_result_fn fn, void *ctx);
+
+struct fdb_kernel_row {
+	int64_t device_id;
+	const char *piece, *precision, *flags;
+	int stage, first, res, cin, cout, expand, kernel, stride, threads;
+	int64_t macs;
+	double median_ms, p90_ms;
+};
+typedef void (*fdb_kernel_fn)(void *ctx, const struct fdb_kernel_row *k);
+/* A device's kernel table for a supernet (device_id < 0: every device's). */
+enum xs_status fdb_kernel_results_each(struct fdb *db, int64_t supernet_id, int64_t device_id,
+				       fdb_kernel_fn fn, void *ctx);
+
 /* Writes every sub-net result as CSV (RFC 4180) with its device and arch:
  * device_id,transport,serial,model,soc,abi,emulated,simulated,supernet,arch,
  * macs,precision,threads,cores,agent_version,status,flags,n,median_ms,...

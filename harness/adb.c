@@ -117,11 +117,13 @@ static int dial(const struct xf_adb_server *s)
 	return fd;
 }
 
-static bool write_all(int fd, const void *p, size_t n)
+/* Writes all n bytes; to a socket without SIGPIPE (a server that went
+ * away is an error, not the end of the program). */
+static bool put_all(int fd, const void *p, size_t n, bool socket)
 {
 	const char *c = p;
 	while (n) {
-		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+		ssize_t w = socket ? send(fd, c, n, MSG_NOSIGNAL) : write(fd, c, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -130,6 +132,11 @@ static bool write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return true;
+}
+
+static bool write_all(int fd, const void *p, size_t n)
+{
+	return put_all(fd, p, n, true);
 }
 
 static bool read_all(int fd, void *p, size_t n)
@@ -705,7 +712,7 @@ enum xs_status xf_adb_pull(const struct xf_adb_server *s, const char *serial, co
 			sync_failure(fd, h, "pull", serial, err);
 			break;
 		}
-		if (!read_all(fd, buf, n) || !write_all(lf, buf, n)) {
+		if (!read_all(fd, buf, n) || !put_all(lf, buf, n, false)) {
 			snprintf(err->msg, sizeof(err->msg), "pull of '%.200s' from %s: cut or "
 				 "cannot write '%.200s'", remote, serial, tmp);
 			break;

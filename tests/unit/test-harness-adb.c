@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -298,6 +299,102 @@ static void test_wire(void **state)
 	assert_false(xa_sync_send_spec(spec, strlen(spec), path, 4, &mode));
 }
 
+/* ---- live: a real adb server and xnn-adbd (tests/e2e/t0007-adb.sh sets
+ * XF_TEST_ADB_SERVER, XF_TEST_ADB_SERIAL (shell_v2), XF_TEST_ADB_LEGACY (the
+ * legacy shell) and XF_TEST_DIR; skipped without them) ---- */
+
+struct text {
+	char buf[4096];
+	size_t len;
+};
+
+static void collect(void *ctx, int stream, const char *data, size_t n)
+{
+	struct text *t = &((struct text *)ctx)[stream == 2];
+	size_t k = n < sizeof(t->buf) - 1 - t->len ? n : sizeof(t->buf) - 1 - t->len;
+	memcpy(t->buf + t->len, data, k);
+	t->len += k;
+	t->buf[t->len] = '\0';
+}
+
+static void test_live(void **state)
+{
+	(void)state;
+	const char *server = getenv("XF_TEST_ADB_SERVER"), *serial = getenv("XF_TEST_ADB_SERIAL"),
+		   *legacy = getenv("XF_TEST_ADB_LEGACY"), *dir = getenv("XF_TEST_DIR");
+	if (!server || !serial || !legacy || !dir) {
+		printf("skipped: no adb server given (tests/e2e/t0007-adb.sh runs this)\n");
+		skip();
+	}
+	struct xf_adb_server sv;
+	struct xs_error err;
+	assert_true(xf_adb_server_parse(server, &sv));
+	char *reply = NULL;
+	assert_int_equal(xf_adb_query(&sv, "host:version", &reply, &err), XS_OK);
+	assert_string_equal(reply, "0029");
+	free(reply);
+	/* exit codes and both streams: shell_v2, then the legacy shell's marker */
+	const char *const serials[] = {serial, legacy};
+	for (int k = 0; k < 2; k++) {
+		struct text t[2] = {{"", 0}, {"", 0}};
+		int code;
+		const char *argv[] = {"sh", "-c", "echo out; echo err >&2; exit 7", NULL};
+		assert_int_equal(xf_adb_shell(&sv, serials[k], k == 0, argv, NULL, collect, t, &code,
+					      &err), XS_OK);
+		assert_int_equal(code, 7);
+		if (k == 0) {
+			assert_string_equal(t[0].buf, "out\n");
+			assert_string_equal(t[1].buf, "err\n");
+		} else {  /* legacy: one stream */
+			assert_non_null(strstr(t[0].buf, "out\n"));
+			assert_null(strstr(t[0].buf, "__XNN_RC"));
+		}
+		/* output without a final newline keeps its last bytes */
+		memset(t, 0, sizeof(t));
+		const char *argv2[] = {"printf", "no newline", NULL};
+		assert_int_equal(xf_adb_shell(&sv, serials[k], k == 0, argv2, NULL, collect, t, &code,
+					      &err), XS_OK);
+		assert_int_equal(code, 0);
+		assert_string_equal(t[0].buf, "no newline");
+	}
+	/* push, stat, pull; pull stays inside its folder */
+	char local[4096], remote[4096], back[4200], got[4200];
+	snprintf(local, sizeof(local), "%s/live-push.bin", dir);
+	snprintf(remote, sizeof(remote), "%s/live-remote/x.bin", dir);
+	snprintf(back, sizeof(back), "%s/live-back", dir);
+	FILE *f = fopen(local, "wb");
+	assert_non_null(f);
+	for (int i = 0; i < 300000; i++)
+		fputc((i * 7 + i / 251) & 0xff, f);
+	fclose(f);
+	assert_int_equal(xf_adb_push(&sv, serial, local, remote, 0640, &err), XS_OK);
+	uint32_t mode, size;
+	assert_int_equal(xf_adb_stat(&sv, serial, remote, &mode, &size, &err), XS_OK);
+	assert_int_equal(size, 300000);
+	assert_int_equal(mode & 0777, 0640);
+	char missing[4200];
+	snprintf(missing, sizeof(missing), "%s/none", dir);
+	assert_int_equal(xf_adb_stat(&sv, serial, missing, &mode, &size, &err), XS_OK);
+	assert_int_equal(mode, 0);
+	assert_int_equal(mkdir(back, 0755), 0);
+	assert_int_equal(xf_adb_pull(&sv, serial, remote, back, got, sizeof(got), &err), XS_OK);
+	char cmp[8500];
+	snprintf(cmp, sizeof(cmp), "cmp '%s' '%s'", local, got);
+	assert_int_equal(system(cmp), 0);
+	assert_int_equal(xf_adb_pull(&sv, serial, "/etc/..", back, got, sizeof(got), &err),
+			 XS_EINVAL);
+	assert_int_equal(xf_adb_pull(&sv, serial, "/tmp/", back, got, sizeof(got), &err),
+			 XS_EINVAL);
+	assert_int_equal(xf_adb_pull(&sv, serial, missing, back, got, sizeof(got), &err), XS_EIO);
+	assert_non_null(strstr(err.msg, "No such file"));
+	/* an unknown device: the server's own words */
+	int code;
+	const char *argv[] = {"true", NULL};
+	assert_int_equal(xf_adb_shell(&sv, "no-such-device", true, argv, NULL, collect, NULL,
+				      &code, &err), XS_EIO);
+	assert_non_null(strstr(err.msg, "not found"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_getprop),
 		cmocka_unit_test(test_server_address),
 		cmocka_unit_test(test_wire),
+		cmocka_unit_test(test_live),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -163,6 +163,33 @@ static void test_bad_files(void **state)
 	assert_int_equal(fdb_open(p, FDB_READ, &db, msg, sizeof(msg)), XS_OK);
 	assert_int_equal(fdb_schema_version(db), 99);
 	fdb_close(db);
+	/* a version 1 DB (no reference logits) with a sub-net: migrated on
+	 * opening for writing, its rows kept */
+	p = path_of("v1.db");
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
+	int64_t sn, sub;
+	assert_int_equal(fdb_begin(db), XS_OK);
+	assert_int_equal(fdb_supernet_upsert(db, "s", "abc", "x", &sn), XS_OK);
+	assert_int_equal(fdb_subnet_upsert(db, sn, "r20", 1, 1, &sub), XS_OK);
+	assert_int_equal(fdb_commit(db), XS_OK);
+	fdb_close(db);
+	assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "ALTER TABLE subnets DROP COLUMN ref_logits;"
+					 "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(pragma_int(p, "PRAGMA user_version"), 1);
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
+	assert_int_equal(fdb_schema_version(db), FDB_SCHEMA_VERSION);
+	assert_int_equal(fdb_begin(db), XS_OK);
+	assert_int_equal(fdb_subnet_reference_set(db, sub, 90.01, "0,1,2\n"), XS_OK);
+	assert_int_equal(fdb_commit(db), XS_OK);
+	double top1;
+	char *ref;
+	assert_int_equal(fdb_subnet_reference(db, sub, &top1, &ref), XS_OK);
+	assert_true(top1 == 90.01);
+	assert_string_equal(ref, "0,1,2\n");
+	free(ref);
+	fdb_close(db);
 	/* damaged: a table page overwritten (checkpointed first, no WAL) */
 	const char *dmg = path_of("damaged.db");
 	assert_int_equal(fdb_open(dmg, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
@@ -210,6 +237,43 @@ static struct fdb_subnet_result result(double median_ms)
 		.top1 = 90.01, .max_logit_diff = NAN, .xnm_sha256 = "44ef", .pinned = "1/1",
 		.temp_before_c = NAN, .temp_after_c = NAN, .freq_before = NAN,
 		.freq_after = NAN};
+}
+
+struct seen {
+	int devices, results, kernels, threads_sum, kernel_res;
+	char serial[32];
+	double median, top1;
+	int64_t rss;
+};
+
+static void on_device(void *ctx, const struct fdb_device_row *d)
+{
+	struct seen *q = ctx;
+	q->devices++;
+	snprintf(q->serial, sizeof(q->serial), "%s", d->serial);
+	assert_string_equal(d->transport, "local");
+	assert_null(d->model);
+}
+
+static void on_result(void *ctx, const struct fdb_result_row *r)
+{
+	struct seen *q = ctx;
+	q->results++;
+	q->threads_sum += r->threads;
+	q->median = r->median_ms;
+	q->top1 = r->top1;
+	q->rss = r->peak_rss_delta_bytes;
+	assert_string_equal(r->arch, "r20");
+	assert_true(isnan(r->p99_ms) && isnan(r->test_top1));
+}
+
+static void on_kernel(void *ctx, const struct fdb_kernel_row *k)
+{
+	struct seen *q = ctx;
+	q->kernels++;
+	q->kernel_res = k->res;
+	assert_string_equal(k->piece, "block");
+	assert_int_equal(k->threads, 2);
 }
 
 static void test_results(void **state)
@@ -276,6 +340,33 @@ static void test_results(void **state)
 	assert_non_null(strstr(buf, ",local,\"h,o\"\"st\","));
 	assert_non_null(strstr(buf, ",90.01,"));
 	free(buf);
+	fdb_close(db);
+
+	/* the queries, on a DB opened to read */
+	assert_int_equal(fdb_open(p, FDB_READ, &db, NULL, 0), XS_OK);
+	int64_t found;
+	char sha[65];
+	assert_int_equal(fdb_supernet_find(db, "s", &found, sha), XS_OK);
+	assert_int_equal(found, sn);
+	assert_string_equal(sha, "abc");
+	assert_int_equal(fdb_supernet_find(db, "abc", &found, sha), XS_OK);
+	assert_int_equal(found, sn);
+	assert_int_equal(fdb_supernet_find(db, "nope", &found, sha), XS_EINVAL);
+	assert_non_null(strstr(fdb_errmsg(db), "no supernet named 'nope'"));
+	struct seen q = {0};
+	assert_int_equal(fdb_devices_each(db, on_device, &q), XS_OK);
+	assert_int_equal(q.devices, 1);
+	assert_string_equal(q.serial, "h,o\"st");
+	assert_int_equal(fdb_subnet_results_each(db, sn, -1, on_result, &q), XS_OK);
+	assert_int_equal(q.results, 2);
+	assert_int_equal(q.threads_sum, 3);             /* 1 and 2, in that order */
+	assert_true(q.median == 0.7 && q.top1 == 90.01);  /* the last: 2 threads */
+	assert_int_equal(q.rss, -4096);
+	assert_int_equal(fdb_subnet_results_each(db, sn, dev + 1, on_result, &q), XS_OK);
+	assert_int_equal(q.results, 2);                 /* no device dev + 1 */
+	assert_int_equal(fdb_kernel_results_each(db, sn, dev, on_kernel, &q), XS_OK);
+	assert_int_equal(q.kernels, 1);
+	assert_int_equal(q.kernel_res, 28);
 	fdb_close(db);
 
 	/* a writer killed inside a batch: its rows are not there, the DB is
