@@ -37,7 +37,7 @@
 
 static const char usage_text[] =
 	"usage: xnn-adbd --persona FILE [--listen ADDR:PORT] [--work DIR] [--port-file F]\n"
-	"                [--no-shell-v2] [--disk-bytes N]\n"
+	"                [--no-shell-v2] [--disk-bytes N] [--refuse-auth]\n"
 	"\n"
 	"The device side of ADB over TCP: run it on a Linux board (or for tests on\n"
 	"this host), then 'adb connect ADDR:PORT' and the board is an adb device that\n"
@@ -56,7 +56,9 @@ static const char usage_text[] =
 	"--no-shell-v2   leave shell_v2 out of the features (the legacy shell, as on\n"
 	"            old devices)\n"
 	"--disk-bytes N  a device with N bytes of space whose pushes do not fail when\n"
-	"            it is full (some adb versions behave so): for tests\n";
+	"            it is full (some adb versions behave so): for tests\n"
+	"--refuse-auth   ask the host for ADB auth and accept no key: the device\n"
+	"            stays 'unauthorized' (for tests)\n";
 
 static struct {
 	const char *persona_path;
@@ -64,6 +66,7 @@ static struct {
 	char work[PATH_MAX];
 	char bin[PATH_MAX + 8];  /* work/bin: getprop */
 	bool shell_v2;
+	bool refuse_auth;       /* ask for auth, accept nothing */
 	long long disk_left;    /* -1: no limit */
 	pthread_mutex_t disk_lock;
 } g = {.shell_v2 = true, .disk_left = -1, .disk_lock = PTHREAD_MUTEX_INITIALIZER};
@@ -311,6 +314,18 @@ static void banner(char *out, size_t n)
 			 g.shell_v2 ? "shell_v2," : "");
 }
 
+/* AUTH(TOKEN) with 20 random bytes. */
+static void send_token(struct conn *c)
+{
+	uint8_t token[20];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || !read_all(fd, token, sizeof(token)))
+		memset(token, 0x5a, sizeof(token));
+	if (fd >= 0)
+		close(fd);
+	send_packet(c, XA_ADB_AUTH, 1, 0, token, sizeof(token));
+}
+
 static void *conn_main(void *p)
 {
 	struct conn *c = p;
@@ -342,6 +357,10 @@ static void *conn_main(void *p)
 			c->max_payload = h.arg1 < XA_ADB_MAX_PAYLOAD ? h.arg1 : XA_ADB_MAX_PAYLOAD;
 			if (c->max_payload < 4096)
 				c->max_payload = 4096;
+			if (g.refuse_auth) {
+				send_token(c);
+				break;
+			}
 			char b[1024];
 			banner(b, sizeof(b));
 			send_packet(c, XA_ADB_CNXN, c->version, XA_ADB_MAX_PAYLOAD, b,
@@ -387,7 +406,13 @@ static void *conn_main(void *p)
 			pthread_mutex_unlock(&c->lock);
 			break;
 		}
-		default:  /* AUTH: this daemon does not ask for it */
+		case XA_ADB_AUTH:
+			/* a signature: refused, another token (the host then sends its
+			 * public key and shows the device as unauthorized) */
+			if (g.refuse_auth && h.arg0 == 2)
+				send_token(c);
+			break;
+		default:
 			break;
 		}
 	}
@@ -779,6 +804,7 @@ int main(int argc, char **argv)
 		{"persona", required_argument, NULL, 'p'}, {"listen", required_argument, NULL, 'l'},
 		{"work", required_argument, NULL, 'w'},    {"port-file", required_argument, NULL, 'f'},
 		{"no-shell-v2", no_argument, NULL, 'n'},   {"disk-bytes", required_argument, NULL, 'd'},
+		{"refuse-auth", no_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
 	const char *listen_at = "127.0.0.1:5555", *work = NULL, *port_file = NULL;
 	int ch;
@@ -789,6 +815,7 @@ int main(int argc, char **argv)
 		case 'w': work = optarg; break;
 		case 'f': port_file = optarg; break;
 		case 'n': g.shell_v2 = false; break;
+		case 'A': g.refuse_auth = true; break;
 		case 'd': {
 			char *end;
 			g.disk_left = strtoll(optarg, &end, 10);

@@ -18,6 +18,7 @@ pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	adb -P "$P" kill-server >/dev/null 2>&1 || true
+	[ -z "${P2:-}" ] || adb -P "$P2" kill-server >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -212,3 +213,19 @@ out=$(sweep --subnets "$TMPDIR/list5" --resume --devices TB0001 2>&1)
 grep -q 'TB0001: resuming: 1 of 2 sub-nets' <<<"$out"
 [ "$(q "$tb = 'TB0001'")" -eq 14 ]
 [ "$(q 'pragma integrity_check')" = ok ]
+
+# ---- a second adb server with a phone that does not authorize this host ---------------
+# (xnn-adbd --refuse-auth asks for ADB auth and accepts no key)
+persona "$TMPDIR/p-locked" "Locked Phone" arm64-v8a LP0005
+start_adbd locked "$TMPDIR/p-locked" 0 --refuse-auth
+P2=$((P + 1))
+adb -P "$P2" start-server
+adb -P "$P2" connect "127.0.0.1:$(port_of locked)" || true
+out=$("$fleet" devices --csv --adb-server "127.0.0.1:$P" --adb-server "127.0.0.1:$P2")
+echo "$out"
+grep -q '^TB0001,adb,x86_64,Test Board,yes,$' <<<"$out"
+grep -q '^AB0002,adb,arm64-v8a,Arm Board,yes,$' <<<"$out"
+grep "^127.0.0.1:$(port_of locked),adb," <<<"$out" | grep -q ',no,"unauthorized: unlock the device'
+# a sweep lists it with what to do instead of skipping it silently
+out=$("$fleet" sweep --dry-run --adb-server "127.0.0.1:$P2")
+grep "^device,127.0.0.1:$(port_of locked),adb," <<<"$out" | grep -q "Allow USB debugging"
