@@ -195,12 +195,44 @@ static const char *col(const struct xf_agent_reader *r, char *const *f, const ch
 	return i >= 0 ? f[i] : NULL;
 }
 
+/* Checks that the named columns are numbers within [lo, hi] ("" or "nan"
+ * only where blank is allowed): a row that is not is reported, not stored. */
+struct range {
+	const char *name;
+	double lo, hi;
+	bool blank;     /* may be empty or nan (unknown) */
+};
+
+static bool row_ok(struct job *j, const struct xf_agent_reader *r, char *const *f,
+		   const struct range *rg, size_t n, const char *what)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *v = col(r, f, rg[i].name);
+		double x = num(v);
+		bool blank = v == NULL || *v == '\0' || strcmp(v, "nan") == 0;
+		if (blank ? rg[i].blank : (!isnan(x) && x >= rg[i].lo && x <= rg[i].hi))
+			continue;
+		snprintf(j->error, sizeof(j->error), "%s row %zu: %s '%.40s' is not a number in "
+			 "[%g, %g]: the agent's output is damaged", what,
+			 xf_agent_reader_rows(r), rg[i].name, v ? v : "(no column)", rg[i].lo,
+			 rg[i].hi);
+		return false;
+	}
+	return true;
+}
+
 static void kernel_row(void *ctx, const struct xf_agent_reader *r, char *const *f, size_t n)
 {
 	(void)n;
 	struct job *j = ctx;
 	struct sweep *sw = j->sw;
 	j->kernel_rows++;
+	static const struct range rg[] = {
+		{"res", 1, 1e5, false}, {"cin", 1, 1e6, false}, {"cout", 1, 1e6, false},
+		{"threads", 1, 4096, false}, {"n", 1, 1e9, false}, {"median_ms", 0, 1e7, false},
+		{"macs", 0, 1e15, false}};
+	if (col(r, f, "piece") == NULL || !row_ok(j, r, f, rg, sizeof(rg) / sizeof(rg[0]), "kernels"))
+		return;
 	struct fdb_kernel_result k = {
 		col(r, f, "piece"), (int)num(col(r, f, "stage")), (int)num(col(r, f, "first")),
 		(int)num(col(r, f, "res")), (int)num(col(r, f, "cin")), (int)num(col(r, f, "cout")),
@@ -235,6 +267,13 @@ static void bench_row(void *ctx, const struct xf_agent_reader *r, char *const *f
 			 col(r, f, "error") ? col(r, f, "error") : "not a sub-net of this sweep");
 		return;
 	}
+	static const struct range rg[] = {
+		{"threads", 1, 4096, false}, {"n", 1, 1e9, false}, {"median_ms", 0, 1e7, false},
+		{"p90_ms", 0, 1e7, false}, {"arena_bytes", 0, 1e13, false},
+		{"weight_bytes", 0, 1e13, false}, {"top1", 0, 100, true},
+		{"max_logit_diff", 0, 1e30, true}, {"eval_images", 0, 1e9, true}};
+	if (!row_ok(j, r, f, rg, sizeof(rg) / sizeof(rg[0]), "bench"))
+		return;
 	const char *flags = col(r, f, "flags");
 	j->clean += flags && strstr(flags, "clean") != NULL;
 	j->throttled += flags && strstr(flags, "throttled") != NULL;

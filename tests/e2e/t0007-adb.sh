@@ -214,6 +214,31 @@ grep -q 'TB0001: resuming: 1 of 2 sub-nets' <<<"$out"
 [ "$(q "$tb = 'TB0001'")" -eq 14 ]
 [ "$(q 'pragma integrity_check')" = ok ]
 
+# a well-formed stream with a damaged value: that row is refused, the rest kept
+cat > "$TMPDIR/fake/bin/xnn-agent" <<EOF
+#!/bin/sh
+if [ "\$1" = bench ]; then
+	"$BUILD/bin/xnn-agent" "\$@" | awk -F, -v OFS=, '/^#/ { print; next }
+		!h { for (i = 1; i <= NF; i++) if (\$i == "median_ms") m = i; h = 1; print; next }
+		!d { \$m = "-5"; d = 1 } { print }'
+	exit 0
+fi
+exec "$BUILD/bin/xnn-agent" "\$@"
+EOF
+printf '%s\n' r24-d1.1.1.1-s1:e4k3-s2:e4k3-s3:e4k3-s4:e4k3 \
+	r24-d1.1.1.1-s1:e4k5-s2:e4k5-s3:e4k5-s4:e4k5 > "$TMPDIR/list6"
+set +e
+out=$("$TMPDIR/fake/bin/xnn-fleet" sweep --devices TB0001 --adb-server "127.0.0.1:$P" --quick \
+	--eval-n 300 --db "$db" --resume --subnets "$TMPDIR/list6" 2>&1); rc=$?
+set -e
+echo "$out"
+[ "$rc" -eq 1 ]
+grep -E '^TB0001 +adb +incomplete ' <<<"$out" | grep -q "median_ms '-5' is not a number"
+[ "$(q "$tb = 'TB0001'")" -eq 15 ]
+[ "$(q "select count(*) from subnet_results where median_ms < 0")" -eq 0 ]
+sweep --subnets "$TMPDIR/list6" --resume --devices TB0001 | grep -Eq '^TB0001 +adb +done '
+[ "$(q "$tb = 'TB0001'")" -eq 16 ]
+
 # ---- a second adb server with a phone that does not authorize this host ---------------
 # (xnn-adbd --refuse-auth asks for ADB auth and accepts no key)
 persona "$TMPDIR/p-locked" "Locked Phone" arm64-v8a LP0005
