@@ -442,9 +442,9 @@ static enum xs_status query_end(struct fdb *db, sqlite3_stmt *s, int rc)
 }
 
 enum xs_status fdb_supernet_find(struct fdb *db, const char *name_or_sha256, int64_t *id,
-				 char sha256[65])
+				 char sha256[65], char **space)
 {
-	sqlite3_stmt *s = query(db, "SELECT id, sha256 FROM supernets WHERE sha256 = ?1 OR"
+	sqlite3_stmt *s = query(db, "SELECT id, sha256, space FROM supernets WHERE sha256 = ?1 OR"
 				    " name = ?1 ORDER BY sha256 = ?1 DESC, id DESC LIMIT 1");
 	if (s == NULL)
 		return XS_EIO;
@@ -453,8 +453,11 @@ enum xs_status fdb_supernet_find(struct fdb *db, const char *name_or_sha256, int
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(s, 0);
 		snprintf(sha256, 65, "%s", col_text(s, 1) ? col_text(s, 1) : "");
+		enum xs_status st = XS_OK;
+		if (space && (*space = strdup(col_text(s, 2) ? col_text(s, 2) : "")) == NULL)
+			st = seterr(db, XS_ENOMEM, "device DB: out of memory");
 		sqlite3_finalize(s);
-		return XS_OK;
+		return st;
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)

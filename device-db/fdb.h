@@ -142,10 +142,11 @@ enum xs_status fdb_kernel_results_count(struct fdb *db, const struct fdb_key *k,
 
 /* ---- queries (the selector and the reports; work on a DB opened to read) -- */
 
-/* A supernet by name or sha256 (the newest of that name): its id and sha256.
- * XS_EINVAL (message on the handle) when the DB has none. */
+/* A supernet by name or sha256 (the newest of that name): its id, sha256
+ * and (space may be NULL) its space text, malloc'd. XS_EINVAL (message on the
+ * handle) when the DB has none. */
 enum xs_status fdb_supernet_find(struct fdb *db, const char *name_or_sha256, int64_t *id,
-				 char sha256[65]);
+				 char sha256[65], char **space);
 
 /* Strings are valid during the call only; NULL when unknown. */
 struct fdb_device_row {

@@ -12,6 +12,7 @@ static const struct {
 	{"supernet", cmd_supernet, "a supernet and its sub-nets: info, sample, synth, extract, eval"},
 	{"devices", cmd_devices, "the devices a sweep would reach, and the ones it cannot (why)"},
 	{"sweep", cmd_sweep, "measure the sub-nets on every reachable device into the DB"},
+	{"predict", cmd_predict, "sub-net latency per device from its kernel table; --eval: how good"},
 	{"db", cmd_db, "the device DB: info, export, merge"},
 	{"agent-check", cmd_agent_check, "check an xnn-agent output stream as the sweep reads it"},
 };

@@ -14,6 +14,7 @@ int cmd_agent_check(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 /* xnn-fleet supernet extract|eval (cmd-model.c); argv[0] is "extract" or
  * "eval". */
 int xf_supernet_extract(int argc, char **argv);

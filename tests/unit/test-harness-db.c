@@ -346,12 +346,15 @@ static void test_results(void **state)
 	assert_int_equal(fdb_open(p, FDB_READ, &db, NULL, 0), XS_OK);
 	int64_t found;
 	char sha[65];
-	assert_int_equal(fdb_supernet_find(db, "s", &found, sha), XS_OK);
+	char *space;
+	assert_int_equal(fdb_supernet_find(db, "s", &found, sha, &space), XS_OK);
 	assert_int_equal(found, sn);
 	assert_string_equal(sha, "abc");
-	assert_int_equal(fdb_supernet_find(db, "abc", &found, sha), XS_OK);
+	assert_string_equal(space, "name=s\n");
+	free(space);
+	assert_int_equal(fdb_supernet_find(db, "abc", &found, sha, NULL), XS_OK);
 	assert_int_equal(found, sn);
-	assert_int_equal(fdb_supernet_find(db, "nope", &found, sha), XS_EINVAL);
+	assert_int_equal(fdb_supernet_find(db, "nope", &found, sha, NULL), XS_EINVAL);
 	assert_non_null(strstr(fdb_errmsg(db), "no supernet named 'nope'"));
 	struct seen q = {0};
 	assert_int_equal(fdb_devices_each(db, on_device, &q), XS_OK);
