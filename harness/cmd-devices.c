@@ -22,17 +22,7 @@ static const char usage_text[] =
 
 static void csv(const char *v, bool last)
 {
-	if (strpbrk(v, ",\"\r\n")) {
-		putchar('"');
-		for (; *v; v++) {
-			if (*v == '"')
-				putchar('"');
-			putchar(*v);
-		}
-		putchar('"');
-	} else {
-		fputs(v, stdout);
-	}
+	xf_csv_put(stdout, v);
 	putchar(last ? '\n' : ',');
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent-csv.h"
 #include "predict.h"
 #include "xf.h"
 
@@ -22,7 +23,8 @@ static const char usage_text[] =
 	"--eval   per device, each measured sub-net predicted from a fit on the others\n"
 	"         (leave-one-out): the share within 5% and 10%, RMSPE, Spearman's rank\n"
 	"         correlation and the worst error\n"
-	"--arch   the prediction for these sub-nets on each device (repeatable)\n"
+	"--arch   the prediction for these sub-nets on each device (repeatable), as CSV\n"
+	"         rows device,arch,median_ms,note\n"
 	"--db defaults to fleet.db, --supernet to fmnist-ofa, --threads to 1.\n";
 
 struct dev {
@@ -198,12 +200,13 @@ int cmd_predict(int argc, char **argv)
 		for (size_t i = 0; i < narchs; i++) {
 			double s, b;
 			char missing[160];
+			xf_csv_put(stdout, devs.d[di].serial);
+			putchar(',');
+			xf_csv_put(stdout, archs[i]);
 			if (!xf_ktable_sum(kt, &sp, &want[i], &s, &b, missing, sizeof(missing)))
-				printf("%s,%s,,no %s in the kernel table\n", devs.d[di].serial, archs[i],
-				       missing);
+				printf(",,no %s in the kernel table\n", missing);
 			else
-				printf("%s,%s,%.4f,fitted on %zu sub-nets\n", devs.d[di].serial, archs[i],
-				       xf_calib_predict(&c, s, b), c.n);
+				printf(",%.4f,fitted on %zu sub-nets\n", xf_calib_predict(&c, s, b), c.n);
 		}
 		free(meas);
 		xf_ktable_destroy(kt);

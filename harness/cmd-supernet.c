@@ -81,7 +81,10 @@ static void row(const struct xs_space *sp, const struct xs_arch *a)
 {
 	char text[XS_ARCH_MAX];
 	xs_arch_print(sp, a, text, sizeof(text));
-	printf("%s,%" PRIu64 ",%" PRIu64 "\n", text, xs_arch_macs(sp, a), xs_arch_params(sp, a));
+	/* CSV: an arch with a depth above 1 holds commas, so it is quoted */
+	const char *q = strchr(text, ',') ? "\"" : "";
+	printf("%s%s%s,%" PRIu64 ",%" PRIu64 "\n", q, text, q, xs_arch_macs(sp, a),
+	       xs_arch_params(sp, a));
 }
 
 int cmd_supernet(int argc, char **argv)

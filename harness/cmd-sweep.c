@@ -788,23 +788,6 @@ static bool devexpr_match(const struct devexpr *e, const char *field, const char
 	return rc >= 0;
 }
 
-/* ",field", quoted when it needs it (RFC 4180). */
-static void csv_put(FILE *f, const char *v)
-{
-	putc(',', f);
-	if (strpbrk(v, ",\"\r\n") == NULL) {
-		fputs(v, f);
-		return;
-	}
-	putc('"', f);
-	for (; *v; v++) {
-		if (*v == '"')
-			putc('"', f);
-		putc(*v, f);
-	}
-	putc('"', f);
-}
-
 int cmd_sweep(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -944,8 +927,10 @@ int cmd_sweep(int argc, char **argv)
 			const char *f[] = {jobs[i].dev.serial, jobs[i].dev.transport, jobs[i].dev.abi,
 					   jobs[i].dev.agent, jobs[i].dev.problem};
 			fputs("device", stdout);
-			for (size_t k = 0; k < 5; k++)  /* CSV: names may hold anything */
-				csv_put(stdout, f[k]);
+			for (size_t k = 0; k < 5; k++) {  /* CSV: names may hold anything */
+				putchar(',');
+				xf_csv_put(stdout, f[k]);
+			}
 			putchar('\n');
 		}
 		for (size_t i = 0; i < sw.narchs; i++) {

@@ -77,3 +77,21 @@ set +e; msg=$("$fleet" sweep --dry-run --devices 'colour=~x' 2>&1); rc=$?; set -
 set +e; msg=$("$fleet" sweep --devices pixel9 --db "$db" 2>&1); rc=$?; set -e
 echo "$msg"
 [ "$rc" -eq 1 ] && grep -q "no device matches 'pixel9'; found: host qemu-aarch64 qemu-arm" <<<"$msg"
+
+# latency prediction from the kernel tables: every piece of any sub-net is in
+# each device's table (no "no ... in the kernel table"), and the two measured
+# sub-nets calibrate it (leave-one-out runs)
+"$fleet" supernet sample -n 30 --seed 3 | tail -n +2 | sed 's/^"//; s/",[0-9]*,[0-9]*$//; s/,[0-9]*,[0-9]*$//' \
+	> "$TMPDIR/sample"
+args=()
+while read -r a; do args+=(--arch "$a"); done < "$TMPDIR/sample"
+pred=$("$fleet" predict --db "$db" "${args[@]}")
+echo "$pred" | head -4
+[ "$(grep -c '^host,' <<<"$pred")" -eq 30 ]
+[ "$(grep -c '^qemu-aarch64,' <<<"$pred")" -eq 30 ]
+! grep -q 'kernel table' <<<"$pred"
+ev=$("$fleet" predict --db "$db" --eval)
+echo "$ev"
+grep -Eq '^host +2 ' <<<"$ev"
+set +e; msg=$("$fleet" predict --db "$db" --eval --threads 3 2>&1); rc=$?; set -e
+[ "$rc" -eq 1 ] && grep -q 'no device .* has a kernel table for 3 threads' <<<"$msg"
