@@ -54,7 +54,7 @@ endif
 # used only where a kernel asks for it with intrinsics).
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -ffp-contract=off -fno-strict-aliasing \
-	$(CFLAGS) -MMD -MP -Ikernels -Isupernet -Iagent -Idevice-db -Iharness
+	$(CFLAGS) -MMD -MP -Ikernels -Isupernet -Iruntime -Iagent -Idevice-db -Iharness
 LDLIBS := -lm -lpthread
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -79,6 +79,17 @@ SUPERNET_SRC := $(wildcard supernet/*.c)
 SUPERNET_OBJ := $(SUPERNET_SRC:%.c=$(O)/%.o)
 LIBXS := $(O)/lib/libxs.a
 LIBS := $(LIBXS) $(LIBXK)
+
+# ---- runtime: libxnnrt, what apps link (uses kernels, supernet) -----------------
+RUNTIME_SRC := $(wildcard runtime/*.c)
+RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(O)/%.o)
+LIBXR := $(O)/lib/libxnnrt.a
+# jsmn (Debian's libjsmn-dev) is one header in /usr/include, where the cross
+# compilers do not look: the runtime gets a folder holding just that header.
+$(O)/include/jsmn.h: | deps
+	$(Q)mkdir -p $(@D) && ln -sf /usr/include/jsmn.h $@
+$(RUNTIME_OBJ): $(O)/include/jsmn.h
+$(RUNTIME_OBJ): ALL_CFLAGS += -I$(O)/include
 
 # ---- agent: xnn-agent, static, for every target (uses kernels, supernet) ----------
 AGENT_SRC := $(filter-out agent/main.c agent/cmd-%.c,$(wildcard agent/*.c))
@@ -144,7 +155,7 @@ BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------
 .PHONY: all agents test test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
-all: $(LIBS) $(LIBXA) $(XNN_AGENT) $(XNN_ADBD) $(TEST_BIN) $(HOST_BINS)
+all: $(LIBS) $(LIBXR) $(LIBXA) $(XNN_AGENT) $(XNN_ADBD) $(TEST_BIN) $(HOST_BINS)
 
 # The agents for every target, static: what the harness pushes to devices.
 agents: $(XNN_AGENT) $(XNN_ADBD) | deps
@@ -159,7 +170,7 @@ agents: $(XNN_AGENT) $(XNN_ADBD) | deps
 # and installs what is missing. An order-only prerequisite: it never makes
 # anything rebuild.
 ifneq ($(NODEPS),1)
-$(KERNEL_OBJ) $(SUPERNET_OBJ) $(AGENT_OBJ) $(AGENT_CMD_OBJ) $(ADBD_OBJ) $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(BENCH_MODELS) $(O)/bench/kernels.o $(O)/bench/models.o $(O)/bench/timing.o: | deps
+$(KERNEL_OBJ) $(SUPERNET_OBJ) $(RUNTIME_OBJ) $(AGENT_OBJ) $(AGENT_CMD_OBJ) $(ADBD_OBJ) $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(BENCH_MODELS) $(O)/bench/kernels.o $(O)/bench/models.o $(O)/bench/timing.o: | deps
 endif
 deps:
 	$(Q)scripts/install-deps.sh
@@ -168,6 +179,9 @@ $(LIBXK): $(KERNEL_OBJ)
 	$(say) AR $@
 	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
 $(LIBXS): $(SUPERNET_OBJ)
+	$(say) AR $@
+	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
+$(LIBXR): $(RUNTIME_OBJ)
 	$(say) AR $@
 	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
 $(LIBXA): $(AGENT_OBJ)
@@ -201,7 +215,7 @@ $(O)/tests/test-%.o: tests/unit/test-%.c
 
 # Debian has no static libcmocka: cross-built tests link it (and libc)
 # dynamically from the target's multiarch packages; the library stays static.
-$(O)/tests/test-%: $(O)/tests/test-%.o $(LIBXA) $(LIBS)
+$(O)/tests/test-%: $(O)/tests/test-%.o $(LIBXA) $(LIBXR) $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
 # the adb test also checks xnn-adbd's reading of what the harness sends
@@ -269,6 +283,9 @@ $(O)/fuzz-agentcsv: $(O)/fuzz-agentcsv.o $(O)/harness/agent-csv.o $(LIBXS)
 $(O)/fuzz-adb: $(O)/fuzz-adb.o $(O)/harness/adb.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(LDLIBS) -o $@
+$(O)/fuzz-manifest: $(O)/fuzz-manifest.o $(O)/runtime/manifest.o
+	$(say) LD $@
+	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
 $(O)/fuzz-adbd: $(O)/fuzz-adbd.o $(O)/agent/adbd/wire.o
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
