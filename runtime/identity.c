@@ -1,0 +1,204 @@
+/* identity.c - what device this is (xr.h): the same sources, in the same
+ * order, as the agent's probe, so that what the fleet measured and what the
+ * app sees name the device alike. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifdef __ANDROID__
+#include <sys/system_properties.h>
+#endif
+
+#include "xk.h"
+#include "xr.h"
+
+#if defined(__aarch64__)
+#define XR_ABI "arm64-v8a"
+#elif defined(__arm__)
+#define XR_ABI "armeabi-v7a"
+#elif defined(__x86_64__)
+#define XR_ABI "x86_64"
+#else
+#define XR_ABI "unknown"
+#endif
+
+/* Reads root/path, trimmed of trailing space and NULs (device-tree strings
+ * end with one); false when it cannot be read or is empty. */
+static bool read_text(const char *root, const char *path, char *out, size_t n)
+{
+	char full[1024];
+	snprintf(full, sizeof(full), "%s%s", root, path);
+	FILE *f = fopen(full, "rb");
+	if (f == NULL)
+		return false;
+	size_t len = fread(out, 1, n - 1, f);
+	fclose(f);
+	out[len] = '\0';
+	len = strlen(out);
+	while (len && (out[len - 1] == '\n' || out[len - 1] == ' ' || out[len - 1] == '\r'))
+		out[--len] = '\0';
+	return len > 0;
+}
+
+/* getprop's whole output (malloc'd) or NULL: root/system/bin/getprop, or on
+ * the real root without it a getprop in PATH (xnn-adbd boards). */
+static char *props_read(const char *root)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/system/bin/getprop", root);
+	bool in_path = access(path, X_OK) != 0;
+	if (in_path && root[0] != '\0')
+		return NULL;
+	int fd[2];
+	if (pipe(fd) != 0)
+		return NULL;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		dup2(fd[1], 1);
+		close(fd[0]);
+		close(fd[1]);
+		int nul = open("/dev/null", O_WRONLY);
+		if (nul >= 0)
+			dup2(nul, 2);
+		if (in_path)
+			execlp("getprop", "getprop", (char *)NULL);
+		else
+			execl(path, "getprop", (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		if (len + 1 == cap) {
+			char *nb = realloc(buf, cap * 2);
+			if (nb == NULL) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(fd[0], buf + len, cap - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+/* The value of "[key]: [value]" in props; false when absent or empty. */
+static bool prop(const char *props, const char *key, char *out, size_t n)
+{
+#ifdef __ANDROID__
+	(void)props;
+	char v[PROP_VALUE_MAX];
+	int len = __system_property_get(key, v);
+	snprintf(out, n, "%s", v);
+	return len > 0;
+#else
+	size_t kl = strlen(key);
+	for (const char *p = props; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len >= kl + 6 && p[0] == '[' && strncmp(p + 1, key, kl) == 0 &&
+		    strncmp(p + 1 + kl, "]: [", 4) == 0) {
+			const char *v = p + kl + 5, *e = p + len;
+			while (e > v && e[-1] != ']')
+				e--;
+			if (e > v)
+				e--;
+			size_t k = (size_t)(e - v) < n - 1 ? (size_t)(e - v) : n - 1;
+			memcpy(out, v, k);
+			out[k] = '\0';
+			return k > 0;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return false;
+#endif
+}
+
+/* The value of "key : value" in /proc/cpuinfo. */
+static bool cpuinfo(const char *root, const char *key, char *out, size_t n)
+{
+	char path[1024], line[1024];
+	snprintf(path, sizeof(path), "%s/proc/cpuinfo", root);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	bool ok = false;
+	size_t kl = strlen(key);
+	while (!ok && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, kl) != 0 || (line[kl] != ' ' && line[kl] != '\t' && line[kl] != ':'))
+			continue;
+		char *c = strchr(line, ':');
+		if (c == NULL)
+			continue;
+		c++;
+		while (*c == ' ' || *c == '\t')
+			c++;
+		c[strcspn(c, "\n")] = '\0';
+		snprintf(out, n, "%s", c);
+		ok = *c != '\0';
+	}
+	fclose(f);
+	return ok;
+}
+
+void xr_identity_read(const char *root, struct xr_identity *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (root == NULL || strcmp(root, "/") == 0)
+		root = "";
+#ifdef __ANDROID__
+	char *props = NULL;
+#else
+	char *props = props_read(root);
+#endif
+	if (!prop(props, "ro.product.model", out->model, sizeof(out->model)) &&
+	    !read_text(root, "/proc/device-tree/model", out->model, sizeof(out->model)) &&
+	    !read_text(root, "/sys/firmware/devicetree/base/model", out->model, sizeof(out->model)))
+		read_text(root, "/sys/devices/virtual/dmi/id/product_name", out->model,
+			  sizeof(out->model));
+	if (!prop(props, "ro.product.manufacturer", out->manufacturer, sizeof(out->manufacturer)))
+		read_text(root, "/sys/devices/virtual/dmi/id/sys_vendor", out->manufacturer,
+			  sizeof(out->manufacturer));
+	if (!prop(props, "ro.soc.model", out->soc, sizeof(out->soc)) &&
+	    !cpuinfo(root, "Hardware", out->soc, sizeof(out->soc)))
+		cpuinfo(root, "model name", out->soc, sizeof(out->soc));
+	if (!prop(props, "ro.build.fingerprint", out->fingerprint, sizeof(out->fingerprint)))
+		snprintf(out->fingerprint, sizeof(out->fingerprint), "%s", XR_ABI);
+	snprintf(out->abi, sizeof(out->abi), "%s", XR_ABI);
+	{
+		char path[1024], line[256];
+		snprintf(path, sizeof(path), "%s/proc/meminfo", root);
+		FILE *f = fopen(path, "r");
+		unsigned long long kb;
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+				out->ram_bytes = (uint64_t)kb * 1024u;
+		if (f)
+			fclose(f);
+	}
+	snprintf(out->features, sizeof(out->features), "%s", xk_cpu_features());
+	free(props);
+}
