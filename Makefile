@@ -193,7 +193,7 @@ $(LIBXF): $(LIBXF_OBJ)
 
 # Static: it runs on Android and on boards with another libc (no sanitizer
 # build is static: the sanitizers' runtimes are shared).
-$(XNN_AGENT): $(AGENT_CMD_OBJ) $(LIBXA) $(LIBS)
+$(XNN_AGENT): $(AGENT_CMD_OBJ) $(LIBXA) $(LIBXR) $(LIBS)
 	$(say) LD $@
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $(if $(SANITIZE),,-static) $^ $(LDLIBS) -o $@
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "xa-cmd.h"
+#include "xr.h"
 
 static const char usage_text[] =
 	"usage: xnn-agent COMMAND [ARGS]\n"
@@ -17,8 +18,9 @@ static const char usage_text[] =
 	"                       ABI and CPU features, cores and clusters, RAM, OS,\n"
 	"                       SoC, temperatures, governors and frequencies,\n"
 	"                       battery, whether it is an emulator ('unknown' when\n"
-	"                       unreadable). --root reads /proc, /sys and /etc under\n"
-	"                       DIR instead of / (for tests)\n"
+	"                       unreadable), and probe_score (the runtime's: GFLOP/s of\n"
+	"                       a fixed layer). --root reads /proc, /sys and /etc under\n"
+	"                       DIR instead of / (for tests; no score then)\n"
 	"  bench --supernet F --subnets FILE [...]\n"
 	"                       latency, memory and top-1 of each sub-net of FILE\n"
 	"                       ('xnn-agent bench --help' tells more)\n"
@@ -59,6 +61,11 @@ static int cmd_probe(int argc, char **argv)
 	xa_csv_meta(&c, "agent_version", XA_VERSION);
 	xa_csv_header(&c, cols, 2);
 	xa_probe(root, emit_row, &c);
+	if (strcmp(root, "/") == 0) {  /* the runtime's score: its tier thresholds come from these */
+		char v[32];
+		snprintf(v, sizeof(v), "%.2f", xr_probe_score());
+		emit_row(&c, "probe_score", v);
+	}
 	xa_csv_finish(&c);
 	return 0;
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "xa.h"
+#include "xr.h"
 #include "xk.h"
 
 #define UNKNOWN "unknown"
@@ -89,64 +90,11 @@ static bool read_long(const struct probe *p, const char *path, long long *out)
 
 /* ---- Android properties ---------------------------------------------------------- */
 
-/* Runs root/system/bin/getprop (argv, no shell) and keeps its output. On
- * the real root without /system (a Linux board), a getprop in PATH is used:
- * xnn-adbd puts one there that prints its persona. */
+/* Android properties: the runtime's reader (the app and the fleet read the
+ * device the same way). */
 static void load_props(struct probe *p)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/system/bin/getprop", p->root);
-	bool in_path = false;
-	if (access(path, X_OK) != 0) {
-		if (p->root[0] != '\0')  /* "" is the real root */
-			return;
-		in_path = true;
-	}
-	int fd[2];
-	if (pipe(fd) != 0)
-		return;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(fd[0]);
-		close(fd[1]);
-		return;
-	}
-	if (pid == 0) {
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		if (in_path)
-			execlp("getprop", "getprop", (char *)NULL);
-		else
-			execl(path, "getprop", (char *)NULL);
-		_exit(127);
-	}
-	close(fd[1]);
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (len + 1 == cap) {
-			char *nb = realloc(buf, cap *= 2);
-			if (nb == NULL) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-		}
-		ssize_t r = read(fd[0], buf + len, cap - 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	if (buf)
-		buf[len] = '\0';
-	p->props = buf;
+	p->props = xr_props_read(p->root);
 }
 
 /* The value of property key ("[key]: [value]" lines), or false. */

@@ -44,10 +44,10 @@ static bool read_text(const char *root, const char *path, char *out, size_t n)
 	return len > 0;
 }
 
-/* getprop's whole output (malloc'd) or NULL: root/system/bin/getprop, or on
- * the real root without it a getprop in PATH (xnn-adbd boards). */
-static char *props_read(const char *root)
+char *xr_props_read(const char *root)
 {
+	if (root == NULL || strcmp(root, "/") == 0)
+		root = "";
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/system/bin/getprop", root);
 	bool in_path = access(path, X_OK) != 0;
@@ -172,7 +172,7 @@ void xr_identity_read(const char *root, struct xr_identity *out)
 #ifdef __ANDROID__
 	char *props = NULL;
 #else
-	char *props = props_read(root);
+	char *props = xr_props_read(root);
 #endif
 	if (!prop(props, "ro.product.model", out->model, sizeof(out->model)) &&
 	    !read_text(root, "/proc/device-tree/model", out->model, sizeof(out->model)) &&

@@ -55,6 +55,11 @@ struct xr_identity {
  * what cannot be read stays "". */
 void xr_identity_read(const char *root, struct xr_identity *out);
 
+/* getprop's whole output ("[key]: [value]" lines), malloc'd, or NULL:
+ * root/system/bin/getprop run from argv, or on the real root ("" or "/")
+ * without it a getprop in PATH (xnn-adbd boards). */
+char *xr_props_read(const char *root);
+
 /* A few milliseconds of the kernels on a fixed pointwise layer: GFLOP/s, the
  * same number the agent reports as probe_score. */
 double xr_probe_score(void);
