@@ -91,6 +91,12 @@ $(O)/include/jsmn.h: | deps
 $(RUNTIME_OBJ): $(O)/include/jsmn.h
 $(RUNTIME_OBJ): ALL_CFLAGS += -I$(O)/include
 
+# examples/: programs an app would be (static, like the agent: they run under qemu)
+EXAMPLES := $(patsubst examples/%.c,$(O)/bin/%,$(wildcard examples/*.c))
+$(O)/bin/%: $(O)/examples/%.o $(LIBXR) $(LIBS)
+	$(say) LD $@
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $(if $(SANITIZE),,-static) $^ $(LDLIBS) -o $@
+
 # ---- agent: xnn-agent, static, for every target (uses kernels, supernet) ----------
 AGENT_SRC := $(filter-out agent/main.c agent/cmd-%.c,$(wildcard agent/*.c))
 AGENT_CMD_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard agent/main.c agent/cmd-*.c))
@@ -155,14 +161,14 @@ BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------
 .PHONY: all agents test test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
-all: $(LIBS) $(LIBXR) $(LIBXA) $(XNN_AGENT) $(XNN_ADBD) $(TEST_BIN) $(HOST_BINS)
+all: $(LIBS) $(LIBXR) $(EXAMPLES) $(LIBXA) $(XNN_AGENT) $(XNN_ADBD) $(TEST_BIN) $(HOST_BINS)
 
 # The agents for every target, static: what the harness pushes to devices.
 agents: $(XNN_AGENT) $(XNN_ADBD) | deps
 	$(Q)$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- O=$(O)/aarch64 NODEPS=1 \
-		$(O)/aarch64/bin/xnn-agent $(O)/aarch64/bin/xnn-adbd
+		$(O)/aarch64/bin/xnn-agent $(O)/aarch64/bin/xnn-adbd $(O)/aarch64/bin/classify
 	$(Q)$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf- O=$(O)/armv7 NODEPS=1 \
-		$(O)/armv7/bin/xnn-agent $(O)/armv7/bin/xnn-adbd
+		$(O)/armv7/bin/xnn-agent $(O)/armv7/bin/xnn-adbd $(O)/armv7/bin/classify
 	$(Q)file $(XNN_AGENT) $(O)/aarch64/bin/xnn-agent $(O)/armv7/bin/xnn-agent | \
 		sed 's/, BuildID[^,]*//; s/ for GNU.*//'
 
@@ -170,7 +176,7 @@ agents: $(XNN_AGENT) $(XNN_ADBD) | deps
 # and installs what is missing. An order-only prerequisite: it never makes
 # anything rebuild.
 ifneq ($(NODEPS),1)
-$(KERNEL_OBJ) $(SUPERNET_OBJ) $(RUNTIME_OBJ) $(AGENT_OBJ) $(AGENT_CMD_OBJ) $(ADBD_OBJ) $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(BENCH_MODELS) $(O)/bench/kernels.o $(O)/bench/models.o $(O)/bench/timing.o: | deps
+$(KERNEL_OBJ) $(SUPERNET_OBJ) $(RUNTIME_OBJ) $(EXAMPLES) $(AGENT_OBJ) $(AGENT_CMD_OBJ) $(ADBD_OBJ) $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(BENCH_MODELS) $(O)/bench/kernels.o $(O)/bench/models.o $(O)/bench/timing.o: | deps
 endif
 deps:
 	$(Q)scripts/install-deps.sh
@@ -300,7 +306,7 @@ test-fuzz: fuzz
 	done
 
 # End-to-end tests: tests/e2e/tNNNN-*.sh against the built programs.
-test-e2e: $(XNN_FLEET) agents $(DATA_FILES) $(O)/tests/test-harness-adb
+test-e2e: $(XNN_FLEET) agents $(EXAMPLES) $(DATA_FILES) $(O)/tests/test-harness-adb
 	$(Q)tests/run-e2e.sh $(O)
 
 ifeq ($(CROSS),)
