@@ -363,13 +363,13 @@ enum xs_status fdb_subnet_upsert(struct fdb *db, int64_t supernet_id, const char
 static enum xs_status step_done(struct fdb *db, sqlite3_stmt *s, const char *what);
 
 enum xs_status fdb_subnet_reference(struct fdb *db, int64_t subnet_id, double *test_top1,
-				    char **ref_logits)
+				    double *val_top1, char **ref_logits)
 {
 	sqlite3_stmt *s;
-	*test_top1 = NAN;
+	*test_top1 = *val_top1 = NAN;
 	*ref_logits = NULL;
-	if (sqlite3_prepare_v2(db->h, "SELECT test_top1, ref_logits FROM subnets WHERE id = ?1",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db->h, "SELECT test_top1, ref_logits, val_top1 FROM subnets"
+			       " WHERE id = ?1", -1, &s, NULL) != SQLITE_OK)
 		return seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
 	sqlite3_bind_int64(s, 1, subnet_id);
 	int rc = sqlite3_step(s);
@@ -377,6 +377,8 @@ enum xs_status fdb_subnet_reference(struct fdb *db, int64_t subnet_id, double *t
 	if (rc == SQLITE_ROW) {
 		if (sqlite3_column_type(s, 0) != SQLITE_NULL)
 			*test_top1 = sqlite3_column_double(s, 0);
+		if (sqlite3_column_type(s, 2) != SQLITE_NULL)
+			*val_top1 = sqlite3_column_double(s, 2);
 		const unsigned char *t = sqlite3_column_text(s, 1);
 		if (t && (*ref_logits = strdup((const char *)t)) == NULL)
 			st = seterr(db, XS_ENOMEM, "device DB: out of memory");
@@ -388,18 +390,20 @@ enum xs_status fdb_subnet_reference(struct fdb *db, int64_t subnet_id, double *t
 }
 
 enum xs_status fdb_subnet_reference_set(struct fdb *db, int64_t subnet_id, double test_top1,
-					const char *ref_logits)
+					double val_top1, const char *ref_logits)
 {
 	sqlite3_stmt *s;
 	enum xs_status st = prepare(db,
-		"UPDATE subnets SET test_top1 = ?2, ref_logits = ?3 WHERE id = ?1", &s);
+		"UPDATE subnets SET test_top1 = ?2, ref_logits = ?3, val_top1 = ?4 WHERE id = ?1", &s);
 	if (st != XS_OK)
 		return st;
 	sqlite3_bind_int64(s, 1, subnet_id);
-	if (isnan(test_top1))
-		sqlite3_bind_null(s, 2);
-	else
-		sqlite3_bind_double(s, 2, test_top1);
+	const double v[2] = {test_top1, val_top1};
+	for (int i = 0; i < 2; i++)
+		if (isnan(v[i]))
+			sqlite3_bind_null(s, i ? 4 : 2);
+		else
+			sqlite3_bind_double(s, i ? 4 : 2, v[i]);
 	bind_text(s, 3, ref_logits);
 	return step_done(db, s, "sub-net reference");
 }

@@ -73,13 +73,15 @@ enum xs_status fdb_supernet_upsert(struct fdb *db, const char *name,
 enum xs_status fdb_subnet_upsert(struct fdb *db, int64_t supernet_id,
 				 const char *arch, uint64_t macs, uint64_t params,
 				 int64_t *id);
-/* The host's reference for a sub-net: top-1 on the whole test set (NAN when
- * not known) and the logits of the first test images (*ref_logits: CSV rows
- * "image,v0,v1,...", malloc'd, NULL when not known). */
+/* The host's reference for a sub-net: top-1 on the whole test set and on
+ * the validation split (NAN when not known), and the logits of the first
+ * test images (*ref_logits: CSV rows "image,v0,v1,...", malloc'd, NULL when
+ * not known). */
 enum xs_status fdb_subnet_reference(struct fdb *db, int64_t subnet_id,
-				    double *test_top1, char **ref_logits);
+				    double *test_top1, double *val_top1, char **ref_logits);
 enum xs_status fdb_subnet_reference_set(struct fdb *db, int64_t subnet_id,
-					double test_top1, const char *ref_logits);
+					double test_top1, double val_top1,
+					const char *ref_logits);
 
 /* ---- sweeps, runs, results ---------------------------------------------------------
  * status: "running", "done", "incomplete" (cut: --resume fills it in) or

@@ -66,7 +66,7 @@ struct sweep {
 	/* configuration */
 	const char *supernet_path, *db_path, *threads;
 	char subnets_file[PATH_MAX];
-	char calib[PATH_MAX], eval[PATH_MAX], labels[PATH_MAX];
+	char calib[PATH_MAX], eval[PATH_MAX], labels[PATH_MAX], train_labels[PATH_MAX];
 	char ref[PATH_MAX];     /* the host's reference logits ("" = none) */
 	long eval_n;
 	double budget_s;
@@ -875,7 +875,9 @@ int cmd_sweep(int argc, char **argv)
 		goto out_free;
 	if (!data_file(XF_TRAIN_IMAGES, "train-images-idx3-ubyte", sw.calib, sizeof(sw.calib)) ||
 	    !data_file(XF_TEST_IMAGES, "t10k-images-idx3-ubyte", sw.eval, sizeof(sw.eval)) ||
-	    !data_file(XF_TEST_LABELS, "t10k-labels-idx1-ubyte", sw.labels, sizeof(sw.labels)))
+	    !data_file(XF_TEST_LABELS, "t10k-labels-idx1-ubyte", sw.labels, sizeof(sw.labels)) ||
+	    !data_file(XF_TRAIN_LABELS, "train-labels-idx1-ubyte", sw.train_labels,
+		       sizeof(sw.train_labels)))
 		goto out_free;
 	char notes[4096];
 	size_t nfound = xf_devices_here(found, XF_MAX_DEVICES, notes, sizeof(notes));
@@ -980,7 +982,8 @@ int cmd_sweep(int argc, char **argv)
 	bool ref_written;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (xf_reference_update(sw.db, sw.sn, (const char (*)[XS_ARCH_MAX])sw.archs, sw.subnet_ids,
-				sw.narchs, sw.calib, sw.eval, sw.labels, ncpu > 0 ? (int)ncpu : 1,
+				sw.narchs, sw.calib, sw.train_labels, sw.eval, sw.labels,
+				ncpu > 0 ? (int)ncpu : 1,
 				sw.ref, &ref_written, &err) != XS_OK) {
 		fprintf(stderr, "xnn-fleet: host reference: %s\n", err.msg);
 		goto out_free;

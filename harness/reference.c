@@ -19,8 +19,9 @@ static double now(void)
 /* Extracts and evaluates one sub-net; *logits_text gets its first images'
  * logits as "image,v0,...\n" rows (malloc'd). */
 static enum xs_status measure(const struct xs_supernet *sn, const char *arch,
-			      const struct xs_idx *calib, const struct xs_idx *eval,
-			      const struct xs_idx *labels, struct xk_threadpool *tp, double *top1,
+			      const struct xs_idx *calib, const struct xs_idx *train_labels,
+			      const struct xs_idx *eval, const struct xs_idx *labels,
+			      struct xk_threadpool *tp, double *top1, double *val_top1,
 			      char **logits_text, struct xs_error *err)
 {
 	struct xs_arch a;
@@ -39,6 +40,20 @@ static enum xs_status measure(const struct xs_supernet *sn, const char *arch,
 	}
 	if (st == XS_OK)
 		st = xs_exec_eval(e, m, eval, labels, count, tp, &correct, logits, err);
+	/* the validation split: the last val_images training images, never
+	 * trained on (views into the loaded files) */
+	uint32_t nv = sn->space.val_images;
+	*val_top1 = NAN;
+	if (st == XS_OK && nv && nv <= calib->count && train_labels->count == calib->count) {
+		const size_t px = (size_t)calib->rows * calib->cols;
+		struct xs_idx vi = {nv, calib->rows, calib->cols,
+				    calib->data + (size_t)(calib->count - nv) * px, NULL, 0};
+		struct xs_idx vl = {nv, 1, 1, train_labels->data + (calib->count - nv), NULL, 0};
+		size_t vc = 0;
+		st = xs_exec_eval(e, m, &vi, &vl, nv, tp, &vc, NULL, err);
+		if (st == XS_OK)
+			*val_top1 = 100.0 * (double)vc / (double)nv;
+	}
 	if (st == XS_OK) {
 		*top1 = 100.0 * (double)correct / (double)count;
 		size_t cap = XF_REF_IMAGES * (m->classes * 18 + 16) + 1, len = 0;
@@ -64,12 +79,12 @@ static enum xs_status measure(const struct xs_supernet *sn, const char *arch,
 
 enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 				   const char (*archs)[XS_ARCH_MAX], const int64_t *ids, size_t n,
-				   const char *calib, const char *eval, const char *labels,
-				   int threads, const char *ref_path, bool *ref_written,
-				   struct xs_error *err)
+				   const char *calib, const char *train_labels, const char *eval,
+				   const char *labels, int threads, const char *ref_path,
+				   bool *ref_written, struct xs_error *err)
 {
 	const struct xs_space *sp = &sn->space;
-	struct xs_idx *ci = NULL, *ei = NULL, *li = NULL;
+	struct xs_idx *ci = NULL, *ei = NULL, *li = NULL, *tl = NULL;
 	struct xk_threadpool *tp = NULL;
 	FILE *out = NULL;
 	char *text = NULL;
@@ -79,6 +94,8 @@ enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 		st = xs_idx_load(eval, 3, &ei, err);
 	if (st == XS_OK)
 		st = xs_idx_load(labels, 1, &li, err);
+	if (st == XS_OK)
+		st = xs_idx_load(train_labels, 1, &tl, err);
 	if (st != XS_OK)
 		goto out_free;
 	if (sp->in_c != 1 || ei->rows != sp->in_h || ei->cols != sp->in_w) {
@@ -96,25 +113,28 @@ enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 		goto out_free;
 	}
 	for (size_t i = 0; i < n && st == XS_OK; i++) {
-		double top1;
-		st = fdb_subnet_reference(db, ids[i], &top1, &text);
+		double top1, val;
+		st = fdb_subnet_reference(db, ids[i], &top1, &val, &text);
 		if (st != XS_OK) {
 			snprintf(err->msg, sizeof(err->msg), "%s", fdb_errmsg(db));
 			break;
 		}
-		if (text == NULL) {
+		if (text == NULL || isnan(top1) || (sp->val_images && isnan(val))) {
 			double t0 = now();
+			free(text);
+			text = NULL;
 			fprintf(stderr, "host reference %zu/%zu: %s ...\n", i + 1, n, archs[i]);
-			st = measure(sn, archs[i], ci, ei, li, tp, &top1, &text, err);
+			st = measure(sn, archs[i], ci, tl, ei, li, tp, &top1, &val, &text, err);
 			if (st != XS_OK)
 				break;
-			if (fdb_subnet_reference_set(db, ids[i], top1, text) != XS_OK) {
+			if (fdb_subnet_reference_set(db, ids[i], top1, val, text) != XS_OK) {
 				snprintf(err->msg, sizeof(err->msg), "%s", fdb_errmsg(db));
 				st = XS_EIO;
 				break;
 			}
-			fprintf(stderr, "host reference %zu/%zu: top1 %.2f on %u images (%.1f s)\n",
-				i + 1, n, top1, ei->count, now() - t0);
+			fprintf(stderr, "host reference %zu/%zu: top1 %.2f on %u test images, %.2f on "
+				"%u validation images (%.1f s)\n", i + 1, n, top1, ei->count, val,
+				sp->val_images, now() - t0);
 		}
 		for (const char *line = text; *line;) {
 			const char *nl = strchr(line, '\n');
@@ -145,5 +165,6 @@ out_free:
 	xs_idx_destroy(ci);
 	xs_idx_destroy(ei);
 	xs_idx_destroy(li);
+	xs_idx_destroy(tl);
 	return st;
 }

@@ -26,6 +26,7 @@ int xf_supernet_eval(int argc, char **argv);
 /* Debian's dataset-fashion-mnist: gzip'd IDX files. */
 #define XF_DATA_DIR "/usr/share/datasets/fashion-mnist"
 #define XF_TRAIN_IMAGES XF_DATA_DIR "/train-images-idx3-ubyte.gz"
+#define XF_TRAIN_LABELS XF_DATA_DIR "/train-labels-idx1-ubyte.gz"
 #define XF_TEST_IMAGES XF_DATA_DIR "/t10k-images-idx3-ubyte.gz"
 #define XF_TEST_LABELS XF_DATA_DIR "/t10k-labels-idx1-ubyte.gz"
 

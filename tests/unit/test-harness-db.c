@@ -181,12 +181,12 @@ static void test_bad_files(void **state)
 	assert_int_equal(fdb_open(p, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
 	assert_int_equal(fdb_schema_version(db), FDB_SCHEMA_VERSION);
 	assert_int_equal(fdb_begin(db), XS_OK);
-	assert_int_equal(fdb_subnet_reference_set(db, sub, 90.01, "0,1,2\n"), XS_OK);
+	assert_int_equal(fdb_subnet_reference_set(db, sub, 90.01, NAN, "0,1,2\n"), XS_OK);
 	assert_int_equal(fdb_commit(db), XS_OK);
-	double top1;
+	double top1, val;
 	char *ref;
-	assert_int_equal(fdb_subnet_reference(db, sub, &top1, &ref), XS_OK);
-	assert_true(top1 == 90.01);
+	assert_int_equal(fdb_subnet_reference(db, sub, &top1, &val, &ref), XS_OK);
+	assert_true(top1 == 90.01 && isnan(val));
 	assert_string_equal(ref, "0,1,2\n");
 	free(ref);
 	fdb_close(db);
