@@ -378,11 +378,17 @@ static void *conn_main(void *p)
 			int fd = s && !s->host_closed ? s->fd : -1;
 			pthread_mutex_unlock(&c->lock);
 			/* the pump owns the stream until it finishes; only this thread
-			 * reaps, so s stays valid here */
-			if (fd >= 0 && write_all(fd, data, h.len))
+			 * reaps, so s stays valid here. A service that has ended (a
+			 * quick command, before the host's close-stdin arrives) drops
+			 * its input: acknowledged all the same, and its pump still
+			 * sends what it wrote, then CLSE. Closing here instead would
+			 * race that output (the exit code) and lose it. */
+			if (fd >= 0) {
+				write_all(fd, data, h.len);
 				send_packet(c, XA_ADB_OKAY, h.arg1, h.arg0, NULL, 0);
-			else
+			} else {
 				send_packet(c, XA_ADB_CLSE, h.arg1, h.arg0, NULL, 0);
+			}
 			break;
 		}
 		case XA_ADB_OKAY: {

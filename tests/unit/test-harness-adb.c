@@ -357,6 +357,15 @@ static void test_live(void **state)
 		assert_int_equal(code, 0);
 		assert_string_equal(t[0].buf, "no newline");
 	}
+	/* quick commands, many times: the exit code must never be lost (the
+	 * device ends before the host's close-stdin arrives) */
+	for (int i = 0; i < 200; i++) {
+		int code = -1;
+		const char *argv[] = {"true", NULL};
+		if (xf_adb_shell(&sv, serial, true, argv, NULL, collect, NULL, &code, &err) != XS_OK ||
+		    code != 0)
+			fail_msg("quick command %d: exit %d: %s", i, code, err.msg);
+	}
 	/* push, stat, pull; pull stays inside its folder */
 	char local[4096], remote[4096], back[4200], got[4200];
 	snprintf(local, sizeof(local), "%s/live-push.bin", dir);
