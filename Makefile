@@ -203,11 +203,11 @@ $(XNN_AGENT): $(AGENT_CMD_OBJ) $(LIBXA) $(LIBXR) $(LIBS)
 	$(say) LD $@
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $(if $(SANITIZE),,-static) $^ $(LDLIBS) -o $@
 
-$(XNN_ADBD): $(ADBD_OBJ)
+$(XNN_ADBD): $(ADBD_OBJ) $(O)/runtime/props.o
 	$(say) LD $@
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $(if $(SANITIZE),,-static) $^ $(LDLIBS) -o $@
 
-$(XNN_FLEET): $(HARNESS_OBJ) $(LIBS)
+$(XNN_FLEET): $(HARNESS_OBJ) $(LIBXR) $(LIBS)
 	$(say) LD $@
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(HARNESS_LIBS) $(LDLIBS) -o $@
 
@@ -226,7 +226,7 @@ $(O)/tests/test-%: $(O)/tests/test-%.o $(LIBXA) $(LIBXR) $(LIBS)
 	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
 # the adb test also checks xnn-adbd's reading of what the harness sends
 $(O)/tests/test-harness-adb: $(O)/agent/adbd/wire.o
-$(O)/tests/test-harness-%: $(O)/tests/test-harness-%.o $(LIBXF) $(LIBXA) $(LIBS)
+$(O)/tests/test-harness-%: $(O)/tests/test-harness-%.o $(LIBXF) $(LIBXA) $(LIBXR) $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(HARNESS_LIBS) $(LDLIBS) -o $@
 
@@ -286,13 +286,13 @@ $(O)/fuzz-agentcsv: $(O)/fuzz-agentcsv.o $(O)/harness/agent-csv.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(HARNESS_LIBS) $(LDLIBS) -o $@
 # the adb client's parsers; xnn-adbd's
-$(O)/fuzz-adb: $(O)/fuzz-adb.o $(O)/harness/adb.o $(LIBXS)
+$(O)/fuzz-adb: $(O)/fuzz-adb.o $(O)/harness/adb.o $(O)/runtime/props.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(LDLIBS) -o $@
 $(O)/fuzz-manifest: $(O)/fuzz-manifest.o $(O)/runtime/manifest.o
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
-$(O)/fuzz-adbd: $(O)/fuzz-adbd.o $(O)/agent/adbd/wire.o
+$(O)/fuzz-adbd: $(O)/fuzz-adbd.o $(O)/agent/adbd/wire.o $(O)/runtime/props.o
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
 test-fuzz: fuzz

@@ -100,27 +100,7 @@ static void load_props(struct probe *p)
 /* The value of property key ("[key]: [value]" lines), or false. */
 static bool prop(const struct probe *p, const char *key, char *out, size_t n)
 {
-	if (p->props == NULL)
-		return false;
-	char pat[256];
-	snprintf(pat, sizeof(pat), "[%s]: [", key);
-	for (const char *line = p->props; line && *line;) {
-		const char *next = strchr(line, '\n');
-		if (strncmp(line, pat, strlen(pat)) == 0) {
-			const char *v = line + strlen(pat);
-			const char *e = next ? next : v + strlen(v);
-			while (e > v && e[-1] != ']')
-				e--;
-			if (e > v)
-				e--;  /* the closing ] */
-			size_t len = (size_t)(e - v) < n - 1 ? (size_t)(e - v) : n - 1;
-			memcpy(out, v, len);
-			out[len] = '\0';
-			return len > 0;
-		}
-		line = next ? next + 1 : NULL;
-	}
-	return false;
+	return xr_prop_value(p->props, key, out, n) && out[0] != '\0';
 }
 
 /* ---- pieces ------------------------------------------------------------------------ */

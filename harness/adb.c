@@ -734,27 +734,3 @@ enum xs_status xf_adb_pull(const struct xf_adb_server *s, const char *serial, co
 		close(fd);
 	return st;
 }
-
-/* ---- getprop ------------------------------------------------------------------------------- */
-
-bool xf_getprop_value(const char *text, const char *key, char *out, size_t n)
-{
-	size_t kl = strlen(key);
-	if (n)
-		out[0] = '\0';
-	for (const char *p = text; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		while (len && (p[len - 1] == '\r' || p[len - 1] == ' '))
-			len--;
-		/* "[" key "]: [" value "]" */
-		if (len >= kl + 6 && p[0] == '[' && strncmp(p + 1, key, kl) == 0 &&
-		    strncmp(p + 1 + kl, "]: [", 4) == 0 && p[len - 1] == ']') {
-			if (n)
-				copy_field(out, n, p + kl + 5, len - kl - 6);
-			return true;
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-	return false;
-}

@@ -96,8 +96,4 @@ void xf_shellv2_init(struct xf_shellv2 *p);
 bool xf_shellv2_feed(struct xf_shellv2 *p, const uint8_t *data, size_t n, xf_adb_out_fn fn,
 		     void *ctx, char *why, size_t why_n);
 
-/* The value of key in getprop output ("[key]: [value]" lines) into out;
- * false when absent. */
-bool xf_getprop_value(const char *text, const char *key, char *out, size_t n);
-
 #endif /* XF_ADB_H */

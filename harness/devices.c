@@ -10,6 +10,7 @@
 
 #include "devices.h"
 #include "usb.h"
+#include "xr.h"
 
 /* The folder holding this program (…/build/bin). */
 static bool own_dir(char *out, size_t n)
@@ -180,14 +181,14 @@ void xf_devices_adb(const struct xf_adb_server *servers, size_t nservers,
 				continue;
 			}
 			char v[512];
-			if (xf_getprop_value(props.buf, "ro.serialno", v, sizeof(v)) && v[0])
+			if (xr_prop_value(props.buf, "ro.serialno", v, sizeof(v)) && v[0])
 				snprintf(d.serial, sizeof(d.serial), "%.127s", v);
-			if (xf_getprop_value(props.buf, "ro.product.model", v, sizeof(v)) && v[0])
+			if (xr_prop_value(props.buf, "ro.product.model", v, sizeof(v)) && v[0])
 				snprintf(d.model, sizeof(d.model), "%.127s", v);
-			if (!xf_getprop_value(props.buf, "xnn.fleet.workdir", d.workdir,
+			if (!xr_prop_value(props.buf, "xnn.fleet.workdir", d.workdir,
 					      sizeof(d.workdir)) || d.workdir[0] != '/')
 				snprintf(d.workdir, sizeof(d.workdir), "/data/local/tmp/xnn-fleet");
-			xf_getprop_value(props.buf, "ro.product.cpu.abi", d.abi, sizeof(d.abi));
+			xr_prop_value(props.buf, "ro.product.cpu.abi", d.abi, sizeof(d.abi));
 			free(props.buf);
 			const char *rel = agent_for_abi(d.abi);
 			if (rel == NULL) {

@@ -44,68 +44,8 @@ static bool read_text(const char *root, const char *path, char *out, size_t n)
 	return len > 0;
 }
 
-char *xr_props_read(const char *root)
-{
-	if (root == NULL || strcmp(root, "/") == 0)
-		root = "";
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/system/bin/getprop", root);
-	bool in_path = access(path, X_OK) != 0;
-	if (in_path && root[0] != '\0')
-		return NULL;
-	int fd[2];
-	if (pipe(fd) != 0)
-		return NULL;
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(fd[0]);
-		close(fd[1]);
-		return NULL;
-	}
-	if (pid == 0) {
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		int nul = open("/dev/null", O_WRONLY);
-		if (nul >= 0)
-			dup2(nul, 2);
-		if (in_path)
-			execlp("getprop", "getprop", (char *)NULL);
-		else
-			execl(path, "getprop", (char *)NULL);
-		_exit(127);
-	}
-	close(fd[1]);
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (len + 1 == cap) {
-			char *nb = realloc(buf, cap * 2);
-			if (nb == NULL) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t r = read(fd[0], buf + len, cap - 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd[0]);
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (buf)
-		buf[len] = '\0';
-	return buf;
-}
 
-/* The value of "[key]: [value]" in props; false when absent or empty. */
+/* The value of key in props; false when absent or empty. */
 static bool prop(const char *props, const char *key, char *out, size_t n)
 {
 #ifdef __ANDROID__
@@ -115,25 +55,7 @@ static bool prop(const char *props, const char *key, char *out, size_t n)
 	snprintf(out, n, "%s", v);
 	return len > 0;
 #else
-	size_t kl = strlen(key);
-	for (const char *p = props; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len >= kl + 6 && p[0] == '[' && strncmp(p + 1, key, kl) == 0 &&
-		    strncmp(p + 1 + kl, "]: [", 4) == 0) {
-			const char *v = p + kl + 5, *e = p + len;
-			while (e > v && e[-1] != ']')
-				e--;
-			if (e > v)
-				e--;
-			size_t k = (size_t)(e - v) < n - 1 ? (size_t)(e - v) : n - 1;
-			memcpy(out, v, k);
-			out[k] = '\0';
-			return k > 0;
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-	return false;
+	return xr_prop_value(props, key, out, n) && out[0] != '\0';
 #endif
 }
 

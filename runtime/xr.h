@@ -59,6 +59,10 @@ void xr_identity_read(const char *root, struct xr_identity *out);
  * root/system/bin/getprop run from argv, or on the real root ("" or "/")
  * without it a getprop in PATH (xnn-adbd boards). */
 char *xr_props_read(const char *root);
+/* The value of key in getprop output text (may be NULL) into out (always
+ * terminated, cut at n - 1 bytes); true when the key is there, even with an
+ * empty value. */
+bool xr_prop_value(const char *text, const char *key, char *out, size_t n);
 
 /* A few milliseconds of the kernels on a fixed pointwise layer: GFLOP/s, the
  * same number the agent reports as probe_score. */

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "wire.h"
+#include "xr.h"
 
 static const char usage_text[] =
 	"usage: xnn-adbd --persona FILE [--listen ADDR:PORT] [--work DIR] [--port-file F]\n"
@@ -96,7 +97,7 @@ static int getprop_main(int argc, char **argv)
 	}
 	if (argc > 1) {
 		char v[4096];
-		if (xa_persona_get(text, argv[1], v, sizeof(v)))
+		if (xr_prop_value(text, argv[1], v, sizeof(v)))
 			printf("%s\n", v);
 		else
 			printf("%s\n", argc > 2 ? argv[2] : "");
@@ -303,7 +304,7 @@ static void banner(char *out, size_t n)
 	size_t len = (size_t)snprintf(out, n, "device::");
 	for (size_t i = 0; i < 3 && len < n; i++) {
 		char v[256];
-		xa_persona_get(g.persona, keys[i], v, sizeof(v));
+		xr_prop_value(g.persona, keys[i], v, sizeof(v));
 		for (char *q = v; *q; q++)  /* the banner cannot carry these */
 			if (*q == ':' || *q == ';' || *q == '=' || (unsigned char)*q < ' ')
 				*q = '_';
@@ -848,7 +849,7 @@ int main(int argc, char **argv)
 	}
 	g.persona_path = abs_persona;
 	char abi[64];
-	if (!xa_persona_get(g.persona, "ro.product.cpu.abi", abi, sizeof(abi)) || !abi[0]) {
+	if (!xr_prop_value(g.persona, "ro.product.cpu.abi", abi, sizeof(abi)) || !abi[0]) {
 		fprintf(stderr, "xnn-adbd: the persona '%s' has no [ro.product.cpu.abi]: [...] line "
 				"(x86_64, arm64-v8a or armeabi-v7a)\n", g.persona_path);
 		return 1;
@@ -908,7 +909,7 @@ int main(int argc, char **argv)
 	}
 	/* the work folder xnn-fleet uses, unless the persona names one */
 	char wd[PATH_MAX];
-	if (!xa_persona_get(g.persona, "xnn.fleet.workdir", wd, sizeof(wd))) {
+	if (!xr_prop_value(g.persona, "xnn.fleet.workdir", wd, sizeof(wd))) {
 		char persona2[PATH_MAX + 16];
 		snprintf(persona2, sizeof(persona2), "%s/persona", g.work);
 		FILE *f = fopen(persona2, "w");

@@ -59,34 +59,6 @@ void xa_adb_header_write(uint8_t b[XA_ADB_HEADER], uint32_t cmd, uint32_t arg0, 
 	xa_put32(b + 20, cmd ^ 0xffffffffu);
 }
 
-bool xa_persona_get(const char *text, const char *key, char *out, size_t n)
-{
-	size_t klen = strlen(key);
-	for (const char *line = text; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		const char *end = nl ? nl : line + strlen(line);
-		if (end > line && end[-1] == '\r')
-			end--;
-		/* [key]: [value] with the value running to the line's last ']' */
-		if ((size_t)(end - line) >= klen + 6 && line[0] == '[' &&
-		    memcmp(line + 1, key, klen) == 0 && memcmp(line + 1 + klen, "]: [", 4) == 0 &&
-		    end[-1] == ']') {
-			const char *v = line + klen + 5;
-			size_t len = (size_t)(end - 1 - v);
-			if (n) {
-				size_t k = len < n - 1 ? len : n - 1;
-				memcpy(out, v, k);
-				out[k] = '\0';
-			}
-			return true;
-		}
-		line = nl ? nl + 1 : NULL;
-	}
-	if (n)
-		out[0] = '\0';
-	return false;
-}
-
 bool xa_shell_words(const char *cmd, char *buf, size_t n, char **argv, size_t max)
 {
 	size_t k = 0, used = 0;

@@ -1,6 +1,5 @@
 /* wire.h - the parts of xnn-adbd that read outside bytes: the ADB wire
- * packet header, sync requests, the persona (getprop table) and the
- * single-quoted argv words that the harness sends. All are fuzzed
+ * packet header, sync requests and the single-quoted argv words that the harness sends. All are fuzzed
  * (tests/fuzz/fuzz-adbd.c). Facts: ../shared/notes/adb-protocol.md. */
 #ifndef XA_ADBD_WIRE_H
 #define XA_ADBD_WIRE_H
@@ -36,10 +35,6 @@ bool xa_adb_data_ok(const struct xa_adb_header *h, uint32_t version, const uint8
 /* Encodes a header for data of len bytes (check filled when version needs it). */
 void xa_adb_header_write(uint8_t b[XA_ADB_HEADER], uint32_t cmd, uint32_t arg0, uint32_t arg1,
 			 const uint8_t *data, uint32_t len, uint32_t version);
-
-/* The value of key in a getprop table ("[key]: [value]" lines); false when
- * absent. out is always terminated; a long value is cut. */
-bool xa_persona_get(const char *text, const char *key, char *out, size_t n);
 
 /* Splits a command made only of single-quoted words ('a' 'b'\''c', words
  * separated by single spaces, the quoting of DESIGN.md) into argv: at most

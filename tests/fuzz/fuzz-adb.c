@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "adb.h"
+#include "xr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -51,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	case 2: {
 		char v[16];
-		if (xf_getprop_value(text, "ro.product.model", v, sizeof(v)) &&
+		if (xr_prop_value(text, "ro.product.model", v, sizeof(v)) &&
 		    strlen(v) >= sizeof(v))
 			__builtin_trap();
 		break;

@@ -1,12 +1,13 @@
 /* fuzz-adbd.c - libFuzzer target: what xnn-adbd reads from the host and its
- * persona (agent/adbd/wire.c): the first byte picks the parser. 0: a wire
- * header (and its data check); 1: a persona; 2: a shell command as argv
- * words; 3: a sync SEND spec. */
+ * persona (agent/adbd/wire.c, runtime/props.c): the first byte picks the
+ * parser. 0: a wire header (and its data check); 1: a persona; 2: a shell
+ * command as argv words; 3: a sync SEND spec. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "adbd/wire.h"
+#include "xr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 1: {
 		char v[32];
-		if (xa_persona_get(text, "ro.product.cpu.abi", v, sizeof(v)) && strlen(v) >= sizeof(v))
+		if (xr_prop_value(text, "ro.product.cpu.abi", v, sizeof(v)) && strlen(v) >= sizeof(v))
 			__builtin_trap();
 		break;
 	}

@@ -1,7 +1,8 @@
 /* test-harness-adb.c - the adb pieces that read or write bytes: the harness's
  * quoting of device commands (checked against the real /bin/sh, and against
  * xnn-adbd's reading of them), the server's device list, the shell_v2 stream
- * cut at every byte, getprop tables, server addresses; and xnn-adbd's wire
+ * cut at every byte, getprop tables (runtime/props.c, the one reader the
+ * runtime, the agent, the harness and xnn-adbd share), server addresses; and xnn-adbd's wire
  * header and sync SEND spec. The whole path with the real adb server is
  * tests/e2e/t0007-adb.sh. */
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include "adb.h"
+#include "xr.h"
 #include "adbd/wire.h"
 
 static const char *const tricky[][6] = {
@@ -213,20 +215,19 @@ static void test_getprop(void **state)
 		"[broken: [x]\n"
 		"[ro.product.model.extra]: [no]";
 	char v[64];
-	assert_true(xf_getprop_value(text, "ro.product.model", v, sizeof(v)));
+	assert_true(xr_prop_value(text, "ro.product.model", v, sizeof(v)));
 	assert_string_equal(v, "Pixel 8");
-	assert_true(xf_getprop_value(text, "ro.serialno", v, sizeof(v)));
+	assert_true(xr_prop_value(text, "ro.serialno", v, sizeof(v)));
 	assert_string_equal(v, "a]b]");
-	assert_true(xf_getprop_value(text, "ro.empty", v, sizeof(v)));
+	assert_true(xr_prop_value(text, "ro.empty", v, sizeof(v)));
 	assert_string_equal(v, "");
-	assert_false(xf_getprop_value(text, "ro.product", v, sizeof(v)));
-	assert_false(xf_getprop_value(text, "broken", v, sizeof(v)));
-	assert_true(xf_getprop_value(text, "ro.product.cpu.abi", v, 4));
+	assert_false(xr_prop_value(text, "ro.product", v, sizeof(v)));
+	assert_false(xr_prop_value(text, "broken", v, sizeof(v)));
+	assert_true(xr_prop_value(text, "ro.product.cpu.abi", v, 4));
 	assert_string_equal(v, "arm");
-	/* xnn-adbd reads personas the same way */
-	assert_true(xa_persona_get(text, "ro.serialno", v, sizeof(v)));
-	assert_string_equal(v, "a]b]");
-	assert_false(xa_persona_get(text, "ro.product", v, sizeof(v)));
+	/* no text at all (getprop did not run) */
+	assert_false(xr_prop_value(NULL, "ro.serialno", v, sizeof(v)));
+	assert_string_equal(v, "");
 }
 
 static void test_server_address(void **state)
