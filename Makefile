@@ -7,8 +7,9 @@
 #   make agents       xnn-agent and xnn-adbd, static, for x86_64, aarch64 and armv7
 #   make fuzz         build the libFuzzer targets (clang) into $(O)/fuzz
 #   make bench        bench/kernels and bench/models (beside XNNPACK, oneDNN, OpenBLAS, PyTorch)
-#   make fleet        the main job: sweep the devices found into fleet.db (report and
-#                     manifest: not yet)
+#   make fleet        the main job: sweep the devices found into fleet.db, select tiers
+#                     into fleet-manifest/ (reports: not yet)
+#   make runtime-size what libxnnrt adds to a static app (x86_64, aarch64, armv7)
 #   make clean        remove the build folder
 #
 # Knobs: O=build-dir  CROSS=aarch64-linux-gnu- | arm-linux-gnueabihf-
@@ -16,6 +17,7 @@
 #        NODEPS=1 (do not run scripts/install-deps.sh)
 
 SHELL := /bin/bash
+.DEFAULT_GOAL := all
 O ?= build
 CROSS ?=
 V ?= 0
@@ -114,7 +116,7 @@ HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
 LIBXF := $(O)/lib/libxf.a
 LIBXF_OBJ := $(filter-out $(O)/harness/main.o $(O)/harness/cmd-%.o,$(HARNESS_OBJ))
 XNN_FLEET := $(O)/bin/xnn-fleet
-HARNESS_LIBS := -lcsv -lsqlite3 -lpcre2-8 $(shell pkg-config --libs libusb-1.0 2>/dev/null || echo -lusb-1.0)
+HARNESS_LIBS := -lcsv -lsqlite3 -lpcre2-8 -lcjson $(shell pkg-config --libs libusb-1.0 2>/dev/null || echo -lusb-1.0)
 # libusb's header lives in its own folder
 USB_CFLAGS := $(shell pkg-config --cflags libusb-1.0 2>/dev/null)
 ifeq ($(CROSS),)
@@ -160,7 +162,7 @@ BENCH_LIBS := -lXNNPACK -lpthreadpool -ldnnl $(shell pkg-config --libs openblas 
 BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------
-.PHONY: all agents test test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
+.PHONY: runtime-size rt-size-bins all agents test test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
 all: $(LIBS) $(LIBXR) $(EXAMPLES) $(LIBXA) $(XNN_AGENT) $(XNN_ADBD) $(TEST_BIN) $(HOST_BINS)
 
 # The agents for every target, static: what the harness pushes to devices.
@@ -292,6 +294,9 @@ $(O)/fuzz-adb: $(O)/fuzz-adb.o $(O)/harness/adb.o $(O)/runtime/props.o $(LIBXS)
 $(O)/fuzz-manifest: $(O)/fuzz-manifest.o $(O)/runtime/manifest.o
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
+$(O)/fuzz-select: $(O)/fuzz-select.o $(O)/harness/select.o $(LIBXS)
+	$(say) LD $@
+	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(HARNESS_LIBS) $(LDLIBS) -o $@
 $(O)/fuzz-adbd: $(O)/fuzz-adbd.o $(O)/agent/adbd/wire.o $(O)/runtime/props.o
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
@@ -339,6 +344,26 @@ $(BENCH_MODELS): $(O)/bench/models.o $(O)/bench/timing.o $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(BENCH_LIBS) $(LDLIBS) -o $@
 
+# runtime-size: what libxnnrt adds to a static app (rt-size-app minus
+# rt-size-empty, both stripped), for x86_64, aarch64 and armv7.
+RT_SIZE := $(O)/bench/rt-size-app $(O)/bench/rt-size-empty
+$(O)/bench/rt-size-app: $(O)/bench/rt-size-app.o $(LIBXR) $(LIBS)
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) -static $^ $(LDLIBS) -o $@
+$(O)/bench/rt-size-empty: $(O)/bench/rt-size-empty.o
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) -static $^ -o $@
+rt-size-bins: $(RT_SIZE)
+runtime-size: $(RT_SIZE) | deps
+	$(Q)$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- O=$(O)/aarch64 NODEPS=1 rt-size-bins
+	$(Q)$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf- O=$(O)/armv7 NODEPS=1 rt-size-bins
+	$(Q)for t in "x86_64 $(O) " "aarch64 $(O)/aarch64 aarch64-linux-gnu-" \
+		"armv7 $(O)/armv7 arm-linux-gnueabihf-"; do set -- $$t; \
+		for b in app empty; do $${3}strip -o $$2/bench/rt-size-$$b.stripped $$2/bench/rt-size-$$b; done; \
+		a=$$(stat -c %s $$2/bench/rt-size-app.stripped); e=$$(stat -c %s $$2/bench/rt-size-empty.stripped); \
+		printf 'libxnnrt in a static app, stripped, %-8s %7d bytes (%d KB; app %d - empty %d)\n' \
+			$$1 $$((a - e)) $$(((a - e) / 1024)) $$a $$e; done
+
 # bench: the kernels (bench-anchors) and the end-to-end sub-nets (bench-models).
 bench: bench-anchors bench-models
 bench-anchors: $(BENCH_BIN)
@@ -347,11 +372,15 @@ bench-models: $(BENCH_MODELS) $(DATA_FILES)
 	$(BENCH_MODELS) --data $(DATA) $(BENCH_ARGS)
 
 # The main job: sweep every device found into fleet.db (FLEET_ARGS adds
-# options, e.g. FLEET_ARGS=--resume); report and manifest are not built yet.
+# options, e.g. FLEET_ARGS=--resume), then tiers and a sub-net per tier into
+# fleet-manifest/ (SELECT_ARGS, e.g. SELECT_ARGS="--budget 'p90<=60ms'"), checked.
+# A sweep that could not reach every device still leaves the rest in the DB.
 fleet: all agents
-	$(XNN_FLEET) sweep --devices all --db fleet.db $(FLEET_ARGS)
+	-$(XNN_FLEET) sweep --devices all --db fleet.db $(FLEET_ARGS)
 	$(XNN_FLEET) db info --db fleet.db
-	@echo "make fleet: the sweep is in fleet.db; select (manifest) and report are not built yet"
+	$(XNN_FLEET) select --db fleet.db --tiers auto --out fleet-manifest $(SELECT_ARGS)
+	$(XNN_FLEET) manifest check fleet-manifest
+	@echo "make fleet: measurements in fleet.db, the manifest and models in fleet-manifest/ (reports: not built yet)"
 
 clean:
 	rm -rf $(O)

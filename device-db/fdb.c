@@ -408,6 +408,35 @@ enum xs_status fdb_subnet_reference_set(struct fdb *db, int64_t subnet_id, doubl
 	return step_done(db, s, "sub-net reference");
 }
 
+enum xs_status fdb_subnet_val_set(struct fdb *db, int64_t subnet_id, double val_top1)
+{
+	sqlite3_stmt *s;
+	enum xs_status st = prepare(db, "UPDATE subnets SET val_top1 = ?2 WHERE id = ?1", &s);
+	if (st != XS_OK)
+		return st;
+	sqlite3_bind_int64(s, 1, subnet_id);
+	sqlite3_bind_double(s, 2, val_top1);
+	return step_done(db, s, "sub-net validation top-1");
+}
+
+enum xs_status fdb_manifest_insert(struct fdb *db, int64_t supernet_id, const char *budget,
+				   const char *json, int64_t *id)
+{
+	sqlite3_stmt *s;
+	enum xs_status st = prepare(db,
+		"INSERT INTO manifests (supernet_id, created, budget, json)"
+		" VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?2, ?3)", &s);
+	if (st != XS_OK)
+		return st;
+	sqlite3_bind_int64(s, 1, supernet_id);
+	bind_text(s, 2, budget);
+	bind_text(s, 3, json);
+	st = step_done(db, s, "manifest");
+	if (st == XS_OK && id)
+		*id = sqlite3_last_insert_rowid(db->h);
+	return st;
+}
+
 /* ---- queries ----------------------------------------------------------------------- */
 
 static const char *col_text(sqlite3_stmt *s, int i)
@@ -473,7 +502,7 @@ enum xs_status fdb_supernet_find(struct fdb *db, const char *name_or_sha256, int
 enum xs_status fdb_devices_each(struct fdb *db, fdb_device_fn fn, void *ctx)
 {
 	sqlite3_stmt *s = query(db, "SELECT id, transport, serial, fingerprint, model, soc, abi, os,"
-				    " cpus, ram_bytes, emulated, simulated FROM devices ORDER BY id");
+				    " cpus, ram_bytes, emulated, simulated, probe FROM devices ORDER BY id");
 	if (s == NULL)
 		return XS_EIO;
 	int rc;
@@ -482,7 +511,7 @@ enum xs_status fdb_devices_each(struct fdb *db, fdb_device_fn fn, void *ctx)
 			sqlite3_column_int64(s, 0), col_text(s, 1), col_text(s, 2), col_text(s, 3),
 			col_text(s, 4), col_text(s, 5), col_text(s, 6), col_text(s, 7),
 			(int)col_int(s, 8, 0), col_int(s, 9, 0), sqlite3_column_int(s, 10) != 0,
-			sqlite3_column_int(s, 11) != 0};
+			sqlite3_column_int(s, 11) != 0, col_text(s, 12)};
 		fn(ctx, &d);
 	}
 	return query_end(db, s, rc);

@@ -83,6 +83,14 @@ enum xs_status fdb_subnet_reference_set(struct fdb *db, int64_t subnet_id,
 					double test_top1, double val_top1,
 					const char *ref_logits);
 
+/* Sets only the validation top-1 (the selector's accuracy; the rest of the
+ * reference is the sweep's). */
+enum xs_status fdb_subnet_val_set(struct fdb *db, int64_t subnet_id, double val_top1);
+
+/* Stores a manifest (its JSON text) with the budget it was chosen for. */
+enum xs_status fdb_manifest_insert(struct fdb *db, int64_t supernet_id, const char *budget,
+				   const char *json, int64_t *id);
+
 /* ---- sweeps, runs, results ---------------------------------------------------------
  * status: "running", "done", "incomplete" (cut: --resume fills it in) or
  * "failed". Times are set by the DB (UTC, ISO 8601). */
@@ -157,6 +165,7 @@ struct fdb_device_row {
 	int cpus;
 	int64_t ram_bytes;
 	bool emulated, simulated;
+	const char *probe;        /* the probe's key,value CSV */
 };
 typedef void (*fdb_device_fn)(void *ctx, const struct fdb_device_row *d);
 /* Every device, by id. */

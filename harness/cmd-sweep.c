@@ -106,52 +106,6 @@ struct job {
 	struct xf_stage_file files[7];
 };
 
-/* ---- data ------------------------------------------------------------------------- */
-
-/* Decompresses the data set's IDX files into the cache once; the agent reads
- * plain IDX. */
-static bool data_file(const char *gz, const char *name, char *out, size_t n)
-{
-	const char *home = getenv("HOME");
-	const char *cache = getenv("XDG_CACHE_HOME");
-	char dir[PATH_MAX];
-	if (cache && *cache)
-		snprintf(dir, sizeof(dir), "%s/xnn-fleet", cache);
-	else
-		snprintf(dir, sizeof(dir), "%s/.cache/xnn-fleet", home ? home : "/tmp");
-	char parent[PATH_MAX];
-	snprintf(parent, sizeof(parent), "%s", dir);
-	char *slash = strrchr(parent, '/');
-	if (slash) {
-		*slash = '\0';
-		mkdir(parent, 0755);
-	}
-	mkdir(dir, 0755);
-	if ((size_t)snprintf(out, n, "%.3000s/%.64s", dir, name) >= n)
-		return false;
-	if (access(out, R_OK) == 0)
-		return true;
-	struct xs_idx *idx;
-	struct xs_error err;
-	if (xf_idx_load(gz, strstr(name, "labels") ? 1 : 3, &idx, &err) != XS_OK) {
-		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
-		return false;
-	}
-	char tmp[PATH_MAX + 8];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
-	FILE *f = fopen(tmp, "wb");
-	bool ok = f && fwrite(idx->buf, 1, idx->size, f) == idx->size;
-	if (f && fclose(f) != 0)
-		ok = false;
-	xs_idx_destroy(idx);
-	if (!ok || rename(tmp, out) != 0) {
-		fprintf(stderr, "xnn-fleet: cannot write '%s': %s\n", tmp, strerror(errno));
-		unlink(tmp);
-		return false;
-	}
-	return true;
-}
-
 /* ---- rows from the agent ------------------------------------------------------------- */
 
 static void probe_row(void *ctx, const struct xf_agent_reader *r, char *const *f, size_t n)
@@ -873,10 +827,10 @@ int cmd_sweep(int argc, char **argv)
 	}
 	if (!choose_subnets(&sw, subnets))
 		goto out_free;
-	if (!data_file(XF_TRAIN_IMAGES, "train-images-idx3-ubyte", sw.calib, sizeof(sw.calib)) ||
-	    !data_file(XF_TEST_IMAGES, "t10k-images-idx3-ubyte", sw.eval, sizeof(sw.eval)) ||
-	    !data_file(XF_TEST_LABELS, "t10k-labels-idx1-ubyte", sw.labels, sizeof(sw.labels)) ||
-	    !data_file(XF_TRAIN_LABELS, "train-labels-idx1-ubyte", sw.train_labels,
+	if (!xf_data_cached(XF_TRAIN_IMAGES, "train-images-idx3-ubyte", sw.calib, sizeof(sw.calib)) ||
+	    !xf_data_cached(XF_TEST_IMAGES, "t10k-images-idx3-ubyte", sw.eval, sizeof(sw.eval)) ||
+	    !xf_data_cached(XF_TEST_LABELS, "t10k-labels-idx1-ubyte", sw.labels, sizeof(sw.labels)) ||
+	    !xf_data_cached(XF_TRAIN_LABELS, "train-labels-idx1-ubyte", sw.train_labels,
 		       sizeof(sw.train_labels)))
 		goto out_free;
 	char notes[4096];

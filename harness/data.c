@@ -2,10 +2,12 @@
  * ships gzip'd IDX files; the host decompresses them (by running gzip from
  * argv, never a shell) and the device side reads plain IDX. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -108,4 +110,48 @@ enum xs_status xf_idx_load(const char *path, uint32_t dims, struct xs_idx **out,
 		snprintf(err->msg, sizeof(err->msg), "'%.100s': %.150s", path, msg);
 	}
 	return st;
+}
+
+/* ---- the plain IDX cache ------------------------------------------------------------ */
+
+bool xf_data_cached(const char *gz, const char *name, char *out, size_t n)
+{
+	const char *home = getenv("HOME");
+	const char *cache = getenv("XDG_CACHE_HOME");
+	char dir[PATH_MAX];
+	if (cache && *cache)
+		snprintf(dir, sizeof(dir), "%s/xnn-fleet", cache);
+	else
+		snprintf(dir, sizeof(dir), "%s/.cache/xnn-fleet", home ? home : "/tmp");
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", dir);
+	char *slash = strrchr(parent, '/');
+	if (slash) {
+		*slash = '\0';
+		mkdir(parent, 0755);
+	}
+	mkdir(dir, 0755);
+	if ((size_t)snprintf(out, n, "%.3000s/%.64s", dir, name) >= n)
+		return false;
+	if (access(out, R_OK) == 0)
+		return true;
+	struct xs_idx *idx;
+	struct xs_error err;
+	if (xf_idx_load(gz, strstr(name, "labels") ? 1 : 3, &idx, &err) != XS_OK) {
+		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
+		return false;
+	}
+	char tmp[PATH_MAX + 8];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
+	FILE *f = fopen(tmp, "wb");
+	bool ok = f && fwrite(idx->buf, 1, idx->size, f) == idx->size;
+	if (f && fclose(f) != 0)
+		ok = false;
+	xs_idx_destroy(idx);
+	if (!ok || rename(tmp, out) != 0) {
+		fprintf(stderr, "xnn-fleet: cannot write '%s': %s\n", tmp, strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	return true;
 }

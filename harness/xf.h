@@ -3,6 +3,8 @@
 #ifndef XF_H
 #define XF_H
 
+#include <stdbool.h>
+
 #include "xs.h"
 
 /* A subcommand: argv[0] is its name; returns the process exit status
@@ -15,6 +17,8 @@ int cmd_db(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_select(int argc, char **argv);
+int cmd_manifest(int argc, char **argv);
 /* xnn-fleet supernet extract|eval (cmd-model.c); argv[0] is "extract" or
  * "eval". */
 int xf_supernet_extract(int argc, char **argv);
@@ -34,6 +38,11 @@ int xf_supernet_eval(int argc, char **argv);
  * dims: 3 images, 1 labels. */
 enum xs_status xf_idx_load(const char *path, uint32_t dims, struct xs_idx **out,
 			   struct xs_error *err);
+
+/* The plain IDX file of gz (a data set file) in the cache
+ * ($XDG_CACHE_HOME or ~/.cache, /xnn-fleet/NAME), decompressed on first use:
+ * agents read plain IDX. false after saying why on stderr. */
+bool xf_data_cached(const char *gz, const char *name, char *out, size_t n);
 
 /* The number of online CPUs (at least 1). */
 int xf_cpus(void);

@@ -1,5 +1,6 @@
 /* manifest.c - reading the manifest with jsmn (Debian's header-only
  * libjsmn-dev): tokens first, then each known key checked and copied. */
+#include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <jsmn.h>
 
 #include "manifest.h"
+#include "xr.h"
 
 struct doc {
 	const char *js;
@@ -396,4 +398,84 @@ bool xr_manifest_parse(const char *json, size_t len, struct xr_manifest *out, ch
 out:
 	free(d.t);
 	return ok;
+}
+
+/* ---- tier choice --------------------------------------------------------------------- */
+
+static bool has_feature(const char *features, const char *want)
+{
+	size_t n = strlen(want);
+	for (const char *p = features; *p;) {
+		size_t len = strcspn(p, " \t");
+		if (len == n && strncmp(p, want, n) == 0)
+			return true;
+		p += len;
+		p += strspn(p, " \t");
+	}
+	return false;
+}
+
+static bool any_glob(const char (*pats)[128], size_t n, const char *value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fnmatch(pats[i], value, 0) == 0)
+			return true;
+	return false;
+}
+
+/* Whether tier t's rules match; an empty rule set matches nothing. */
+static bool rules_match(const struct xr_rules *r, const struct xr_identity *id)
+{
+	if (r->nmodels == 0 && r->nsocs == 0 && r->ram_min == 0 && r->ram_max == 0 &&
+	    r->nfeatures == 0)
+		return false;
+	if (r->nmodels && !any_glob(r->models, r->nmodels, id->model))
+		return false;
+	if (r->nsocs && !any_glob(r->socs, r->nsocs, id->soc))
+		return false;
+	if (r->ram_min && id->ram_bytes < r->ram_min)
+		return false;
+	if (r->ram_max && (id->ram_bytes == 0 || id->ram_bytes > r->ram_max))
+		return false;
+	for (size_t i = 0; i < r->nfeatures; i++)
+		if (!has_feature(id->features, r->features[i]))
+			return false;
+	return true;
+}
+
+size_t xr_manifest_choose(const struct xr_manifest *m, double (*probe)(void),
+			  const struct xr_identity *id, double *score, char *why, size_t why_n)
+{
+	for (size_t t = 0; t < m->ntiers; t++)
+		for (size_t k = 0; k < m->tiers[t].nlisted; k++) {
+			const struct xr_listed *l = &m->tiers[t].listed[k];
+			if (strcmp(l->model, id->model) == 0 &&
+			    (l->fingerprint[0] == '\0' || strcmp(l->fingerprint, id->fingerprint) == 0)) {
+				snprintf(why, why_n, "listed: model '%.100s' (%.100s) was measured in "
+					 "this tier", id->model, id->fingerprint);
+				return t;
+			}
+		}
+	for (size_t t = 0; t < m->ntiers; t++)
+		if (rules_match(&m->tiers[t].rules, id)) {
+			snprintf(why, why_n, "rules: model '%.100s', SoC '%.100s' match the tier's "
+				 "rules", id->model, id->soc);
+			return t;
+		}
+	bool any = false;
+	for (size_t t = 0; t < m->ntiers; t++)
+		any = any || m->tiers[t].probe_min > 0;
+	if (any) {
+		if (*score < 0)
+			*score = probe ? probe() : 0;
+		for (size_t t = 0; t < m->ntiers; t++)
+			if (m->tiers[t].probe_min > 0 && *score >= m->tiers[t].probe_min) {
+				snprintf(why, why_n, "probe: score %.1f >= the tier's %.1f", *score,
+					 m->tiers[t].probe_min);
+				return t;
+			}
+	}
+	snprintf(why, why_n, "fallback: not listed, no rule matched%s", any ? ", probe too slow"
+		 : "");
+	return m->fallback;
 }

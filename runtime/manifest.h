@@ -79,4 +79,13 @@ struct xr_manifest {
 bool xr_manifest_parse(const char *json, size_t len, struct xr_manifest *out, char *why,
 		       size_t why_n);
 
+struct xr_identity;
+/* The tier for a device and why (DESIGN.md "Runtime startup"): a tier that
+ * lists its model (and fingerprint, when given), else the first whose rules
+ * match, else the first whose probe_min the device's probe score reaches
+ * (*score < 0: probe() is called for it, once, and *score set), else the
+ * fallback. */
+size_t xr_manifest_choose(const struct xr_manifest *m, double (*probe)(void),
+			  const struct xr_identity *id, double *score, char *why, size_t why_n);
+
 #endif /* XR_MANIFEST_H */

@@ -32,6 +32,8 @@ PKGS=(
 	adb libusb-1.0-0-dev
 	# the e2e tests look into the device DB (integrity_check, counts)
 	sqlite3
+	# and into manifests (JSON)
+	jq
 	# the runtime reads manifests with jsmn (header only); the harness writes them with cJSON
 	libjsmn-dev libcjson-dev
 	# the data set: BN recalibration, top-1 (eval, the model tests); gzip'd IDX

@@ -1,11 +1,15 @@
 /* fuzz-manifest.c - libFuzzer target: the runtime's manifest reader
- * (runtime/manifest.c) on any bytes. What it accepts is consistent: tiers
- * within bounds, the fallback one of them, every file name plain. */
+ * (runtime/manifest.c) on any bytes, and its tier choice (listed device,
+ * rules, probe score, fallback) for identities taken from the same bytes.
+ * What it accepts is consistent: tiers within bounds, the fallback one of
+ * them, every file name plain; the choice is a tier with a reason. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "manifest.h"
+#include "xr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,6 +24,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (strchr(m.tiers[i].file, '/') || strlen(m.tiers[i].sha256) != 64 ||
 			    m.tiers[i].nlisted > XR_MAX_LISTED)
 				__builtin_trap();
+		/* identities from the input's bytes: the first tier's listed model
+		 * and patterns as the device's strings, and a few RAM sizes */
+		static struct xr_identity id;
+		memset(&id, 0, sizeof(id));
+		const struct xr_tier *t0 = &m.tiers[size % m.ntiers];
+		if (t0->nlisted)
+			snprintf(id.model, sizeof(id.model), "%s", t0->listed[0].model);
+		if (t0->rules.nsocs)
+			snprintf(id.soc, sizeof(id.soc), "%s", t0->rules.socs[0]);
+		snprintf(id.features, sizeof(id.features), "%.*s", (int)(size < 64 ? size : 64),
+			 (const char *)data);
+		id.ram_bytes = (uint64_t)size << (size % 40);
+		double score = (double)(size % 300);
+		char reason[256];
+		reason[0] = '\0';
+		size_t t = xr_manifest_choose(&m, NULL, &id, &score, reason, sizeof(reason));
+		if (t >= m.ntiers || reason[0] == '\0')
+			__builtin_trap();
 	} else if (why[0] == '\0') {
 		__builtin_trap();
 	}

@@ -189,6 +189,12 @@ static void test_bad_files(void **state)
 	assert_true(top1 == 90.01 && isnan(val));
 	assert_string_equal(ref, "0,1,2\n");
 	free(ref);
+	/* the selector's validation top-1 leaves the rest of the reference */
+	assert_int_equal(fdb_subnet_val_set(db, sub, 90.1), XS_OK);
+	assert_int_equal(fdb_subnet_reference(db, sub, &top1, &val, &ref), XS_OK);
+	assert_true(top1 == 90.01 && val == 90.1);
+	assert_string_equal(ref, "0,1,2\n");
+	free(ref);
 	fdb_close(db);
 	/* damaged: a table page overwritten (checkpointed first, no WAL) */
 	const char *dmg = path_of("damaged.db");
@@ -433,6 +439,17 @@ static void test_merge(void **state)
 	struct fdb *db;
 	int64_t added;
 	assert_int_equal(fdb_open(a, FDB_WRITE, &db, NULL, 0), XS_OK);
+	/* a manifest in each: b's comes over, once */
+	int64_t mid, sn;
+	char sha[65];
+	struct fdb *dbb;
+	assert_int_equal(fdb_open(b, FDB_WRITE, &dbb, NULL, 0), XS_OK);
+	assert_int_equal(fdb_supernet_find(dbb, "s", &sn, sha, NULL), XS_OK);
+	assert_int_equal(fdb_manifest_insert(dbb, sn, "p90<=8ms", "{\"b\": 1}", &mid), XS_OK);
+	assert_true(mid > 0);
+	fdb_close(dbb);
+	assert_int_equal(fdb_supernet_find(db, "s", &sn, sha, NULL), XS_OK);
+	assert_int_equal(fdb_manifest_insert(db, sn, "p90<=8ms", "{\"a\": 1}", &mid), XS_OK);
 	assert_int_equal(fdb_merge(db, b, &added), XS_OK);
 	assert_int_equal(added, 2);  /* phone-1 threads 4, phone-2 threads 1 */
 	struct fdb_counts c;
@@ -443,11 +460,13 @@ static void test_merge(void **state)
 	assert_int_equal(c.sweeps, 3);
 	assert_int_equal(c.runs, 3);
 	assert_int_equal(c.subnet_results, 4);
+	assert_int_equal(c.manifests, 2);
 	/* again: nothing new */
 	assert_int_equal(fdb_merge(db, b, &added), XS_OK);
 	assert_int_equal(added, 0);
 	assert_int_equal(fdb_counts(db, &c), XS_OK);
 	assert_int_equal(c.sweeps, 3);
+	assert_int_equal(c.manifests, 2);
 	/* the result already in a was kept (median 1.0, not b's 9.0) */
 	char *buf = NULL;
 	size_t len = 0;

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# t0009-select.sh - xnn-fleet select on a fleet measured for real (this host
+# and the emulated aarch64 device under qemu-user): two tiers under a latency
+# budget the emulated device can only meet with small sub-nets; each device's
+# tier sub-net measured there (through the sweep) within the budget; the
+# manifest and models written, checked (`manifest check`), stored in the DB;
+# the runtime on this host and under qemu-aarch64 loads the tier that lists
+# it. Then bad input: a tampered model, a bad budget, a population naming no
+# device of the DB, a DB without the supernet.
+set -euo pipefail
+fleet="$BUILD/bin/xnn-fleet"
+db="$TMPDIR/fleet.db"
+out_dir="$TMPDIR/out"
+q() { sqlite3 "$db" "$1"; }
+budget='p90<=40ms,mem<=4MB,size<=1MB'
+lat_ms=40
+
+# the fleet: kernel tables and five sub-nets on each device, of one to three
+# blocks per stage (the calibration of the predictor fits a cost per block)
+printf '%s\n' r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
+	r20-d3.3.3.3-s1:e2k3,e2k3,e2k3-s2:e2k3,e2k3,e2k3-s3:e2k3,e2k3,e2k3-s4:e2k3,e2k3,e2k3 \
+	r24-d1.1.1.1-s1:e4k7-s2:e4k7-s3:e4k7-s4:e4k7 \
+	r24-d2.2.2.2-s1:e3k5,e3k5-s2:e3k5,e3k5-s3:e3k5,e3k5-s4:e3k5,e3k5 \
+	r28-d1.2.1.1-s1:e3k5-s2:e3k5,e3k5-s3:e3k5-s4:e3k5 > "$TMPDIR/list"
+"$fleet" sweep --devices host,qemu-aarch64 --subnets "$TMPDIR/list" --quick \
+	--eval-n 100 --db "$db"
+
+out=$("$fleet" select --db "$db" --budget "$budget" --tiers 2 --evals 16 --out "$out_dir")
+echo "$out"
+m="$out_dir/manifest.json"
+cat "$m"
+[ "$(jq '.tiers | length' "$m")" -eq 2 ]
+[ "$(jq -r '.fallback' "$m")" = t2 ]
+[ "$(jq -r '.supernet.sha256' "$m")" = "$(sha256sum models/fmnist-ofa.xsn | cut -d' ' -f1)" ]
+[ "$(jq '.budget.latency_ms' "$m")" -eq $lat_ms ]
+# the faster tier lists this host, the other the emulated device, both
+# measured
+[ "$(jq -r '.tiers[0].devices[].serial' "$m")" = host ]
+[ "$(jq -r '.tiers[1].devices[].serial' "$m")" = qemu-aarch64 ]
+[ "$(jq -r '.tiers[].expected.source' "$m" | sort -u)" = measured ]
+# every device meets the budget with its tier's sub-net as measured on it
+# (the DB's own rows), and the size and memory budgets hold
+for t in 0 1; do
+	arch=$(jq -r ".tiers[$t].arch" "$m")
+	serial=$(jq -r ".tiers[$t].devices[0].serial" "$m")
+	p90=$(q "select r.p90_ms from subnet_results r join subnets s on s.id = r.subnet_id
+		join devices d on d.id = r.device_id where s.arch = '$arch' and d.serial = '$serial'
+		and r.threads = 1 and r.status = 'ok'")
+	mem=$(q "select r.arena_bytes + r.weight_bytes from subnet_results r join subnets s on
+		s.id = r.subnet_id join devices d on d.id = r.device_id where s.arch = '$arch' and
+		d.serial = '$serial'")
+	echo "t$((t + 1)) $serial $arch: p90 $p90 ms, memory $mem"
+	[ -n "$p90" ] && awk -v p="$p90" -v b=$lat_ms 'BEGIN {exit !(p <= b)}'
+	[ "$mem" -le $((4 << 20)) ]
+	[ "$(jq ".tiers[$t].size" "$m")" -le $((1 << 20)) ]
+	[ "$(jq ".tiers[$t].size" "$m")" -eq "$(stat -c %s "$out_dir/t$((t + 1)).xnm")" ]
+	# accuracy is the validation split's, as stored
+	val=$(q "select val_top1 from subnets where arch = '$arch'")
+	[ "$(jq ".tiers[$t].expected.val_top1" "$m")" = "$val" ]
+done
+# the emulated device's tier is the smaller sub-net; the host's is the more
+# accurate
+a1=$(jq '.tiers[0].expected.val_top1' "$m"); a2=$(jq '.tiers[1].expected.val_top1' "$m")
+awk -v a="$a1" -v b="$a2" 'BEGIN {exit !(a > b)}'
+# probe thresholds from the fleet's own probe scores: the host's is higher
+p1=$(jq '.tiers[0].probe_min' "$m"); p2=$(jq '.tiers[1].probe_min' "$m")
+awk -v a="$p1" -v b="$p2" 'BEGIN {exit !(a > b && b > 0)}'
+# stored in the DB
+[ "$(q "select count(*) from manifests")" -eq 1 ]
+[ "$(q "select json from manifests" | jq -r '.tiers[0].sha256')" = "$(jq -r '.tiers[0].sha256' "$m")" ]
+
+"$fleet" manifest check "$out_dir"
+
+# the runtime picks the tier that lists the device, on the host and under
+# qemu-aarch64
+cp "$BUILD/data/t10k-images-idx3-ubyte" "$out_dir/"
+out=$("$BUILD/bin/classify" "$m" "$out_dir" 0)
+echo "$out"
+grep -q '^tier   t1$' <<<"$out"
+grep -q '^why    listed: ' <<<"$out"
+grep -q '^class  9 Ankle boot' <<<"$out"
+out=$(qemu-aarch64 "$BUILD/aarch64/bin/classify" "$m" "$out_dir" 0)
+echo "$out"
+grep -q '^tier   t2$' <<<"$out"
+grep -q '(arm64-v8a) was measured in this tier' <<<"$out"
+
+# the accuracies are the DB's now: a second run computes none it has seen
+[ "$(q "select count(*) from subnets where val_top1 is not null")" -ge 10 ]
+
+# a tampered model: manifest check names it, exit 1
+printf '\xff' | dd of="$out_dir/t2.xnm" bs=1 seek=100 conv=notrunc status=none
+set +e; msg=$("$fleet" manifest check "$out_dir" 2>&1); rc=$?; set -e
+echo "$msg"
+[ "$rc" -eq 1 ] && grep -q '^t2 .*BAD' <<<"$msg" && grep -q '^t1 .*ok' <<<"$msg"
+rm "$out_dir/t1.xnm"
+set +e; msg=$("$fleet" manifest check "$out_dir" 2>&1); rc=$?; set -e
+[ "$rc" -eq 1 ] && grep -q '^t1 .*MISSING' <<<"$msg"
+
+# bad input: one message naming the thing, nothing written
+set +e
+msg=$("$fleet" select --db "$db" --budget 'p95<=8ms' --out "$TMPDIR/x" 2>&1); rc=$?
+[ "$rc" -eq 2 ] && grep -q "budget 'p95<=8ms': p95" <<<"$msg" || exit 1
+printf 'model,share\nPixel 8,70\nGalaxy A14,30\n' > "$TMPDIR/pop.csv"
+msg=$("$fleet" select --db "$db" --population "$TMPDIR/pop.csv" --no-measure --out "$TMPDIR/x" 2>&1); rc=$?
+[ "$rc" -eq 1 ] && grep -q 'no device of the DB is in --population' <<<"$msg" || exit 1
+printf 'model,share\nPixel 8,70\nPixel 8,30\n' > "$TMPDIR/pop.csv"
+msg=$("$fleet" select --db "$db" --population "$TMPDIR/pop.csv" --out "$TMPDIR/x" 2>&1); rc=$?
+[ "$rc" -eq 1 ] && grep -q "line 3: model 'Pixel 8' is there twice" <<<"$msg" || exit 1
+msg=$("$fleet" select --db "$TMPDIR/empty.db" --out "$TMPDIR/x" 2>&1); rc=$?
+[ "$rc" -eq 1 ] && grep -q 'run xnn-fleet sweep' <<<"$msg" || exit 1
+msg=$("$fleet" select --db "$db" 2>&1); rc=$?
+[ "$rc" -eq 2 ] && grep -q 'give --out DIR' <<<"$msg" || exit 1
+set -e
+[ ! -e "$TMPDIR/x/manifest.json" ]
+[ "$(q "select count(*) from manifests")" -eq 1 ]
+echo "t0009: ok"
