@@ -96,6 +96,9 @@ struct sdev {
 	int tier;                  /* -1: none */
 };
 
+/* Devices searched for one by one, at most (spread over the speed order). */
+#define SEARCH_DEVICES 24
+
 /* ---- candidates (every sub-net looked at, once) -------------------------------------- */
 
 struct cand {
@@ -308,6 +311,19 @@ static struct cand *cand_get(struct sel *s, const struct xs_arch *a)
 	c->subnet_id = -1;
 	xs_arch_print(s->sp, a, c->text, sizeof(c->text));
 	return c;
+}
+
+/* The index of a's candidate in s->c (pointers into s->c do not survive
+ * cand_get: it grows the array); false when out of memory. */
+static bool cand_index(struct sel *s, const struct xs_arch *a, size_t *out)
+{
+	struct cand *c = cand_get(s, a);
+	if (c == NULL) {
+		fprintf(stderr, "xnn-fleet: out of memory\n");
+		return false;
+	}
+	*out = (size_t)(c - s->c);
+	return true;
 }
 
 /* Exact file size and planned memory: extracted without recalibration
@@ -577,7 +593,7 @@ static void glob_exact(const char *s, char *out, size_t n)
 struct tier_out {
 	size_t *devs;
 	size_t ndevs;
-	struct cand *c;
+	size_t ci;                  /* its sub-net: s->c[ci] (an index: s->c grows) */
 	double lat;                 /* the largest over its devices */
 	bool all_measured;
 	double test_top1;
@@ -606,16 +622,16 @@ static cJSON *manifest_json(const struct sel *s, const struct tier_out *t, size_
 		char name[16];
 		snprintf(name, sizeof(name), "t%zu", i + 1);
 		cJSON_AddStringToObject(o, "name", name);
-		cJSON_AddStringToObject(o, "arch", t[i].c->text);
+		cJSON_AddStringToObject(o, "arch", s->c[t[i].ci].text);
 		cJSON_AddStringToObject(o, "precision", "f32");
 		cJSON_AddStringToObject(o, "file", t[i].file);
-		cJSON_AddNumberToObject(o, "size", (double)t[i].c->size);
+		cJSON_AddNumberToObject(o, "size", (double)s->c[t[i].ci].size);
 		cJSON_AddStringToObject(o, "sha256", t[i].sha);
 		cJSON *e = cJSON_AddObjectToObject(o, "expected");
 		cJSON_AddNumberToObject(e, "latency_ms", round(t[i].lat * 1e4) / 1e4);
-		cJSON_AddNumberToObject(e, "memory_bytes", (double)t[i].c->memory);
-		cJSON_AddNumberToObject(e, "top1", isnan(t[i].test_top1) ? t[i].c->val : t[i].test_top1);
-		cJSON_AddNumberToObject(e, "val_top1", t[i].c->val);
+		cJSON_AddNumberToObject(e, "memory_bytes", (double)s->c[t[i].ci].memory);
+		cJSON_AddNumberToObject(e, "top1", isnan(t[i].test_top1) ? s->c[t[i].ci].val : t[i].test_top1);
+		cJSON_AddNumberToObject(e, "val_top1", s->c[t[i].ci].val);
 		cJSON_AddStringToObject(e, "source", t[i].all_measured ? "measured" : "predicted");
 		cJSON *devs = cJSON_AddArrayToObject(o, "devices");
 		cJSON *rules = cJSON_AddObjectToObject(o, "rules");
@@ -881,7 +897,9 @@ int cmd_select(int argc, char **argv)
 	size_t *use = NULL, nuse = 0;
 	bool *fits = NULL;
 	double *acc = NULL;
-	struct cand **pool = NULL;
+	size_t *pool = NULL;        /* indices into s.c */
+	size_t *cls_first = NULL, *cls_last = NULL;
+	double *cls_share = NULL;
 	struct tier_out tiers[XF_MAX_TIERS];
 	size_t ntiers = 0;
 	memset(tiers, 0, sizeof(tiers));
@@ -975,28 +993,42 @@ int cmd_select(int argc, char **argv)
 		goto out;
 	printf("select: %zu device%s, budget %s, %s tiers, %zu scores per search\n", nuse,
 	       nuse == 1 ? "" : "s", s.budget_text, want_k ? "fixed" : "auto", s.evals);
-	/* 2. a search per device: the candidates; devices where nothing fits
-	 * leave */
-	size_t nfit = 0;
-	for (size_t i = 0; i < nuse; i++) {
+	/* 2. a search per device (at most SEARCH_DEVICES of them, spread over
+	 * the speed order: thousands of devices share their candidates) */
+	size_t reps = nuse < SEARCH_DEVICES ? nuse : SEARCH_DEVICES;
+	for (size_t r = 0; r < reps; r++) {
+		size_t i = reps == nuse ? r : r * (nuse - 1) / (reps - 1);
 		struct sdev *d = &s.dev[use[i]];
-		struct xf_search_result r;
+		struct xf_search_result res;
 		char what[200];
 		snprintf(what, sizeof(what), "for %.150s", d->serial);
-		if (!search_set(&s, &use[i], 1, what, &r))
+		if (!search_set(&s, &use[i], 1, what, &res))
 			goto out;
-		d->fits_any = r.found;
-		if (!r.found) {
-			bool m;
-			double lat = latency(&s, d, &smallest, NULL, &m);
-			fprintf(stderr, "select: no sub-net meets %s on %s (the smallest: p%d %.3g ms): "
-				"left out of the tiers; the manifest's fallback serves it\n",
+		if (res.found)
+			printf("  %-24.24s %-9s top-1 %.2f alone (%zu scored, %.1f s; %zu measured "
+			       "sub-nets, prediction margin %.1f%%)\n", d->serial,
+			       d->emulated ? "emulated" : d->transport, res.top1, res.scored, res.seconds,
+			       d->nm, 100 * d->margin);
+	}
+	/* 3. tiers over the candidates that fit the static budgets; devices no
+	 * candidate fits leave */
+	pool = malloc((s.nc + 1) * sizeof(*pool));
+	size_t np = 0;
+	for (size_t i = 0; pool && i < s.nc; i++)
+		if (!isnan(s.c[i].val) && fits_static(&s, &s.c[i]))
+			pool[np++] = i;
+	size_t nfit = 0;
+	for (size_t i = 0; pool && i < nuse; i++) {
+		struct sdev *d = &s.dev[use[i]];
+		for (size_t c = 0; c < np && !d->fits_any; c++)
+			d->fits_any = fits_dev(&s, d, &s.c[pool[c]]);
+		if (!d->fits_any) {
+			double lat = latency(&s, d, &smallest, NULL, NULL);
+			fprintf(stderr, "select: no sub-net meets %s on %s (the smallest: p%d %.3g ms "
+				"predicted): left out of the tiers; the manifest's fallback serves it\n",
 				s.budget_text, d->serial, s.budget.percentile, lat);
 			continue;
 		}
-		printf("  %-24.24s %-9s top-1 %.2f alone (%zu scored, %.1f s; %zu measured sub-nets, "
-		       "prediction margin %.1f%%)\n", d->serial, d->emulated ? "emulated" : d->transport,
-		       r.top1, r.scored, r.seconds, d->nm, 100 * d->margin);
 		use[nfit++] = use[i];
 	}
 	if (nfit == 0) {
@@ -1005,45 +1037,57 @@ int cmd_select(int argc, char **argv)
 		goto out;
 	}
 	nuse = nfit;
-	/* 3. tiers over the candidates that fit the static budgets */
-	pool = malloc((s.nc + 1) * sizeof(*pool));
-	size_t np = 0;
-	for (size_t i = 0; pool && i < s.nc; i++)
-		if (!isnan(s.c[i].val) && fits_static(&s, &s.c[i]))
-			pool[np++] = &s.c[i];
 	fits = malloc((np + 1) * nuse * sizeof(bool));
 	acc = malloc((np + 1) * sizeof(double));
-	double *share = malloc(nuse * sizeof(double));
-	if (pool == NULL || fits == NULL || acc == NULL || share == NULL) {
-		free(share);
+	cls_first = malloc(nuse * sizeof(size_t));
+	cls_last = malloc(nuse * sizeof(size_t));
+	cls_share = malloc(nuse * sizeof(double));
+	if (pool == NULL || fits == NULL || acc == NULL || cls_first == NULL || cls_last == NULL ||
+	    cls_share == NULL)
 		goto out;
+	/* devices next to each other in speed order that the same candidates
+	 * fit are one class for the grouping (a fleet of one model many times) */
+	size_t ncls = 0;
+	for (size_t j = 0; j < nuse; j++) {
+		bool same = ncls > 0;
+		for (size_t c = 0; c < np; c++) {
+			acc[c] = s.c[pool[c]].val;
+			bool f = fits_dev(&s, &s.dev[use[j]], &s.c[pool[c]]);
+			same = same && f == fits[c * nuse + (ncls - 1)];
+			fits[c * nuse + ncls] = f;  /* column ncls: overwritten when the same */
+		}
+		if (same) {
+			cls_last[ncls - 1] = j;
+			cls_share[ncls - 1] += s.dev[use[j]].share;
+		} else {
+			cls_first[ncls] = cls_last[ncls] = j;
+			cls_share[ncls++] = s.dev[use[j]].share;
+		}
 	}
-	for (size_t c = 0; c < np; c++) {
-		acc[c] = pool[c]->val;
-		for (size_t j = 0; j < nuse; j++)
-			fits[c * nuse + j] = fits_dev(&s, &s.dev[use[j]], pool[c]);
-	}
-	for (size_t j = 0; j < nuse; j++)
-		share[j] = s.dev[use[j]].share;
+	for (size_t c = 0; c < np; c++)  /* rows of ncls columns */
+		memmove(&fits[c * ncls], &fits[c * nuse], ncls * sizeof(bool));
 	struct xf_tiering tg;
-	bool ok = want_k ? xf_tiers_best(fits, acc, np, share, nuse,
-					 want_k < nuse ? want_k : nuse, &tg)
-			 : xf_tiers_auto(fits, acc, np, share, nuse, XR_MAX_TIERS, 0.1, &tg);
-	free(share);
+	bool ok = want_k ? xf_tiers_best(fits, acc, np, cls_share, ncls,
+					 want_k < ncls ? want_k : ncls, &tg)
+			 : xf_tiers_auto(fits, acc, np, cls_share, ncls, XR_MAX_TIERS, 0.1, &tg);
 	if (!ok) {
 		fprintf(stderr, "xnn-fleet select: no tiering found (out of memory?)\n");
 		goto out;
 	}
-	if (want_k > nuse)
-		fprintf(stderr, "select: %zu tiers asked, %zu devices: %zu tiers\n", want_k, nuse,
-			nuse);
+	if (want_k > ncls)
+		fprintf(stderr, "select: %zu tiers asked; the devices fall in %zu speed classes: %zu "
+			"tiers\n", want_k, ncls, ncls);
+	for (size_t t = 0; t < tg.k; t++) {  /* classes back to devices */
+		tg.first[t] = cls_first[tg.first[t]];
+		tg.last[t] = cls_last[tg.last[t]];
+	}
 	/* adjacent tiers with the same sub-net are one */
 	for (size_t t = 0; t < tg.k; t++) {
-		if (ntiers && tiers[ntiers - 1].c == pool[tg.cand[t]]) {
+		if (ntiers && tiers[ntiers - 1].ci == pool[tg.cand[t]]) {
 			tiers[ntiers - 1].ndevs += tg.last[t] - tg.first[t] + 1;
 			continue;
 		}
-		tiers[ntiers].c = pool[tg.cand[t]];
+		tiers[ntiers].ci = pool[tg.cand[t]];
 		tiers[ntiers].devs = &use[tg.first[t]];
 		tiers[ntiers].ndevs = tg.last[t] - tg.first[t] + 1;
 		ntiers++;
@@ -1059,8 +1103,9 @@ int cmd_select(int argc, char **argv)
 			snprintf(what, sizeof(what), "for tier t%zu", t + 1);
 			if (!search_set(&s, tiers[t].devs, tiers[t].ndevs, what, &r))
 				goto out;
-			if (r.found && r.top1 > tiers[t].c->val)
-				tiers[t].c = cand_get(&s, &r.best);
+			if (r.found && r.top1 > s.c[tiers[t].ci].val && !cand_index(&s, &r.best,
+										    &tiers[t].ci))
+				goto out;
 		}
 	}
 	/* 4. measured for real; a miss is replaced */
@@ -1070,18 +1115,18 @@ int cmd_select(int argc, char **argv)
 			bool need = false;
 			for (size_t j = 0; j < tiers[t].ndevs; j++) {
 				bool m;
-				latency(&s, &s.dev[tiers[t].devs[j]], &tiers[t].c->a, tiers[t].c->text, &m);
+				latency(&s, &s.dev[tiers[t].devs[j]], &s.c[tiers[t].ci].a, s.c[tiers[t].ci].text, &m);
 				need = need || (!m && !s.dev[tiers[t].devs[j]].simulated);
 			}
-			if (need && !measure_tier(&s, tiers[t].devs, tiers[t].ndevs, tiers[t].c, (int)t))
+			if (need && !measure_tier(&s, tiers[t].devs, tiers[t].ndevs, &s.c[tiers[t].ci], (int)t))
 				goto out;
 			for (size_t j = 0; j < tiers[t].ndevs; j++) {
 				const struct sdev *d = &s.dev[tiers[t].devs[j]];
 				bool m;
-				double lat = latency(&s, d, &tiers[t].c->a, tiers[t].c->text, &m);
-				if (m && !fits_dev(&s, d, tiers[t].c)) {
+				double lat = latency(&s, d, &s.c[tiers[t].ci].a, s.c[tiers[t].ci].text, &m);
+				if (m && !fits_dev(&s, d, &s.c[tiers[t].ci])) {
 					printf("  tier t%zu: %s measured p%d %.4g ms on %s, over %g ms: replaced\n",
-					       t + 1, tiers[t].c->text, s.budget.percentile, lat, d->serial,
+					       t + 1, s.c[tiers[t].ci].text, s.budget.percentile, lat, d->serial,
 					       s.budget.latency_ms);
 					again = true;
 					struct xf_search_result r;
@@ -1100,7 +1145,8 @@ int cmd_select(int argc, char **argv)
 							"once measured\n", t + 1, s.budget_text);
 						goto out;
 					}
-					tiers[t].c = cand_get(&s, &r.best);
+					if (!cand_index(&s, &r.best, &tiers[t].ci))
+						goto out;
 					break;
 				}
 			}
@@ -1114,10 +1160,10 @@ int cmd_select(int argc, char **argv)
 		char (*archs)[XS_ARCH_MAX] = calloc(ntiers, XS_ARCH_MAX);
 		int64_t ids[XF_MAX_TIERS];
 		for (size_t t = 0; archs && t < ntiers; t++) {
-			snprintf(archs[t], XS_ARCH_MAX, "%s", tiers[t].c->text);
-			if (fdb_subnet_upsert(s.db, s.sn_id, tiers[t].c->text,
-					      xs_arch_macs(s.sp, &tiers[t].c->a),
-					      xs_arch_params(s.sp, &tiers[t].c->a), &ids[t]) != XS_OK) {
+			snprintf(archs[t], XS_ARCH_MAX, "%s", s.c[tiers[t].ci].text);
+			if (fdb_subnet_upsert(s.db, s.sn_id, s.c[tiers[t].ci].text,
+					      xs_arch_macs(s.sp, &s.c[tiers[t].ci].a),
+					      xs_arch_params(s.sp, &s.c[tiers[t].ci].a), &ids[t]) != XS_OK) {
 				fprintf(stderr, "xnn-fleet: %s\n", fdb_errmsg(s.db));
 				free(archs);
 				goto out;
@@ -1161,12 +1207,12 @@ int cmd_select(int argc, char **argv)
 		uint8_t *buf = NULL, sha[32];
 		size_t size = 0;
 		snprintf(to->file, sizeof(to->file), "t%zu.xnm", t + 1);
-		enum xs_status st = xs_model_extract(s.sn, &to->c->a, s.calib, s.tp, &m, &err);
+		enum xs_status st = xs_model_extract(s.sn, &s.c[to->ci].a, s.calib, s.tp, &m, &err);
 		if (st == XS_OK)
 			st = xs_model_serialize(m, &buf, &size, &err);
 		xs_model_destroy(m);
 		if (st != XS_OK) {
-			fprintf(stderr, "xnn-fleet: %s: %s\n", to->c->text, err.msg);
+			fprintf(stderr, "xnn-fleet: %s: %s\n", s.c[to->ci].text, err.msg);
 			free(buf);
 			goto out;
 		}
@@ -1178,9 +1224,9 @@ int cmd_select(int argc, char **argv)
 		free(buf);
 		if (!wrote)
 			goto out;
-		if (size != to->c->size) {
+		if (size != s.c[to->ci].size) {
 			fprintf(stderr, "xnn-fleet: %s: %zu bytes, %" PRIu64 " expected\n", path, size,
-				to->c->size);
+				s.c[to->ci].size);
 			goto out;
 		}
 		to->lat = 0;
@@ -1188,19 +1234,19 @@ int cmd_select(int argc, char **argv)
 		for (size_t j = 0; j < to->ndevs; j++) {
 			struct sdev *d = &s.dev[to->devs[j]];
 			bool mm;
-			double lat = latency(&s, d, &to->c->a, to->c->text, &mm);
+			double lat = latency(&s, d, &s.c[to->ci].a, s.c[to->ci].text, &mm);
 			to->all_measured = to->all_measured && mm;
 			to->lat = lat > to->lat ? lat : to->lat;
 			d->tier = (int)t;
-			expected += d->share * to->c->val;
+			expected += d->share * s.c[to->ci].val;
 		}
 		printf("t%-3zu %-10zu %9.4g %7.2f %7.2f %9" PRIu64 " %9" PRIu64 "  %s (%s)\n", t + 1,
-		       to->ndevs, to->lat, to->c->val, to->test_top1, to->c->memory, to->c->size,
-		       to->c->text, to->all_measured ? "measured" : "predicted");
+		       to->ndevs, to->lat, s.c[to->ci].val, to->test_top1, s.c[to->ci].memory, s.c[to->ci].size,
+		       s.c[to->ci].text, to->all_measured ? "measured" : "predicted");
 		for (size_t j = 0; j < to->ndevs; j++) {
 			const struct sdev *d = &s.dev[to->devs[j]];
 			bool mm;
-			double lat = latency(&s, d, &to->c->a, to->c->text, &mm);
+			double lat = latency(&s, d, &s.c[to->ci].a, s.c[to->ci].text, &mm);
 			printf("       %-24.24s p%d %.4g ms %s, share %.3f\n", d->serial,
 			       s.budget.percentile, lat, mm ? "measured" : "predicted", d->share);
 		}
@@ -1243,6 +1289,9 @@ out:
 	cJSON_Delete(json);
 	free(json_text);
 	free(pool);
+	free(cls_first);
+	free(cls_last);
+	free(cls_share);
 	free(fits);
 	free(acc);
 	free(use);
