@@ -42,7 +42,8 @@ int cmd_manifest(int argc, char **argv)
 	static struct xr_manifest m;
 	char why[512];
 	if (text == NULL || len > max) {
-		fprintf(stderr, "xnn-fleet manifest: '%s' is larger than %zu bytes\n", path, max);
+		fprintf(stderr, "xnn-fleet manifest: '%s': %s\n", path,
+			text ? "larger than 4 MB: not a manifest" : "out of memory");
 		free(text);
 		return 1;
 	}

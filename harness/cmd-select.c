@@ -375,12 +375,12 @@ static bool search_fits(void *ctx, const struct xs_arch *a)
 {
 	struct sel *s = ctx;
 	struct cand *c = cand_get(s, a);
-	if (c == NULL || !cand_sizes(s, c) || !fits_static(s, c))
+	if (c == NULL)
 		return false;
-	for (size_t i = 0; i < s->nset; i++)
+	for (size_t i = 0; i < s->nset; i++)  /* the cheap check first */
 		if (!fits_dev(s, &s->dev[s->set[i]], c))
 			return false;
-	return true;
+	return cand_sizes(s, c) && fits_static(s, c);
 }
 
 /* Top-1 on the validation split, from the DB or computed here and stored. */
@@ -505,11 +505,15 @@ static bool measure_tier(struct sel *s, const size_t *set, size_t nset, const st
 		const struct sdev *d = &s->dev[set[i]];
 		if (d->simulated)
 			continue;
-		if (strchr(d->serial, ',') || d->serial[0] == '\0' ||
-		    len + strlen(d->serial) + 2 >= sizeof(list)) {
-			fprintf(stderr, "select: %s cannot be named in a sweep's device list: it stays "
-				"predicted\n", d->serial);
+		if (strchr(d->serial, ',') || d->serial[0] == '\0') {
+			fprintf(stderr, "select: '%s' cannot be named in a sweep's device list (a comma "
+				"or empty): it stays predicted\n", d->serial);
 			continue;
+		}
+		if (len + strlen(d->serial) + 2 >= sizeof(list)) {
+			fprintf(stderr, "select: the tier's device list is longer than %zu bytes: %s "
+				"and the rest stay predicted\n", sizeof(list), d->serial);
+			break;
 		}
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", n ? "," : "",
 					d->serial);
@@ -662,7 +666,7 @@ static cJSON *manifest_json(const struct sel *s, const struct tier_out *t, size_
 		}
 		cJSON_AddNumberToObject(rules, "ram_min", 0);
 		cJSON_AddNumberToObject(rules, "ram_max", 0);
-		cJSON_AddNumberToObject(o, "probe_min", isfinite(pmin) ? round(pmin * 100) / 100 : 0);
+		cJSON_AddNumberToObject(o, "probe_min", isfinite(pmin) ? floor(pmin * 100) / 100 : 0);
 		cJSON_AddItemToArray(tiers, o);
 	}
 	return root;
@@ -690,9 +694,17 @@ static bool population_shares(struct sel *s, const size_t *use, size_t nuse)
 			strerror(errno));
 		return false;
 	}
-	char *text = malloc(16 << 20);
-	size_t len = text ? fread(text, 1, 16 << 20, f) : 0;
+	const size_t max = 16 << 20;
+	char *text = malloc(max + 1);
+	size_t len = text ? fread(text, 1, max + 1, f) : 0;
+	bool rerr = ferror(f) != 0;
 	fclose(f);
+	if (text && (rerr || len > max)) {
+		fprintf(stderr, "xnn-fleet select: --population '%s': %s\n", s->population,
+			rerr ? "a read error" : "larger than 16 MB");
+		free(text);
+		return false;
+	}
 	struct xf_share *rows;
 	size_t n;
 	char why[256];
@@ -796,8 +808,12 @@ static void regret_report(struct sel *s, const size_t *set, size_t nset)
 	size_t hits = 0, runs = 10;
 	for (size_t r = 0; r < runs; r++) {
 		struct xf_search_opts o = {.seed = s->seed + 1000 + r, .evals = budget, .ss = &ss};
-		if (xf_search(s->sp, &fns, &o, &ev, &err) != XS_OK || !ev.found) {
-			fprintf(stderr, "xnn-fleet: regret: %s\n", ev.found ? err.msg : "found nothing");
+		if (xf_search(s->sp, &fns, &o, &ev, &err) != XS_OK) {
+			fprintf(stderr, "xnn-fleet: regret: %s\n", err.msg);
+			return;
+		}
+		if (!ev.found) {
+			fprintf(stderr, "xnn-fleet: regret: the search found no fitting sub-net\n");
 			return;
 		}
 		double g = ex.top1 - ev.top1;
@@ -1125,9 +1141,9 @@ int cmd_select(int argc, char **argv)
 				bool m;
 				double lat = latency(&s, d, &s.c[tiers[t].ci].a, s.c[tiers[t].ci].text, &m);
 				if (m && !fits_dev(&s, d, &s.c[tiers[t].ci])) {
-					printf("  tier t%zu: %s measured p%d %.4g ms on %s, over %g ms: replaced\n",
+					printf("  tier t%zu: %s measured p%d %.4g ms on %s, over %g ms%s\n",
 					       t + 1, s.c[tiers[t].ci].text, s.budget.percentile, lat, d->serial,
-					       s.budget.latency_ms);
+					       s.budget.latency_ms, round == 3 ? "" : ": replaced");
 					again = true;
 					struct xf_search_result r;
 					char what[32];
@@ -1200,7 +1216,7 @@ int cmd_select(int argc, char **argv)
 	}
 	printf("%-4s %-10s %9s %7s %7s %9s %9s  %s\n", "tier", "devices", "p-lat ms", "val", "test",
 	       "memory", "size", "arch (latency: measured or predicted, the largest of the tier)");
-	double expected = 0;
+	double expected = 0, in_tiers = 0;
 	for (size_t t = 0; t < ntiers; t++) {
 		struct tier_out *to = &tiers[t];
 		struct xs_model *m = NULL;
@@ -1239,6 +1255,7 @@ int cmd_select(int argc, char **argv)
 			to->lat = lat > to->lat ? lat : to->lat;
 			d->tier = (int)t;
 			expected += d->share * s.c[to->ci].val;
+			in_tiers += d->share;
 		}
 		printf("t%-3zu %-10zu %9.4g %7.2f %7.2f %9" PRIu64 " %9" PRIu64 "  %s (%s)\n", t + 1,
 		       to->ndevs, to->lat, s.c[to->ci].val, to->test_top1, s.c[to->ci].memory, s.c[to->ci].size,
@@ -1277,9 +1294,10 @@ int cmd_select(int argc, char **argv)
 		fprintf(stderr, "xnn-fleet: %s\n", fdb_errmsg(s.db));
 		goto out;
 	}
-	printf("expected top-1 over the population %.2f (validation split); %zu sub-nets looked "
-	       "at, %zu accuracies computed here (%.1f s), the rest from the DB; %.1f s in all\n",
-	       expected, s.nc, s.scored_here, s.score_seconds, now() - t_start);
+	printf("expected top-1 %.2f (validation split) over the %.1f%% of the population in "
+	       "tiers; %zu sub-nets looked at, %zu accuracies computed here (%.1f s), the rest from "
+	       "the DB; %.1f s in all\n", in_tiers > 0 ? expected / in_tiers : 0, 100 * in_tiers,
+	       s.nc, s.scored_here, s.score_seconds, now() - t_start);
 	printf("wrote %s and %zu model%s (manifest %" PRId64 " in %s)\n", path, ntiers,
 	       ntiers == 1 ? "" : "s", mid, s.db_path);
 	if (s.regret)

@@ -36,7 +36,7 @@ static bool number_unit(const char *p, const char *end, const char *const *units
 	for (size_t i = 0; units[i]; i++)
 		if (strcasecmp(u, units[i]) == 0) {
 			*out = v * factors[i];
-			return true;
+			return isfinite(*out);
 		}
 	return false;
 }
@@ -69,9 +69,14 @@ bool xf_budget_parse(const char *text, struct xf_budget *out, char *why, size_t 
 					 pc);
 				return false;
 			}
-			if (seen_lat || !number_unit(op + 2, end, time_units, time_f, &v)) {
-				snprintf(why, why_n, "'%.*s': give the latency once, as p90<=8ms (units us, "
-					 "ms, s)", (int)(end - p > 60 ? 60 : end - p), p);
+			if (seen_lat) {
+				snprintf(why, why_n, "the latency is given twice");
+				return false;
+			}
+			if (!number_unit(op + 2, end, time_units, time_f, &v) || v > 1e9) {
+				snprintf(why, why_n, "'%.*s': give the latency as p90<=8ms (a number > 0 "
+					 "and at most 1e6 s; units us, ms, s)",
+					 (int)(end - p > 60 ? 60 : end - p), p);
 				return false;
 			}
 			seen_lat = true;
@@ -80,10 +85,14 @@ bool xf_budget_parse(const char *text, struct xf_budget *out, char *why, size_t 
 		} else if ((nlen == 3 && strncmp(p, "mem", 3) == 0) ||
 			   (nlen == 4 && strncmp(p, "size", 4) == 0)) {
 			bool mem = nlen == 3;
-			if ((mem ? seen_mem : seen_size) ||
-			    !number_unit(op + 2, end, byte_units, byte_f, &v) || v > 1e15) {
-				snprintf(why, why_n, "'%.*s': give %s once, in B, KB, MB or GB (powers of "
-					 "1024), e.g. %s", (int)(end - p > 60 ? 60 : end - p), p,
+			if (mem ? seen_mem : seen_size) {
+				snprintf(why, why_n, "%s is given twice", mem ? "the memory" : "the size");
+				return false;
+			}
+			if (!number_unit(op + 2, end, byte_units, byte_f, &v) || v > 1e15) {
+				snprintf(why, why_n, "'%.*s': give %s in B, KB, MB or GB (powers of 1024; a "
+					 "number > 0 and below 1e15 bytes), e.g. %s",
+					 (int)(end - p > 60 ? 60 : end - p), p,
 					 mem ? "the memory" : "the size", mem ? "mem<=4MB" : "size<=1MB");
 				return false;
 			}
@@ -147,7 +156,7 @@ static void pop_field(void *s, size_t len, void *ctx)
 			memcpy(p->field[p->nfields], s, len);
 		p->field[p->nfields][len] = '\0';
 		if (strlen(p->field[p->nfields]) != len && !p->bad) {
-			snprintf(p->why, p->why_n, "line %zu: a NUL byte in a field", p->line);
+			snprintf(p->why, p->why_n, "row %zu: a NUL byte in a field", p->line);
 			p->bad = true;
 		}
 	}
@@ -164,7 +173,7 @@ static void pop_row(int c, void *ctx)
 	if (p->bad)
 		return;
 	if (nf != 2) {
-		snprintf(p->why, p->why_n, "line %zu: %zu fields; each row is model,share", p->line, nf);
+		snprintf(p->why, p->why_n, "row %zu: %zu fields; each row is model,share", p->line, nf);
 		p->bad = true;
 		return;
 	}
@@ -173,20 +182,25 @@ static void pop_row(int c, void *ctx)
 	if (end == p->field[1] || *end || !isfinite(v) || v < 0) {
 		if (p->line == 1 && strcasecmp(p->field[1], "share") == 0)
 			return;  /* the header */
-		snprintf(p->why, p->why_n, "line %zu: share '%.40s' is not a number >= 0", p->line,
+		snprintf(p->why, p->why_n, "row %zu: share '%.40s' is not a number >= 0", p->line,
 			 p->field[1]);
 		p->bad = true;
 		return;
 	}
+	if (p->field[0][0] == '\0') {
+		snprintf(p->why, p->why_n, "row %zu: an empty model name", p->line);
+		p->bad = true;
+		return;
+	}
 	if (strlen(p->field[0]) >= sizeof(p->rows[0].model)) {
-		snprintf(p->why, p->why_n, "line %zu: a model name longer than %zu bytes", p->line,
+		snprintf(p->why, p->why_n, "row %zu: a model name longer than %zu bytes", p->line,
 			 sizeof(p->rows[0].model) - 1);
 		p->bad = true;
 		return;
 	}
 	for (size_t i = 0; i < p->n; i++)
 		if (strcmp(p->rows[i].model, p->field[0]) == 0) {
-			snprintf(p->why, p->why_n, "line %zu: model '%.80s' is there twice", p->line,
+			snprintf(p->why, p->why_n, "row %zu: model '%.80s' is there twice", p->line,
 				 p->field[0]);
 			p->bad = true;
 			return;
@@ -221,7 +235,7 @@ bool xf_population_parse(const char *text, size_t len, struct xf_share **out, si
 	if (ok)
 		ok = csv_fini(&csv, pop_field, pop_row, &p) == 0;
 	if (!ok && !p.bad)
-		snprintf(why, why_n, "line %zu: %s", p.line + 1, csv_strerror(csv_error(&csv)));
+		snprintf(why, why_n, "row %zu: %s", p.line + 1, csv_strerror(csv_error(&csv)));
 	csv_free(&csv);
 	double total = 0;
 	for (size_t i = 0; i < p.n; i++)

@@ -32,7 +32,9 @@ void xf_budget_print(const struct xf_budget *b, char *out, size_t n);
 /* ---- population ---------------------------------------------------------------------
  * CSV, one row per device model: model,share (a header row "model,share" is
  * allowed; shares are any non-negative numbers, e.g. percents; they are
- * normalised). A model that appears twice is an error. */
+ * normalised). A model that appears twice or an empty name is an error;
+ * errors name the row (records, as libcsv counts them: blank lines are
+ * skipped). */
 struct xf_share {
 	char model[128];
 	double share;

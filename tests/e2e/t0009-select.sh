@@ -105,7 +105,7 @@ msg=$("$fleet" select --db "$db" --population "$TMPDIR/pop.csv" --no-measure --o
 [ "$rc" -eq 1 ] && grep -q 'no device of the DB is in --population' <<<"$msg" || exit 1
 printf 'model,share\nPixel 8,70\nPixel 8,30\n' > "$TMPDIR/pop.csv"
 msg=$("$fleet" select --db "$db" --population "$TMPDIR/pop.csv" --out "$TMPDIR/x" 2>&1); rc=$?
-[ "$rc" -eq 1 ] && grep -q "line 3: model 'Pixel 8' is there twice" <<<"$msg" || exit 1
+[ "$rc" -eq 1 ] && grep -q "row 3: model 'Pixel 8' is there twice" <<<"$msg" || exit 1
 msg=$("$fleet" select --db "$TMPDIR/empty.db" --out "$TMPDIR/x" 2>&1); rc=$?
 [ "$rc" -eq 1 ] && grep -q 'run xnn-fleet sweep' <<<"$msg" || exit 1
 msg=$("$fleet" select --db "$db" 2>&1); rc=$?

@@ -58,7 +58,10 @@ static void test_budget(void **state)
 		{"", "empty"},
 		{"p95<=8ms", "p95"},
 		{"p90<=8", "p90<=8"},
-		{"p90<=8ms,p90<=9ms", "once"},
+		{"p90<=8ms,p90<=9ms", "given twice"},
+		{"mem<=1MB,mem<=2MB", "the memory is given twice"},
+		{"p90<=1e306s", "at most 1e6 s"},
+		{"mem<=2e15B", "below 1e15"},
 		{"mem<=4XB", "mem<=4XB"},
 		{"mem<=-1MB", "mem<=-1MB"},
 		{"size<=0MB", "size<=0MB"},
@@ -92,11 +95,12 @@ static void test_population(void **state)
 	} bad[] = {
 		{"", "no rows"},
 		{"a,0\nb,0\n", "every share is 0"},
-		{"a,1\na,2\n", "line 2: model 'a' is there twice"},
-		{"a,1\nb,-2\n", "line 2: share '-2'"},
-		{"a,1,3\n", "line 1: 3 fields"},
-		{"a,x\n", "line 1: share 'x'"},
-		{"a,1\n\"b,2\n", "line 2"},
+		{"a,1\na,2\n", "row 2: model 'a' is there twice"},
+		{"a,1\n,2\n", "row 2: an empty model name"},
+		{"a,1\nb,-2\n", "row 2: share '-2'"},
+		{"a,1,3\n", "row 1: 3 fields"},
+		{"a,x\n", "row 1: share 'x'"},
+		{"a,1\n\"b,2\n", "row 2"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why[0] = '\0';
