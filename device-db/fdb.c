@@ -517,6 +517,108 @@ enum xs_status fdb_devices_each(struct fdb *db, fdb_device_fn fn, void *ctx)
 	return query_end(db, s, rc);
 }
 
+enum xs_status fdb_supernets_each(struct fdb *db, fdb_supernet_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = query(db,
+		"SELECT sn.id, sn.name, sn.sha256, sn.added,"
+		" (SELECT count(*) FROM subnets su WHERE su.supernet_id = sn.id),"
+		" (SELECT count(*) FROM subnet_results r JOIN subnets su ON su.id = r.subnet_id"
+		"   WHERE su.supernet_id = sn.id AND r.status = 'ok'),"
+		" (SELECT count(DISTINCT r.device_id) FROM subnet_results r JOIN subnets su"
+		"   ON su.id = r.subnet_id WHERE su.supernet_id = sn.id)"
+		" FROM supernets sn ORDER BY sn.id");
+	if (s == NULL)
+		return XS_EIO;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct fdb_supernet_row r = {sqlite3_column_int64(s, 0), col_text(s, 1), col_text(s, 2),
+					     col_text(s, 3), col_int(s, 4, 0), col_int(s, 5, 0),
+					     col_int(s, 6, 0)};
+		fn(ctx, &r);
+	}
+	return query_end(db, s, rc);
+}
+
+enum xs_status fdb_sweeps_each(struct fdb *db, fdb_sweep_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = query(db,
+		"SELECT w.id, w.started, w.ended, w.status, w.config,"
+		" (SELECT count(*) FROM runs u WHERE u.sweep_id = w.id),"
+		" (SELECT count(*) FROM subnet_results r JOIN runs u ON u.id = r.run_id"
+		"   WHERE u.sweep_id = w.id)"
+		" FROM sweeps w ORDER BY w.id");
+	if (s == NULL)
+		return XS_EIO;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct fdb_sweep_row r = {sqlite3_column_int64(s, 0), col_text(s, 1), col_text(s, 2),
+					  col_text(s, 3), col_text(s, 4), col_int(s, 5, 0),
+					  col_int(s, 6, 0)};
+		fn(ctx, &r);
+	}
+	return query_end(db, s, rc);
+}
+
+enum xs_status fdb_device_summaries_each(struct fdb *db, int64_t supernet_id, fdb_summary_fn fn,
+					 void *ctx)
+{
+	sqlite3_stmt *s = query(db,
+		"WITH res AS (SELECT r.device_id, r.status, ' ' || coalesce(r.flags, '') || ' ' AS f"
+		"  FROM subnet_results r JOIN subnets su ON su.id = r.subnet_id"
+		"  WHERE su.supernet_id = ?1),"
+		" last AS (SELECT u.device_id, u.status, u.error, u.conditions,"
+		"  row_number() OVER (PARTITION BY u.device_id ORDER BY u.id DESC) AS k FROM runs u)"
+		" SELECT d.id,"
+		"  (SELECT count(*) FROM res WHERE res.device_id = d.id AND status = 'ok'"
+		"    AND f LIKE '% clean %'),"
+		"  (SELECT count(*) FROM res WHERE res.device_id = d.id AND status = 'ok'"
+		"    AND f LIKE '% throttled %'),"
+		"  (SELECT count(*) FROM res WHERE res.device_id = d.id AND status = 'ok'"
+		"    AND f LIKE '% noisy %'),"
+		"  (SELECT count(*) FROM res WHERE res.device_id = d.id AND status <> 'ok'),"
+		"  (SELECT count(*) FROM kernel_results k WHERE k.device_id = d.id"
+		"    AND k.supernet_id = ?1),"
+		"  l.status, l.error, l.conditions, d.last_seen"
+		" FROM devices d LEFT JOIN last l ON l.device_id = d.id AND l.k = 1 ORDER BY d.id");
+	if (s == NULL)
+		return XS_EIO;
+	sqlite3_bind_int64(s, 1, supernet_id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct fdb_device_summary r = {sqlite3_column_int64(s, 0), col_int(s, 1, 0),
+					       col_int(s, 2, 0), col_int(s, 3, 0), col_int(s, 4, 0),
+					       col_int(s, 5, 0), col_text(s, 6), col_text(s, 7),
+					       col_text(s, 8), col_text(s, 9)};
+		fn(ctx, &r);
+	}
+	return query_end(db, s, rc);
+}
+
+enum xs_status fdb_manifest_latest(struct fdb *db, int64_t supernet_id, char **json,
+				   char **created)
+{
+	*json = *created = NULL;
+	sqlite3_stmt *s = query(db, "SELECT json, created FROM manifests WHERE supernet_id = ?1"
+				    " ORDER BY id DESC LIMIT 1");
+	if (s == NULL)
+		return XS_EIO;
+	sqlite3_bind_int64(s, 1, supernet_id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*json = strdup(col_text(s, 0) ? col_text(s, 0) : "");
+		*created = strdup(col_text(s, 1) ? col_text(s, 1) : "");
+		if (*json == NULL || *created == NULL) {
+			free(*json);
+			free(*created);
+			*json = *created = NULL;
+			sqlite3_finalize(s);
+			return seterr(db, XS_ENOMEM, "out of memory");
+		}
+		rc = SQLITE_DONE;
+	}
+	return query_end(db, s, rc);
+}
+
 enum xs_status fdb_subnet_results_each(struct fdb *db, int64_t supernet_id, int64_t device_id,
 				       fdb_result_fn fn, void *ctx)
 {

@@ -196,6 +196,41 @@ typedef void (*fdb_kernel_fn)(void *ctx, const struct fdb_kernel_row *k);
 enum xs_status fdb_kernel_results_each(struct fdb *db, int64_t supernet_id, int64_t device_id,
 				       fdb_kernel_fn fn, void *ctx);
 
+/* ---- for reports ---- */
+struct fdb_supernet_row {
+	int64_t id;
+	const char *name, *sha256, *added;
+	int64_t subnets, results, devices;     /* sub-nets, 'ok' results, devices measured */
+};
+typedef void (*fdb_supernet_fn)(void *ctx, const struct fdb_supernet_row *r);
+enum xs_status fdb_supernets_each(struct fdb *db, fdb_supernet_fn fn, void *ctx);
+
+struct fdb_sweep_row {
+	int64_t id;
+	const char *started, *ended, *status, *config;
+	int64_t runs, results;
+};
+typedef void (*fdb_sweep_fn)(void *ctx, const struct fdb_sweep_row *r);
+enum xs_status fdb_sweeps_each(struct fdb *db, fdb_sweep_fn fn, void *ctx);
+
+/* Per device, for one supernet: its sub-net results by flags (a row with
+ * status other than 'ok' is failed; 'ok' rows count as clean, throttled
+ * or noisy by their flags, several when several), and its latest run:
+ * status, error, conditions (NULL when it has none). */
+struct fdb_device_summary {
+	int64_t device_id;
+	int64_t clean, throttled, noisy, failed, kernels;
+	const char *run_status, *run_error, *conditions, *last_seen;
+};
+typedef void (*fdb_summary_fn)(void *ctx, const struct fdb_device_summary *r);
+enum xs_status fdb_device_summaries_each(struct fdb *db, int64_t supernet_id, fdb_summary_fn fn,
+					 void *ctx);
+
+/* The newest manifest of a supernet: *json and *created malloc'd, NULL when
+ * there is none. */
+enum xs_status fdb_manifest_latest(struct fdb *db, int64_t supernet_id, char **json,
+				   char **created);
+
 /* Writes every sub-net result as CSV (RFC 4180) with its device and arch:
  * device_id,transport,serial,model,soc,abi,emulated,simulated,supernet,arch,
  * macs,precision,threads,cores,agent_version,status,flags,n,median_ms,...

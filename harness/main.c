@@ -15,6 +15,7 @@ static const struct {
 	{"predict", cmd_predict, "sub-net latency per device from its kernel table; --eval: how good"},
 	{"select", cmd_select, "device tiers and a sub-net per tier under budgets: the manifest"},
 	{"manifest", cmd_manifest, "check a manifest's model files (sizes and sha256)"},
+	{"report", cmd_report, "HTML pages with gnuplot charts of the device DB"},
 	{"db", cmd_db, "the device DB: info, export, merge"},
 	{"agent-check", cmd_agent_check, "check an xnn-agent output stream as the sweep reads it"},
 };
@@ -26,7 +27,7 @@ static void usage(FILE *f)
 		   "picks one per device tier. Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\n'xnn-fleet COMMAND --help' tells more. report is not built yet.\n");
+	fprintf(f, "\n'xnn-fleet COMMAND --help' tells more.\n");
 }
 
 int main(int argc, char **argv)

@@ -247,21 +247,13 @@ static void ranks(const double *x, size_t n, double *out)
 	}
 }
 
-void xf_predict_eval(const double *sum, const double *blocks, const double *measured, size_t n,
-		     struct xf_predict_eval *out)
+bool xf_predict_loo(const double *sum, const double *blocks, const double *measured, size_t n,
+		    double *pred)
 {
-	memset(out, 0, sizeof(*out));
-	out->n = n;
-	if (n < 2)
-		return;
-	double *s = malloc(n * sizeof(double)), *b = malloc(n * sizeof(double)),
-	       *m = malloc(n * sizeof(double)), *pred = malloc(n * sizeof(double)),
-	       *rp = malloc(n * sizeof(double)), *rm = malloc(n * sizeof(double));
-	if (!s || !b || !m || !pred || !rp || !rm)
-		goto out_free;
-	double sq = 0;
-	size_t w5 = 0, w10 = 0;
-	for (size_t i = 0; i < n; i++) {
+	double *s = malloc((n + 1) * sizeof(double)), *b = malloc((n + 1) * sizeof(double)),
+	       *m = malloc((n + 1) * sizeof(double));
+	bool ok = s && b && m;
+	for (size_t i = 0; ok && i < n; i++) {
 		size_t k = 0;
 		for (size_t j = 0; j < n; j++)
 			if (j != i) {
@@ -272,6 +264,27 @@ void xf_predict_eval(const double *sum, const double *blocks, const double *meas
 		struct xf_calib c;
 		xf_calib_fit(s, b, m, k, &c);
 		pred[i] = xf_calib_predict(&c, sum[i], blocks[i]);
+	}
+	free(s);
+	free(b);
+	free(m);
+	return ok;
+}
+
+void xf_predict_eval(const double *sum, const double *blocks, const double *measured, size_t n,
+		     struct xf_predict_eval *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->n = n;
+	if (n < 2)
+		return;
+	double *pred = malloc(n * sizeof(double)), *rp = malloc(n * sizeof(double)),
+	       *rm = malloc(n * sizeof(double));
+	if (!pred || !rp || !rm || !xf_predict_loo(sum, blocks, measured, n, pred))
+		goto out_free;
+	double sq = 0;
+	size_t w5 = 0, w10 = 0;
+	for (size_t i = 0; i < n; i++) {
 		double e = (pred[i] - measured[i]) / measured[i];
 		sq += e * e;
 		w5 += fabs(e) <= 0.05;
@@ -295,9 +308,6 @@ void xf_predict_eval(const double *sum, const double *blocks, const double *meas
 	}
 	out->spearman = vp > 0 && vm > 0 ? cov / sqrt(vp * vm) : NAN;
 out_free:
-	free(s);
-	free(b);
-	free(m);
 	free(pred);
 	free(rp);
 	free(rm);

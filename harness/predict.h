@@ -49,6 +49,11 @@ void xf_calib_fit(const double *sum, const double *blocks, const double *measure
 		  struct xf_calib *out);
 double xf_calib_predict(const struct xf_calib *c, double sum, double blocks);
 
+/* Each of n measured sub-nets predicted from a fit on the others (pred[n]);
+ * false when out of memory. */
+bool xf_predict_loo(const double *sum, const double *blocks, const double *measured, size_t n,
+		    double *pred);
+
 /* Leave-one-out over n measured sub-nets: each predicted from a fit on the
  * others. */
 struct xf_predict_eval {

@@ -19,6 +19,7 @@ int cmd_devices(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_select(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 /* xnn-fleet supernet extract|eval (cmd-model.c); argv[0] is "extract" or
  * "eval". */
 int xf_supernet_extract(int argc, char **argv);
