@@ -563,23 +563,22 @@ enum xs_status fdb_device_summaries_each(struct fdb *db, int64_t supernet_id, fd
 					 void *ctx)
 {
 	sqlite3_stmt *s = query(db,
-		"WITH res AS (SELECT r.device_id, r.status, ' ' || coalesce(r.flags, '') || ' ' AS f"
+		"WITH res AS (SELECT r.device_id,"
+		"  sum(r.status = 'ok' AND ' ' || coalesce(r.flags, '') || ' ' LIKE '% clean %') AS c,"
+		"  sum(r.status = 'ok' AND ' ' || coalesce(r.flags, '') || ' ' LIKE '% throttled %') AS t,"
+		"  sum(r.status = 'ok' AND ' ' || coalesce(r.flags, '') || ' ' LIKE '% noisy %') AS n,"
+		"  sum(r.status <> 'ok') AS f"
 		"  FROM subnet_results r JOIN subnets su ON su.id = r.subnet_id"
-		"  WHERE su.supernet_id = ?1),"
+		"  WHERE su.supernet_id = ?1 GROUP BY r.device_id),"
+		" ker AS (SELECT device_id, count(*) AS k FROM kernel_results WHERE supernet_id = ?1"
+		"  GROUP BY device_id),"
 		" last AS (SELECT u.device_id, u.status, u.error, u.conditions,"
 		"  row_number() OVER (PARTITION BY u.device_id ORDER BY u.id DESC) AS k FROM runs u)"
-		" SELECT d.id,"
-		"  (SELECT count(*) FROM res WHERE res.device_id = d.id AND status = 'ok'"
-		"    AND f LIKE '% clean %'),"
-		"  (SELECT count(*) FROM res WHERE res.device_id = d.id AND status = 'ok'"
-		"    AND f LIKE '% throttled %'),"
-		"  (SELECT count(*) FROM res WHERE res.device_id = d.id AND status = 'ok'"
-		"    AND f LIKE '% noisy %'),"
-		"  (SELECT count(*) FROM res WHERE res.device_id = d.id AND status <> 'ok'),"
-		"  (SELECT count(*) FROM kernel_results k WHERE k.device_id = d.id"
-		"    AND k.supernet_id = ?1),"
-		"  l.status, l.error, l.conditions, d.last_seen"
-		" FROM devices d LEFT JOIN last l ON l.device_id = d.id AND l.k = 1 ORDER BY d.id");
+		" SELECT d.id, coalesce(res.c, 0), coalesce(res.t, 0), coalesce(res.n, 0),"
+		"  coalesce(res.f, 0), coalesce(ker.k, 0), l.status, l.error, l.conditions, d.last_seen"
+		" FROM devices d LEFT JOIN res ON res.device_id = d.id"
+		" LEFT JOIN ker ON ker.device_id = d.id"
+		" LEFT JOIN last l ON l.device_id = d.id AND l.k = 1 ORDER BY d.id");
 	if (s == NULL)
 		return XS_EIO;
 	sqlite3_bind_int64(s, 1, supernet_id);
@@ -622,14 +621,19 @@ enum xs_status fdb_manifest_latest(struct fdb *db, int64_t supernet_id, char **j
 enum xs_status fdb_subnet_results_each(struct fdb *db, int64_t supernet_id, int64_t device_id,
 				       fdb_result_fn fn, void *ctx)
 {
-	sqlite3_stmt *s = query(db,
+	/* two statements: "(?2 < 0 OR r.device_id = ?2)" would keep SQLite off the
+	 * device index (a scan of every row per device) */
+	char sql[1024];
+	snprintf(sql, sizeof(sql),
 		"SELECT r.device_id, r.subnet_id, su.arch, r.precision, r.cores, r.agent_version,"
 		" r.flags, r.xnm_sha256, r.threads, su.macs, su.params, r.n, r.arena_bytes,"
 		" r.weight_bytes, r.peak_rss_delta_bytes, r.median_ms, r.p90_ms, r.p99_ms, r.top1,"
 		" su.test_top1, r.max_logit_diff"
 		" FROM subnet_results r JOIN subnets su ON su.id = r.subnet_id"
-		" WHERE su.supernet_id = ?1 AND (?2 < 0 OR r.device_id = ?2) AND r.status = 'ok'"
-		" ORDER BY r.device_id, r.subnet_id, r.precision, r.threads");
+		" WHERE su.supernet_id = ?1 AND %s AND r.status = 'ok'"
+		" ORDER BY r.device_id, r.subnet_id, r.precision, r.threads",
+		 device_id >= 0 ? "r.device_id = ?2" : "?2 < 0");
+	sqlite3_stmt *s = query(db, sql);
 	if (s == NULL)
 		return XS_EIO;
 	sqlite3_bind_int64(s, 1, supernet_id);
@@ -651,11 +655,14 @@ enum xs_status fdb_subnet_results_each(struct fdb *db, int64_t supernet_id, int6
 enum xs_status fdb_kernel_results_each(struct fdb *db, int64_t supernet_id, int64_t device_id,
 				       fdb_kernel_fn fn, void *ctx)
 {
-	sqlite3_stmt *s = query(db,
+	char sql[512];  /* no OR on ?2: see fdb_subnet_results_each */
+	snprintf(sql, sizeof(sql),
 		"SELECT device_id, piece, precision, flags, stage, first, res, cin, cout, expand,"
 		" kernel, stride, threads, macs, median_ms, p90_ms FROM kernel_results"
-		" WHERE supernet_id = ?1 AND (?2 < 0 OR device_id = ?2)"
-		" ORDER BY device_id, threads, id");
+		" WHERE supernet_id = ?1 AND %s"
+		" ORDER BY device_id, threads, id",
+		 device_id >= 0 ? "device_id = ?2" : "?2 < 0");
+	sqlite3_stmt *s = query(db, sql);
 	if (s == NULL)
 		return XS_EIO;
 	sqlite3_bind_int64(s, 1, supernet_id);

@@ -12,6 +12,7 @@ static const char usage_text[] =
 	"usage: xnn-fleet db info [--db FILE]\n"
 	"       xnn-fleet db export --csv [--db FILE] [--out FILE]\n"
 	"       xnn-fleet db merge OTHER.db [--db FILE]\n"
+	"       xnn-fleet db simulate [--db FILE] [--devices N] [--subnets M] (see --help)\n"
 	"\n"
 	"info   the DB's schema version and how many devices, supernets, sub-nets,\n"
 	"       sweeps, runs, kernel and sub-net results and manifests it holds\n"
@@ -29,6 +30,8 @@ int cmd_db(int argc, char **argv)
 		fputs(usage_text, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (strcmp(argv[1], "simulate") == 0)
+		return xf_db_simulate(argc - 1, argv + 1);
 	const char *path = "fleet.db", *out = NULL, *other = NULL;
 	bool csv = false;
 	for (int i = 2; i < argc; i++) {

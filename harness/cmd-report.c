@@ -579,40 +579,48 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 		}
 	}
 
-	/* the kernel tables: a heat map of log10(ms), pieces x devices */
+	/* the kernel tables: a heat map of log10(ms), pieces x devices (rows come
+	 * by device) */
 	size_t nkeys = 0, nkdev = 0;
 	char (*keys)[96] = malloc((p->nk + 1) * sizeof(*keys));
 	int64_t *kdev = malloc((p->nd + 1) * sizeof(int64_t));
-	for (size_t i = 0; keys && kdev && i < p->nk; i++) {
-		bool seen = false;
-		for (size_t k = 0; k < nkeys && !seen; k++)
-			seen = strcmp(keys[k], p->k[i].key) == 0;
-		if (!seen)
-			snprintf(keys[nkeys++], sizeof(keys[0]), "%s", p->k[i].key);
-		seen = false;
-		for (size_t k = 0; k < nkdev && !seen; k++)
-			seen = kdev[k] == p->k[i].device_id;
-		if (!seen)
+	size_t *krow_key = malloc((p->nk + 1) * sizeof(size_t));
+	size_t *krow_col = malloc((p->nk + 1) * sizeof(size_t));
+	for (size_t i = 0; keys && kdev && krow_key && krow_col && i < p->nk; i++) {
+		if (nkdev == 0 || kdev[nkdev - 1] != p->k[i].device_id)
 			kdev[nkdev++] = p->k[i].device_id;
+		krow_col[i] = nkdev - 1;
+		size_t k = 0;
+		/* the keys of one device repeat the first device's, in the same
+		 * order mostly: look from where the last one was found */
+		size_t start = i && krow_key[i - 1] + 1 < nkeys ? krow_key[i - 1] + 1 : 0;
+		for (k = 0; k < nkeys; k++) {
+			size_t c = (start + k) % nkeys;
+			if (strcmp(keys[c], p->k[i].key) == 0) {
+				k = c;
+				break;
+			}
+		}
+		if (k == nkeys)
+			snprintf(keys[nkeys++], sizeof(keys[0]), "%s", p->k[i].key);
+		krow_key[i] = k;
 	}
 	fputs("<h2>Kernel tables</h2>\n", f);
-	if (keys && kdev && nkeys && nkdev) {
+	double *mat = keys && kdev && nkeys && nkdev ? malloc(nkeys * nkdev * sizeof(double)) : NULL;
+	if (mat) {
+		for (size_t i = 0; i < nkeys * nkdev; i++)
+			mat[i] = NAN;
+		for (size_t i = 0; i < p->nk; i++)
+			mat[krow_key[i] * nkdev + krow_col[i]] = p->k[i].median;
 		FILE *km = open_out(dir, "kernels.dat"), *kc = open_out(dir, "kernels.csv");
-		double *row = malloc(nkdev * sizeof(double));
 		if (kc) {
 			fputs("piece", kc);
 			for (size_t c = 0; c < nkdev; c++)
 				fprintf(kc, ",D%" PRId64, kdev[c]);
 			putc('\n', kc);
 		}
-		for (size_t r = 0; row && r < nkeys; r++) {
-			for (size_t c = 0; c < nkdev; c++)
-				row[c] = NAN;
-			for (size_t i = 0; i < p->nk; i++)
-				if (strcmp(p->k[i].key, keys[r]) == 0)
-					for (size_t c = 0; c < nkdev; c++)
-						if (kdev[c] == p->k[i].device_id)
-							row[c] = p->k[i].median;
+		for (size_t r = 0; r < nkeys; r++) {
+			const double *row = &mat[r * nkdev];
 			if (kc)
 				xf_csv_put(kc, keys[r]);
 			for (size_t c = 0; c < nkdev; c++) {
@@ -626,7 +634,6 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 			if (kc)
 				putc('\n', kc);
 		}
-		free(row);
 		if (km)
 			fclose(km);
 		if (kc)
@@ -647,13 +654,18 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 				fprintf(cs.gp, "%s\"D%" PRId64 "\" %zu", c ? ", " : "", kdev[c], c);
 			fputs(")\n", cs.gp);
 		}
-		fputs("plot 'kernels.dat' matrix with image pixels notitle\n", cs.gp);
+		/* a rectangle per cell for a few devices; an embedded image for many */
+		fprintf(cs.gp, "plot 'kernels.dat' matrix with image%s notitle\n",
+			nkdev <= 60 ? " pixels" : "");
 		img(f, subdir, "kernels.svg", p->charts, t);
 	} else {
 		fputs("<p class=note>No kernel tables in the DB.</p>\n", f);
 	}
+	free(mat);
 	free(keys);
 	free(kdev);
+	free(krow_key);
+	free(krow_col);
 
 	/* predicted against measured: leave-one-out per device */
 	fputs("<h2>Predicted and measured latency</h2>\n", f);
@@ -718,9 +730,10 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 		fprintf(cs.gp, "set logscale y\nset xrange [%g:%g]\nset yrange [%g:%g]\nset key top left\n"
 			       "plot x with lines lc rgb '#000000' title 'measured = predicted', "
 			       "1.1*x with lines dt 2 lc rgb '#888888' title '+10%%', 0.9*x with lines dt 2 "
-			       "lc rgb '#888888' title '-10%%', 'predict.dat' using 1:2 with points pt 7 "
-			       "ps 0.6 lc rgb '#0050a0' title 'sub-nets'\n", lo / 1.3, hi * 1.3, lo / 1.3,
-			hi * 1.3);
+			       "lc rgb '#888888' title '-10%%', 'predict.dat' every %zu using 1:2 with "
+			       "points pt 7 ps 0.6 lc rgb '#0050a0' title '%s'\n", lo / 1.3, hi * 1.3,
+			lo / 1.3, hi * 1.3, npred > 5000 ? (npred + 4999) / 5000 : 1,
+			npred > 5000 ? "sub-nets (a sample of 5000)" : "sub-nets");
 		img(f, subdir, "predict.svg", p->charts, "predicted against measured latency");
 	} else {
 		fputs("<p class=note>No device has a kernel table and three measured sub-nets.</p>\n", f);

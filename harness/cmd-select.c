@@ -89,6 +89,7 @@ struct sdev {
 	struct xf_calib calib;
 	double ratio;              /* percentile / median of its measurements */
 	double margin;             /* leave-one-out RMSPE of its predictions */
+	double correction;         /* >= 1: measured / predicted of a sub-net that missed */
 	struct meas *m;
 	size_t nm;
 	double share, speed;       /* speed: predicted median of the largest sub-net */
@@ -187,6 +188,7 @@ static void on_device(void *ctx, const struct fdb_device_row *r)
 	d->simulated = r->simulated;
 	d->probe = probe_value(r->probe, "probe_score");
 	d->tier = -1;
+	d->correction = 1;
 }
 
 struct meas_ctx {
@@ -286,7 +288,7 @@ static double latency(const struct sel *s, const struct sdev *d, const struct xs
 	char missing[160];
 	if (!xf_ktable_sum(d->kt, s->sp, a, &sum, &blocks, missing, sizeof(missing)))
 		return NAN;
-	return xf_calib_predict(&d->calib, sum, blocks) * d->ratio;
+	return xf_calib_predict(&d->calib, sum, blocks) * d->ratio * d->correction;
 }
 
 /* ---- candidates ---------------------------------------------------------------------- */
@@ -1141,6 +1143,11 @@ int cmd_select(int argc, char **argv)
 				bool m;
 				double lat = latency(&s, d, &s.c[tiers[t].ci].a, s.c[tiers[t].ci].text, &m);
 				if (m && !fits_dev(&s, d, &s.c[tiers[t].ci])) {
+					/* the device is slower than its predictions say (a loaded
+					 * host, a hot phone): what follows is predicted as slow */
+					double pred = latency(&s, d, &s.c[tiers[t].ci].a, NULL, NULL);
+					if (pred > 0 && lat / pred > 1)
+						s.dev[tiers[t].devs[j]].correction *= lat / pred;
 					printf("  tier t%zu: %s measured p%d %.4g ms on %s, over %g ms%s\n",
 					       t + 1, s.c[tiers[t].ci].text, s.budget.percentile, lat, d->serial,
 					       s.budget.latency_ms, round == 3 ? "" : ": replaced");
