@@ -381,7 +381,8 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 		}
 	}
 	fputs("</table>\n", f);
-	fprintf(f, "<p>%zu devices (<a href=\"%s/devices.csv\">CSV</a>).</p>\n", shown, subdir);
+	fprintf(f, "<p>%zu device%s (<a href=\"%s/devices.csv\">CSV</a>).</p>\n", shown,
+		shown == 1 ? "" : "s", subdir);
 	if (dc)
 		fclose(dc);
 
@@ -563,8 +564,8 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 		if (nfront_devs) {
 			char svg[64], t[128];
 			snprintf(svg, sizeof(svg), "frontiers-%s.svg", prec);
-			snprintf(t, sizeof(t), "%s: the Pareto frontier of each of %zu devices", prec,
-				 nfront_devs);
+			snprintf(t, sizeof(t), "%s: the Pareto frontier of each of %zu device%s", prec,
+				 nfront_devs, nfront_devs == 1 ? "" : "s");
 			chart_begin(&cs, svg, t, "median latency (ms, log)", "top-1 (%)", true);
 			if (nfront_devs <= 12)
 				fprintf(cs.gp, "ids = '%s'\nset key outside right\nplot for [i=0:%zu] "
@@ -624,8 +625,10 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 			if (kc)
 				xf_csv_put(kc, keys[r]);
 			for (size_t c = 0; c < nkdev; c++) {
-				if (km)
-					fprintf(km, "%s%.4f", c ? " " : "", isnan(row[c]) ? NAN : log10(row[c]));
+				/* one device: its column twice (gnuplot's image needs two) */
+				for (int twice = 0; km && twice < (nkdev == 1 ? 2 : 1); twice++)
+					fprintf(km, "%s%.4f", c || twice ? " " : "",
+						isnan(row[c]) ? NAN : log10(row[c]));
 				if (kc)
 					fprintf(kc, isnan(row[c]) ? "," : ",%.6g", row[c]);
 			}
@@ -646,12 +649,14 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 			 nkeys, nkdev);
 		chart_begin(&cs, "kernels.svg", t, "device (column of kernels.csv)",
 			    "piece (row of kernels.csv)", false);
-		fputs("set palette rgbformulae 33,13,10\nset datafile missing 'nan'\nset autoscale fix\n"
-		      "unset grid\n", cs.gp);
+		fprintf(cs.gp, "set palette rgbformulae 33,13,10\nset datafile missing 'nan'\n"
+			       "set xrange [-0.5:%zu.5]\nset yrange [-0.5:%zu.5]\nunset grid\n",
+			nkdev == 1 ? (size_t)1 : nkdev - 1, nkeys - 1);
 		if (nkdev <= 30) {  /* D ids under the columns: numbers only */
 			fputs("set xtics (", cs.gp);
 			for (size_t c = 0; c < nkdev; c++)
-				fprintf(cs.gp, "%s\"D%" PRId64 "\" %zu", c ? ", " : "", kdev[c], c);
+				fprintf(cs.gp, "%s\"D%" PRId64 "\" %g", c ? ", " : "", kdev[c],
+					nkdev == 1 ? 0.5 : (double)c);
 			fputs(")\n", cs.gp);
 		}
 		/* a rectangle per cell for a few devices; an embedded image for many */
