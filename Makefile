@@ -8,7 +8,7 @@
 #   make fuzz         build the libFuzzer targets (clang) into $(O)/fuzz
 #   make bench        bench/kernels and bench/models (beside XNNPACK, oneDNN, OpenBLAS, PyTorch)
 #   make fleet        the main job: sweep the devices found into fleet.db, select tiers
-#                     into fleet-manifest/ (reports: not yet)
+#                     into fleet-manifest/, report into reports/out/
 #   make runtime-size what libxnnrt adds to a static app (x86_64, aarch64, armv7)
 #   make clean        remove the build folder
 #
@@ -373,14 +373,16 @@ bench-models: $(BENCH_MODELS) $(DATA_FILES)
 
 # The main job: sweep every device found into fleet.db (FLEET_ARGS adds
 # options, e.g. FLEET_ARGS=--resume), then tiers and a sub-net per tier into
-# fleet-manifest/ (SELECT_ARGS, e.g. SELECT_ARGS="--budget 'p90<=60ms'"), checked.
+# fleet-manifest/ (SELECT_ARGS, e.g. SELECT_ARGS="--budget 'p90<=60ms'"), checked,
+# and the HTML report in reports/out/.
 # A sweep that could not reach every device still leaves the rest in the DB.
 fleet: all agents
 	-$(XNN_FLEET) sweep --devices all --db fleet.db $(FLEET_ARGS)
 	$(XNN_FLEET) db info --db fleet.db
 	$(XNN_FLEET) select --db fleet.db --tiers auto --out fleet-manifest $(SELECT_ARGS)
 	$(XNN_FLEET) manifest check fleet-manifest
-	@echo "make fleet: measurements in fleet.db, the manifest and models in fleet-manifest/ (reports: not built yet)"
+	$(XNN_FLEET) report --db fleet.db --out reports/out
+	@echo "make fleet: measurements in fleet.db, the manifest and models in fleet-manifest/, the report in reports/out/index.html"
 
 clean:
 	rm -rf $(O)
