@@ -1069,7 +1069,8 @@ int cmd_select(int argc, char **argv)
 	for (size_t j = 0; j < nuse; j++) {
 		bool same = ncls > 0;
 		for (size_t c = 0; c < np; c++) {
-			acc[c] = s.c[pool[c]].val;
+			/* equal top-1: the smaller file (1e-12 points per byte) */
+			acc[c] = s.c[pool[c]].val - 1e-12 * (double)s.c[pool[c]].size;
 			bool f = fits_dev(&s, &s.dev[use[j]], &s.c[pool[c]]);
 			same = same && f == fits[c * nuse + (ncls - 1)];
 			fits[c * nuse + ncls] = f;  /* column ncls: overwritten when the same */

@@ -22,12 +22,12 @@ printf '%s\n' r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
 	r28-d1.2.1.1-s1:e3k5-s2:e3k5,e3k5-s3:e3k5-s4:e3k5 > "$TMPDIR/list"
 "$fleet" sweep --devices host,qemu-aarch64 --subnets "$TMPDIR/list" --quick \
 	--eval-n 100 --db "$db"
-# the latency budget: three times the emulated device's smallest sub-net as
+# the latency budget: twice the emulated device's smallest sub-net as
 # measured now (qemu's speed follows the machine's load): it fits small
 # sub-nets there, and this host fits all
 small=$(q "select r.p90_ms from subnet_results r join subnets s on s.id = r.subnet_id join
 	devices d on d.id = r.device_id where d.serial = 'qemu-aarch64' and s.arch like 'r20-d1.1.1.1-%e2k3'")
-lat_ms=$(awk -v p="$small" 'BEGIN {printf "%d", 3 * p + 1}')
+lat_ms=$(awk -v p="$small" 'BEGIN {printf "%d", 2 * p + 1}')
 budget="p90<=${lat_ms}ms,mem<=4MB,size<=1MB"
 echo "budget $budget (the emulated device's smallest sub-net: p90 $small ms)"
 
@@ -64,10 +64,10 @@ for t in 0 1; do
 	val=$(q "select val_top1 from subnets where arch = '$arch'")
 	[ "$(jq ".tiers[$t].expected.val_top1" "$m")" = "$val" ]
 done
-# the emulated device's tier is the smaller sub-net; the host's is the more
-# accurate
+# the emulated device's tier is the smaller sub-net; the host's at least as
+# accurate (it could run the other tier's too)
 a1=$(jq '.tiers[0].expected.val_top1' "$m"); a2=$(jq '.tiers[1].expected.val_top1' "$m")
-awk -v a="$a1" -v b="$a2" 'BEGIN {exit !(a > b)}'
+awk -v a="$a1" -v b="$a2" 'BEGIN {exit !(a >= b)}'
 # probe thresholds from the fleet's own probe scores: the host's is higher
 p1=$(jq '.tiers[0].probe_min' "$m"); p2=$(jq '.tiers[1].probe_min' "$m")
 awk -v a="$p1" -v b="$p2" 'BEGIN {exit !(a > b && b > 0)}'
