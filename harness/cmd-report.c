@@ -88,6 +88,7 @@ struct rep {
 	size_t nk, capk;
 	int64_t sn_id;
 	bool oom;
+	size_t chart_failures;
 };
 
 static char *dup_or_null(const char *s)
@@ -161,9 +162,17 @@ static void on_result(void *ctx, const struct fdb_result_row *r)
 	}
 	struct res *x = &p->r[p->nr++];
 	x->device_id = r->device_id;
-	x->arch = dup_or_null(r->arch);
+	x->arch = dup_or_null(r->arch ? r->arch : "");
 	x->precision = dup_or_null(r->precision ? r->precision : "f32");
-	x->flags = dup_or_null(r->flags);
+	x->flags = dup_or_null(r->flags ? r->flags : "");
+	if (x->arch == NULL || x->precision == NULL || x->flags == NULL) {
+		free(x->arch);
+		free(x->precision);
+		free(x->flags);
+		p->nr--;
+		p->oom = true;
+		return;
+	}
 	x->median = r->median_ms;
 	x->p90 = r->p90_ms;
 	x->p99 = r->p99_ms;
@@ -386,16 +395,22 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 	if (dc)
 		fclose(dc);
 
-	/* precisions present */
-	char precs[4][8];
-	size_t nprec = 0;
-	for (size_t i = 0; i < p->nr; i++) {
-		bool seen = false;
-		for (size_t k = 0; k < nprec; k++)
-			seen = seen || strcmp(precs[k], p->r[i].precision) == 0;
-		if (!seen && nprec < 4)
-			snprintf(precs[nprec++], sizeof(precs[0]), "%.7s", p->r[i].precision);
-	}
+	/* precisions present: the known words only (they name files and go into
+	 * the gnuplot script; the sweep refuses others, a merged DB may not) */
+	static const char *const known[] = {"f32", "int8"};
+	char precs[2][8];
+	size_t nprec = 0, unknown = 0;
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < p->nr; i++)
+			if (strcmp(p->r[i].precision, known[k]) == 0) {
+				snprintf(precs[nprec++], sizeof(precs[0]), "%s", known[k]);
+				break;
+			}
+	for (size_t i = 0; i < p->nr; i++)
+		unknown += strcmp(p->r[i].precision, "f32") != 0 && strcmp(p->r[i].precision, "int8") != 0;
+	if (unknown)
+		fprintf(f, "<p class=note>%zu results with a precision other than f32 or int8 are left "
+			   "out.</p>\n", unknown);
 	/* devices with results, real ones first */
 	struct dev **order = calloc(p->nd + 1, sizeof(*order));
 	size_t norder = 0;
@@ -431,7 +446,7 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 		FILE *fc = open_out(dir, name);
 		if (fc)
 			fputs("device,arch,median_ms,p90_ms,p99_ms,top1\n", fc);
-		size_t nfront_devs = 0;
+		size_t nfront_devs = 0, sections = 0, more = 0;
 		char front_ids[2048] = "";  /* the D ids of the frontier blocks, for the key */
 		size_t fil = 0;
 		for (size_t oi = 0; oi < norder; oi++) {
@@ -439,7 +454,8 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 			size_t n = 0;
 			for (size_t j = 0; j < p->nr; j++)
 				if (p->r[j].device_id == d->id && strcmp(p->r[j].precision, prec) == 0) {
-					lat[n] = p->r[j].median;
+					/* a log axis: a latency <= 0 is no point */
+					lat[n] = p->r[j].median > 0 ? p->r[j].median : NAN;
 					acc[n] = p->r[j].top1;
 					map[n++] = j;
 				}
@@ -462,8 +478,11 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 				fil += (size_t)snprintf(front_ids + fil, sizeof(front_ids) - fil, "%s%" PRId64,
 							fil ? " " : "", d->id);
 			nfront_devs += nf > 0;
-			if (oi >= MAX_DEVICE_SECTIONS)
+			if (sections == MAX_DEVICE_SECTIONS) {
+				more++;
 				continue;
+			}
+			sections++;
 			/* this device: every sub-net, its frontier, their spread */
 			char base[64];
 			snprintf(base, sizeof(base), "dev-%" PRId64 "-%s", d->id, prec);
@@ -480,7 +499,7 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 				bool front = false;
 				for (size_t q = 0; q < nf; q++)
 					front = front || idx[q] == k;
-				if (dd && !isnan(x->median) && !isnan(x->top1)) {
+				if (dd && x->median > 0 && !isnan(x->top1)) {
 					fprintf(dd, "%.6g %.4f\n", x->median, x->top1);
 					npts++;
 				}
@@ -497,8 +516,8 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 				for (size_t q = 0; q < nf; q++) {
 					const struct res *x = &p->r[map[idx[q]]];
 					fprintf(dd, "%zu %.6g %.4f %.6g %.6g\n", q + 1, x->median, x->top1,
-						isnan(x->p90) ? x->median : x->p90,
-						isnan(x->p99) ? x->median : x->p99);
+						x->p90 > 0 ? x->p90 : x->median,
+						x->p99 > 0 ? x->p99 : x->median);
 				}
 				fclose(dd);
 			}
@@ -513,7 +532,7 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 			}
 			fprintf(f, " <span class=note>%s, %zu sub-nets, %zu on the frontier; <a "
 				   "href=\"%s/%s.csv\">CSV</a></span></h3>\n", devkind(d), n, nf, subdir, base);
-			if (npts && nf) {
+			if (npts && nf && dd) {
 				char svg[96], t[160];
 				snprintf(svg, sizeof(svg), "%s.svg", base);
 				snprintf(t, sizeof(t), "D%" PRId64 " %s: every measured sub-net and the Pareto "
@@ -551,17 +570,16 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 			}
 			fputs("</table>\n", f);
 		}
-		if (norder > MAX_DEVICE_SECTIONS)
+		if (more)
 			fprintf(f, "<p class=note>%zu more devices: in <a href=\"%s/frontiers-%s.csv\">"
-				   "frontiers-%s.csv</a>.</p>\n", norder - MAX_DEVICE_SECTIONS, subdir, prec,
-				prec);
+				   "frontiers-%s.csv</a>.</p>\n", more, subdir, prec, prec);
 		if (fd)
 			fclose(fd);
 		if (fc)
 			fclose(fc);
 		fprintf(f, "<h3>Every device's frontier (%s)</h3>\n<p><a href=\"%s/frontiers-%s.csv\">"
 			   "CSV</a></p>\n", prec, subdir, prec);
-		if (nfront_devs) {
+		if (nfront_devs && fd) {
 			char svg[64], t[128];
 			snprintf(svg, sizeof(svg), "frontiers-%s.svg", prec);
 			snprintf(t, sizeof(t), "%s: the Pareto frontier of each of %zu device%s", prec,
@@ -584,7 +602,7 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 	 * by device) */
 	size_t nkeys = 0, nkdev = 0;
 	char (*keys)[96] = malloc((p->nk + 1) * sizeof(*keys));
-	int64_t *kdev = malloc((p->nd + 1) * sizeof(int64_t));
+	int64_t *kdev = malloc((p->nk + 1) * sizeof(int64_t));
 	size_t *krow_key = malloc((p->nk + 1) * sizeof(size_t));
 	size_t *krow_col = malloc((p->nk + 1) * sizeof(size_t));
 	for (size_t i = 0; keys && kdev && krow_key && krow_col && i < p->nk; i++) {
@@ -622,21 +640,23 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 		}
 		for (size_t r = 0; r < nkeys; r++) {
 			const double *row = &mat[r * nkdev];
-			if (kc)
+			if (kc) {
 				xf_csv_put(kc, keys[r]);
-			for (size_t c = 0; c < nkdev; c++) {
-				/* one device: its column twice (gnuplot's image needs two) */
-				for (int twice = 0; km && twice < (nkdev == 1 ? 2 : 1); twice++)
-					fprintf(km, "%s%.4f", c || twice ? " " : "",
-						isnan(row[c]) ? NAN : log10(row[c]));
-				if (kc)
+				for (size_t c = 0; c < nkdev; c++)
 					fprintf(kc, isnan(row[c]) ? "," : ",%.6g", row[c]);
-			}
-			if (km)
-				putc('\n', km);
-			if (kc)
 				putc('\n', kc);
+			}
+			/* gnuplot's image needs two rows and two columns: one piece or
+			 * one device is written twice */
+			for (int rr = 0; km && rr < (nkeys == 1 ? 2 : 1); rr++) {
+				for (size_t c = 0; c < nkdev; c++)
+					for (int cc = 0; cc < (nkdev == 1 ? 2 : 1); cc++)
+						fprintf(km, "%s%.4f", c || cc ? " " : "",
+							isnan(row[c]) ? NAN : log10(row[c]));
+				putc('\n', km);
+			}
 		}
+		bool km_ok = km != NULL;
 		if (km)
 			fclose(km);
 		if (kc)
@@ -647,22 +667,24 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 		char t[128];
 		snprintf(t, sizeof(t), "kernel tables: log10(median ms), %zu pieces x %zu devices",
 			 nkeys, nkdev);
-		chart_begin(&cs, "kernels.svg", t, "device (column of kernels.csv)",
-			    "piece (row of kernels.csv)", false);
-		fprintf(cs.gp, "set palette rgbformulae 33,13,10\nset datafile missing 'nan'\n"
-			       "set xrange [-0.5:%zu.5]\nset yrange [-0.5:%zu.5]\nunset grid\n",
-			nkdev == 1 ? (size_t)1 : nkdev - 1, nkeys - 1);
-		if (nkdev <= 30) {  /* D ids under the columns: numbers only */
-			fputs("set xtics (", cs.gp);
-			for (size_t c = 0; c < nkdev; c++)
-				fprintf(cs.gp, "%s\"D%" PRId64 "\" %g", c ? ", " : "", kdev[c],
-					nkdev == 1 ? 0.5 : (double)c);
-			fputs(")\n", cs.gp);
+		if (km_ok) {
+			chart_begin(&cs, "kernels.svg", t, "device (column of kernels.csv)",
+				    "piece (row of kernels.csv)", false);
+			fprintf(cs.gp, "set palette rgbformulae 33,13,10\nset datafile missing 'nan'\n"
+				       "set xrange [-0.5:%zu.5]\nset yrange [-0.5:%zu.5]\nunset grid\n",
+				nkdev == 1 ? (size_t)1 : nkdev - 1, nkeys == 1 ? (size_t)1 : nkeys - 1);
+			if (nkdev <= 30) {  /* D ids under the columns: numbers only */
+				fputs("set xtics (", cs.gp);
+				for (size_t c = 0; c < nkdev; c++)
+					fprintf(cs.gp, "%s\"D%" PRId64 "\" %g", c ? ", " : "", kdev[c],
+						nkdev == 1 ? 0.5 : (double)c);
+				fputs(")\n", cs.gp);
+			}
+			/* a rectangle per cell for a few devices; an embedded image for many */
+			fprintf(cs.gp, "plot 'kernels.dat' matrix with image%s notitle\n",
+				nkdev <= 60 ? " pixels" : "");
+			img(f, subdir, "kernels.svg", p->charts, t);
 		}
-		/* a rectangle per cell for a few devices; an embedded image for many */
-		fprintf(cs.gp, "plot 'kernels.dat' matrix with image%s notitle\n",
-			nkdev <= 60 ? " pixels" : "");
-		img(f, subdir, "kernels.svg", p->charts, t);
 	} else {
 		fputs("<p class=note>No kernel tables in the DB.</p>\n", f);
 	}
@@ -693,7 +715,7 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 			const struct res *x = &p->r[j];
 			struct xs_arch a;
 			char missing[160];
-			if (x->device_id != d->id || strcmp(x->precision, "f32") != 0 || isnan(x->median) ||
+			if (x->device_id != d->id || strcmp(x->precision, "f32") != 0 || !(x->median > 0) ||
 			    xs_arch_parse(&sp, x->arch, &a, &err) != XS_OK ||
 			    !xf_ktable_sum(kt, &sp, &a, &sum[n], &blocks[n], missing, sizeof(missing)))
 				continue;
@@ -702,6 +724,8 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 		}
 		if (n >= 3 && xf_predict_loo(sum, blocks, meas, n, pred)) {
 			for (size_t k = 0; k < n; k++) {
+				if (!(pred[k] > 0))  /* a log axis */
+					continue;
 				if (pd)
 					fprintf(pd, "%.6g %.6g\n", pred[k], meas[k]);
 				if (pc) {
@@ -725,7 +749,11 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 		fclose(pd);
 	if (pc)
 		fclose(pc);
-	if (npred) {
+	if (npred && pd && hi > 0) {
+		if (!(hi > lo * 1.01)) {  /* one value: a range around it */
+			lo /= 2;
+			hi *= 2;
+		}
 		fprintf(f, "<p>Each device's measured sub-nets, each predicted from its kernel table "
 			   "calibrated on the others (leave-one-out): %zu of %zu within &plusmn;10%% "
 			   "(<a href=\"%s/predict.csv\">CSV</a>).</p>\n", within10, npred, subdir);
@@ -788,8 +816,10 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 				fputs(" ", f);
 				xf_html_put(f, tr->listed[k].fingerprint);
 				for (size_t j = 0; j < p->nr; j++) {
+					if (strcmp(p->r[j].arch, tr->arch) != 0)
+						continue;
 					const struct dev *d = dev_by_id(p, p->r[j].device_id);
-					if (d && strcmp(p->r[j].arch, tr->arch) == 0 &&
+					if (d &&
 					    strcmp(d->fingerprint ? d->fingerprint : "",
 						   tr->listed[k].fingerprint) == 0 &&
 					    strcmp(d->model ? d->model : "", tr->listed[k].model) == 0)
@@ -815,11 +845,22 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 		return false;
 	}
 	if (p->charts && cs.n && !xf_gnuplot_run(dir, "charts.gp", why, sizeof(why))) {
-		fprintf(stderr, "xnn-fleet report: %s\n", why);
-		return false;
+		/* the page and its tables stand; the charts after the failing one
+		 * are missing: said here and in the exit status */
+		fprintf(stderr, "xnn-fleet report: %s: %s\n", page, why);
+		p->chart_failures++;
 	}
 	printf("%s/%s: %zu charts\n", p->out, page, p->charts ? cs.n : 0);
 	return true;
+}
+
+static bool hex64(const char *s)
+{
+	size_t n = 0;
+	for (; s && s[n]; n++)
+		if (!strchr("0123456789abcdef", s[n]))
+			return false;
+	return n == 64;
 }
 
 /* ---- the index --------------------------------------------------------------------- */
@@ -896,6 +937,7 @@ int cmd_report(int argc, char **argv)
 	int rc = 1;
 	struct sns sns = {NULL, 0};
 	FILE *f = NULL;
+	bool *written = NULL;
 	if (mkdir(p.out, 0755) != 0 && errno != EEXIST) {
 		fprintf(stderr, "xnn-fleet report: --out '%s': %s\n", p.out, strerror(errno));
 		goto out;
@@ -906,14 +948,24 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	size_t pages = 0;
+	written = calloc(sns.n + 1, sizeof(bool));
+	if (written == NULL)
+		goto out;
 	for (size_t i = 0; i < sns.n; i++) {
-		if (only && strcmp(only, sns.r[i].name) != 0 && strcmp(only, sns.r[i].sha256) != 0)
+		if (only && strcmp(only, sns.r[i].name ? sns.r[i].name : "") != 0 &&
+		    strcmp(only, sns.r[i].sha256 ? sns.r[i].sha256 : "") != 0)
 			continue;
+		if (!hex64(sns.r[i].sha256)) {  /* it names files: 64 hex digits only */
+			fprintf(stderr, "xnn-fleet report: supernet %" PRId64 " has no valid sha256 in the "
+				"DB: skipped\n", sns.r[i].id);
+			continue;
+		}
 		char page[80], sub[64];
 		snprintf(sub, sizeof(sub), "sn-%.12s", sns.r[i].sha256);
 		snprintf(page, sizeof(page), "%s.html", sub);
 		if (!supernet_page(&p, &sns.r[i], page, sub))
 			goto out;
+		written[i] = true;
 		pages++;
 	}
 	if (only && pages == 0) {
@@ -928,9 +980,12 @@ int cmd_report(int argc, char **argv)
 	fputs("</code>.</p>\n<h2>Supernets</h2>\n<table><tr><th>name</th><th>sha256</th><th>added"
 	      "</th><th>sub-nets</th><th>results</th><th>devices</th></tr>\n", f);
 	for (size_t i = 0; i < sns.n; i++) {
-		fprintf(f, "<tr><td><a href=\"sn-%.12s.html\">", sns.r[i].sha256);
+		fputs("<tr><td>", f);
+		if (written[i])
+			fprintf(f, "<a href=\"sn-%.12s.html\">", sns.r[i].sha256);
 		xf_html_put(f, sns.r[i].name);
-		fputs("</a></td>", f);
+		fputs(written[i] ? "</a></td>" : " <span class=note>(no page: --supernet)</span></td>",
+		      f);
 		td(f, sns.r[i].sha256);
 		td(f, sns.r[i].added);
 		fprintf(f, "<td class=n>%" PRId64 "</td><td class=n>%" PRId64 "</td><td class=n>%" PRId64
@@ -966,10 +1021,11 @@ int cmd_report(int argc, char **argv)
 	}
 	f = NULL;
 	printf("%s/index.html: %zu supernets, %zu devices\n", p.out, sns.n, p.nd);
-	rc = 0;
+	rc = p.chart_failures ? 1 : 0;
 out:
 	if (f)
 		fclose(f);
+	free(written);
 	for (size_t i = 0; i < sns.n; i++) {
 		free((char *)sns.r[i].name);
 		free((char *)sns.r[i].sha256);

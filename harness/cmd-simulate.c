@@ -131,9 +131,13 @@ int xf_db_simulate(int argc, char **argv)
 	xs_sha256(tag, strlen(tag), d);
 	xs_sha256_hex(d, simhex);
 	snprintf(name, sizeof(name), "%s-simulated", sp->name);
-	xs_space_print(sp, space, sizeof(space));
-	int64_t sn_id, sweep_id;
-	double t0 = (double)clock() / CLOCKS_PER_SEC;
+	if (xs_space_print(sp, space, sizeof(space)) >= sizeof(space)) {
+		fprintf(stderr, "xnn-fleet: the space of '%s' is too long\n", sn_path);
+		goto out;
+	}
+	int64_t sn_id, sweep_id = 0;
+	struct timespec ts0, ts1;
+	clock_gettime(CLOCK_MONOTONIC, &ts0);
 	enum xs_status st = fdb_begin(db);
 	if (st == XS_OK)
 		st = fdb_supernet_upsert(db, name, simhex, space, &sn_id);
@@ -210,10 +214,21 @@ int xf_db_simulate(int argc, char **argv)
 	if (st != XS_OK) {
 		fprintf(stderr, "xnn-fleet: %s\n", fdb_errmsg(db));
 		fdb_rollback(db);
+		if (sweep_id > 0)
+			fdb_sweep_end(db, sweep_id, "failed");
 		goto out;
 	}
-	printf("%s: %ld simulated devices, %ld sub-nets of '%s' (%zu kernel pieces each), %.1f s\n",
-	       db_path, ndev, nsub, name, ps->n, (double)clock() / CLOCKS_PER_SEC - t0);
+	int64_t distinct = 0;  /* random draws can repeat a sub-net: stored once */
+	for (long i = 0; i < nsub; i++) {
+		bool again = false;
+		for (long k = 0; k < i && !again; k++)
+			again = ids[k] == ids[i];
+		distinct += !again;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts1);
+	printf("%s: %ld simulated devices, %" PRId64 " sub-nets of '%s' (%zu kernel pieces each), "
+	       "%.1f s\n", db_path, ndev, distinct, name, ps->n,
+	       (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (double)(ts1.tv_nsec - ts0.tv_nsec));
 	rc = 0;
 out:
 	free(ps);

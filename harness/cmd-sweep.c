@@ -160,6 +160,14 @@ struct range {
 static bool row_ok(struct job *j, const struct xf_agent_reader *r, char *const *f,
 		   const struct range *rg, size_t n, const char *what)
 {
+	/* the precision names files and charts later: one of the known words */
+	const char *prec = col(r, f, "precision");
+	if (prec == NULL || (strcmp(prec, "f32") != 0 && strcmp(prec, "int8") != 0)) {
+		snprintf(j->error, sizeof(j->error), "%s row %zu: precision '%.20s' is not f32 or "
+			 "int8: the agent's output is damaged", what, xf_agent_reader_rows(r),
+			 prec ? prec : "(no column)");
+		return false;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const char *v = col(r, f, rg[i].name);
 		double x = num(v);
