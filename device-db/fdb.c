@@ -525,7 +525,7 @@ enum xs_status fdb_supernets_each(struct fdb *db, fdb_supernet_fn fn, void *ctx)
 		" (SELECT count(*) FROM subnet_results r JOIN subnets su ON su.id = r.subnet_id"
 		"   WHERE su.supernet_id = sn.id AND r.status = 'ok'),"
 		" (SELECT count(DISTINCT r.device_id) FROM subnet_results r JOIN subnets su"
-		"   ON su.id = r.subnet_id WHERE su.supernet_id = sn.id)"
+		"   ON su.id = r.subnet_id WHERE su.supernet_id = sn.id AND r.status = 'ok')"
 		" FROM supernets sn ORDER BY sn.id");
 	if (s == NULL)
 		return XS_EIO;

@@ -200,7 +200,7 @@ enum xs_status fdb_kernel_results_each(struct fdb *db, int64_t supernet_id, int6
 struct fdb_supernet_row {
 	int64_t id;
 	const char *name, *sha256, *added;
-	int64_t subnets, results, devices;     /* sub-nets, 'ok' results, devices measured */
+	int64_t subnets, results, devices;     /* sub-nets, 'ok' results, devices with one */
 };
 typedef void (*fdb_supernet_fn)(void *ctx, const struct fdb_supernet_row *r);
 enum xs_status fdb_supernets_each(struct fdb *db, fdb_supernet_fn fn, void *ctx);

@@ -150,15 +150,9 @@ static void on_result(void *ctx, const struct fdb_result_row *r)
 	struct rep *p = ctx;
 	if (r->threads != 1)
 		return;
-	if (p->nr == p->capr) {
-		size_t cap = p->capr ? 2 * p->capr : 256;
-		struct res *n = realloc(p->r, cap * sizeof(*n));
-		if (n == NULL) {
-			p->oom = true;
-			return;
-		}
-		p->r = n;
-		p->capr = cap;
+	if (!xf_grow(&p->r, p->nr, &p->capr, sizeof(*p->r), 256)) {
+		p->oom = true;
+		return;
 	}
 	struct res *x = &p->r[p->nr++];
 	x->device_id = r->device_id;
@@ -187,15 +181,9 @@ static void on_kernel(void *ctx, const struct fdb_kernel_row *k)
 	struct rep *p = ctx;
 	if (k->threads != 1 || isnan(k->median_ms) || !(k->median_ms > 0))
 		return;
-	if (p->nk == p->capk) {
-		size_t cap = p->capk ? 2 * p->capk : 1024;
-		struct krow *n = realloc(p->k, cap * sizeof(*n));
-		if (n == NULL) {
-			p->oom = true;
-			return;
-		}
-		p->k = n;
-		p->capk = cap;
+	if (!xf_grow(&p->k, p->nk, &p->capk, sizeof(*p->k), 1024)) {
+		p->oom = true;
+		return;
 	}
 	struct krow *x = &p->k[p->nk++];
 	x->device_id = k->device_id;
@@ -353,7 +341,10 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 	for (size_t i = 0; i < p->nd; i++) {
 		const struct dev *d = &p->d[i];
 		const struct fdb_device_summary *s = &d->sum;
-		if (!d->has_sum || (s->clean + s->throttled + s->noisy + s->failed + s->kernels == 0))
+		bool any = d->has_sum && s->clean + s->throttled + s->noisy + s->failed + s->kernels > 0;
+		for (size_t j = 0; !any && d->has_sum && j < p->nr; j++)
+			any = p->r[j].device_id == d->id;  /* e.g. rows flagged "budget" only */
+		if (!any)
 			continue;
 		shown++;
 		fprintf(f, "<tr><td>D%" PRId64 "</td>", d->id);

@@ -298,14 +298,8 @@ static struct cand *cand_get(struct sel *s, const struct xs_arch *a)
 	for (size_t i = 0; i < s->nc; i++)
 		if (memcmp(&s->c[i].a, a, sizeof(*a)) == 0)
 			return &s->c[i];
-	if (s->nc == s->capc) {
-		size_t cap = s->capc ? 2 * s->capc : 256;
-		struct cand *nc = realloc(s->c, cap * sizeof(*nc));
-		if (nc == NULL)
-			return NULL;
-		s->c = nc;
-		s->capc = cap;
-	}
+	if (!xf_grow(&s->c, s->nc, &s->capc, sizeof(*s->c), 256))
+		return NULL;
 	struct cand *c = &s->c[s->nc++];
 	memset(c, 0, sizeof(*c));
 	c->a = *a;

@@ -155,3 +155,17 @@ bool xf_data_cached(const char *gz, const char *name, char *out, size_t n)
 	}
 	return true;
 }
+
+bool xf_grow(void *items, size_t n, size_t *cap, size_t size, size_t first)
+{
+	if (n < *cap)
+		return true;
+	size_t want = *cap ? 2 * *cap : first;
+	void **p = items;
+	void *grown = want <= SIZE_MAX / size ? realloc(*p, want * size) : NULL;
+	if (grown == NULL)
+		return false;
+	*p = grown;
+	*cap = want;
+	return true;
+}

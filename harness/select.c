@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "select.h"
+#include "xf.h"
 
 static double now(void)
 {
@@ -501,27 +502,14 @@ static bool consider(struct searcher *w, struct xs_arch a)
 		return false;
 	w->out->tried++;
 	if (!w->fns->fits(w->fns->ctx, &a)) {
-		if (w->nrej == w->caprej) {
-			size_t cap = w->caprej ? 2 * w->caprej : 256;
-			struct xs_arch *nr = realloc(w->rejected, cap * sizeof(*nr));
-			if (nr == NULL)
-				return false;
-			w->rejected = nr;
-			w->caprej = cap;
-		}
-		w->rejected[w->nrej++] = a;
+		if (xf_grow(&w->rejected, w->nrej, &w->caprej, sizeof(*w->rejected), 256))
+			w->rejected[w->nrej++] = a;
 		return false;
 	}
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? 2 * w->cap : 64;
-		struct scored *na = realloc(w->all, cap * sizeof(*na));
-		if (na == NULL) {
-			w->st = XS_ENOMEM;
-			snprintf(w->err->msg, sizeof(w->err->msg), "out of memory");
-			return false;
-		}
-		w->all = na;
-		w->cap = cap;
+	if (!xf_grow(&w->all, w->n, &w->cap, sizeof(*w->all), 64)) {
+		w->st = XS_ENOMEM;
+		snprintf(w->err->msg, sizeof(w->err->msg), "out of memory");
+		return false;
 	}
 	double top1;
 	w->st = w->fns->accuracy(w->fns->ctx, &a, &top1, w->err);

@@ -47,6 +47,11 @@ enum xs_status xf_idx_load(const char *path, uint32_t dims, struct xs_idx **out,
  * agents read plain IDX. false after saying why on stderr. */
 bool xf_data_cached(const char *gz, const char *name, char *out, size_t n);
 
+/* Room for one more element in the array at *items (n in use, *cap
+ * allocated, size bytes each): the capacity doubles from first. false when
+ * out of memory (the array stays as it was). */
+bool xf_grow(void *items, size_t n, size_t *cap, size_t size, size_t first);
+
 /* The number of online CPUs (at least 1). */
 int xf_cpus(void);
 
