@@ -18,6 +18,9 @@
 #ifndef HWCAP_ASIMD
 #define HWCAP_ASIMD (1 << 1)
 #endif
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
 #endif
 
 static const char *const status_text[] = {
@@ -75,6 +78,7 @@ bool xk_act_parse(const char *name, enum xk_act *out)
 
 static pthread_once_t detect_once = PTHREAD_ONCE_INIT;
 static bool isa_ok[XK_ISA_COUNT];
+static bool feat_ok[XK_FEAT_COUNT];
 static char features[128];
 
 static void feature_add(const char *name)
@@ -106,10 +110,15 @@ static void detect(void)
 	uint64_t xcr0 = osxsave ? xgetbv0() : 0;
 	bool os_ymm = (xcr0 & 0x6) == 0x6;    /* XMM and YMM state */
 	bool os_zmm = (xcr0 & 0xe6) == 0xe6;  /* plus opmask, ZMM_Hi256, Hi16_ZMM */
-	bool avx2 = false, avx512f = false;
+	bool avx2 = false, avx512f = false, avx512bw = false, avx512vl = false;
+	bool avx512dq = false, vnni = false;
 	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
 		avx2 = b & bit_AVX2;
 		avx512f = b & bit_AVX512F;
+		avx512bw = b & bit_AVX512BW;
+		avx512vl = b & bit_AVX512VL;
+		avx512dq = b & bit_AVX512DQ;
+		vnni = c & bit_AVX512VNNI;
 	}
 	if (avx && os_ymm)
 		feature_add("avx");
@@ -121,14 +130,39 @@ static void detect(void)
 		feature_add("avx512f");
 	isa_ok[XK_ISA_AVX2] = avx && avx2 && fma && os_ymm;
 	isa_ok[XK_ISA_AVX512] = isa_ok[XK_ISA_AVX2] && avx512f && os_zmm;
+	feat_ok[XK_FEAT_AVX512VNNI] = isa_ok[XK_ISA_AVX512] && avx512bw && avx512vl &&
+				      avx512dq && vnni;
+	if (feat_ok[XK_FEAT_AVX512VNNI])
+		feature_add("avx512vnni");
 #elif XK_ARCH_AARCH64
 	unsigned long hw = getauxval(AT_HWCAP);
 	if (hw & HWCAP_ASIMD)
 		feature_add("asimd");
 	isa_ok[XK_ISA_NEON] = (hw & HWCAP_ASIMD) != 0;
+	feat_ok[XK_FEAT_DOTPROD] = isa_ok[XK_ISA_NEON] && (hw & HWCAP_ASIMDDP) != 0;
+	if (feat_ok[XK_FEAT_DOTPROD])
+		feature_add("asimddp");
 #endif
 	if (features[0] == '\0')
 		feature_add("none");
+	feat_ok[XK_FEAT_NONE] = true;
+	const char *off = getenv("XK_NO_FEATURES");
+	if (off != NULL && strcmp(off, "1") == 0)
+		for (int f = 1; f < XK_FEAT_COUNT; f++)
+			feat_ok[f] = false;
+}
+
+bool xk_cpu_has(enum xk_feature f)
+{
+	pthread_once(&detect_once, detect);
+	return (unsigned)f < XK_FEAT_COUNT && feat_ok[f];
+}
+
+const char *xk_feature_name(enum xk_feature f)
+{
+	static const char *const names[XK_FEAT_COUNT] = {"none", "avx512vnni",
+							 "dotprod"};
+	return (unsigned)f < XK_FEAT_COUNT ? names[f] : "unknown";
 }
 
 const char *xk_cpu_features(void)
@@ -180,6 +214,96 @@ static void build_tables(void)
 				dw = dw && t->dwconv[k][s] != NULL;
 		table_has[i] = t->gemm && dw && t->conv;
 	}
+}
+
+/* int8: per ISA, the first listed kernel whose feature the CPU has; the
+ * depthwise kernels of one ISA all come from the first variant chosen. */
+static pthread_once_t qs8_once = PTHREAD_ONCE_INIT;
+static struct xk_qs8_kernels qs8_tables[XK_ISA_COUNT];
+static bool qs8_has[XK_ISA_COUNT];
+
+static void build_qs8_tables(void)
+{
+	struct xk_qs8_kernels *t;
+	enum xk_feature dw_feat[XK_ISA_COUNT] = {0};
+	pthread_once(&detect_once, detect);
+#define XK_QS8_GEMM(fn, isa, mr, nr, kr, a_offset, feature)                    \
+	t = &qs8_tables[isa];                                                  \
+	if (t->gemm == NULL && feat_ok[feature]) {                             \
+		t->gemm = fn;                                                  \
+		t->gemm_mr = (mr);                                             \
+		t->gemm_nr = (nr);                                             \
+		t->gemm_kr = (kr);                                             \
+		t->gemm_a_offset = (a_offset);                                 \
+		t->gemm_name = #fn;                                            \
+	}
+#include "qs8-gemm/qs8-gemm.inc"
+#undef XK_QS8_GEMM
+#define XK_QS8_DWCONV(fn, isa, k, s, ct, wb, feature)                          \
+	t = &qs8_tables[isa];                                                  \
+	if (feat_ok[feature] &&                                                \
+	    (t->dwconv_ct == 0 || (t->dwconv_ct == (ct) && t->dwconv_wb == (wb) && \
+				   dw_feat[isa] == (feature))) &&              \
+	    t->dwconv[dw_k_index(k)][(s) - 1] == NULL) {                       \
+		t->dwconv[dw_k_index(k)][(s) - 1] = fn;                        \
+		t->dwconv_ct = (ct);                                           \
+		t->dwconv_wb = (wb);                                           \
+		dw_feat[isa] = (feature);                                      \
+		if ((k) == 3 && (s) == 1)                                      \
+			t->dwconv_name = #fn;                                  \
+	}
+#include "qs8-dwconv/qs8-dwconv.inc"
+#undef XK_QS8_DWCONV
+#define XK_QS8_VADD(fn, isa, feature)                                          \
+	if (qs8_tables[isa].vadd == NULL && feat_ok[feature])                  \
+		qs8_tables[isa].vadd = fn;
+#include "qs8-vadd/qs8-vadd.inc"
+#undef XK_QS8_VADD
+#define XK_QS8_GAVGPOOL(fn, isa, feature)                                      \
+	if (qs8_tables[isa].gavgpool == NULL && feat_ok[feature])              \
+		qs8_tables[isa].gavgpool = fn;
+#include "qs8-gavgpool/qs8-gavgpool.inc"
+#undef XK_QS8_GAVGPOOL
+	/* the fallbacks, lowest first so that they chain */
+	static const enum xk_isa order[] = {XK_ISA_SCALAR, XK_ISA_AVX2, XK_ISA_AVX512,
+					    XK_ISA_NEON};
+	static const enum xk_isa down[] = {XK_ISA_SCALAR, XK_ISA_SCALAR, XK_ISA_AVX2,
+					   XK_ISA_SCALAR};
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		t = &qs8_tables[order[i]];
+		const struct xk_qs8_kernels *d = &qs8_tables[down[i]];
+		bool dw = true;
+		for (int k = 0; k < 3; k++)
+			for (int s = 0; s < 2; s++)
+				dw = dw && t->dwconv[k][s] != NULL;
+		if (t->gemm == NULL) {
+			t->gemm = d->gemm;
+			t->gemm_mr = d->gemm_mr;
+			t->gemm_nr = d->gemm_nr;
+			t->gemm_kr = d->gemm_kr;
+			t->gemm_a_offset = d->gemm_a_offset;
+			t->gemm_name = d->gemm_name;
+		}
+		if (!dw) {
+			memcpy(t->dwconv, d->dwconv, sizeof(t->dwconv));
+			t->dwconv_ct = d->dwconv_ct;
+			t->dwconv_wb = d->dwconv_wb;
+			t->dwconv_name = d->dwconv_name;
+		}
+		if (t->vadd == NULL)
+			t->vadd = d->vadd;
+		if (t->gavgpool == NULL)
+			t->gavgpool = d->gavgpool;
+		qs8_has[order[i]] = t->gemm && t->dwconv[0][0] && t->vadd && t->gavgpool;
+	}
+}
+
+const struct xk_qs8_kernels *xk_qs8_kernels(enum xk_isa isa)
+{
+	if ((unsigned)isa >= XK_ISA_COUNT || !xk_isa_supported(isa))
+		return NULL;
+	pthread_once(&qs8_once, build_qs8_tables);
+	return qs8_has[isa] ? &qs8_tables[isa] : NULL;
 }
 
 const struct xk_isa_kernels *xk_isa_kernels(enum xk_isa isa)

@@ -32,7 +32,7 @@ double xk_min_task_macs = 32768.0;
 /* How many tasks to cut `units` units of work, `macs` in all, into: one for a
  * single thread, else up to 4 per thread (for balance), each worth at least
  * xk_min_task_macs. */
-static size_t task_count(size_t units, double macs, struct xk_threadpool *tp)
+size_t xk_task_count(size_t units, double macs, struct xk_threadpool *tp)
 {
 	size_t threads = xk_threadpool_threads(tp);
 	if (threads <= 1 || units <= 1)
@@ -43,7 +43,7 @@ static size_t task_count(size_t units, double macs, struct xk_threadpool *tp)
 }
 
 /* The units [*u0, *u1) of task t of n, for `units` units. */
-static void task_range(size_t units, size_t n, size_t t, size_t *u0, size_t *u1)
+void xk_task_range(size_t units, size_t n, size_t t, size_t *u0, size_t *u1)
 {
 	*u0 = units * t / n;
 	*u1 = units * (t + 1) / n;
@@ -158,7 +158,7 @@ static void gemm_task(void *p, size_t t)
 	const struct xk_gemm *op = j->op;
 	const size_t nr = op->kern->gemm_nr, mr = op->kern->gemm_mr;
 	size_t u0, u1;
-	task_range(j->units, j->tasks, t, &u0, &u1);
+	xk_task_range(j->units, j->tasks, t, &u0, &u1);
 	for (size_t u = u0; u < u1; u++) {
 		size_t n0 = u / j->row_tiles * j->col_tile;
 		size_t nc = xk_min(j->col_tile, op->n - n0);
@@ -198,7 +198,7 @@ void xk_gemm_run(const struct xk_gemm *op, size_t m, const float *a,
 		j.row_tiles = xk_div_up(m, mr);
 	}
 	j.units = j.row_tiles * xk_div_up(op->n, j.col_tile);
-	j.tasks = task_count(j.units, (double)m * op->k * op->n, tp);
+	j.tasks = xk_task_count(j.units, (double)m * op->k * op->n, tp);
 	xk_threadpool_run(tp, j.tasks, gemm_task, &j);
 }
 
@@ -299,7 +299,7 @@ static void dwconv_task(void *p, size_t t)
 	const struct xk_dwconv *op = j->op;
 	const size_t C = op->channels, k = op->k, pad = (k - 1) / 2;
 	size_t u0, u1;
-	task_range(j->units, j->tasks, t, &u0, &u1);
+	xk_task_range(j->units, j->tasks, t, &u0, &u1);
 	for (size_t u = u0; u < u1; u++) {
 		size_t c0 = u / j->rows * j->group, row = u % j->rows;
 		size_t b = row / j->oh, oy = row % j->oh;
@@ -333,7 +333,7 @@ void xk_dwconv_run(const struct xk_dwconv *op, size_t batch, size_t h,
 		j.group = xk_div_up(tiles, splits) * op->ct;
 	}
 	j.units = j.rows * xk_div_up(op->channels, j.group);
-	j.tasks = task_count(j.units, macs, tp);
+	j.tasks = xk_task_count(j.units, macs, tp);
 	xk_threadpool_run(tp, j.tasks, dwconv_task, &j);
 }
 
@@ -440,7 +440,7 @@ static void conv_task(void *p, size_t t)
 {
 	const struct conv_job *j = p;
 	size_t r0, r1;
-	task_range(j->rows, j->tasks, t, &r0, &r1);
+	xk_task_range(j->rows, j->tasks, t, &r0, &r1);
 	for (size_t r = r0; r < r1; r++)
 		conv_row(j, r);
 }
@@ -507,6 +507,6 @@ void xk_conv_run(const struct xk_conv *op, size_t batch, size_t h, size_t w,
 			     in, out, 0, 0};
 	j.rows = batch * j.oh;
 	double macs = (double)j.rows * j.ow * op->cout * op->cin * op->k * op->k;
-	j.tasks = task_count(j.rows, macs, tp);
+	j.tasks = xk_task_count(j.rows, macs, tp);
 	xk_threadpool_run(tp, j.tasks, conv_task, &j);
 }

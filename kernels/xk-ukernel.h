@@ -162,6 +162,11 @@ void xk_pack_conv(size_t cin, size_t cout, size_t k, size_t nr, const float *w,
  * tests lower it to split even small shapes into many tasks. */
 extern double xk_min_task_macs;
 
+/* How many tasks to cut `units` units of work (`macs` in all) into for tp, and
+ * the units [*u0, *u1) of task t of n (ops.c; the int8 operators share them). */
+size_t xk_task_count(size_t units, double macs, struct xk_threadpool *tp);
+void xk_task_range(size_t units, size_t n, size_t t, size_t *u0, size_t *u1);
+
 /* Memory aligned to 64 bytes, freed with xk_free; NULL on failure. */
 void *xk_alloc(size_t bytes);
 void xk_free(void *p);
@@ -183,5 +188,7 @@ static inline size_t xk_round_up(size_t x, size_t q) { return (x + q - 1) / q * 
 static inline size_t xk_div_up(size_t x, size_t q) { return (x + q - 1) / q; }
 static inline size_t xk_min(size_t a, size_t b) { return a < b ? a : b; }
 static inline size_t xk_max(size_t a, size_t b) { return a > b ? a : b; }
+
+#include "xk-qs8.h"
 
 #endif /* XK_UKERNEL_H */

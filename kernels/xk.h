@@ -186,6 +186,130 @@ void xk_resize_bilinear(size_t batch, size_t ih, size_t iw, size_t oh,
 void xk_softmax(size_t rows, size_t n, const float *in, float *out);
 size_t xk_argmax(size_t n, const float *x);
 
+/* ---- int8 (qs8) operators -----------------------------------------------------
+ * Activations are int8, asymmetric per tensor: real = scale * (q - zero_point),
+ * q in [-128, 127]. Weights are int8, symmetric per output channel: real =
+ * wscale[o] * q with q in [-127, 127]; biases are int32 in units of
+ * in.scale * wscale[o]. Every output of the GEMM, depthwise and convolution
+ * operators is, on every instruction set, exactly
+ *     acc = bias[o] + sum of (x - in.zero_point) * w      (int32, exact)
+ *     y   = (float)acc * m[o]
+ *     h-swish only: y = hswish(y) * r  (hswish as the f32 kernels compute it)
+ *     y   = min(max(y, lo - zp), hi - zp)
+ *     q   = (round half to even)(y) + zp,            zp = out.zero_point
+ * with m[o] = in.scale * wscale[o] / out.scale (h-swish: m[o] = in.scale *
+ * wscale[o] and r = 1 / out.scale), each rounded to f32 once from double, and
+ * [lo, hi] = [-128, 127] narrowed by ReLU (lo = zp) or ReLU6 (also hi = zp +
+ * round(6 / out.scale)). f32 operations are IEEE single, one at a time (no
+ * FMA), so every instruction set gives the same bytes (tests/unit check it).
+ * Padding ("same", as the f32 operators) is the real value 0, i.e. q = in's
+ * zero point. Sizes are checked like the f32 operators'. */
+struct xk_qparams {
+	float scale;         /* > 0, finite */
+	int32_t zero_point;  /* -128..127 */
+};
+
+/* c[m][n] = requantized(bias[n] + sum_k (a[m][k] - in.zp) * w[n][k]); w is
+ * [n][k] int8 in [-127, 127]; bias and wscale have n entries (bias may be
+ * NULL: zeros). Strides are in bytes. */
+struct xk_qs8_gemm;
+enum xk_status xk_qs8_gemm_create(enum xk_isa isa, size_t k, size_t n,
+				  const int8_t *w, const int32_t *bias,
+				  const float *wscale, struct xk_qparams in,
+				  struct xk_qparams out, enum xk_act act,
+				  struct xk_qs8_gemm **op, struct xk_error *err);
+void xk_qs8_gemm_destroy(struct xk_qs8_gemm *op);
+void xk_qs8_gemm_run(const struct xk_qs8_gemm *op, size_t m, const int8_t *a,
+		     size_t a_stride, int8_t *c, size_t c_stride,
+		     struct xk_threadpool *tp);
+enum xk_isa xk_qs8_gemm_isa(const struct xk_qs8_gemm *op);
+
+/* Depthwise, as xk_dwconv; w is [C][k][k] int8. */
+struct xk_qs8_dwconv;
+enum xk_status xk_qs8_dwconv_create(enum xk_isa isa, size_t channels,
+				    size_t kernel, size_t stride,
+				    const int8_t *w, const int32_t *bias,
+				    const float *wscale, struct xk_qparams in,
+				    struct xk_qparams out, enum xk_act act,
+				    struct xk_qs8_dwconv **op,
+				    struct xk_error *err);
+void xk_qs8_dwconv_destroy(struct xk_qs8_dwconv *op);
+enum xk_status xk_qs8_dwconv_check(const struct xk_qs8_dwconv *op,
+				   size_t batch, size_t h, size_t w,
+				   struct xk_error *err);
+void xk_qs8_dwconv_run(const struct xk_qs8_dwconv *op, size_t batch, size_t h,
+		       size_t w, const int8_t *in, int8_t *out,
+		       struct xk_threadpool *tp);
+enum xk_isa xk_qs8_dwconv_isa(const struct xk_qs8_dwconv *op);
+
+/* Full convolution (the stem), as xk_conv; w is [cout][cin][k][k] int8. It
+ * gathers patches and runs the GEMM micro-kernels. */
+struct xk_qs8_conv;
+enum xk_status xk_qs8_conv_create(enum xk_isa isa, size_t cin, size_t cout,
+				  size_t kernel, size_t stride,
+				  const int8_t *w, const int32_t *bias,
+				  const float *wscale, struct xk_qparams in,
+				  struct xk_qparams out, enum xk_act act,
+				  struct xk_qs8_conv **op, struct xk_error *err);
+void xk_qs8_conv_destroy(struct xk_qs8_conv *op);
+enum xk_status xk_qs8_conv_check(const struct xk_qs8_conv *op, size_t batch,
+				 size_t h, size_t w, struct xk_error *err);
+void xk_qs8_conv_run(const struct xk_qs8_conv *op, size_t batch, size_t h,
+		     size_t w, const int8_t *in, int8_t *out,
+		     struct xk_threadpool *tp);
+enum xk_isa xk_qs8_conv_isa(const struct xk_qs8_conv *op);
+
+/* Element-wise add and global average pooling: parameters set once (by
+ * xk_qs8_*_init, which checks them and picks the kernel), then any number of
+ * calls. add: y = (float)(a - a.zp) * (a.scale / out.scale) + (float)(b -
+ * b.zp) * (b.scale / out.scale), clamped and rounded as above (act ReLU or
+ * none). gavgpool: y = (float)(sum over pixels of (x - in.zp)) * (in.scale /
+ * (pixels * out.scale)), clamped and rounded. */
+struct xk_qs8_add {
+	void (*fn)(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
+		   const struct xk_qs8_add *p);
+	float ma, mb;        /* a.scale / out.scale, b.scale / out.scale */
+	int32_t za, zb, zp;  /* zero points of a, b, out */
+	float lo, hi;        /* clamp, relative to zp */
+	enum xk_isa isa;
+};
+enum xk_status xk_qs8_add_init(struct xk_qs8_add *p, enum xk_isa isa,
+			       struct xk_qparams a, struct xk_qparams b,
+			       struct xk_qparams out, enum xk_act act,
+			       struct xk_error *err);
+/* out may alias a or b. */
+void xk_qs8_add_run(const struct xk_qs8_add *p, size_t n, const int8_t *a,
+		    const int8_t *b, int8_t *out);
+
+struct xk_qs8_gavgpool {
+	void (*fn)(size_t pixels, size_t channels, const int8_t *in, int8_t *out,
+		   const struct xk_qs8_gavgpool *p);
+	int32_t bias;        /* -pixels * in.zp */
+	float m;             /* in.scale / (pixels * out.scale) */
+	int32_t zp;
+	float lo, hi;
+	size_t pixels;
+	enum xk_isa isa;
+};
+enum xk_status xk_qs8_gavgpool_init(struct xk_qs8_gavgpool *p, enum xk_isa isa,
+				    size_t pixels, struct xk_qparams in,
+				    struct xk_qparams out,
+				    struct xk_error *err);
+/* in [batch][pixels][channels] -> out [batch][channels]. */
+void xk_qs8_gavgpool_run(const struct xk_qs8_gavgpool *p, size_t batch,
+			 size_t channels, const int8_t *in, int8_t *out);
+
+/* f32 <-> int8 (scalar; they convert a network's edges): quantize is
+ * q = (round half to even)(clamp(x * (float)(1 / scale), -128 - zp, 127 - zp))
+ * + zp (NaN gives zp); dequantize is x = (float)(q - zp) * scale. */
+void xk_qs8_quantize(size_t n, const float *in, struct xk_qparams q,
+		     int8_t *out);
+void xk_qs8_dequantize(size_t n, const int8_t *in, struct xk_qparams q,
+		       float *out);
+/* Whether q is usable: scale finite and > 0 (and not tiny), zero point in
+ * range. */
+bool xk_qparams_valid(struct xk_qparams q);
+
 #ifdef __cplusplus
 }
 #endif
