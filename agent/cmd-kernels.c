@@ -46,7 +46,7 @@ static void piece_init(struct piece *p, uint32_t h, uint32_t w, uint32_t c)
 	p->m.nodes = p->nodes;
 	p->m.mean = 0.0f;
 	p->m.std = 1.0f;
-	p->values[0] = (struct xs_value){h, w, c};
+	p->values[0] = (struct xs_value){.h = h, .w = w, .c = c};
 	p->m.nvalues = 1;
 }
 
@@ -172,13 +172,13 @@ static void all_pieces(struct job *j, const struct xs_space *sp)
 		const uint32_t r = sp->res[ri];
 		if (r != sp->in_h || r != sp->in_w) {
 			piece_init(&p, sp->in_h, sp->in_w, sp->in_c);
-			piece_add(&p, XS_OP_RESIZE, 0, 0, (struct xs_value){r, r, sp->in_c}, 0, 0,
+			piece_add(&p, XS_OP_RESIZE, 0, 0, (struct xs_value){.h = r, .w = r, .c = sp->in_c}, 0, 0,
 				  XK_ACT_NONE);
 			time_piece(j, &p, "resize", -1, 0, r, sp->in_c, sp->in_c, 0, 0, 0);
 		}
 		uint32_t h = up(r, sp->stem_s);
 		piece_init(&p, r, r, sp->in_c);
-		piece_add(&p, XS_OP_CONV, 0, 0, (struct xs_value){h, h, sp->stem_out}, sp->stem_k,
+		piece_add(&p, XS_OP_CONV, 0, 0, (struct xs_value){.h = h, .w = h, .c = sp->stem_out}, sp->stem_k,
 			  sp->stem_s, sp->stem_act);
 		time_piece(j, &p, "stem", -1, 0, r, sp->in_c, sp->stem_out, 0, sp->stem_k, sp->stem_s);
 		uint32_t cin = sp->stem_out;
@@ -197,14 +197,14 @@ static void all_pieces(struct job *j, const struct xs_space *sp)
 							continue;
 						piece_init(&p, ih, ih, c);
 						uint32_t x = piece_add(&p, XS_OP_PW, 0, 0,
-								       (struct xs_value){ih, ih, c * e}, 0, 0, g->act);
+								       (struct xs_value){.h = ih, .w = ih, .c = c * e}, 0, 0, g->act);
 						x = piece_add(&p, XS_OP_DW, x, 0,
-							      (struct xs_value){oh2, oh2, c * e}, k, s, g->act);
+							      (struct xs_value){.h = oh2, .w = oh2, .c = c * e}, k, s, g->act);
 						x = piece_add(&p, XS_OP_PW, x, 0,
-							      (struct xs_value){oh2, oh2, g->out}, 0, 0, XK_ACT_NONE);
+							      (struct xs_value){.h = oh2, .w = oh2, .c = g->out}, 0, 0, XK_ACT_NONE);
 						if (s == 1 && c == g->out)
 							piece_add(&p, XS_OP_ADD, 0, x,
-								  (struct xs_value){oh2, oh2, g->out}, 0, 0, XK_ACT_NONE);
+								  (struct xs_value){.h = oh2, .w = oh2, .c = g->out}, 0, 0, XK_ACT_NONE);
 						time_piece(j, &p, "block", (int)st + 1, first, ih, c, g->out,
 							   e, k, s);
 					}
@@ -216,11 +216,11 @@ static void all_pieces(struct job *j, const struct xs_space *sp)
 		if (seen("head", -1, 0, h, cin, 0, 0))
 			continue;
 		piece_init(&p, h, h, cin);
-		uint32_t x = piece_add(&p, XS_OP_PW, 0, 0, (struct xs_value){h, h, sp->head_out}, 0, 0,
+		uint32_t x = piece_add(&p, XS_OP_PW, 0, 0, (struct xs_value){.h = h, .w = h, .c = sp->head_out}, 0, 0,
 				       sp->head_act);
-		x = piece_add(&p, XS_OP_GAVGPOOL, x, 0, (struct xs_value){1, 1, sp->head_out}, 0, 0,
+		x = piece_add(&p, XS_OP_GAVGPOOL, x, 0, (struct xs_value){.h = 1, .w = 1, .c = sp->head_out}, 0, 0,
 			      XK_ACT_NONE);
-		piece_add(&p, XS_OP_FC, x, 0, (struct xs_value){1, 1, sp->classes}, 0, 0, XK_ACT_NONE);
+		piece_add(&p, XS_OP_FC, x, 0, (struct xs_value){.h = 1, .w = 1, .c = sp->classes}, 0, 0, XK_ACT_NONE);
 		time_piece(j, &p, "head", -1, 0, h, cin, sp->classes, 0, 0, 0);
 	}
 }

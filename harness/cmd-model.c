@@ -13,6 +13,8 @@
 static const char extract_usage[] =
 	"usage: xnn-fleet supernet extract --arch ARCH --out FILE.xnm\n"
 	"                                  [--supernet FILE] [--calib IDX|none] [--threads N]\n"
+	"                                  [--precision f32|int8] [--float-layers LIST]\n"
+	"                                  [--calib-method minmax|percentile[:P]]\n"
 	"\n"
 	"Writes sub-net ARCH (an arch string, 'largest' or 'smallest') as a standalone\n"
 	".xnm sub-model: channels sliced, kernels cut, batch norm recalibrated on the\n"
@@ -20,6 +22,7 @@ static const char extract_usage[] =
 	"and folded into the convolutions. The same arch gives the same bytes on every\n"
 	"machine. '--calib none' keeps the supernet's stored BN statistics (the only\n"
 	"choice for the synthetic supernet, which has no images).\n"
+	"--precision int8 then quantizes it (" XF_INT8_HELP ").\n"
 	"--supernet defaults to " XF_DEFAULT_SUPERNET "; --threads to this host's CPUs.\n";
 
 static const char eval_usage[] =
@@ -27,6 +30,8 @@ static const char eval_usage[] =
 	"                               [--supernet FILE] [--calib IDX|none]\n"
 	"                               [--images IDX] [--labels IDX] [-n N]\n"
 	"                               [--threads N] [--isa NAME] [--batch B] [--logits K]\n"
+	"                               [--precision f32|int8] [--float-layers LIST]\n"
+	"                               [--calib-method minmax|percentile[:P]]\n"
 	"\n"
 	"Top-1 of a sub-net on the test images, run on this host's kernels: ARCH is\n"
 	"extracted first (as by 'extract'), or FILE.xnm is loaded. Prints the model's\n"
@@ -34,7 +39,8 @@ static const char eval_usage[] =
 	"--images/--labels default to the 10,000 test images of " XF_DATA_DIR "\n"
 	"(gzip'd or plain IDX); -n uses the first N. --logits K prints the logits of the\n"
 	"first K images as CSV rows 'logits,IMAGE,V0,V1,...'. --isa forces the kernels\n"
-	"(scalar, avx2, avx512, neon); --batch images per run (default 100).\n";
+	"(scalar, avx2, avx512, neon); --batch images per run (default 100).\n"
+	"--precision int8 quantizes an extracted ARCH (" XF_INT8_HELP ").\n";
 
 int xf_cpus(void)
 {
@@ -52,6 +58,8 @@ static double now(void)
 struct opts {
 	const char *supernet, *arch, *model, *out, *calib, *images, *labels, *isa;
 	long n, threads, batch, logits;
+	enum xs_precision precision;
+	struct xs_quant_options quant;
 };
 
 static bool parse_long(const char *name, const char *s, long lo, long hi, long *out)
@@ -76,13 +84,37 @@ static int parse(int argc, char **argv, const char *usage, struct opts *o)
 		{"labels", required_argument, NULL, 'l'},   {"isa", required_argument, NULL, 'I'},
 		{"threads", required_argument, NULL, 't'},  {"batch", required_argument, NULL, 'b'},
 		{"logits", required_argument, NULL, 'L'},   {"help", no_argument, NULL, 'h'},
+		{"precision", required_argument, NULL, 'P'},
+		{"float-layers", required_argument, NULL, 'F'},
+		{"calib-method", required_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0}};
 	*o = (struct opts){XF_DEFAULT_SUPERNET, NULL, NULL, NULL, NULL, XF_TEST_IMAGES,
-			   XF_TEST_LABELS, NULL, -1, xf_cpus(), 100, 0};
+			   XF_TEST_LABELS, NULL, -1, xf_cpus(), 100, 0, XS_PRECISION_F32, {0}};
+	xs_quant_options_default(&o->quant);
+	struct xs_error err;
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'P':
+			if (!xs_precision_parse(optarg, &o->precision)) {
+				fprintf(stderr, "xnn-fleet supernet: --precision '%s': use f32 or "
+					"int8\n", optarg);
+				return 2;
+			}
+			break;
+		case 'F':
+			if (xs_quant_layers_parse(optarg, &o->quant.float_layers, &err) != XS_OK) {
+				fprintf(stderr, "xnn-fleet supernet: --%s\n", err.msg);
+				return 2;
+			}
+			break;
+		case 'C':
+			if (xs_quant_calib_parse(optarg, &o->quant, &err) != XS_OK) {
+				fprintf(stderr, "xnn-fleet supernet: --%s\n", err.msg);
+				return 2;
+			}
+			break;
 		case 'f': o->supernet = optarg; break;
 		case 'a': o->arch = optarg; break;
 		case 'm': o->model = optarg; break;
@@ -167,6 +199,24 @@ static int extract(const struct opts *o, struct xk_threadpool *tp, struct xs_mod
 	}
 	printf("extract     %.2f s (%s)\n", now() - t0,
 	       calib ? "BN recalibrated on the calibration images" : "stored BN statistics");
+	if (o->precision == XS_PRECISION_INT8) {
+		struct xs_model *q;
+		if (calib == NULL) {
+			fprintf(stderr, "xnn-fleet: --precision int8 needs calibration images: "
+				"give --calib IDX\n");
+			goto out_free;
+		}
+		t0 = now();
+		if (xs_model_quantize(*m, calib, &o->quant, sp->recal_images, tp, &q, &err) !=
+		    XS_OK) {
+			fprintf(stderr, "xnn-fleet: %s\n", err.msg);
+			goto out_free;
+		}
+		xs_model_destroy(*m);
+		*m = q;
+		printf("quantize    %.2f s (int8, calibrated on %u images)\n", now() - t0,
+		       sp->recal_images);
+	}
 	rc = 0;
 out_free:
 	xs_idx_destroy(calib);
@@ -186,6 +236,8 @@ static void describe(const struct xs_model *m, const char *file)
 	}
 	printf("precision   %s\nmacs        %" PRIu64 "\nweights     %zu floats\n",
 	       xs_precision_name(m->precision), xs_model_macs(m), m->nweights);
+	if (m->nqbytes)
+		printf("int8        %zu bytes\n", m->nqbytes);
 }
 
 static struct xk_threadpool *pool(long threads)

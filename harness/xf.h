@@ -33,6 +33,12 @@ int xf_supernet_eval(int argc, char **argv);
 /* Debian's dataset-fashion-mnist: gzip'd IDX files. */
 #define XF_DATA_DIR "/usr/share/datasets/fashion-mnist"
 #define XF_TRAIN_IMAGES XF_DATA_DIR "/train-images-idx3-ubyte.gz"
+/* What --precision int8 does, for usage texts. */
+#define XF_INT8_HELP                                                            \
+	"weights int8 per output channel, activations int8 per tensor calibrated " \
+	"on the same images as BN; --float-layers keeps layers in f32: none or a " \
+	"comma list of stem, blocks, head, classifier (default stem,classifier); " \
+	"--calib-method minmax (default) or percentile[:P] (P default 99.99)"
 #define XF_TRAIN_LABELS XF_DATA_DIR "/train-labels-idx1-ubyte.gz"
 #define XF_TEST_IMAGES XF_DATA_DIR "/t10k-images-idx3-ubyte.gz"
 #define XF_TEST_LABELS XF_DATA_DIR "/t10k-labels-idx1-ubyte.gz"

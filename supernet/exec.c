@@ -16,10 +16,16 @@
 struct step {
 	struct xs_node node;
 	struct xs_value in, in2, out;
-	float *x, *x2, *y;           /* in the arena */
+	void *x, *x2, *y;            /* in the arena */
+	bool q;                      /* computes in int8 */
 	struct xk_gemm *gemm;        /* pw, fc */
 	struct xk_dwconv *dw;
 	struct xk_conv *conv;
+	struct xk_qs8_gemm *qgemm;   /* int8 pw, fc */
+	struct xk_qs8_dwconv *qdw;
+	struct xk_qs8_conv *qconv;
+	struct xk_qs8_add qadd;
+	struct xk_qs8_gavgpool qgap;
 };
 
 struct xs_exec {
@@ -27,7 +33,7 @@ struct xs_exec {
 	enum xk_isa isa;
 	uint32_t nsteps;
 	struct step *steps;
-	float *arena;
+	uint8_t *arena;
 	size_t arena_bytes, weight_bytes;
 	float *input, *output;
 	uint32_t classes;
@@ -43,6 +49,9 @@ void xs_exec_destroy(struct xs_exec *e)
 		xk_gemm_destroy(e->steps[i].gemm);
 		xk_dwconv_destroy(e->steps[i].dw);
 		xk_conv_destroy(e->steps[i].conv);
+		xk_qs8_gemm_destroy(e->steps[i].qgemm);
+		xk_qs8_dwconv_destroy(e->steps[i].qdw);
+		xk_qs8_conv_destroy(e->steps[i].qconv);
 	}
 	free(e->steps);
 	xk_free(e->arena);
@@ -58,18 +67,86 @@ static enum xs_status from_xk(enum xk_status s, const struct xk_error *xe,
 	return s == XK_ENOMEM ? XS_ENOMEM : XS_EINVAL;
 }
 
+static struct xk_qparams qp(const struct xs_value *v)
+{
+	return (struct xk_qparams){v->scale, v->zp};
+}
+
+/* Makes the int8 operator of step i (the loader checked weights and ranges). */
+static enum xk_status make_qop(struct xs_exec *e, const struct xs_model *m,
+			       struct step *s, struct xk_error *xe)
+{
+	const struct xs_node *n = &s->node;
+	const int8_t *w = (const int8_t *)(m->qweights + n->w);
+	const uint8_t *b = m->qweights + n->b;
+	const size_t cout = s->out.c;
+	/* biases and scales may sit at any 4-byte offset: copied aligned */
+	int32_t *bias = malloc(cout * sizeof(int32_t));
+	float *ws = malloc(cout * sizeof(float));
+	enum xk_status st = XK_ENOMEM;
+	const enum xk_act act = (enum xk_act)n->act;
+	if (bias == NULL || ws == NULL) {
+		XK_SETERR(xe, "out of memory");
+		goto out;
+	}
+	if (n->op == XS_OP_CONV || n->op == XS_OP_PW || n->op == XS_OP_FC ||
+	    n->op == XS_OP_DW) {
+		memcpy(bias, b, cout * 4);
+		memcpy(ws, b + cout * 4, cout * 4);
+	}
+	switch (n->op) {
+	case XS_OP_CONV:
+		st = xk_qs8_conv_create(e->isa, s->in.c, cout, n->k, n->s, w, bias, ws,
+					qp(&s->in), qp(&s->out), act, &s->qconv, xe);
+		if (st == XK_OK)
+			st = xk_qs8_conv_check(s->qconv, e->batch, s->in.h, s->in.w, xe);
+		e->weight_bytes += cout * s->in.c * n->k * n->k + 8 * cout;
+		break;
+	case XS_OP_PW:
+	case XS_OP_FC:
+		st = xk_qs8_gemm_create(e->isa, s->in.c, cout, w, bias, ws, qp(&s->in),
+					qp(&s->out), act, &s->qgemm, xe);
+		e->weight_bytes += cout * s->in.c + 8 * cout;
+		break;
+	case XS_OP_DW:
+		st = xk_qs8_dwconv_create(e->isa, cout, n->k, n->s, w, bias, ws, qp(&s->in),
+					  qp(&s->out), act, &s->qdw, xe);
+		if (st == XK_OK)
+			st = xk_qs8_dwconv_check(s->qdw, e->batch, s->in.h, s->in.w, xe);
+		e->weight_bytes += cout * n->k * n->k + 8 * cout;
+		break;
+	case XS_OP_ADD:
+		st = xk_qs8_add_init(&s->qadd, e->isa, qp(&s->in), qp(&s->in2), qp(&s->out),
+				     act, xe);
+		break;
+	case XS_OP_GAVGPOOL:
+		st = xk_qs8_gavgpool_init(&s->qgap, e->isa, (size_t)s->in.h * s->in.w,
+					  qp(&s->in), qp(&s->out), xe);
+		break;
+	default:
+		st = XK_OK;
+		break;
+	}
+out:
+	free(bias);
+	free(ws);
+	return st;
+}
+
 /* Makes the kernel operator of step i. */
 static enum xs_status make_op(struct xs_exec *e, const struct xs_model *m,
 			      uint32_t i, struct xs_error *err)
 {
 	struct step *s = &e->steps[i];
 	const struct xs_node *n = &s->node;
+	struct xk_error xe = {{0}};
+	if (s->q)
+		return from_xk(make_qop(e, m, s, &xe), &xe, i, err);
 	/* the loader checked the ranges of the operators that have weights */
 	const bool weighted = n->op == XS_OP_CONV || n->op == XS_OP_PW ||
 			      n->op == XS_OP_FC || n->op == XS_OP_DW;
 	const float *w = weighted ? m->weights + n->w : NULL;
 	const float *b = weighted ? m->weights + n->b : NULL;
-	struct xk_error xe = {{0}};
 	enum xk_status st = XK_OK;
 	switch (n->op) {
 	case XS_OP_CONV:
@@ -130,7 +207,8 @@ enum xs_status xs_exec_create(const struct xs_model *m, enum xk_isa isa,
 	 * input as it was, so it can run again on it). */
 	for (uint32_t v = 0; v < m->nvalues; v++) {
 		const struct xs_value *x = &m->values[v];
-		t[v].size = batch * x->h * x->w * x->c * sizeof(float);
+		t[v].size = batch * x->h * x->w * x->c *
+			    (x->dtype == XS_DTYPE_QS8 ? 1 : sizeof(float));
 		t[v].first = t[v].last = 0;
 	}
 	for (uint32_t i = 0; i < m->nnodes; i++) {
@@ -155,18 +233,19 @@ enum xs_status xs_exec_create(const struct xs_model *m, enum xk_isa isa,
 		s->node = m->nodes[i];
 		s->in = m->values[s->node.in[0]];
 		s->out = m->values[s->node.out];
-		s->x = e->arena + t[s->node.in[0]].offset / sizeof(float);
-		s->y = e->arena + t[s->node.out].offset / sizeof(float);
+		s->x = e->arena + t[s->node.in[0]].offset;
+		s->y = e->arena + t[s->node.out].offset;
+		s->q = s->out.dtype == XS_DTYPE_QS8 && s->node.op != XS_OP_QUANTIZE;
 		if (s->node.op == XS_OP_ADD) {
 			s->in2 = m->values[s->node.in[1]];
-			s->x2 = e->arena + t[s->node.in[1]].offset / sizeof(float);
+			s->x2 = e->arena + t[s->node.in[1]].offset;
 		}
 		st = make_op(e, m, i, err);
 		if (st != XS_OK)
 			goto out_free;
 	}
-	e->input = e->arena + t[0].offset / sizeof(float);
-	e->output = e->arena + t[m->nvalues - 1].offset / sizeof(float);
+	e->input = (float *)(e->arena + t[0].offset);
+	e->output = (float *)(e->arena + t[m->nvalues - 1].offset);
 	free(t);
 	*out = e;
 	return XS_OK;
@@ -190,12 +269,44 @@ void xs_exec_set_hook(struct xs_exec *e, xs_exec_hook_fn fn, void *ctx)
 	e->hook_ctx = ctx;
 }
 
+/* Step s of an int8 operator. */
+static void run_q(const struct step *s, size_t n, size_t pix, struct xk_threadpool *tp)
+{
+	switch (s->node.op) {
+	case XS_OP_CONV:
+		xk_qs8_conv_run(s->qconv, n, s->in.h, s->in.w, s->x, s->y, tp);
+		break;
+	case XS_OP_PW:
+		xk_qs8_gemm_run(s->qgemm, n * pix, s->x, s->in.c, s->y, s->out.c, tp);
+		break;
+	case XS_OP_FC:
+		xk_qs8_gemm_run(s->qgemm, n, s->x, s->in.c, s->y, s->out.c, tp);
+		break;
+	case XS_OP_DW:
+		xk_qs8_dwconv_run(s->qdw, n, s->in.h, s->in.w, s->x, s->y, tp);
+		break;
+	case XS_OP_ADD:
+		xk_qs8_add_run(&s->qadd, n * pix * s->out.c, s->x, s->x2, s->y);
+		break;
+	case XS_OP_GAVGPOOL:
+		xk_qs8_gavgpool_run(&s->qgap, n, s->in.c, s->x, s->y);
+		break;
+	default:
+		break;
+	}
+}
+
 void xs_exec_run(struct xs_exec *e, size_t n, struct xk_threadpool *tp)
 {
 	assert(n <= e->batch);
 	for (uint32_t i = 0; i < e->nsteps; i++) {
 		const struct step *s = &e->steps[i];
 		const size_t pix = (size_t)s->out.h * s->out.w;
+		const size_t count = n * pix * s->out.c;
+		if (s->q) {
+			run_q(s, n, pix, tp);
+			continue;
+		}
 		switch (s->node.op) {
 		case XS_OP_RESIZE:
 			xk_resize_bilinear(n, s->in.h, s->in.w, s->out.h, s->out.w, s->in.c,
@@ -214,14 +325,20 @@ void xs_exec_run(struct xs_exec *e, size_t n, struct xk_threadpool *tp)
 			xk_dwconv_run(s->dw, n, s->in.h, s->in.w, s->x, s->y, tp);
 			break;
 		case XS_OP_ADD:
-			xk_add(n * pix * s->out.c, s->x, s->x2, (enum xk_act)s->node.act, s->y);
+			xk_add(count, s->x, s->x2, (enum xk_act)s->node.act, s->y);
 			break;
 		case XS_OP_GAVGPOOL:
 			xk_gavgpool(n, (size_t)s->in.h * s->in.w, s->in.c, s->x, s->y);
 			break;
+		case XS_OP_QUANTIZE:
+			xk_qs8_quantize(count, s->x, qp(&s->out), s->y);
+			continue; /* an int8 output: no hook */
+		case XS_OP_DEQUANTIZE:
+			xk_qs8_dequantize(count, s->x, qp(&s->in), s->y);
+			break;
 		}
 		if (e->hook)
-			e->hook(e->hook_ctx, i, s->y, n * pix * s->out.c, s->out.c, tp);
+			e->hook(e->hook_ctx, i, s->y, count, s->out.c, tp);
 	}
 }
 

@@ -75,7 +75,7 @@ static uint32_t add_value(struct builder *b, uint32_t h, uint32_t w, uint32_t c)
 		m->values = v;
 		b->cap_values = cap;
 	}
-	m->values[m->nvalues] = (struct xs_value){h, w, c};
+	m->values[m->nvalues] = (struct xs_value){.h = h, .w = w, .c = c};
 	return m->nvalues++;
 }
 

@@ -12,7 +12,8 @@
 #include "xs-internal.h"
 
 #define HEADER 64
-#define VALUE_BYTES 12
+#define VALUE_BYTES 12     /* version 1 */
+#define VALUE_BYTES_V2 24
 #define NODE_BYTES 48
 #define TRAILER 32
 #define MAX_VALUES 4096
@@ -32,9 +33,30 @@ const char *xs_op_name(enum xs_op op)
 	return (unsigned)op < XS_OP_COUNT ? op_names[op] : "unknown";
 }
 
+static const char *const precision_names[XS_PRECISION_COUNT] = {"f32", "int8"};
+
 const char *xs_precision_name(enum xs_precision p)
 {
-	return p == XS_PRECISION_F32 ? "f32" : "unknown";
+	return (unsigned)p < XS_PRECISION_COUNT ? precision_names[p] : "unknown";
+}
+
+bool xs_precision_parse(const char *name, enum xs_precision *out)
+{
+	for (int i = 0; i < XS_PRECISION_COUNT; i++)
+		if (strcmp(name, precision_names[i]) == 0) {
+			*out = (enum xs_precision)i;
+			return true;
+		}
+	return false;
+}
+
+/* Whether m has int8 values (then it is written as version 2). */
+static bool has_qs8(const struct xs_model *m)
+{
+	for (uint32_t v = 0; v < m->nvalues; v++)
+		if (m->values[v].dtype != XS_DTYPE_F32)
+			return true;
+	return m->nqbytes != 0;
 }
 
 static uint32_t f32_bits(float f)
@@ -58,25 +80,31 @@ void xs_model_destroy(struct xs_model *m)
 	free(m->values);
 	free(m->nodes);
 	xk_free(m->weights);
+	xk_free(m->qweights);
 	free(m);
 }
 
 /* Byte offsets of the sections; false when the counts overflow. */
 struct layout {
-	uint64_t arch, values, nodes, weights, trailer, size;
+	uint64_t arch, values, nodes, weights, qweights, trailer, size;
 };
 
-static bool layout_of(uint32_t arch_len, uint64_t nvalues, uint64_t nnodes,
-		      uint64_t nweights, struct layout *l)
+static bool layout_of(uint32_t version, uint32_t arch_len, uint64_t nvalues,
+		      uint64_t nnodes, uint64_t nweights, uint64_t nqbytes,
+		      struct layout *l)
 {
 	if (nvalues > MAX_VALUES || nnodes > MAX_NODES || arch_len >= XS_ARCH_MAX ||
-	    nweights > ((uint64_t)1 << 32))
+	    nweights > ((uint64_t)1 << 32) || nqbytes > ((uint64_t)1 << 32) ||
+	    (version == 1 && nqbytes))
 		return false;
 	l->arch = HEADER;
 	l->values = l->arch + ((arch_len + 3u) & ~3u);
-	l->nodes = l->values + nvalues * VALUE_BYTES;
+	l->nodes = l->values + nvalues * (version == 1 ? VALUE_BYTES : VALUE_BYTES_V2);
 	l->weights = (l->nodes + nnodes * NODE_BYTES + 63) & ~(uint64_t)63;
-	l->trailer = l->weights + nweights * 4;
+	l->qweights = l->weights + nweights * 4;
+	if (version > 1)
+		l->qweights = (l->qweights + 63) & ~(uint64_t)63;
+	l->trailer = l->qweights + nqbytes;
 	l->size = l->trailer + TRAILER;
 	return true;
 }
@@ -86,7 +114,8 @@ enum xs_status xs_model_serialize(const struct xs_model *m, uint8_t **out,
 {
 	struct layout l;
 	uint32_t alen = (uint32_t)strnlen(m->arch, XS_ARCH_MAX);
-	if (!layout_of(alen, m->nvalues, m->nnodes, m->nweights, &l) ||
+	const uint32_t version = has_qs8(m) ? 2 : 1;
+	if (!layout_of(version, alen, m->nvalues, m->nnodes, m->nweights, m->nqbytes, &l) ||
 	    l.size > SIZE_MAX) {
 		XK_SETERR(err, "model: too large to write");
 		return XS_EINVAL;
@@ -98,7 +127,7 @@ enum xs_status xs_model_serialize(const struct xs_model *m, uint8_t **out,
 		return XS_ENOMEM;
 	}
 	memcpy(buf, "XFSUBMDL", 8);
-	xs_put32(buf + 8, XS_XNM_VERSION);
+	xs_put32(buf + 8, version);
 	xs_put32(buf + 12, (uint32_t)m->precision);
 	xs_put32(buf + 16, m->nvalues);
 	xs_put32(buf + 20, m->nnodes);
@@ -108,12 +137,19 @@ enum xs_status xs_model_serialize(const struct xs_model *m, uint8_t **out,
 	xs_put32(buf + 36, f32_bits(m->std));
 	xs_put64(buf + 40, m->nweights);
 	xs_put64(buf + 48, l.weights);
+	xs_put64(buf + 56, m->nqbytes);
 	memcpy(buf + l.arch, m->arch, alen);
 	for (uint32_t i = 0; i < m->nvalues; i++) {
-		uint8_t *p = buf + l.values + (size_t)i * VALUE_BYTES;
-		xs_put32(p, m->values[i].h);
-		xs_put32(p + 4, m->values[i].w);
-		xs_put32(p + 8, m->values[i].c);
+		const struct xs_value *v = &m->values[i];
+		uint8_t *p = buf + l.values + (size_t)i * (version == 1 ? VALUE_BYTES : VALUE_BYTES_V2);
+		xs_put32(p, v->h);
+		xs_put32(p + 4, v->w);
+		xs_put32(p + 8, v->c);
+		if (version > 1) {
+			xs_put32(p + 12, v->dtype);
+			xs_put32(p + 16, f32_bits(v->scale));
+			xs_put32(p + 20, (uint32_t)v->zp);
+		}
 	}
 	for (uint32_t i = 0; i < m->nnodes; i++) {
 		const struct xs_node *n = &m->nodes[i];
@@ -130,6 +166,8 @@ enum xs_status xs_model_serialize(const struct xs_model *m, uint8_t **out,
 	}
 	for (size_t i = 0; i < m->nweights; i++)
 		xs_put32(buf + l.weights + 4 * i, f32_bits(m->weights[i]));
+	if (m->nqbytes)
+		memcpy(buf + l.qweights, m->qweights, m->nqbytes);
 	xs_sha256(buf, (size_t)l.trailer, buf + l.trailer);
 	*out = buf;
 	*size = (size_t)l.size;
@@ -274,6 +312,39 @@ static enum xs_status check_node(const struct xs_model *m, uint32_t i,
 	case XS_OP_FC:
 		ok = x->h == 1 && x->w == 1 && y->h == 1 && y->w == 1;
 		break;
+	case XS_OP_QUANTIZE:
+	case XS_OP_DEQUANTIZE:
+		ok = y->h == x->h && y->w == x->w && y->c == x->c;
+		break;
+	}
+	/* the types: converts change them, every other operator keeps them */
+	bool types_ok;
+	if (n->op == XS_OP_QUANTIZE)
+		types_ok = x->dtype == XS_DTYPE_F32 && y->dtype == XS_DTYPE_QS8;
+	else if (n->op == XS_OP_DEQUANTIZE)
+		types_ok = x->dtype == XS_DTYPE_QS8 && y->dtype == XS_DTYPE_F32;
+	else if (n->op == XS_OP_RESIZE)
+		types_ok = x->dtype == XS_DTYPE_F32 && y->dtype == XS_DTYPE_F32;
+	else
+		types_ok = x->dtype == y->dtype &&
+			   (n->op != XS_OP_ADD || m->values[n->in[1]].dtype == y->dtype);
+	if (!types_ok) {
+		XK_SETERR(err, "model: node %u (%s) reads and writes values of types that "
+			  "the operator does not convert", i, op);
+		return XS_EFORMAT;
+	}
+	const bool q = y->dtype == XS_DTYPE_QS8 && n->op != XS_OP_QUANTIZE;
+	bool act_ok = true;
+	if (n->op == XS_OP_QUANTIZE || n->op == XS_OP_DEQUANTIZE ||
+	    (q && n->op == XS_OP_GAVGPOOL))
+		act_ok = n->act == XK_ACT_NONE;
+	else if (q && n->op == XS_OP_ADD)
+		act_ok = n->act == XK_ACT_NONE || n->act == XK_ACT_RELU;
+	if (!act_ok) {
+		XK_SETERR(err, "model: node %u (%s) has activation %s, which the %s operator "
+			  "does not apply", i, op, xk_act_name((enum xk_act)n->act),
+			  q ? "int8" : op);
+		return XS_EFORMAT;
 	}
 	if (!kernel_ok) {
 		XK_SETERR(err, "model: node %u (%s) has kernel %u stride %u, which the "
@@ -293,6 +364,36 @@ static enum xs_status check_node(const struct xs_model *m, uint32_t i,
 		XK_SETERR(err, "model: node %u (%s) has fields its operator does not use "
 			  "(they must be 0)", i, op);
 		return XS_EFORMAT;
+	}
+	if (q && wc) {
+		/* int8 weights, then int32 biases and f32 scales (4-aligned) */
+		if (n->w > m->nqbytes || wc > m->nqbytes - n->w || n->b % 4 ||
+		    n->b > m->nqbytes || 8 * bc > m->nqbytes - n->b) {
+			XK_SETERR(err, "model: node %u (%s) has int8 weights outside the file",
+				  i, op);
+			return XS_EFORMAT;
+		}
+		const int8_t *w = (const int8_t *)(m->qweights + n->w);
+		for (uint64_t j = 0; j < wc; j++)
+			if (w[j] == -128) {
+				XK_SETERR(err, "model: node %u (%s) has weight -128: int8 weights "
+					  "are -127..127", i, op);
+				return XS_EFORMAT;
+			}
+		for (uint64_t j = 0; j < bc; j++) {
+			int32_t b;
+			float sc;
+			memcpy(&b, m->qweights + n->b + 4 * j, 4);
+			memcpy(&sc, m->qweights + n->b + 4 * (bc + j), 4);
+			if (b > XK_QS8_MAX_BIAS || b < -XK_QS8_MAX_BIAS || !(sc > 0.0f) ||
+			    !(sc < 1e30f)) {
+				XK_SETERR(err, "model: node %u (%s) channel %llu: bias %d or "
+					  "weight scale %g out of range", i, op,
+					  (unsigned long long)j, (int)b, (double)sc);
+				return XS_EFORMAT;
+			}
+		}
+		return XS_OK;
 	}
 	if ((wc && (n->w > m->nweights || wc > m->nweights - n->w)) ||
 	    (bc && (n->b > m->nweights || bc > m->nweights - n->b))) {
@@ -317,6 +418,17 @@ static enum xs_status check_graph(const struct xs_model *m, struct xs_error *err
 		    (uint64_t)x->h * x->w * x->c > MAX_VALUE_ELEMS) {
 			XK_SETERR(err, "model: value %u is %ux%ux%u, out of range", v, x->h,
 				  x->w, x->c);
+			return XS_EFORMAT;
+		}
+		bool type_ok = x->dtype == XS_DTYPE_F32
+				       ? x->scale == 0.0f && x->zp == 0
+				       : x->dtype == XS_DTYPE_QS8 &&
+						 xk_qparams_valid((struct xk_qparams){x->scale, x->zp});
+		if (!type_ok || ((v == 0 || v == m->nvalues - 1) && x->dtype != XS_DTYPE_F32)) {
+			XK_SETERR(err, "model: value %u has type %u, scale %g, zero point %d: "
+				  "not valid%s", v, x->dtype, (double)x->scale, (int)x->zp,
+				  v == 0 || v == m->nvalues - 1 ? " (the input and the logits "
+				  "are f32)" : "");
 			return XS_EFORMAT;
 		}
 	}
@@ -358,7 +470,7 @@ enum xs_status xs_model_load_buffer(const void *data, size_t size,
 		return XS_EFORMAT;
 	}
 	uint32_t version = xs_le32(buf + 8);
-	if (version != XS_XNM_VERSION) {
+	if (version != 1 && version != XS_XNM_VERSION) {
 		XK_SETERR(err, "model: format version %u, this program reads %d: extract "
 			  "the sub-model again with this version", version, XS_XNM_VERSION);
 		return XS_EVERSION;
@@ -373,9 +485,10 @@ enum xs_status xs_model_load_buffer(const void *data, size_t size,
 	uint32_t precision = xs_le32(buf + 12), nvalues = xs_le32(buf + 16);
 	uint32_t nnodes = xs_le32(buf + 20), alen = xs_le32(buf + 24);
 	uint64_t nweights = xs_le64(buf + 40), woff = xs_le64(buf + 48);
+	uint64_t nqbytes = xs_le64(buf + 56);
 	struct layout l;
-	if (!layout_of(alen, nvalues, nnodes, nweights, &l) || l.size != size ||
-	    l.weights != woff) {
+	if (!layout_of(version, alen, nvalues, nnodes, nweights, nqbytes, &l) ||
+	    l.size != size || l.weights != woff) {
 		XK_SETERR(err, "model: the header's counts (%u values, %u nodes, %llu "
 			  "weights) do not match the file's %zu bytes", nvalues, nnodes,
 			  (unsigned long long)nweights, size);
@@ -404,12 +517,24 @@ enum xs_status xs_model_load_buffer(const void *data, size_t size,
 	m->nodes = calloc(nnodes ? nnodes : 1, sizeof(*m->nodes));
 	m->nweights = (size_t)nweights;
 	m->weights = xk_alloc(nweights ? (size_t)nweights * 4 : 64);
-	if (m->values == NULL || m->nodes == NULL || m->weights == NULL)
+	m->nqbytes = (size_t)nqbytes;
+	m->qweights = nqbytes ? xk_alloc((size_t)nqbytes) : NULL;
+	if (m->values == NULL || m->nodes == NULL || m->weights == NULL ||
+	    (nqbytes && m->qweights == NULL))
 		goto out_nomem;
 	for (uint32_t i = 0; i < nvalues; i++) {
-		const uint8_t *p = buf + l.values + (size_t)i * VALUE_BYTES;
-		m->values[i] = (struct xs_value){xs_le32(p), xs_le32(p + 4), xs_le32(p + 8)};
+		const uint8_t *p = buf + l.values +
+				   (size_t)i * (version == 1 ? VALUE_BYTES : VALUE_BYTES_V2);
+		m->values[i] = (struct xs_value){xs_le32(p), xs_le32(p + 4), xs_le32(p + 8),
+						 0, 0.0f, 0};
+		if (version > 1) {
+			m->values[i].dtype = xs_le32(p + 12);
+			m->values[i].scale = bits_f32(xs_le32(p + 16));
+			m->values[i].zp = (int32_t)xs_le32(p + 20);
+		}
 	}
+	if (nqbytes)
+		memcpy(m->qweights, buf + l.qweights, (size_t)nqbytes);
 	for (uint32_t i = 0; i < nnodes; i++) {
 		const uint8_t *p = buf + l.nodes + (size_t)i * NODE_BYTES;
 		m->nodes[i] = (struct xs_node){xs_le32(p), {xs_le32(p + 4), xs_le32(p + 8)},
@@ -426,6 +551,12 @@ enum xs_status xs_model_load_buffer(const void *data, size_t size,
 	st = check_graph(m, err);
 	if (st != XS_OK)
 		goto out_free;
+	if ((m->precision == XS_PRECISION_INT8) != (version > 1 && has_qs8(m))) {
+		XK_SETERR(err, "model: precision %s does not match its values' types",
+			  xs_precision_name(m->precision));
+		st = XS_EFORMAT;
+		goto out_free;
+	}
 	if (sha256)
 		xs_sha256(buf, size, sha256);
 	*out = m;

@@ -31,7 +31,8 @@ static inline void xs_put64(uint8_t *p, uint64_t v)
 }
 
 /* Called after node i has written its output y (count floats, channels per
- * pixel), before the next node runs; it may change y in place. */
+ * pixel), before the next node runs; it may change y in place. Only for f32
+ * outputs: int8 ones are not seen. */
 typedef void (*xs_exec_hook_fn)(void *ctx, uint32_t node, float *y,
 				size_t count, size_t channels,
 				struct xk_threadpool *tp);

@@ -221,33 +221,51 @@ enum xs_status xs_arena_plan(struct xs_arena_tensor *t, size_t n, size_t align,
 
 /* ---- sub-models (.xnm) --------------------------------------------------------
  * One sub-net, standalone: a graph of operators over NHWC values, its folded
- * f32 weights, its arch string and precision. Value 0 is the input (the stored
+ * weights, its arch string and precision. Value 0 is the input (the stored
  * image size, normalized as the space says); the last value is the logits.
+ * Both are f32; values between may be int8 (qs8: a scale and zero point per
+ * tensor, see xk.h), and an operator computes in the type of its values:
+ * quantize and dequantize nodes convert where the types change.
  * Format (little-endian), written by xs_model_write:
  *   header (64 bytes): "XFSUBMDL", u32 version, u32 precision, u32 nvalues,
  *     u32 nnodes, u32 arch length, u32 classes, f32 mean, f32 std, u64 weight
- *     count (floats), u64 weights offset, 8 bytes zero
+ *     count (floats), u64 weights offset, u64 int8 section bytes (version 2;
+ *     zero in version 1)
  *   arch string (no NUL), zero-padded to 4 bytes
- *   values: nvalues x (u32 h, w, c)
+ *   values: nvalues x (u32 h, w, c), version 2: x (u32 h, w, c, dtype, f32
+ *     scale, i32 zero point) (dtype 0 f32: scale 0, zero point 0; 1 qs8)
  *   nodes: nnodes x (u32 op, in0, in1, out, act, k, s, 0, u64 w, u64 b):
- *     w and b are offsets in floats into the weights (PyTorch layouts:
- *     conv [cout][cin][k][k], depthwise [c][1][k][k], pointwise and fc
- *     [cout][cin]; bias [cout])
+ *     for f32 nodes w and b are offsets in floats into the weights (PyTorch
+ *     layouts: conv [cout][cin][k][k], depthwise [c][1][k][k], pointwise and
+ *     fc [cout][cin]; bias [cout]); for int8 nodes byte offsets into the int8
+ *     section: w the int8 weights (same layouts, -127..127), b (a multiple of
+ *     4) int32 biases [cout] then f32 weight scales [cout]
  *   zeros to a multiple of 64, the weights (f32)
+ *   version 2: zeros to a multiple of 64, the int8 section
  *   SHA-256 of all the bytes before it (32 bytes).
+ * A model without int8 values is written as version 1 (the same bytes as
+ * before int8 existed); with them as version 2. Both are read.
  * A file's identity is the SHA-256 of all its bytes (what sha256sum prints).
  * Extraction is deterministic: the same supernet and arch give the same bytes
  * on every machine. */
 
-#define XS_XNM_VERSION 1
+#define XS_XNM_VERSION 2  /* the newest read and written */
 
 struct xs_idx;
 
 enum xs_precision {
 	XS_PRECISION_F32,
+	XS_PRECISION_INT8,   /* int8 layers (some may stay f32) */
 	XS_PRECISION_COUNT
 };
-const char *xs_precision_name(enum xs_precision p);  /* "f32" */
+const char *xs_precision_name(enum xs_precision p);  /* "f32", "int8" */
+bool xs_precision_parse(const char *name, enum xs_precision *out);
+
+enum xs_dtype {
+	XS_DTYPE_F32,
+	XS_DTYPE_QS8,
+	XS_DTYPE_COUNT
+};
 
 #define XS_OP_LIST(X)                                                          \
 	X(XS_OP_RESIZE, "resize")      /* bilinear to out's h x w */           \
@@ -256,7 +274,9 @@ const char *xs_precision_name(enum xs_precision p);  /* "f32" */
 	X(XS_OP_DW, "dw")              /* depthwise k x k, stride s */         \
 	X(XS_OP_ADD, "add")            /* in0 + in1 */                         \
 	X(XS_OP_GAVGPOOL, "gavgpool")  /* mean over h x w */                   \
-	X(XS_OP_FC, "fc")              /* fully connected on a 1x1 value */
+	X(XS_OP_FC, "fc")              /* fully connected on a 1x1 value */   \
+	X(XS_OP_QUANTIZE, "quantize")  /* f32 -> qs8 */                        \
+	X(XS_OP_DEQUANTIZE, "dequantize") /* qs8 -> f32 */
 
 enum xs_op {
 #define XS_X(name, text) name,
@@ -268,6 +288,9 @@ const char *xs_op_name(enum xs_op op);
 
 struct xs_value {
 	uint32_t h, w, c;    /* per image */
+	uint32_t dtype;      /* enum xs_dtype */
+	float scale;         /* qs8: real = scale * (q - zp) */
+	int32_t zp;
 };
 
 struct xs_node {
@@ -289,6 +312,8 @@ struct xs_model {
 	struct xs_node *nodes;       /* owned */
 	size_t nweights;
 	float *weights;              /* owned, 64-byte aligned */
+	size_t nqbytes;
+	uint8_t *qweights;           /* the int8 section, owned (NULL when empty) */
 };
 
 /* Extracts sub-net a of sn: channels sliced, kernels cut from the centre
@@ -329,6 +354,44 @@ uint64_t xs_model_macs(const struct xs_model *m);
 void xs_model_input(const struct xs_model *m, const uint8_t *pixels, size_t n,
 		    float *out);
 
+/* ---- quantization --------------------------------------------------------------
+ * xs_model_quantize makes the int8 model of an f32 one: activations int8 per
+ * tensor (asymmetric; the range of each value over the calibration images,
+ * widened to hold 0, or clipped to a percentile of its values), weights int8
+ * per output channel (symmetric, scale max|w| / 127), biases int32 in units of
+ * input scale x weight scale. Layers named in float_layers stay f32, with
+ * quantize / dequantize nodes where the types change. Calibration runs the
+ * f32 model on the scalar kernels over the first space.recal_images images
+ * (the same images as BN recalibration), so the result is the same bytes on
+ * every machine. */
+enum xs_calib {
+	XS_CALIB_MINMAX,
+	XS_CALIB_PERCENTILE,
+};
+#define XS_LAYER_STEM 1u        /* the first convolution */
+#define XS_LAYER_BLOCKS 2u      /* the blocks' pointwise, depthwise and adds */
+#define XS_LAYER_HEAD 4u        /* the last pointwise and the pooling */
+#define XS_LAYER_CLASSIFIER 8u  /* the fully-connected layer */
+struct xs_quant_options {
+	enum xs_calib calib;
+	double percentile;      /* XS_CALIB_PERCENTILE: keep [100 - p, p] % */
+	uint32_t float_layers;  /* XS_LAYER_* kept f32 */
+};
+/* The defaults: min/max, the stem and the classifier in f32. */
+void xs_quant_options_default(struct xs_quant_options *o);
+/* Parses a float-layer rule: "none" or a comma list of stem, blocks, head,
+ * classifier. */
+enum xs_status xs_quant_layers_parse(const char *text, uint32_t *out,
+				     struct xs_error *err);
+/* Parses "minmax" or "percentile" or "percentile:P" (P in (50, 100]). */
+enum xs_status xs_quant_calib_parse(const char *text, struct xs_quant_options *o,
+				    struct xs_error *err);
+enum xs_status xs_model_quantize(const struct xs_model *f32,
+				 const struct xs_idx *images,
+				 const struct xs_quant_options *opt,
+				 uint32_t calib_images, struct xk_threadpool *tp,
+				 struct xs_model **out, struct xs_error *err);
+
 /* ---- executor ------------------------------------------------------------------
  * Runs a model on the kernels: every activation in one aligned arena planned
  * by liveness (xs_arena_plan), the operators' packed weights next to it. */
@@ -348,7 +411,7 @@ const float *xs_exec_output(const struct xs_exec *e);
 /* Runs n <= batch images; cannot fail. */
 void xs_exec_run(struct xs_exec *e, size_t n, struct xk_threadpool *tp);
 /* Planned bytes: the activation arena, and the weights the operators hold
- * (folded f32 as in the model). */
+ * (as in the model: f32, or int8 with int32 biases and f32 scales). */
 size_t xs_exec_arena_bytes(const struct xs_exec *e);
 size_t xs_exec_weight_bytes(const struct xs_exec *e);
 enum xk_isa xs_exec_isa(const struct xs_exec *e);

@@ -5,10 +5,12 @@
  * reach the graph checks behind the checksum (the checksum itself is tested
  * in tests/unit/test-model.c). A model that loads must be one the executor
  * runs safely: small ones are run on a zero input (scalar kernels), and ASan
- * watches every read and write. The seed, corpus-xnm/tiny.xnm (every
- * operator, 211 weights), is written by the unit test:
+ * watches every read and write. The seeds, corpus-xnm/tiny.xnm (every
+ * operator, 211 weights) and corpus-xnm/tiny-int8.xnm (the same quantized, every
+ * layer int8, with converts), are written by the unit test:
  *     XS_TEST_WRITE_TINY=tests/fuzz/corpus-xnm/tiny.xnm XS_TEST_FILTER=test_xnm_bad \
- *         build/tests/test-model */
+ *         build/tests/test-model
+ * (XS_TEST_WRITE_TINY_INT8=... with XS_TEST_FILTER=test_quantize for the other). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -238,6 +238,26 @@ static void test_golden(void **state)
 			assert_true(fabs(acc - g[i].top1) <= 0.1 + 1e-9);
 		free(logits);
 		xs_exec_destroy(e);
+		/* int8 (the default rule: stem and classifier f32) within 0.5
+		 * points of f32; on the host only (XS_TEST_QUICK: qemu, sanitizers) */
+		if (top1 && m != theirs && getenv("XS_TEST_QUICK") == NULL) {
+			struct xs_quant_options qo;
+			struct xs_model *q;
+			xs_quant_options_default(&qo);
+			assert_int_equal(xs_model_quantize(m, fx.train, &qo,
+							   fx.sn->space.recal_images, fx.tp, &q,
+							   &err), XS_OK);
+			assert_int_equal(q->precision, XS_PRECISION_INT8);
+			assert_int_equal(xs_exec_create(q, XK_ISA_DEFAULT, 100, &e, &err), XS_OK);
+			assert_int_equal(xs_exec_eval(e, q, fx.test, fx.labels, count, fx.tp,
+						      &correct, NULL, &err), XS_OK);
+			double acc8 = 100.0 * (double)correct / (double)count;
+			printf("   %-88s int8 top1 %.2f (f32 %.2f, %+.2f)\n", "", acc8, acc,
+			       acc8 - acc);
+			assert_true(fabs(acc8 - acc) <= 0.5 + 1e-9);
+			xs_exec_destroy(e);
+			xs_model_destroy(q);
+		}
 		xs_model_destroy(m);
 	}
 }
@@ -286,6 +306,20 @@ static void test_deterministic(void **state)
 		if (f && strcmp(archs[i], "largest") != 0)  /* what every run has */
 			fprintf(f, "%s %s\n", hex, m1->arch);
 		printf("   %s %s\n", hex, m1->arch);
+		if (i == 0) { /* int8: the same bytes on every machine too */
+			struct xs_quant_options qo;
+			struct xs_model *q;
+			xs_quant_options_default(&qo);
+			assert_int_equal(xs_model_quantize(m1, fx.train, &qo,
+							   fx.sn->space.recal_images, fx.tp, &q,
+							   &err), XS_OK);
+			assert_int_equal(xs_model_sha256(q, sum2, &err), XS_OK);
+			xs_sha256_hex(sum2, hex);
+			if (f)
+				fprintf(f, "%s %s int8\n", hex, m1->arch);
+			printf("   %s %s int8\n", hex, m1->arch);
+			xs_model_destroy(q);
+		}
 		free(b1);
 		free(b2);
 		free(b3);
@@ -350,8 +384,8 @@ static void test_exec(void **state)
 static struct xs_model *tiny_model(void)
 {
 	static const struct xs_value values[] = {
-		{6, 6, 1}, {5, 5, 1}, {3, 3, 4}, {3, 3, 8}, {3, 3, 8},
-		{3, 3, 4}, {3, 3, 4}, {1, 1, 4}, {1, 1, 3}};
+		{6, 6, 1, 0, 0, 0}, {5, 5, 1, 0, 0, 0}, {3, 3, 4, 0, 0, 0}, {3, 3, 8, 0, 0, 0}, {3, 3, 8, 0, 0, 0},
+		{3, 3, 4, 0, 0, 0}, {3, 3, 4, 0, 0, 0}, {1, 1, 4, 0, 0, 0}, {1, 1, 3, 0, 0, 0}};
 	static const struct xs_node nodes[] = {
 		{XS_OP_RESIZE, {0, 0}, 1, XK_ACT_NONE, 0, 0, 0, 0},
 		{XS_OP_CONV, {1, 0}, 2, XK_ACT_HSWISH, 3, 2, 0, 36},
@@ -501,6 +535,221 @@ static void test_exec_tiny(void **state)
 	xs_model_destroy(m);
 }
 
+/* ---- int8 ------------------------------------------------------------------------ */
+
+static void reseal(uint8_t *b, size_t n);
+static enum xs_status load(const uint8_t *b, size_t n);
+
+/* n images of the tiny model's 6x6 input as an IDX file in memory. */
+static struct xs_idx *tiny_images(size_t n, uint32_t seed)
+{
+	size_t size = 16 + n * 36;
+	uint8_t *b = malloc(size);
+	assert_non_null(b);
+	static const uint8_t magic[4] = {0, 0, 8, 3};
+	memcpy(b, magic, 4);
+	for (int i = 0; i < 3; i++) {
+		uint32_t v = i == 0 ? (uint32_t)n : 6;
+		b[4 + 4 * i] = (uint8_t)(v >> 24);
+		b[5 + 4 * i] = (uint8_t)(v >> 16);
+		b[6 + 4 * i] = (uint8_t)(v >> 8);
+		b[7 + 4 * i] = (uint8_t)v;
+	}
+	for (size_t i = 0; i < n * 36; i++) {
+		seed = seed * 1103515245u + 12345u;
+		b[16 + i] = (uint8_t)(seed >> 16);
+	}
+	struct xs_idx *idx;
+	struct xs_error err;
+	assert_int_equal(xs_idx_load_buffer(b, size, 3, &idx, &err), XS_OK);
+	free(b);
+	return idx;
+}
+
+/* Logits of model m for the n images of idx on isa. */
+static float *run_logits(const struct xs_model *m, const struct xs_idx *idx, size_t n,
+			 enum xk_isa isa, struct xk_threadpool *tp)
+{
+	struct xs_exec *e;
+	struct xs_error err;
+	assert_int_equal(xs_exec_create(m, isa, n, &e, &err), XS_OK);
+	xs_model_input(m, idx->data, n, xs_exec_input(e));
+	xs_exec_run(e, n, tp);
+	float *out = malloc(n * m->classes * sizeof(float));
+	memcpy(out, xs_exec_output(e), n * m->classes * sizeof(float));
+	xs_exec_destroy(e);
+	return out;
+}
+
+/* The tiny model quantized: the file round-trips (version 2; an f32 model
+ * stays version 1), the logits are the same bytes on every ISA and thread
+ * count and near the f32 ones; every layer rule and both calibrations. */
+static void test_quantize(void **state)
+{
+	(void)state;
+	struct xs_model *m = tiny_model();
+	struct xs_idx *calib = tiny_images(64, 7), *imgs = tiny_images(32, 99);
+	struct xs_error err;
+	size_t n0;
+	uint8_t *b0 = bytes_of(m, &n0);
+	assert_int_equal(xs_le32(b0 + 8), 1);
+	float *ref = run_logits(m, imgs, 32, XK_ISA_SCALAR, NULL);
+	double span = 0;
+	for (size_t i = 0; i < 32 * 3; i++)
+		span = fmax(span, fabs(ref[i]));
+	static const char *const rules[] = {"stem,classifier", "none", "classifier",
+					    "stem,blocks,head,classifier"};
+	for (size_t r = 0; r < 2 * sizeof(rules) / sizeof(rules[0]); r++) {
+		struct xs_quant_options o;
+		xs_quant_options_default(&o);
+		assert_int_equal(xs_quant_layers_parse(rules[r / 2], &o.float_layers, &err),
+				 XS_OK);
+		if (r % 2)
+			assert_int_equal(xs_quant_calib_parse("percentile:99.9", &o, &err), XS_OK);
+		struct xs_model *q, *q2;
+		assert_int_equal(xs_model_quantize(m, calib, &o, 64, fx.tp, &q, &err), XS_OK);
+		const bool all_float = r / 2 == 3;
+		assert_int_equal(q->precision, all_float ? XS_PRECISION_F32 : XS_PRECISION_INT8);
+		/* converts only where types change; none in the all-float model */
+		uint32_t converts = 0, qs8 = 0;
+		for (uint32_t i = 0; i < q->nnodes; i++)
+			converts += q->nodes[i].op == XS_OP_QUANTIZE ||
+				    q->nodes[i].op == XS_OP_DEQUANTIZE;
+		for (uint32_t v = 0; v < q->nvalues; v++)
+			qs8 += q->values[v].dtype == XS_DTYPE_QS8;
+		assert_int_equal(converts, all_float ? 0 : 2);
+		assert_true(all_float ? qs8 == 0 : qs8 >= 5);
+		/* deterministic, and load(write(q)) writes the same bytes */
+		assert_int_equal(xs_model_quantize(m, calib, &o, 64, NULL, &q2, &err), XS_OK);
+		size_t n1, n2, n3;
+		uint8_t *b1 = bytes_of(q, &n1), *b2 = bytes_of(q2, &n2);
+		assert_int_equal(n1, n2);
+		assert_memory_equal(b1, b2, n1);
+		assert_int_equal(xs_le32(b1 + 8), all_float ? 1 : 2);
+		struct xs_model *q3;
+		assert_int_equal(xs_model_load_buffer(b1, n1, &q3, NULL, &err), XS_OK);
+		uint8_t *b3 = bytes_of(q3, &n3);
+		assert_int_equal(n1, n3);
+		assert_memory_equal(b1, b3, n1);
+		if (all_float) /* nothing quantized: the f32 model's bytes */
+			assert_memory_equal(b0, b1, n0 < n1 ? n0 : n1);
+		/* every ISA, one and two threads: the same logits bytes when every
+		 * layer is int8 ("none"); f32 layers round differently per ISA */
+		float *first = run_logits(q3, imgs, 32, XK_ISA_SCALAR, NULL);
+		for (int isa = 0; isa < XK_ISA_COUNT; isa++) {
+			if (!xk_isa_supported((enum xk_isa)isa))
+				continue;
+			for (int t = 0; t < 2; t++) {
+				float *l = run_logits(q3, imgs, 32, (enum xk_isa)isa, t ? fx.tp : NULL);
+				if (r / 2 == 1)
+					assert_memory_equal(l, first, 32 * 3 * sizeof(float));
+				for (size_t i = 0; i < 32 * 3; i++)
+					assert_true(fabs(l[i] - first[i]) <= 0.05 * span);
+				free(l);
+			}
+		}
+		/* near f32: a few steps of the coarsest tensor (random weights, 6
+		 * layers, 64 calibration images) */
+		double worst = 0, mean = 0;
+		for (size_t i = 0; i < 32 * 3; i++) {
+			worst = fmax(worst, fabs(first[i] - ref[i]));
+			mean += fabs(first[i] - ref[i]) / (32 * 3);
+		}
+		printf("   rule %-28s %-10s |int8 - f32| mean %.4f max %.4f, logits up to %.3f\n",
+		       rules[r / 2], r % 2 ? "percentile" : "minmax", mean, worst, span);
+		assert_true(worst <= 0.3 * span && mean <= 0.06 * span);
+		free(first);
+		free(b1), free(b2), free(b3);
+		xs_model_destroy(q), xs_model_destroy(q2), xs_model_destroy(q3);
+	}
+	/* bad options and inputs */
+	uint32_t mask;
+	assert_int_equal(xs_quant_layers_parse("stem,bogus", &mask, &err), XS_EINVAL);
+	assert_non_null(strstr(err.msg, "'bogus' is not a layer"));
+	assert_int_equal(xs_quant_layers_parse("stem,", &mask, &err), XS_EINVAL);
+	assert_int_equal(xs_quant_layers_parse("", &mask, &err), XS_EINVAL);
+	struct xs_quant_options o;
+	xs_quant_options_default(&o);
+	assert_int_equal(xs_quant_calib_parse("percentile:40", &o, &err), XS_EINVAL);
+	assert_int_equal(xs_quant_calib_parse("percentile:x", &o, &err), XS_EINVAL);
+	assert_int_equal(xs_quant_calib_parse("kl", &o, &err), XS_EINVAL);
+	assert_non_null(strstr(err.msg, "use minmax"));
+	struct xs_model *q;
+	assert_int_equal(xs_model_quantize(m, calib, &o, 65, NULL, &q, &err), XS_EINVAL);
+	assert_non_null(strstr(err.msg, "65 images of 6x6"));
+	xs_quant_options_default(&o);
+	o.float_layers = 0;
+	assert_int_equal(xs_model_quantize(m, calib, &o, 64, NULL, &q, &err), XS_OK);
+	struct xs_model *again;
+	assert_int_equal(xs_model_quantize(q, calib, &o, 64, NULL, &again, &err), XS_EINVAL);
+	assert_non_null(strstr(err.msg, "already int8"));
+	/* hostile int8 fields behind a valid checksum */
+	size_t n;
+	uint8_t *good = bytes_of(q, &n), *b = malloc(n);
+	const uint32_t nvalues = xs_le32(good + 16), alen = xs_le32(good + 24);
+	const size_t values = 64 + ((alen + 3u) & ~3u), nodes = values + 24 * (size_t)nvalues;
+	const size_t qsec = n - 32 - xs_le64(good + 56);
+	struct xs_model *h;
+	/* a weight of -128 */
+	size_t w0 = 0;
+	for (uint32_t i = 0; i < q->nnodes; i++)
+		if (q->nodes[i].op == XS_OP_PW && q->values[q->nodes[i].out].dtype == XS_DTYPE_QS8) {
+			w0 = q->nodes[i].w;
+			break;
+		}
+	memcpy(b, good, n);
+	b[qsec + w0] = 0x80;
+	reseal(b, n);
+	assert_int_equal(xs_model_load_buffer(b, n, &h, NULL, &err), XS_EFORMAT);
+	assert_non_null(strstr(err.msg, "-127..127"));
+	/* the logits as int8 */
+	memcpy(b, good, n);
+	xs_put32(b + values + 24 * (nvalues - 1) + 12, XS_DTYPE_QS8);
+	xs_put32(b + values + 24 * (nvalues - 1) + 16, 0x3f800000);
+	reseal(b, n);
+	assert_int_equal(xs_model_load_buffer(b, n, &h, NULL, &err), XS_EFORMAT);
+	assert_non_null(strstr(err.msg, "are f32"));
+	/* a zero scale, a zero point out of range, an unknown type */
+	static const uint32_t field[] = {16, 20, 12};
+	static const uint32_t value[] = {0, 200, 7};
+	for (int k = 0; k < 3; k++) {
+		memcpy(b, good, n);
+		xs_put32(b + values + 24 * 3 + field[k], value[k]);
+		reseal(b, n);
+		assert_int_equal(xs_model_load_buffer(b, n, &h, NULL, &err), XS_EFORMAT);
+		assert_non_null(strstr(err.msg, "not valid"));
+	}
+	/* an f32 value read by an int8 node: value 3 made f32 */
+	memcpy(b, good, n);
+	xs_put32(b + values + 24 * 3 + 12, 0);
+	xs_put32(b + values + 24 * 3 + 16, 0);
+	xs_put32(b + values + 24 * 3 + 20, 0);
+	reseal(b, n);
+	assert_int_equal(xs_model_load_buffer(b, n, &h, NULL, &err), XS_EFORMAT);
+	assert_non_null(strstr(err.msg, "types"));
+	/* int8 biases at an odd offset */
+	memcpy(b, good, n);
+	for (uint32_t i = 0; i < q->nnodes; i++)
+		if (q->nodes[i].op == XS_OP_PW) {
+			xs_put64(b + nodes + 48 * i + 40, q->nodes[i].b + 1);
+			break;
+		}
+	reseal(b, n);
+	assert_int_equal(xs_model_load_buffer(b, n, &h, NULL, &err), XS_EFORMAT);
+	assert_non_null(strstr(err.msg, "int8 weights outside"));
+	/* a cut int8 section */
+	for (size_t k = qsec; k < n; k += 7)
+		assert_int_not_equal(load(good, k), XS_OK);
+	const char *corpus = getenv("XS_TEST_WRITE_TINY_INT8");
+	if (corpus) /* the fuzz corpus's seed: tests/fuzz/corpus-xnm/tiny-int8.xnm */
+		assert_int_equal(xs_model_write(q, corpus, &err), XS_OK);
+	free(good), free(b), free(b0), free(ref);
+	xs_model_destroy(q);
+	xs_model_destroy(m);
+	xs_idx_destroy(calib);
+	xs_idx_destroy(imgs);
+}
+
 /* ---- bad input ---------------------------------------------------------------- */
 
 static void reseal(uint8_t *b, size_t n)
@@ -588,7 +837,7 @@ static void test_xnm_bad(void **state)
 	assert_int_equal(xs_model_load_buffer(b, n, &h, NULL, &err), XS_EFORMAT);
 	assert_non_null(strstr(err.msg, "kernel 9"));
 	memcpy(b, good, n);
-	xs_put32(b + 8, 2);  /* a future version */
+	xs_put32(b + 8, XS_XNM_VERSION + 1);  /* a future version */
 	reseal(b, n);
 	assert_int_equal(xs_model_load_buffer(b, n, &h, NULL, &err), XS_EVERSION);
 	/* a file that is not one */
@@ -637,6 +886,7 @@ int main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_exec_tiny),
+		cmocka_unit_test(test_quantize),
 		cmocka_unit_test(test_xnm_bad),
 		cmocka_unit_test(test_extract_bad),
 		cmocka_unit_test(test_golden),
