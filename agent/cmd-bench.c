@@ -14,7 +14,7 @@
 static const char usage_text[] =
 	"usage: xnn-agent bench --supernet FILE --subnets FILE [--calib IDX]\n"
 	"                       [--eval IDX [--labels IDX] [--eval-n N]] [--ref FILE]\n"
-	"                       [--precision f32] [--threads LIST] [--cores big|little|all|LIST]\n"
+	"                       [--precision LIST] [--threads LIST] [--cores big|little|all|LIST]\n"
 	"                       [--budget-s S] [--start K] [--quick]\n"
 	"\n"
 	"For each sub-net of --subnets (one arch string per line, or 'largest' /\n"
@@ -24,7 +24,11 @@ static const char usage_text[] =
 	"and 1 s, at most 10 s; redone after a cool-down when throttled or noisy, then\n"
 	"flagged), its planned memory and peak RSS delta, top-1 on --eval (plain IDX;\n"
 	"labels default to the images file with 'images-idx3' -> 'labels-idx1'), and\n"
-	"the largest logit difference against --ref (CSV rows arch,image,logit0,...).\n"
+	"the largest logit difference against --ref (CSV rows arch,image,logit0,...;\n"
+	"int8 rows compare with rows whose arch field is 'ARCH int8').\n"
+	"--precision f32 (default), int8 or f32,int8: int8 quantizes each extracted\n"
+	"sub-net (weights per output channel, activations per tensor calibrated on the\n"
+	"--calib images; stem and classifier stay f32), the same bytes as the host's.\n"
 	"--budget-s bounds the whole command: runs and eval images shrink to fit and\n"
 	"the row says so. --start K begins at the K-th sub-net (0-based). One CSV row\n"
 	"per sub-net and thread count; '#end rows=N' last. A sub-net that fails gets a\n"
@@ -41,6 +45,8 @@ static const char *const columns[] = {
 
 struct opts {
 	const char *supernet, *subnets, *calib, *eval, *labels, *ref, *precision, *cores;
+	enum xs_precision precs[XS_PRECISION_COUNT];
+	size_t nprecs;
 	int threads[16];
 	size_t nthreads;
 	double budget_s;
@@ -251,10 +257,30 @@ int xa_cmd_bench(int argc, char **argv)
 	size_t ncpus = 0;
 	char why[256];
 	rc = 1;
-	if (strcmp(o.precision, "f32") != 0) {
-		fprintf(stderr, "xnn-agent bench: --precision '%s': this agent runs f32 only\n",
-			o.precision);
-		return 2;
+	{
+		/* a comma list of known precisions, each once */
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%s", o.precision);
+		o.nprecs = 0;
+		for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
+		     t = strtok_r(NULL, ",", &save)) {
+			enum xs_precision p;
+			bool dup = false;
+			if (!xs_precision_parse(t, &p)) {
+				fprintf(stderr, "xnn-agent bench: --precision '%s': '%s' is not f32 "
+					"or int8\n", o.precision, t);
+				return 2;
+			}
+			for (size_t k = 0; k < o.nprecs; k++)
+				dup = dup || o.precs[k] == p;
+			if (!dup && o.nprecs < XS_PRECISION_COUNT)
+				o.precs[o.nprecs++] = p;
+		}
+		if (o.nprecs == 0 || strlen(o.precision) >= sizeof(buf)) {
+			fprintf(stderr, "xnn-agent bench: --precision '%.60s': give f32, int8 or "
+				"f32,int8\n", o.precision);
+			return 2;
+		}
 	}
 	if (!xa_cores_parse(o.cores, cpus, &ncpus, why, sizeof(why))) {
 		fprintf(stderr, "xnn-agent bench: %s\n", why);
@@ -319,7 +345,8 @@ int xa_cmd_bench(int argc, char **argv)
 	xa_csv_meta(&c, "cores", "%s", o.cores);
 	xa_csv_meta(&c, "budget_s", "%g", o.budget_s);
 	xa_csv_header(&c, columns, NCOLS);
-	const size_t per_list = (nlist > (size_t)o.start ? nlist - (size_t)o.start : 0) * o.nthreads;
+	const size_t per_arch = o.nprecs * o.nthreads;
+	const size_t per_list = (nlist > (size_t)o.start ? nlist - (size_t)o.start : 0) * per_arch;
 	size_t done = 0;
 	for (size_t i = (size_t)o.start; i < nlist; i++) {
 		struct xs_arch a;
@@ -330,12 +357,14 @@ int xa_cmd_bench(int argc, char **argv)
 			xs_arch_smallest(sp, &a);
 		else if (xs_arch_parse(sp, list[i], &a, &err) != XS_OK) {
 			error_row(&c, (long)i, list[i], err.msg);
-			done += o.nthreads;
+			done += per_arch;
 			continue;
 		}
 		char arch[XS_ARCH_MAX];
 		xs_arch_print(sp, &a, arch, sizeof(arch));
-		for (size_t ti = 0; ti < o.nthreads; ti++, done++) {
+		for (size_t pt = 0; pt < per_arch; pt++, done++) {
+			const size_t ti = pt % o.nthreads;
+			const enum xs_precision prec = o.precs[pt / o.nthreads];
 			/* the budget left, shared by what is left */
 			double left = o.budget_s > 0 ? o.budget_s - (xa_now() - t_start) : INFINITY;
 			double share = left / (double)(per_list - done);
@@ -354,8 +383,8 @@ int xa_cmd_bench(int argc, char **argv)
 				mc.redo = 0;
 				cut = true;
 			}
-			fprintf(stderr, "bench %zu/%zu: %s, %d thread%s\n", i + 1, nlist, arch,
-				o.threads[ti], o.threads[ti] > 1 ? "s" : "");
+			fprintf(stderr, "bench %zu/%zu: %s, %s, %d thread%s\n", i + 1, nlist, arch,
+				xs_precision_name(prec), o.threads[ti], o.threads[ti] > 1 ? "s" : "");
 			struct xk_threadpool *tp = NULL;
 			struct xk_error xe;
 			if (xk_threadpool_create((size_t)o.threads[ti], cpus, ncpus, true, &tp, &xe) !=
@@ -372,6 +401,14 @@ int xa_cmd_bench(int argc, char **argv)
 			long long rss0 = -1;
 			bool reset = false;
 			enum xs_status st = xs_model_extract(sn, &a, calib, tp, &m, &err);
+			if (st == XS_OK && prec == XS_PRECISION_INT8) {
+				struct xs_quant_options qo;
+				struct xs_model *q = NULL;
+				xs_quant_options_default(&qo);
+				st = xs_model_quantize(m, calib, &qo, sp->recal_images, tp, &q, &err);
+				xs_model_destroy(m);
+				m = q;
+			}
 			if (st == XS_OK) {
 				rss0 = status_kb("VmRSS");
 				reset = reset_peak_rss();
@@ -430,7 +467,10 @@ int xa_cmd_bench(int argc, char **argv)
 						size_t nref = count < 64 ? count : 64;
 						float *ref = calloc(nref * m->classes, sizeof(float));
 						bool seen[64] = {false};
-						size_t got = ref ? ref_logits(o.ref, arch, m->classes, ref,
+						char key[XS_ARCH_MAX + 8];
+						snprintf(key, sizeof(key), "%s%s", arch,
+							 prec == XS_PRECISION_F32 ? "" : " int8");
+						size_t got = ref ? ref_logits(o.ref, key, m->classes, ref,
 									      seen, nref) : 0;
 						if (got) {
 							diff = 0.0;
@@ -453,7 +493,7 @@ int xa_cmd_bench(int argc, char **argv)
 				flags[fl - 1] = '\0';
 			xa_csv_fieldf(&c, "%zu", i);
 			xa_csv_field(&c, arch);
-			xa_csv_field(&c, "f32");
+			xa_csv_field(&c, xs_precision_name(prec));
 			xa_csv_fieldf(&c, "%d", o.threads[ti]);
 			char cl[1024];
 			xa_cores_format(cpus, ncpus, cl, sizeof(cl));

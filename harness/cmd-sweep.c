@@ -31,7 +31,7 @@ static const char usage_text[] =
 	"usage: xnn-fleet sweep [--devices all|SERIAL,...|FIELD=~REGEX] [--supernet FILE]\n"
 	"                       [--subnets N|FILE] [--threads LIST] [--eval-n N]\n"
 	"                       [--budget-s S] [--db FILE] [--resume] [--quick] [--dry-run]\n"
-	"                       [--precision f32] [--adb-server HOST:PORT|none]...\n"
+	"                       [--precision LIST] [--adb-server HOST:PORT|none]...\n"
 	"\n"
 	"Runs xnn-agent on every reachable device and stores what it measures in the\n"
 	"device DB: the device's probe, its kernel table and, for every sub-net of the\n"
@@ -53,7 +53,8 @@ static const char usage_text[] =
 	"emulated devices, --budget-s (per device) to none. --resume measures only what\n"
 	"the DB lacks. --quick measures each thing for less time. --dry-run prints the\n"
 	"devices and sub-nets (CSV rows 'device,...' and 'subnet,ARCH,MACS') and stops.\n"
-	"--precision: f32 (the default; int8 comes with the int8 kernels).\n"
+	"--precision: f32 (the default), int8, or f32,int8: each sub-net in each\n"
+	"precision (int8: quantized on the device, the same bytes as the host's).\n"
 	"--adb-server (repeatable): the adb servers to ask, e.g. a farm host's or\n"
 	"DeviceFarmer's; default the one adb uses (ADB_SERVER_SOCKET,\n"
 	"ANDROID_ADB_SERVER_PORT, else 127.0.0.1:5037; started when not running on\n"
@@ -71,6 +72,7 @@ struct sweep {
 	long eval_n;
 	double budget_s;
 	bool resume, quick;
+	char precision[16];     /* "f32", "int8" or "f32,int8" */
 	/* shared */
 	const struct devexpr *expr;
 	struct fdb *db;
@@ -491,6 +493,7 @@ static void *device_run(void *p)
 		kernels_done = true;
 		pthread_mutex_lock(&sw->lock);
 		for (const char *t = sw->threads; *t && kernels_done;) {
+			/* kernels are measured in f32 */
 			struct fdb_key key = {j->device_id, "f32", atoi(t), cores, j->agent_version};
 			int64_t have = 0;
 			kernels_done = fdb_kernel_results_count(sw->db, &key, sw->supernet_id, &have) ==
@@ -505,12 +508,21 @@ static void *device_run(void *p)
 		pthread_mutex_lock(&sw->lock);
 		for (size_t i = 0; f && i < sw->narchs; i++) {
 			bool have = true;
-			for (const char *t = sw->threads; *t && have;) {
-				struct fdb_key key = {j->device_id, "f32", atoi(t), cores, j->agent_version};
-				bool e = false;
-				have = fdb_subnet_result_exists(sw->db, &key, sw->subnet_ids[i], &e) == XS_OK && e;
-				t += strcspn(t, ",");
-				t += *t == ',';
+			for (const char *pr = sw->precision; *pr && have;) {
+				char prec[8];
+				size_t pl = strcspn(pr, ",");
+				snprintf(prec, sizeof(prec), "%.*s", (int)(pl < 7 ? pl : 7), pr);
+				for (const char *t = sw->threads; *t && have;) {
+					struct fdb_key key = {j->device_id, prec, atoi(t), cores,
+							      j->agent_version};
+					bool e = false;
+					have = fdb_subnet_result_exists(sw->db, &key, sw->subnet_ids[i],
+									&e) == XS_OK && e;
+					t += strcspn(t, ",");
+					t += *t == ',';
+				}
+				pr += pl;
+				pr += *pr == ',';
 			}
 			if (!have) {
 				fprintf(f, "%s\n", sw->archs[i]);
@@ -547,11 +559,12 @@ static void *device_run(void *p)
 	progress(j, "%zu sub-nets", todo);
 	j->todo = todo;
 	j->bench_t0 = now_s();
-	const char *bargs[20] = {"bench", "--supernet", j->files[F_SUPERNET].dev, "--subnets",
+	const char *bargs[24] = {"bench", "--supernet", j->files[F_SUPERNET].dev, "--subnets",
 				 j->files[F_SUBNETS].dev, "--calib", j->files[F_CALIB].dev,
 				 "--eval", j->files[F_EVAL].dev,
-				 "--eval-n", evaln, "--threads", sw->threads};
-	size_t nb = 13;
+				 "--eval-n", evaln, "--threads", sw->threads,
+				 "--precision", sw->precision};
+	size_t nb = 15;
 	if (sw->budget_s > 0) {
 		bargs[nb++] = "--budget-s";
 		bargs[nb++] = budget;
@@ -767,7 +780,7 @@ int cmd_sweep(int argc, char **argv)
 	bool no_adb = false;
 	bool dry = false;
 	struct sweep sw = {.supernet_path = XF_DEFAULT_SUPERNET, .db_path = "fleet.db",
-			   .threads = "1", .eval_n = -1};
+			   .threads = "1", .eval_n = -1, .precision = "f32"};
 	const char *devices = "all", *subnets = "6";
 	optind = 1;
 	int ch;
@@ -783,11 +796,14 @@ int cmd_sweep(int argc, char **argv)
 		case 'q': sw.quick = true; break;
 		case 'n' + 256: dry = true; break;
 		case 'P':
-			if (strcmp(optarg, "f32") != 0) {
-				fprintf(stderr, "xnn-fleet sweep: --precision '%s': only f32 is measured "
-						"so far (int8 kernels are not built yet)\n", optarg);
+			if (strcmp(optarg, "f32") != 0 && strcmp(optarg, "int8") != 0 &&
+			    strcmp(optarg, "f32,int8") != 0 && strcmp(optarg, "int8,f32") != 0) {
+				fprintf(stderr, "xnn-fleet sweep: --precision '%s': give f32, int8 or "
+						"f32,int8\n", optarg);
 				return 2;
 			}
+			snprintf(sw.precision, sizeof(sw.precision), "%s",
+				 strcmp(optarg, "int8,f32") == 0 ? "f32,int8" : optarg);
 			break;
 		case 'a':
 			if (strcmp(optarg, "none") == 0) {
@@ -914,8 +930,9 @@ int cmd_sweep(int argc, char **argv)
 	xs_sha256_hex(sw.sn->sha256, hex);
 	xs_space_print(&sw.sn->space, space, sizeof(space));
 	sw.subnet_ids = calloc(sw.narchs, sizeof(*sw.subnet_ids));
-	snprintf(config, sizeof(config), "devices=%s supernet=%s subnets=%s threads=%s eval_n=%ld "
-		 "budget_s=%g%s%s", devices, hex, subnets, sw.threads, sw.eval_n, sw.budget_s,
+	snprintf(config, sizeof(config), "devices=%s supernet=%s subnets=%s threads=%s "
+		 "precision=%s eval_n=%ld budget_s=%g%s%s", devices, hex, subnets, sw.threads,
+		 sw.precision, sw.eval_n, sw.budget_s,
 		 sw.resume ? " resume" : "", sw.quick ? " quick" : "");
 	enum xs_status st = sw.subnet_ids ? fdb_begin(sw.db) : XS_ENOMEM;
 	if (st == XS_OK)

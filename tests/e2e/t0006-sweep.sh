@@ -54,6 +54,26 @@ grep -q 'host: resuming: 0 of 2 sub-nets' <<<"$out"
 grep -q 'qemu-aarch64: kernels (in the DB)' <<<"$out"
 "$fleet" db info --db "$db" | grep -q '^sub-net results 4$'
 
+# int8 beside f32 (--resume: only the int8 rows are new): quantized on each
+# device, the same bytes there as on this host's extraction, smaller in memory
+out=$("$fleet" sweep --devices host,qemu-aarch64 --subnets "$TMPDIR/list" --quick \
+	--eval-n 300 --db "$db" --resume --precision f32,int8 2>&1)
+echo "$out"
+"$fleet" db info --db "$db" | grep -q '^sub-net results 8$'
+[ "$(q "select count(*) from subnet_results where precision = 'int8' and status = 'ok'")" -eq 4 ]
+small=r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3
+"$fleet" supernet extract --arch "$small" --precision int8 --out "$TMPDIR/small-int8.xnm" \
+	--calib "${DATA:-$BUILD/data}/train-images-idx3-ubyte" >/dev/null
+want=$(sha256sum "$TMPDIR/small-int8.xnm" | cut -c1-64)
+[ "$(q "select count(distinct xnm_sha256) || ' ' || max(xnm_sha256) from subnet_results r
+   join subnets s on s.id = r.subnet_id where r.precision = 'int8' and s.arch = '$small'")" = "1 $want" ]
+q "select r8.arena_bytes, r32.arena_bytes, r8.top1, r32.top1 from subnet_results r8
+   join subnet_results r32 on r32.device_id = r8.device_id and r32.subnet_id = r8.subnet_id
+   where r8.precision = 'int8' and r32.precision = 'f32'" |
+	awk -F'|' '{print; if (!($1 < $2 && $3 > $4 - 3)) exit 1}'
+set +e; msg=$("$fleet" sweep --devices host --precision f16 --db "$db" 2>&1); rc=$?; set -e
+[ "$rc" -eq 2 ] && grep -q "give f32, int8 or f32,int8" <<<"$msg"
+
 # the default plan: 6 distinct sub-nets, largest and smallest first, the rest
 # spread over the cost range (ascending MACs strictly between the two)
 plan=$("$fleet" sweep --dry-run --db "$db")
