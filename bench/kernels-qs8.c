@@ -586,12 +586,13 @@ static double share_within1(const struct qimpl *im, const int8_t *ref,
 
 /* ---- Peak ------------------------------------------------------------------------ */
 
+#define VNNI_ACCS 16 /* vpdpbusd chains of the peak loop */
+
 #if defined(__x86_64__)
 static volatile int vnni_sink;
 
 #define QREP16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) \
 	X(11) X(12) X(13) X(14) X(15)
-#define VNNI_ACCS 16
 /* 16 independent chains of vpdpbusd (64 u8 x s8 products each). */
 __attribute__((target("avx512f,avx512vnni"))) static void vnni_zmm(void *arg)
 {
@@ -614,21 +615,36 @@ __attribute__((target("avx512f,avx512vnni"))) static void vnni_zmm(void *arg)
 }
 #endif
 
+static size_t vnni_iters = 20000;
+
+static bool have_vnni(void)
+{
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") &&
+	       __builtin_cpu_supports("avx512vnni");
+#else
+	return false;
+#endif
+}
+
+/* GOP/s of one core's vpdpbusd from the time of one vnni_zmm call. */
+static double vnni_gops(double sec)
+{
+	return (double)vnni_iters * VNNI_ACCS * 64 * 2 / sec * 1e-9;
+}
+
 /* GOP/s of one core's vpdpbusd; NAN without AVX-512 VNNI. */
 static double measure_vnni_peak(const struct timing_cfg *cfg)
 {
+	if (!have_vnni())
+		return NAN;
 #if defined(__x86_64__)
-	size_t iters = 20000;
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx512f") &&
-	    __builtin_cpu_supports("avx512vnni")) {
-		double t = time_median(vnni_zmm, &iters, cfg);
-		return (double)iters * VNNI_ACCS * 64 * 2 / t * 1e-9;
-	}
+	return vnni_gops(time_median(vnni_zmm, &vnni_iters, cfg));
 #else
 	(void)cfg;
-#endif
 	return NAN;
+#endif
 }
 
 /* ---- Tables ---------------------------------------------------------------------- */
@@ -637,6 +653,7 @@ static double measure_vnni_peak(const struct timing_cfg *cfg)
 struct qresult {
 	bool ran;
 	double ours, f32, xqs8, xqc8, dnnl;
+	double peak;  /* one-core VNNI GOP/s sampled with the engines; NAN: not */
 };
 
 struct qcheck_stats {
@@ -659,7 +676,7 @@ static void qs8_shape(const struct env *env, size_t index,
 	struct qdata d;
 	struct qimpl impls[QMAX], ref, ref_t;
 	size_t n = 0;
-	*res = (struct qresult){false, NAN, NAN, NAN, NAN, NAN};
+	*res = (struct qresult){false, NAN, NAN, NAN, NAN, NAN, NAN};
 
 	if (!qdata_make(sh, index, &d)) {
 		printf("warning: %s: out of memory; skipped\n", sh->name);
@@ -729,14 +746,27 @@ static void qs8_shape(const struct env *env, size_t index,
 	if (have_ref_t)
 		qimpl_release(&ref_t);
 
-	bench_fn fns[QMAX];
-	void *args[QMAX];
-	double sec[QMAX], others[QMAX];
+	/* With one thread the VNNI loop is sampled in the same rounds: the
+	 * %peak of a shape holds when the machine's speed drifts. */
+	bench_fn fns[QMAX + 1];
+	void *args[QMAX + 1];
+	double sec[QMAX + 1], others[QMAX + 1];
+	size_t ntimed = n;
 	for (size_t i = 0; i < n; i++) {
 		fns[i] = qimpl_run;
 		args[i] = &impls[i];
 	}
-	time_engines(n, fns, args, env->nthreads, cfg, sec, others);
+#if defined(__x86_64__)
+	if (env->nthreads == 1 && !isnan(peak)) {
+		fns[ntimed] = vnni_zmm;
+		args[ntimed++] = &vnni_iters;
+	}
+#endif
+	time_engines(ntimed, fns, args, env->nthreads, cfg, sec, others);
+	if (ntimed > n) {
+		res->peak = vnni_gops(sec[n]);
+		peak = res->peak;
+	}
 	for (size_t i = 0; i < n; i++) {
 		impls[i].sec = sec[i];
 		impls[i].others = others[i];
@@ -816,10 +846,12 @@ static size_t qs8_table(struct env *env, size_t nthreads,
 	print_busy(nthreads);
 	env_threads(env, nthreads);
 	printf("us = median time of one run; GOP/s = 2 x MAC / time; %%peak = "
-	       "share of %zu x the one-core VNNI peak; within1 = share of outputs "
-	       "within 1 step of ours; vs X = X's time / ours int8 (above 1: "
-	       "ours faster)\n",
-	       nthreads);
+	       "share of %zu x the one-core VNNI peak%s; within1 = share of "
+	       "outputs within 1 step of ours; vs X = X's time / ours int8 "
+	       "(above 1: ours faster)\n",
+	       nthreads,
+	       nthreads == 1 ? " (sampled with each shape's engines)"
+			     : " (measured at the start)");
 	printf("%-32s %-9s %6s  %-13s %8s %7s %6s %8s %6s %6s %6s %6s  %s\n",
 	       "shape", "family", "MMAC", "engine", "us", "GOP/s", "%peak",
 	       "within1", "vs f32", "vs qs8", "vs qc8", "vs dnnl", "impl");
@@ -827,6 +859,18 @@ static size_t qs8_table(struct env *env, size_t nthreads,
 		if (shapes[i].int8 && shape_selected(env->o, &shapes[i]))
 			qs8_shape(env, i, cfg, peak, &results[i], &cs);
 	print_loadavg("after");
+	double pk[NSHAPES];
+	size_t npk = 0;
+	for (size_t i = 0; i < NSHAPES; i++)
+		if (results[i].ran && !isnan(results[i].peak))
+			pk[npk++] = results[i].peak;
+	if (npk) {
+		qsort(pk, npk, sizeof(double), cmp_double);
+		printf("VNNI peak of one core sampled with the shapes' engines: "
+		       "median %.1f GOP/s (%.1f to %.1f; at the start %.1f)\n",
+		       npk % 2 ? pk[npk / 2] : 0.5 * (pk[npk / 2 - 1] + pk[npk / 2]),
+		       pk[0], pk[npk - 1], peak);
+	}
 	if (cs.busy_rows)
 		printf("warning: %zu row%s timed while other programs used the cpus "
 		       "(flagged BUSY, even after 2 retries): their numbers and "

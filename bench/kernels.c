@@ -5,8 +5,9 @@
  * (1, then 2) with one row per (shape, engine), then a summary of our fastest
  * variant against the references. Every engine's output is compared once per
  * shape and table with our scalar variant's, so a reference set up for another
- * computation shows up as a warning instead of a ratio. `kernels --help` says it
- * all; bench/README.md has a short version.
+ * computation shows up as a warning instead of a ratio. Then, likewise, the
+ * int8 tables (kernels-qs8.c). `--precision` picks f32, int8 or both;
+ * `kernels --help` says it all; bench/README.md has a short version.
  *
  * The references are Debian's libraries (libxnnpack-dev with libpthreadpool-dev,
  * libdnnl-dev, libopenblas-dev). oneDNN's OpenMP runtime is not linked into
@@ -169,8 +170,11 @@ static const char help_text[] =
 	"warning (a reference set up for another computation), flagged LOW and kept\n"
 	"out of the ratios.\n"
 	"Peak: a vpdpbusd loop (AVX-512 VNNI) on one core with 16 zmm accumulators,\n"
-	"timed like the rest; GOP/s = 2 * MACs / time; %peak = share of threads x\n"
-	"that peak (not shown without VNNI). 'vs X' on our row = X's time / ours.\n"
+	"timed like the rest at the start and, with 1 thread, again in each shape's\n"
+	"rounds (the %peak of a 1-thread row is against that sample; the spread is\n"
+	"printed after the table); GOP/s = 2 * MACs / time; %peak = share of\n"
+	"threads x the peak (not shown without VNNI). 'vs X' on our row = X's time\n"
+	"/ ours.\n"
 	"Summary, single-threaded, geometric means per family of their time / ours,\n"
 	"with the targets: pointwise vs onednn-u8s8u8 >= 0.9 and far ahead of\n"
 	"xnnpack-qs8 (>= 2); depthwise vs onednn-u8s8u8 >= 1.0; each 'met' or\n"
