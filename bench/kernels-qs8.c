@@ -831,10 +831,29 @@ static void qs8_shape(const struct env *env, size_t index,
 	qdata_free(&d);
 }
 
-/* Runs one int8 table; returns the number of rows flagged BUSY. */
+/* Median of the VNNI peaks sampled with the shapes' engines (NAN: none);
+ * *lo and *hi get the extremes. */
+static double sampled_peak(const struct qresult *results, double *lo,
+			   double *hi)
+{
+	double pk[NSHAPES];
+	size_t n = 0;
+	for (size_t i = 0; i < NSHAPES; i++)
+		if (results[i].ran && !isnan(results[i].peak))
+			pk[n++] = results[i].peak;
+	if (n == 0)
+		return NAN;
+	qsort(pk, n, sizeof(double), cmp_double);
+	*lo = pk[0];
+	*hi = pk[n - 1];
+	return n % 2 ? pk[n / 2] : 0.5 * (pk[n / 2 - 1] + pk[n / 2]);
+}
+
+/* Runs one int8 table; returns the number of rows flagged BUSY. peak_what
+ * says where peak comes from (more than one thread). */
 static size_t qs8_table(struct env *env, size_t nthreads,
 			const struct timing_cfg *cfg, double peak,
-			struct qresult *results)
+			const char *peak_what, struct qresult *results)
 {
 	struct qcheck_stats cs = {0, 0, 0, 0, 0, 1, ""};
 	printf("\n== int8, %zu thread%s ==\n", nthreads, nthreads > 1 ? "s" : "");
@@ -850,8 +869,7 @@ static size_t qs8_table(struct env *env, size_t nthreads,
 	       "outputs within 1 step of ours; vs X = X's time / ours int8 "
 	       "(above 1: ours faster)\n",
 	       nthreads,
-	       nthreads == 1 ? " (sampled with each shape's engines)"
-			     : " (measured at the start)");
+	       nthreads == 1 ? " (sampled with each shape's engines)" : peak_what);
 	printf("%-32s %-9s %6s  %-13s %8s %7s %6s %8s %6s %6s %6s %6s  %s\n",
 	       "shape", "family", "MMAC", "engine", "us", "GOP/s", "%peak",
 	       "within1", "vs f32", "vs qs8", "vs qc8", "vs dnnl", "impl");
@@ -859,18 +877,11 @@ static size_t qs8_table(struct env *env, size_t nthreads,
 		if (shapes[i].int8 && shape_selected(env->o, &shapes[i]))
 			qs8_shape(env, i, cfg, peak, &results[i], &cs);
 	print_loadavg("after");
-	double pk[NSHAPES];
-	size_t npk = 0;
-	for (size_t i = 0; i < NSHAPES; i++)
-		if (results[i].ran && !isnan(results[i].peak))
-			pk[npk++] = results[i].peak;
-	if (npk) {
-		qsort(pk, npk, sizeof(double), cmp_double);
+	double lo, hi, med = sampled_peak(results, &lo, &hi);
+	if (!isnan(med))
 		printf("VNNI peak of one core sampled with the shapes' engines: "
 		       "median %.1f GOP/s (%.1f to %.1f; at the start %.1f)\n",
-		       npk % 2 ? pk[npk / 2] : 0.5 * (pk[npk / 2 - 1] + pk[npk / 2]),
-		       pk[0], pk[npk - 1], peak);
-	}
+		       med, lo, hi, peak);
 	if (cs.busy_rows)
 		printf("warning: %zu row%s timed while other programs used the cpus "
 		       "(flagged BUSY, even after 2 retries): their numbers and "
@@ -964,9 +975,17 @@ void qs8_run(struct env *env, const struct timing_cfg *cfg)
 	       Q_SPREAD);
 
 	static struct qresult res1[NSHAPES], resn[NSHAPES];
-	size_t busy1 = qs8_table(env, 1, cfg, peak, res1), busyn = 0;
-	if (o->threads > 1)
-		busyn = qs8_table(env, o->threads, cfg, peak, resn);
+	size_t busy1 = qs8_table(env, 1, cfg, peak, "", res1), busyn = 0;
+	if (o->threads > 1) {
+		/* The median of the 1-thread samples is less disturbed than one
+		 * measurement. */
+		double lo, hi, med = sampled_peak(res1, &lo, &hi);
+		busyn = qs8_table(env, o->threads, cfg, isnan(med) ? peak : med,
+				  isnan(med) ? " (measured at the start)"
+					     : " (the median sampled in the "
+					       "1-thread table)",
+				  resn);
+	}
 
 	printf("\n");
 	if (o->threads > 1) {
