@@ -666,6 +666,17 @@ struct qcheck_stats {
 
 #define QMAX 5 /* timed engines per shape */
 
+/* ref / ours as fmt_ratio, with a third decimal below 0.1 (scalar kernels
+ * are 100x slower than the references). */
+static void fmt_qratio(char *buf, size_t size, double ref, double ours)
+{
+	double r = ref / ours;
+	if (!isnan(r) && r < 0.1 && r >= 0)
+		snprintf(buf, size, "%.3f", r);
+	else
+		fmt_ratio(buf, size, ref, ours);
+}
+
 static void qs8_shape(const struct env *env, size_t index,
 		      const struct timing_cfg *cfg, double peak,
 		      struct qresult *res, struct qcheck_stats *cs)
@@ -808,10 +819,10 @@ static void qs8_shape(const struct env *env, size_t index,
 		else
 			snprintf(chk, sizeof(chk), "%.1f%%", 100 * im->match);
 		if (i == ours) {
-			fmt_ratio(r[0], sizeof(r[0]), res->f32, res->ours);
-			fmt_ratio(r[1], sizeof(r[1]), res->xqs8, res->ours);
-			fmt_ratio(r[2], sizeof(r[2]), res->xqc8, res->ours);
-			fmt_ratio(r[3], sizeof(r[3]), res->dnnl, res->ours);
+			fmt_qratio(r[0], sizeof(r[0]), res->f32, res->ours);
+			fmt_qratio(r[1], sizeof(r[1]), res->xqs8, res->ours);
+			fmt_qratio(r[2], sizeof(r[2]), res->xqc8, res->ours);
+			fmt_qratio(r[3], sizeof(r[3]), res->dnnl, res->ours);
 		}
 		char flags[48] = "";
 		if (im->bad)
@@ -934,7 +945,7 @@ static void print_target(const struct qresult *results, enum family fam,
 	if (isnan(g))
 		snprintf(gs, sizeof(gs), "n/a");
 	else
-		fmt_ratio(gs, sizeof(gs), g, 1);
+		fmt_qratio(gs, sizeof(gs), g, 1);
 	snprintf(line, sizeof(line), "int8 geomean %s vs %s: %s",
 		 family_names[fam], what, gs);
 	if (!(min > 0))
@@ -990,9 +1001,9 @@ void qs8_run(struct env *env, const struct timing_cfg *cfg)
 	printf("\n");
 	if (o->threads > 1) {
 		char a[16], b[16], c[16];
-		fmt_ratio(a, sizeof(a), qs8_geomean(resn, FAM_PW, REF_DNNL), 1);
-		fmt_ratio(b, sizeof(b), qs8_geomean(resn, FAM_DW, REF_DNNL), 1);
-		fmt_ratio(c, sizeof(c), qs8_geomean(resn, FAM_CONV, REF_DNNL), 1);
+		fmt_qratio(a, sizeof(a), qs8_geomean(resn, FAM_PW, REF_DNNL), 1);
+		fmt_qratio(b, sizeof(b), qs8_geomean(resn, FAM_DW, REF_DNNL), 1);
+		fmt_qratio(c, sizeof(c), qs8_geomean(resn, FAM_CONV, REF_DNNL), 1);
 		printf("%zu threads: int8 vs onednn-u8s8u8: pointwise %s, depthwise "
 		       "%s, conv %s (geomeans%s)\n",
 		       o->threads, a, b, c,
