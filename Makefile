@@ -178,7 +178,7 @@ agents: $(XNN_AGENT) $(XNN_ADBD) | deps
 # and installs what is missing. An order-only prerequisite: it never makes
 # anything rebuild.
 ifneq ($(NODEPS),1)
-$(KERNEL_OBJ) $(SUPERNET_OBJ) $(RUNTIME_OBJ) $(EXAMPLES) $(AGENT_OBJ) $(AGENT_CMD_OBJ) $(ADBD_OBJ) $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(BENCH_MODELS) $(O)/bench/kernels.o $(O)/bench/models.o $(O)/bench/timing.o: | deps
+$(KERNEL_OBJ) $(SUPERNET_OBJ) $(RUNTIME_OBJ) $(EXAMPLES) $(AGENT_OBJ) $(AGENT_CMD_OBJ) $(ADBD_OBJ) $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(BENCH_MODELS) $(O)/bench/kernels.o $(O)/bench/kernels-qs8.o $(O)/bench/models.o $(O)/bench/timing.o: | deps
 endif
 deps:
 	$(Q)scripts/install-deps.sh
@@ -337,7 +337,7 @@ endif
 $(O)/bench/%.o: bench/%.c
 	$(say) CC $<
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(BENCH_CFLAGS) -c $< -o $@
-$(BENCH_BIN): $(O)/bench/kernels.o $(O)/bench/timing.o $(LIBXK)
+$(BENCH_BIN): $(O)/bench/kernels.o $(O)/bench/kernels-qs8.o $(O)/bench/timing.o $(LIBXK)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(BENCH_LIBS) $(LDLIBS) -o $@
 $(BENCH_MODELS): $(O)/bench/models.o $(O)/bench/timing.o $(LIBS)

@@ -5,8 +5,9 @@
  * (1, then 2) with one row per (shape, engine), then a summary of our fastest
  * variant against the references. Every engine's output is compared once per
  * shape and table with our scalar variant's, so a reference set up for another
- * computation shows up as a warning instead of a ratio. `kernels --help` says it
- * all; bench/README.md has a short version.
+ * computation shows up as a warning instead of a ratio. Then, likewise, the
+ * int8 tables (kernels-qs8.c). `--precision` picks f32, int8 or both;
+ * `kernels --help` says it all; bench/README.md has a short version.
  *
  * The references are Debian's libraries (libxnnpack-dev with libpthreadpool-dev,
  * libdnnl-dev, libopenblas-dev). oneDNN's OpenMP runtime is not linked into
@@ -32,97 +33,44 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstrict-prototypes"
 #include <cblas.h>
-#include <dnnl.h>
 #include <dnnl_debug.h>
-#include <pthreadpool.h>
-#include <xnnpack.h>
-
-#include "timing.h"
 #pragma GCC diagnostic pop
 
-
-#include "xk.h"
+#include "kernels.h"
 
 /* ---- Shapes ----------------------------------------------------------------- */
 
-enum family { FAM_CONV, FAM_PW, FAM_DW, FAM_FC, FAM_COUNT };
+const char *const family_names[FAM_COUNT] = {"conv", "pointwise", "depthwise",
+					     "fc"};
 
-static const char *const family_names[FAM_COUNT] = {"conv", "pointwise",
-						    "depthwise", "fc"};
-
-struct shape {
-	const char *name;
-	enum family fam;
-	size_t h, w;      /* input pixels (1 x 1 for fc) */
-	size_t cin, cout; /* channels (equal for depthwise) */
-	size_t k, s;      /* kernel and stride (1 for pointwise and fc) */
+const struct shape shapes[NSHAPES] = {
+	{"conv3x3 s2 224x224x3->112x112x32", FAM_CONV, 224, 224, 3, 32, 3, 2, true},
+	{"pw 56x56x24->144", FAM_PW, 56, 56, 24, 144, 1, 1, true},
+	{"pw 28x28x32->192", FAM_PW, 28, 28, 32, 192, 1, 1, true},
+	{"pw 14x14x96->576", FAM_PW, 14, 14, 96, 576, 1, 1, true},
+	{"pw 7x7x160->960", FAM_PW, 7, 7, 160, 960, 1, 1, true},
+	{"dw3x3 s1 56x56x144", FAM_DW, 56, 56, 144, 144, 3, 1, true},
+	{"dw3x3 s2 56x56x144->28x28", FAM_DW, 56, 56, 144, 144, 3, 2, true},
+	{"dw5x5 s1 14x14x480", FAM_DW, 14, 14, 480, 480, 5, 1, true},
+	{"dw7x7 s1 7x7x960", FAM_DW, 7, 7, 960, 960, 7, 1, true},
+	{"fc 1280->1000", FAM_FC, 1, 1, 1280, 1000, 1, 1, false},
+	{"net conv3x3 28x28x1->16", FAM_CONV, 28, 28, 1, 16, 3, 1, false},
+	{"net pw 14x14x32->96", FAM_PW, 14, 14, 32, 96, 1, 1, true},
+	{"net dw3x3 s1 14x14x96", FAM_DW, 14, 14, 96, 96, 3, 1, true},
+	{"net fc 128->10", FAM_FC, 1, 1, 128, 10, 1, 1, false},
 };
-
-static const struct shape shapes[] = {
-	{"conv3x3 s2 224x224x3->112x112x32", FAM_CONV, 224, 224, 3, 32, 3, 2},
-	{"pw 56x56x24->144", FAM_PW, 56, 56, 24, 144, 1, 1},
-	{"pw 28x28x32->192", FAM_PW, 28, 28, 32, 192, 1, 1},
-	{"pw 14x14x96->576", FAM_PW, 14, 14, 96, 576, 1, 1},
-	{"pw 7x7x160->960", FAM_PW, 7, 7, 160, 960, 1, 1},
-	{"dw3x3 s1 56x56x144", FAM_DW, 56, 56, 144, 144, 3, 1},
-	{"dw3x3 s2 56x56x144->28x28", FAM_DW, 56, 56, 144, 144, 3, 2},
-	{"dw5x5 s1 14x14x480", FAM_DW, 14, 14, 480, 480, 5, 1},
-	{"dw7x7 s1 7x7x960", FAM_DW, 7, 7, 960, 960, 7, 1},
-	{"fc 1280->1000", FAM_FC, 1, 1, 1280, 1000, 1, 1},
-	{"net conv3x3 28x28x1->16", FAM_CONV, 28, 28, 1, 16, 3, 1},
-	{"net pw 14x14x32->96", FAM_PW, 14, 14, 32, 96, 1, 1},
-	{"net dw3x3 s1 14x14x96", FAM_DW, 14, 14, 96, 96, 3, 1},
-	{"net fc 128->10", FAM_FC, 1, 1, 128, 10, 1, 1},
-};
-#define NSHAPES (sizeof(shapes) / sizeof(shapes[0]))
-
-static size_t out_dim(size_t in, size_t s) { return (in + s - 1) / s; }
-static size_t shape_oh(const struct shape *sh) { return out_dim(sh->h, sh->s); }
-static size_t shape_ow(const struct shape *sh) { return out_dim(sh->w, sh->s); }
-static size_t shape_in_count(const struct shape *sh)
-{
-	return sh->h * sh->w * sh->cin;
-}
-static size_t shape_out_count(const struct shape *sh)
-{
-	return shape_oh(sh) * shape_ow(sh) * sh->cout;
-}
-static size_t shape_w_count(const struct shape *sh)
-{
-	return sh->cout * (sh->fam == FAM_DW ? 1 : sh->cin) * sh->k * sh->k;
-}
-
-/* Multiply-accumulates, padding taps included (as in kernel-anchors.md). */
-static double shape_macs(const struct shape *sh)
-{
-	double pixels = (double)shape_oh(sh) * (double)shape_ow(sh);
-	switch (sh->fam) {
-	case FAM_CONV:
-		return pixels * (double)(sh->cout * sh->cin * sh->k * sh->k);
-	case FAM_DW:
-		return pixels * (double)(sh->cout * sh->k * sh->k);
-	default:
-		return pixels * (double)(sh->cin * sh->cout);
-	}
-}
 
 /* ---- Options ---------------------------------------------------------------- */
 
-struct opts {
-	bool quick;                 /* halve warm-up and measuring times */
-	size_t threads;             /* tables for 1 and, when > 1, this many threads */
-	const char *filter;         /* shape or family substring; NULL: all */
-	bool isa_on[XK_ISA_COUNT];  /* our variants to time (when supported) */
-	bool verbose;
-};
-
 static const char help_text[] =
-	"usage: kernels [--quick] [--threads N] [--filter SUBSTR] [--isa LIST] [--verbose]\n"
+	"usage: kernels [--quick] [--threads N] [--filter SUBSTR] [--isa LIST]\n"
+	"               [--precision LIST] [--verbose]\n"
 	"\n"
 	"Times the f32 operators of libxk against Debian's XNNPACK, oneDNN and OpenBLAS\n"
 	"on MobileNet-style layers: NHWC, batch 1, \"same\" padding ((k-1)/2 each side,\n"
 	"out = ceil(in/stride)), no bias, no activation, random weights and inputs from\n"
-	"a fixed seed.\n"
+	"a fixed seed; then its int8 operators against XNNPACK's and oneDNN's (the\n"
+	"int8 section at the end of this text).\n"
 	"\n"
 	"Shapes: conv3x3 s2 224x224x3->32; pointwise 56x56x24->144, 28x28x32->192,\n"
 	"14x14x96->576, 7x7x160->960; depthwise 3x3 s1 56x56x144, 3x3 s2 56x56x144,\n"
@@ -176,7 +124,8 @@ static const char help_text[] =
 	"  geomean pointwise vs xnnpack: R   (the 5 pointwise shapes)\n"
 	"  geomean depthwise vs best: R      (5 depthwise; best = faster of xnnpack, onednn)\n"
 	"  geomean conv vs best: R           (the 2 stems)\n"
-	"n/a where no shape of the family ran.\n"
+	"n/a where no shape of the family ran (with --precision f32 these are the\n"
+	"last three lines; the int8 section follows them otherwise).\n"
 	"\n"
 	"2-thread numbers need a quiet machine: anything else running collapses them.\n"
 	"Before each table the program prints the load average and the share of cpu\n"
@@ -190,16 +139,53 @@ static const char help_text[] =
 	"  --quick           halve the warm-up and measuring times\n"
 	"  --threads N       tables for 1 and N threads (default 2); 1 skips the second\n"
 	"  --filter SUBSTR   only shapes whose name or family contains SUBSTR\n"
-	"  --isa LIST        only these variants of ours, comma-separated\n"
+	"  --isa LIST        only these f32 variants of ours, comma-separated\n"
 	"                    (scalar,avx2,avx512); XK_ISA is not used\n"
+	"  --precision LIST  the tables to run, comma-separated: f32, int8\n"
+	"                    (default f32,int8)\n"
 	"  --verbose         also print each oneDNN implementation's name\n"
-	"  --help            this text\n";
+	"  --help            this text\n"
+	"\n"
+	"int8 (--precision int8): the shapes above without fc and the 28x28x1 stem.\n"
+	"Every engine gets the same random int8 data and quantization: input and\n"
+	"output zero point -128 (so oneDNN's u8 tensors, q + 128, need no zero\n"
+	"point), input scale 1/32, symmetric weights in [-127, 127] with a scale per\n"
+	"output channel (a per-tensor one for xnnpack-qs8), an output scale that\n"
+	"spreads the outputs over about 50 steps; no bias, no activation.\n"
+	"Engines, per shape:\n"
+	"  xk-i8-ISA     ours: xk_qs8_conv / xk_qs8_gemm / xk_qs8_dwconv created with\n"
+	"                XK_ISA_DEFAULT (XK_ISA from the environment, else the best\n"
+	"                ISA), i.e. the kernels the library dispatches; the impl\n"
+	"                column names the micro-kernel that ran (xk_qs8_kernels)\n"
+	"  xk-f32-ISA    ours f32 (XK_ISA_DEFAULT) on the dequantized data\n"
+	"  xnnpack-qs8   xnn_create_convolution2d_nhwc_qs8 (per-tensor weight scale)\n"
+	"  xnnpack-qc8   xnn_create_convolution2d_nhwc_qc8 (per-channel)\n"
+	"  onednn-u8s8u8 convolution, u8 src and dst (nhwc), s8 weights ('any',\n"
+	"                reordered once), per-channel output scales\n"
+	"Checks, once per shape and table: ours must be byte-equal to our scalar\n"
+	"operator (XK_ISA_SCALAR), else MISMATCH and out of the ratios; each other\n"
+	"engine's output, quantized the same way (f32: xk_qs8_quantize), is compared\n"
+	"with ours (xnnpack-qs8: with our scalar operator given its per-tensor scale):\n"
+	"the 'within1' column is the share of outputs within 1 step; below 90% is a\n"
+	"warning (a reference set up for another computation), flagged LOW and kept\n"
+	"out of the ratios.\n"
+	"Peak: a vpdpbusd loop (AVX-512 VNNI) on one core with 16 zmm accumulators,\n"
+	"timed like the rest at the start and, with 1 thread, again in each shape's\n"
+	"rounds (the %peak of a 1-thread row is against that sample; the spread is\n"
+	"printed after the table; the 2-thread table uses their median); GOP/s =\n"
+	"2 * MACs / time; %peak = share of threads x the peak (not shown without\n"
+	"VNNI). 'vs X' on our row = X's time / ours.\n"
+	"Summary, single-threaded, geometric means per family of their time / ours,\n"
+	"with the targets: pointwise vs onednn-u8s8u8 >= 0.9 and far ahead of\n"
+	"xnnpack-qs8 (>= 2); depthwise vs onednn-u8s8u8 >= 1.0; each 'met' or\n"
+	"'not met'. The program never fails on a time.\n";
 
 /* Parses argv into o; returns 0 to go on, 1 after --help, 2 on a usage error. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->threads = 2;
+	o->precision = PREC_F32 | PREC_INT8;
 	for (size_t i = 0; i < XK_ISA_COUNT; i++)
 		o->isa_on[i] = true;
 	for (int i = 1; i < argc; i++) {
@@ -220,6 +206,29 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return 2;
 			}
 			o->threads = n;
+		} else if (strcmp(a, "--precision") == 0 && i + 1 < argc) {
+			char list[64];
+			snprintf(list, sizeof(list), "%s", argv[++i]);
+			o->precision = 0;
+			char *save = NULL;
+			for (char *t = strtok_r(list, ",", &save); t != NULL;
+			     t = strtok_r(NULL, ",", &save)) {
+				if (strcmp(t, "f32") == 0) {
+					o->precision |= PREC_F32;
+				} else if (strcmp(t, "int8") == 0) {
+					o->precision |= PREC_INT8;
+				} else {
+					fprintf(stderr, "kernels: --precision '%s': use "
+							"f32, int8 or both\n",
+						t);
+					return 2;
+				}
+			}
+			if (o->precision == 0) {
+				fprintf(stderr, "kernels: --precision: name f32, "
+						"int8 or both\n");
+				return 2;
+			}
 		} else if (strcmp(a, "--filter") == 0 && i + 1 < argc) {
 			o->filter = argv[++i];
 		} else if (strcmp(a, "--isa") == 0 && i + 1 < argc) {
@@ -250,7 +259,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static bool shape_selected(const struct opts *o, const struct shape *sh)
+bool shape_selected(const struct opts *o, const struct shape *sh)
 {
 	return o->filter == NULL || strstr(sh->name, o->filter) != NULL ||
 	       strstr(family_names[sh->fam], o->filter) != NULL;
@@ -354,18 +363,6 @@ static void find_thread_functions(void)
 
 enum engine { ENG_XK, ENG_XNNPACK, ENG_ONEDNN, ENG_BLAS_GEMM, ENG_BLAS_GEMV };
 
-/* What a table shares: thread count and the engines' handles. */
-struct env {
-	const struct opts *o;
-	size_t nthreads;
-	struct xk_threadpool *tp;   /* NULL for one thread */
-	bool xnn_ok;                /* XNNPACK initialized */
-	bool xnn_threads_ok;        /* xtp has nthreads (or nthreads == 1) */
-	pthreadpool_t xtp;          /* NULL for one thread */
-	bool dnnl_ok;
-	dnnl_engine_t deng;
-	dnnl_stream_t dstream;
-};
 
 /* A shape's inputs, weights in PyTorch's layout, and the OHWI copy XNNPACK's
  * full convolution takes. */
@@ -403,18 +400,22 @@ struct impl {
 	double others;              /* share of the cpus others used meanwhile */
 };
 
-/* Floats with 64-byte alignment and zeroed slack past the end (XNNPACK reads up
- * to XNN_EXTRA_BYTES beyond its inputs). */
-static float *alloc_floats(size_t n)
+void *alloc_bytes(size_t n)
 {
-	size_t bytes = (n * sizeof(float) + XNN_EXTRA_BYTES + 63) / 64 * 64;
-	float *p = aligned_alloc(64, bytes);
+	size_t bytes = (n + XNN_EXTRA_BYTES + 63) / 64 * 64;
+	void *p = aligned_alloc(64, bytes);
 	if (p != NULL)
 		memset(p, 0, bytes);
 	return p;
 }
 
-static uint64_t rng_next(uint64_t *s)
+/* Floats as alloc_bytes. */
+static float *alloc_floats(size_t n)
+{
+	return alloc_bytes(n * sizeof(float));
+}
+
+uint64_t rng_next(uint64_t *s)
 {
 	/* splitmix64 */
 	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
@@ -532,7 +533,7 @@ static void impl_release(struct impl *im)
 	memset(im, 0, sizeof(*im));
 }
 
-static const char *xnn_status_name(enum xnn_status st)
+const char *xnn_status_name(enum xnn_status st)
 {
 	switch (st) {
 	case xnn_status_success: return "success";
@@ -614,7 +615,7 @@ static bool xnnpack_setup(struct impl *im, const struct data *d)
 	return true;
 }
 
-static bool onednn_ok(dnnl_status_t st, const struct shape *sh, const char *what)
+bool onednn_ok(dnnl_status_t st, const struct shape *sh, const char *what)
 {
 	if (st == dnnl_success)
 		return true;
@@ -868,7 +869,7 @@ struct check_stats {
 	char worst_what[80];
 };
 
-static void print_loadavg(const char *when)
+void print_loadavg(const char *when)
 {
 	double la[3];
 	if (getloadavg(la, 3) == 3)
@@ -912,7 +913,7 @@ static double others_busy(double sec)
 
 /* Whether others using `others` of the machine leave fewer than nthreads
  * cpus (with a 10% margin) to this program. */
-static bool too_busy(double others, size_t nthreads)
+bool too_busy(double others, size_t nthreads)
 {
 	double ncpus = (double)sysconf(_SC_NPROCESSORS_ONLN);
 	return !isnan(others) && (1 - others) * ncpus < 0.9 * (double)nthreads;
@@ -925,26 +926,13 @@ static double process_cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Times im; *others = share of the machine's cpu time used by other programs
- * meanwhile (all cpus busy time minus this process's), NAN when unknown. */
-
-/* One thread: all engines of a shape are timed together, in rounds of one
- * sample of each, so that a change in the machine's speed (a virtual machine's
- * can move by 20% within seconds) hits every engine alike and the ratios hold.
- * Each engine is warmed up as in time_median and sampled for about meas_s in
- * all. *others is the share of cpu time other programs took meanwhile. */
-static void time_interleaved(struct impl *impls, size_t n,
-			     const struct timing_cfg *cfg, double *others)
+/* Times n functions together (time_together); *others = share of the
+ * machine's cpu time used by other programs meanwhile (all cpus' busy time
+ * minus this process's), NAN when unknown. */
+static void time_measured(size_t n, const bench_fn *fns, void *const *args,
+			  const struct timing_cfg *cfg, double *sec,
+			  double *others)
 {
-	bench_fn fns[MAX_TIMED];
-	void *args[MAX_TIMED];
-	double sec[MAX_TIMED];
-	if (n > MAX_TIMED)
-		n = MAX_TIMED;
-	for (size_t i = 0; i < n; i++) {
-		fns[i] = impl_run;
-		args[i] = &impls[i];
-	}
 	unsigned long long b0 = 0, t0 = 0, b1 = 0, t1 = 0;
 	bool ok = read_cpu_times(&b0, &t0);
 	double c0 = process_cpu_s(), w0 = now_s();
@@ -958,23 +946,54 @@ static void time_interleaved(struct impl *impls, size_t n,
 		double o = ((double)(b1 - b0) / hz - (c1 - c0)) / ((w1 - w0) * ncpus);
 		*others = o < 0 ? 0 : o > 1 ? 1 : o;
 	}
-	for (size_t i = 0; i < n; i++)
-		impls[i].sec = sec[i];
 }
 
-/* One engine alone; returns its time and leaves im->sec as it was. */
-static double time_impl(struct impl *im, const struct timing_cfg *cfg,
-			double *others)
+/* One thread: all engines of a shape are timed together, in rounds of one
+ * sample of each, so that a change in the machine's speed (a virtual machine's
+ * can move by 20% within seconds) hits every engine alike and the ratios hold.
+ * More threads: one engine after the other, with a pause before each, so that
+ * the idle workers of one engine's pool (they spin) do not take the cores of
+ * the next. A timing disturbed by other programs is tried twice more after a
+ * pause, and the least disturbed one is kept. */
+void time_engines(size_t n, const bench_fn *fns, void *const *args,
+		  size_t nthreads, const struct timing_cfg *cfg, double *sec,
+		  double *others)
 {
-	double kept = im->sec;
-	time_interleaved(im, 1, cfg, others);
-	double sec = im->sec;
-	im->sec = kept;
-	return sec;
+	double s[MAX_TIMED], o;
+	if (n > MAX_TIMED)
+		n = MAX_TIMED;
+	if (nthreads == 1) {
+		for (int attempt = 0; attempt < 3; attempt++) {
+			if (attempt > 0)
+				sleep_s(0.5);
+			time_measured(n, fns, args, cfg, s, &o);
+			if (attempt == 0 || !(o >= others[0])) {
+				for (size_t i = 0; i < n; i++) {
+					sec[i] = s[i];
+					others[i] = o;
+				}
+			}
+			if (!too_busy(others[0], nthreads))
+				break;
+		}
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (int attempt = 0; attempt < 3; attempt++) {
+			sleep_s(attempt > 0 ? 0.5 : cfg->meas_s / 2);
+			time_measured(1, &fns[i], &args[i], cfg, s, &o);
+			if (attempt == 0 || !(o >= others[i])) {
+				sec[i] = s[0];
+				others[i] = o;
+			}
+			if (!too_busy(others[i], nthreads))
+				break;
+		}
+	}
 }
 
 /* Prints how busy the machine is; warns when it is too busy for nthreads. */
-static void print_busy(size_t nthreads)
+void print_busy(size_t nthreads)
 {
 	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	double busy = others_busy(0.5);
@@ -991,7 +1010,7 @@ static void print_busy(size_t nthreads)
 		       nthreads, nthreads > 1 ? "s" : "");
 }
 
-static void fmt_us(char *buf, size_t size, double sec)
+void fmt_us(char *buf, size_t size, double sec)
 {
 	double us = sec * 1e6;
 	if (isnan(us))
@@ -1004,7 +1023,7 @@ static void fmt_us(char *buf, size_t size, double sec)
 		snprintf(buf, size, "%.0f", us);
 }
 
-static void fmt_ratio(char *buf, size_t size, double ref, double ours)
+void fmt_ratio(char *buf, size_t size, double ref, double ours)
 {
 	if (isnan(ref) || isnan(ours) || !(ours > 0))
 		snprintf(buf, size, "-");
@@ -1012,7 +1031,7 @@ static void fmt_ratio(char *buf, size_t size, double ref, double ours)
 		snprintf(buf, size, "%.2f", ref / ours);
 }
 
-static double fmin_nan(double a, double b)
+double fmin_nan(double a, double b)
 {
 	if (isnan(a))
 		return b;
@@ -1095,49 +1114,19 @@ static void bench_shape(const struct env *env, size_t index,
 		printf("warning: %s: none of our variants ran: the outputs are "
 		       "compared with %s's\n", sh->name, n ? impls[0].label : "-");
 
-	/* Timing; a run disturbed by other programs is tried twice more after a
-	 * pause, and the least disturbed one is kept. One thread: all engines
-	 * interleaved; more: one engine after the other, with a pause between,
-	 * so that the idle workers of one engine's pool (they spin) do not take
-	 * the cores of the next. */
-	if (env->nthreads == 1) {
-		double kept[16];
-		for (int attempt = 0; attempt < 3; attempt++) {
-			if (attempt > 0)
-				sleep_s(0.5);
-			double others = NAN;
-			time_interleaved(impls, n, cfg, &others);
-			if (attempt == 0 || !(others >= impls[0].others)) {
-				for (size_t i = 0; i < n && i < 16; i++) {
-					kept[i] = impls[i].sec;
-					impls[i].others = others;
-				}
-			}
-			if (!too_busy(impls[0].others, env->nthreads))
-				break;
-		}
-		for (size_t i = 0; i < n && i < 16; i++)
-			impls[i].sec = kept[i];
-		if (too_busy(impls[0].others, env->nthreads))
-			cs->busy_rows += n;
+	/* Timing (time_engines). */
+	bench_fn fns[MAX_TIMED];
+	void *args[MAX_TIMED];
+	double sec[MAX_TIMED], others[MAX_TIMED];
+	for (size_t i = 0; i < n && i < MAX_TIMED; i++) {
+		fns[i] = impl_run;
+		args[i] = &impls[i];
 	}
-	for (size_t i = 0; env->nthreads > 1 && i < n; i++) {
-		struct impl *im = &impls[i];
-		for (int attempt = 0; attempt < 3; attempt++) {
-			if (attempt > 0)
-				sleep_s(0.5);
-			else if (env->nthreads > 1)
-				sleep_s(cfg->meas_s / 2);
-			double others;
-			double sec = time_impl(im, cfg, &others);
-			if (attempt == 0 || !(others >= im->others)) {
-				im->sec = sec;
-				im->others = others;
-			}
-			if (!too_busy(im->others, env->nthreads))
-				break;
-		}
-		if (too_busy(im->others, env->nthreads))
+	time_engines(n, fns, args, env->nthreads, cfg, sec, others);
+	for (size_t i = 0; i < n && i < MAX_TIMED; i++) {
+		impls[i].sec = sec[i];
+		impls[i].others = others[i];
+		if (too_busy(others[i], env->nthreads))
 			cs->busy_rows++;
 	}
 
@@ -1200,7 +1189,7 @@ static void bench_shape(const struct env *env, size_t index,
 }
 
 /* Sets every engine's thread count; says which could not be set. */
-static void env_threads(struct env *env, size_t nthreads)
+void env_threads(struct env *env, size_t nthreads)
 {
 	env->nthreads = nthreads;
 	env->tp = NULL;
@@ -1245,7 +1234,7 @@ static void env_threads(struct env *env, size_t nthreads)
 		       nthreads);
 }
 
-static void env_threads_release(struct env *env)
+void env_threads_release(struct env *env)
 {
 	xk_threadpool_destroy(env->tp);
 	env->tp = NULL;
@@ -1402,6 +1391,55 @@ static void print_cpu(void)
 	       sysconf(_SC_NPROCESSORS_ONLN), xk_cpu_features());
 }
 
+/* The f32 tables (1 and --threads threads) and their summary. */
+static void run_f32(struct env *env, const struct timing_cfg *cfg)
+{
+	struct peak pk = measure_peak(cfg);
+	char zs[32] = "not supported", ys[32] = "not supported";
+	if (!isnan(pk.zmm))
+		snprintf(zs, sizeof(zs), "%.1f GFLOP/s", pk.zmm);
+	if (!isnan(pk.ymm))
+		snprintf(ys, sizeof(ys), "%.1f GFLOP/s", pk.ymm);
+	printf("fp32 FMA peak of one core: zmm %s (%d accumulators), ymm %s "
+	       "(%d accumulators)\n",
+	       zs, 16, ys, 12);
+	double peak = isnan(pk.zmm) ? pk.ymm : pk.zmm;
+
+	static struct result res1[NSHAPES], resn[NSHAPES];
+	size_t busy1 = run_table(env, 1, cfg, peak, res1), busyn = 0;
+	if (env->o->threads > 1) {
+		if ((long)env->o->threads > sysconf(_SC_NPROCESSORS_ONLN))
+			printf("\nwarning: %zu threads on %ld cpus\n", env->o->threads,
+			       sysconf(_SC_NPROCESSORS_ONLN));
+		busyn = run_table(env, env->o->threads, cfg, peak, resn);
+	}
+
+	printf("\n");
+	if (env->o->threads > 1) {
+		char tag[32];
+		snprintf(tag, sizeof(tag), "%zu threads: ", env->o->threads);
+		print_fc_lines(resn, tag);
+		char a[16], b[16], c[16];
+		fmt_ratio(a, sizeof(a), family_geomean(resn, FAM_PW, false), 1);
+		fmt_ratio(b, sizeof(b), family_geomean(resn, FAM_DW, true), 1);
+		fmt_ratio(c, sizeof(c), family_geomean(resn, FAM_CONV, true), 1);
+		printf("%zu threads: pointwise vs xnnpack %s, depthwise vs best "
+		       "%s, conv vs best %s (geomeans%s)\n",
+		       env->o->threads, a, b, c,
+		       busyn ? "; NOT MEANINGFUL: rows flagged BUSY" : "");
+	}
+	if (busy1)
+		printf("warning: %zu one-thread row%s flagged BUSY: the summary "
+		       "below includes them\n",
+		       busy1, busy1 > 1 ? "s" : "");
+	print_fc_lines(res1, "");
+	print_geomean("geomean pointwise vs xnnpack",
+		      family_geomean(res1, FAM_PW, false));
+	print_geomean("geomean depthwise vs best",
+		      family_geomean(res1, FAM_DW, true));
+	print_geomean("geomean conv vs best", family_geomean(res1, FAM_CONV, true));
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -1416,8 +1454,10 @@ int main(int argc, char **argv)
 	double f = o.quick ? 0.5 : 1;
 	struct timing_cfg cfg = {0.05 * f, 10, 0.3 * f, 30, 10e-6};
 
-	printf("kernel benchmark: xk vs XNNPACK, oneDNN, OpenBLAS (f32, NHWC, "
+	printf("kernel benchmark: xk vs XNNPACK, oneDNN, OpenBLAS (%s, NHWC, "
 	       "batch 1)%s\n",
+	       o.precision == PREC_F32 ? "f32"
+	       : o.precision == PREC_INT8 ? "int8" : "f32 and int8",
 	       o.quick ? ", --quick" : "");
 	print_cpu();
 	printf("xk variants:");
@@ -1460,54 +1500,14 @@ int main(int argc, char **argv)
 		printf("warning: onednn engine or stream: %s; onednn left out\n",
 		       dnnl_status2str(dst));
 
-	struct peak pk = measure_peak(&cfg);
-	char zs[32] = "not supported", ys[32] = "not supported";
-	if (!isnan(pk.zmm))
-		snprintf(zs, sizeof(zs), "%.1f GFLOP/s", pk.zmm);
-	if (!isnan(pk.ymm))
-		snprintf(ys, sizeof(ys), "%.1f GFLOP/s", pk.ymm);
-	printf("fp32 FMA peak of one core: zmm %s (%d accumulators), ymm %s "
-	       "(%d accumulators)\n",
-	       zs, 16, ys, 12);
-	double peak = isnan(pk.zmm) ? pk.ymm : pk.zmm;
-
-	static struct result res1[NSHAPES], resn[NSHAPES];
-	size_t busy1 = run_table(&env, 1, &cfg, peak, res1), busyn = 0;
-	if (o.threads > 1) {
-		if ((long)o.threads > sysconf(_SC_NPROCESSORS_ONLN))
-			printf("\nwarning: %zu threads on %ld cpus\n", o.threads,
-			       sysconf(_SC_NPROCESSORS_ONLN));
-		busyn = run_table(&env, o.threads, &cfg, peak, resn);
-	}
+	if (o.precision & PREC_F32)
+		run_f32(&env, &cfg);
+	if (o.precision & PREC_INT8)
+		qs8_run(&env, &cfg);
 
 	if (env.dnnl_ok) {
 		dnnl_stream_destroy(env.dstream);
 		dnnl_engine_destroy(env.deng);
 	}
-
-	printf("\n");
-	if (o.threads > 1) {
-		char tag[32];
-		snprintf(tag, sizeof(tag), "%zu threads: ", o.threads);
-		print_fc_lines(resn, tag);
-		char a[16], b[16], c[16];
-		fmt_ratio(a, sizeof(a), family_geomean(resn, FAM_PW, false), 1);
-		fmt_ratio(b, sizeof(b), family_geomean(resn, FAM_DW, true), 1);
-		fmt_ratio(c, sizeof(c), family_geomean(resn, FAM_CONV, true), 1);
-		printf("%zu threads: pointwise vs xnnpack %s, depthwise vs best "
-		       "%s, conv vs best %s (geomeans%s)\n",
-		       o.threads, a, b, c,
-		       busyn ? "; NOT MEANINGFUL: rows flagged BUSY" : "");
-	}
-	if (busy1)
-		printf("warning: %zu one-thread row%s flagged BUSY: the summary "
-		       "below includes them\n",
-		       busy1, busy1 > 1 ? "s" : "");
-	print_fc_lines(res1, "");
-	print_geomean("geomean pointwise vs xnnpack",
-		      family_geomean(res1, FAM_PW, false));
-	print_geomean("geomean depthwise vs best",
-		      family_geomean(res1, FAM_DW, true));
-	print_geomean("geomean conv vs best", family_geomean(res1, FAM_CONV, true));
 	return 0;
 }
