@@ -504,6 +504,53 @@ int main(int argc, char **argv)
 		printf("torch: jit trace + freeze + optimize_for_inference; * = that pass gave wrong\n"
 		       "       logits here (this torch's mkldnn rewrite), so freeze only\n");
 	printf("geomean vs xnnpack (1 thread): %.2f\n", nlog ? exp(logsum / (double)nlog) : NAN);
+	/* int8 against f32, ours, 1 thread: the Fashion-MNIST sub-nets quantized
+	 * (default rule: stem and classifier f32) on the calibration images */
+	printf("\nint8 vs f32 end to end, ours, batch 1, 1 thread, median ms (> 1 = int8 faster)\n");
+	printf("%-16s %10s %9s %9s %8s %10s %10s\n", "model", "MACs", "f32", "int8", "f32/int8",
+	       "f32 bytes", "int8 bytes");
+	double qlog = 0.0;
+	size_t nq = 0;
+	for (size_t i = 0; i < nm; i++) {
+		if (strncmp(mods[i].name, "fmnist", 6) != 0)
+			continue;
+		struct xs_quant_options qo;
+		struct xs_model *q;
+		xs_quant_options_default(&qo);
+		if (xs_model_quantize(mods[i].m, train, &qo, fm->space.recal_images, NULL, &q, &err) !=
+		    XS_OK) {
+			fprintf(stderr, "models: %s\n", err.msg);
+			return 1;
+		}
+		struct ours a = {NULL, NULL}, b = {NULL, NULL};
+		if (xs_exec_create(mods[i].m, XK_ISA_DEFAULT, 1, &a.e, &err) != XS_OK ||
+		    xs_exec_create(q, XK_ISA_DEFAULT, 1, &b.e, &err) != XS_OK) {
+			fprintf(stderr, "models: %s\n", err.msg);
+			return 1;
+		}
+		const struct xs_value *v = &q->values[0];
+		size_t bytes = (size_t)v->h * v->w * v->c * sizeof(float);
+		memcpy(xs_exec_input(a.e), mods[i].input, bytes);
+		memcpy(xs_exec_input(b.e), mods[i].input, bytes);
+		bench_fn fns[2] = {run_ours, run_ours};
+		void *args[2] = {&a, &b};
+		double sec[2];
+		time_together(2, fns, args, &cfg, sec);
+		printf("%-16s %10llu %9.3f %9.3f %8.2f %10zu %10zu\n", mods[i].name,
+		       (unsigned long long)xs_model_macs(q), 1e3 * sec[0], 1e3 * sec[1],
+		       sec[0] / sec[1], xs_exec_arena_bytes(a.e) + xs_exec_weight_bytes(a.e),
+		       xs_exec_arena_bytes(b.e) + xs_exec_weight_bytes(b.e));
+		qlog += log(sec[0] / sec[1]);
+		nq++;
+		xs_exec_destroy(a.e);
+		xs_exec_destroy(b.e);
+		xs_model_destroy(q);
+	}
+	if (nq) {
+		double g = exp(qlog / (double)nq);
+		printf("geomean int8 speed-up over f32 (1 thread): %.2f   target >= 1.5: %s\n", g,
+		       g >= 1.5 ? "met" : "not met");
+	}
 	for (size_t i = 0; i < nm; i++) {
 		char ipath[600];
 		snprintf(ipath, sizeof(ipath), "%s.input", mods[i].path);
