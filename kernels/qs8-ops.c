@@ -147,25 +147,21 @@ void xk_qs8_pack_dwconv(size_t channels, size_t k, size_t ct, size_t wb,
 	uint8_t *tile = packed;
 	const size_t taps = k * k;
 	for (size_t c0 = 0; c0 < channels; c0 += ct) {
-		int32_t *b = (int32_t *)tile;
-		float *mm = (float *)(tile + 4 * ct);
+		/* tiles of ct 1 and wb 2 are not 4-byte aligned: memcpy */
 		uint8_t *wt = tile + 8 * ct;
+		memset(tile, 0, 8 * ct);
 		memset(wt, 0, taps * ct * wb);
-		for (size_t j = 0; j < ct; j++) {
+		for (size_t j = 0; j < ct && c0 + j < channels; j++) {
 			size_t c = c0 + j;
-			if (c >= channels) {
-				b[j] = 0;
-				mm[j] = 0.0f;
-				continue;
-			}
 			int32_t sum = 0;
 			for (size_t t = 0; t < taps; t++) {
 				int16_t v = w[c * taps + t];
 				sum += v;
 				memcpy(wt + (t * ct + j) * wb, &v, 2); /* high half stays 0 */
 			}
-			b[j] = (bias ? bias[c] : 0) - in_zp * sum;
-			mm[j] = m[c];
+			int32_t b = (bias ? bias[c] : 0) - in_zp * sum;
+			memcpy(tile + 4 * j, &b, 4);
+			memcpy(tile + 4 * (ct + j), &m[c], 4);
 		}
 		tile += xk_qs8_dwconv_tile_bytes(k, ct, wb);
 	}
