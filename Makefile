@@ -67,11 +67,11 @@ endif
 # ---- kernels -------------------------------------------------------------------
 KERNEL_SRC := $(wildcard kernels/*.c kernels/*/*.c)
 ifeq ($(ARCH),x86_64)
-KERNEL_SRC := $(filter-out %-neon.c,$(KERNEL_SRC))
+KERNEL_SRC := $(filter-out %-neon.c %-neondot.c,$(KERNEL_SRC))
 else ifeq ($(ARCH),aarch64)
 KERNEL_SRC := $(filter-out %-avx2.c %-avx512.c,$(KERNEL_SRC))
 else
-KERNEL_SRC := $(filter-out %-neon.c %-avx2.c %-avx512.c,$(KERNEL_SRC))
+KERNEL_SRC := $(filter-out %-neon.c %-neondot.c %-avx2.c %-avx512.c,$(KERNEL_SRC))
 endif
 KERNEL_OBJ := $(KERNEL_SRC:%.c=$(O)/%.o)
 LIBXK := $(O)/lib/libxk.a
@@ -127,6 +127,7 @@ $(HARNESS_OBJ) $(O)/tests/test-harness-%.o: ALL_CFLAGS += $(USB_CFLAGS)
 # Instruction-set flags per file, never -march=native.
 $(O)/kernels/%-avx2.o: ISAFLAGS := -mavx2 -mfma
 $(O)/kernels/%-avx512.o: ISAFLAGS := -mavx512f
+$(O)/kernels/%-neondot.o: ISAFLAGS := -march=armv8.2-a+dotprod
 
 # ---- tests ---------------------------------------------------------------------
 CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
