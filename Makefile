@@ -67,11 +67,11 @@ endif
 # ---- kernels -------------------------------------------------------------------
 KERNEL_SRC := $(wildcard kernels/*.c kernels/*/*.c)
 ifeq ($(ARCH),x86_64)
-KERNEL_SRC := $(filter-out %-neon.c,$(KERNEL_SRC))
+KERNEL_SRC := $(filter-out %-neon.c %-neondot.c,$(KERNEL_SRC))
 else ifeq ($(ARCH),aarch64)
 KERNEL_SRC := $(filter-out %-avx2.c %-avx512.c %-avx512vnni.c,$(KERNEL_SRC))
 else
-KERNEL_SRC := $(filter-out %-neon.c %-avx2.c %-avx512.c %-avx512vnni.c,$(KERNEL_SRC))
+KERNEL_SRC := $(filter-out %-neon.c %-neondot.c %-avx2.c %-avx512.c %-avx512vnni.c,$(KERNEL_SRC))
 endif
 KERNEL_OBJ := $(KERNEL_SRC:%.c=$(O)/%.o)
 LIBXK := $(O)/lib/libxk.a
@@ -128,6 +128,7 @@ $(HARNESS_OBJ) $(O)/tests/test-harness-%.o: ALL_CFLAGS += $(USB_CFLAGS)
 $(O)/kernels/%-avx2.o: ISAFLAGS := -mavx2 -mfma
 $(O)/kernels/%-avx512.o: ISAFLAGS := -mavx512f
 $(O)/kernels/%-avx512vnni.o: ISAFLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
+$(O)/kernels/%-neondot.o: ISAFLAGS := -march=armv8.2-a+dotprod
 
 # ---- tests ---------------------------------------------------------------------
 CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
@@ -320,12 +321,19 @@ test: test-host test-asan test-aarch64 test-armv7 test-fuzz test-e2e
 test-asan: $(DATA_FILES) test-host | deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined O=$(O)/asan NODEPS=1 \
 		DATA=$(DATA) XNM_DIR=$(XNM_DIR) TOP1_MAX_MACS=$(TOP1_MAX_MACS_ASAN) test-host
-# The cross builds extract the same sub-models as the host: same bytes.
+# The cross builds extract the same sub-models as the host: same bytes. The
+# aarch64 int8 kernels run again on a CPU with dotprod and on one without.
 test-aarch64: $(DATA_FILES) test-host | deps
 	$(Q)$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- O=$(O)/aarch64 NODEPS=1 \
 		DATA=$(DATA) XNM_DIR=$(XNM_DIR) TOP1_MAX_MACS=$(TOP1_MAX_MACS_QEMU) test-host
 	$(Q)cmp $(O)/tests/xnm.sha256 $(O)/aarch64/tests/xnm.sha256 && \
 		echo "== aarch64 extracts the same .xnm bytes as $(TRIPLET)"
+	$(Q)for cpu in max cortex-a57; do \
+		echo "== $(O)/aarch64/tests/test-kernels-qs8 (qemu -cpu $$cpu)"; \
+		qemu-aarch64 -cpu $$cpu $(O)/aarch64/tests/test-kernels-qs8 > $(O)/aarch64/qs8-$$cpu.out 2>&1 || \
+			{ cat $(O)/aarch64/qs8-$$cpu.out; exit 1; }; \
+		grep -E '^(cpu features|SKIP)' $(O)/aarch64/qs8-$$cpu.out; \
+	done; ! grep -q '^SKIP' $(O)/aarch64/qs8-max.out # -cpu max has dotprod: nothing skipped
 test-armv7: $(DATA_FILES) test-host | deps
 	$(Q)$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf- O=$(O)/armv7 NODEPS=1 \
 		DATA=$(DATA) XNM_DIR=$(XNM_DIR) TOP1_MAX_MACS=$(TOP1_MAX_MACS_QEMU) test-host

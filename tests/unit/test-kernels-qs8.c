@@ -335,7 +335,7 @@ static void test_small_variants(void **state)
 		if (!cpu_or_skip(v->isa, v->feature, v->name))
 			continue;
 		xk_qs8_gavgpool_ukernel_fn fn = (xk_qs8_gavgpool_ukernel_fn)v->fn;
-		const size_t pix[] = {1, 4, 9, 49, 196};
+		const size_t pix[] = {1, 4, 9, 49, 196, 515};
 		const size_t chans[] = {1, 7, 16, 33, 96, 200};
 		for (size_t ip = 0; ip < COUNT(pix); ip++)
 			for (size_t ic = 0; ic < COUNT(chans); ic++) {
