@@ -449,7 +449,8 @@ enum xs_status xs_model_quantize(const struct xs_model *src,
 		xk_free(qa);
 		goto out_nomem;
 	}
-	memcpy(wa, m->weights, m->nweights * 4);
+	if (m->nweights) /* none when every layer is int8 */
+		memcpy(wa, m->weights, m->nweights * 4);
 	if (m->nqbytes)
 		memcpy(qa, m->qweights, m->nqbytes);
 	free(m->weights);
