@@ -400,15 +400,7 @@ int xa_cmd_bench(int argc, char **argv)
 			struct xs_exec *e = NULL;
 			long long rss0 = -1;
 			bool reset = false;
-			enum xs_status st = xs_model_extract(sn, &a, calib, tp, &m, &err);
-			if (st == XS_OK && prec == XS_PRECISION_INT8) {
-				struct xs_quant_options qo;
-				struct xs_model *q = NULL;
-				xs_quant_options_default(&qo);
-				st = xs_model_quantize(m, calib, &qo, sp->recal_images, tp, &q, &err);
-				xs_model_destroy(m);
-				m = q;
-			}
+			enum xs_status st = xs_model_build(sn, &a, prec, calib, tp, &m, &err);
 			if (st == XS_OK) {
 				rss0 = status_kb("VmRSS");
 				reset = reset_peak_rss();

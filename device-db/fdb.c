@@ -87,6 +87,13 @@ static const char *const migrations[] = {
 	"CREATE INDEX kernel_results_by_device ON kernel_results(device_id, supernet_id);",
 	/* 2: the host's reference logits per sub-net (CSV rows image,v0,v1,...) */
 	"ALTER TABLE subnets ADD COLUMN ref_logits TEXT;",
+	/* 3: the same reference in the other precisions (int8): f32's stays in
+	 * subnets */
+	"CREATE TABLE subnet_accuracy ("
+	"  subnet_id INTEGER NOT NULL REFERENCES subnets(id) ON DELETE CASCADE,"
+	"  precision TEXT NOT NULL CHECK (precision <> 'f32'),"
+	"  val_top1 REAL, test_top1 REAL, ref_logits TEXT,"
+	"  PRIMARY KEY (subnet_id, precision));",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -362,16 +369,25 @@ enum xs_status fdb_subnet_upsert(struct fdb *db, int64_t supernet_id, const char
 
 static enum xs_status step_done(struct fdb *db, sqlite3_stmt *s, const char *what);
 
-enum xs_status fdb_subnet_reference(struct fdb *db, int64_t subnet_id, double *test_top1,
-				    double *val_top1, char **ref_logits)
+static bool is_f32(const char *precision)
+{
+	return precision == NULL || strcmp(precision, "f32") == 0;
+}
+
+enum xs_status fdb_subnet_reference(struct fdb *db, int64_t subnet_id, const char *precision,
+				    double *test_top1, double *val_top1, char **ref_logits)
 {
 	sqlite3_stmt *s;
 	*test_top1 = *val_top1 = NAN;
 	*ref_logits = NULL;
-	if (sqlite3_prepare_v2(db->h, "SELECT test_top1, ref_logits, val_top1 FROM subnets"
-			       " WHERE id = ?1", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db->h, is_f32(precision)
+			       ? "SELECT test_top1, ref_logits, val_top1 FROM subnets WHERE id = ?1"
+			       : "SELECT test_top1, ref_logits, val_top1 FROM subnet_accuracy"
+				 " WHERE subnet_id = ?1 AND precision = ?2", -1, &s, NULL) != SQLITE_OK)
 		return seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
 	sqlite3_bind_int64(s, 1, subnet_id);
+	if (!is_f32(precision))
+		bind_text(s, 2, precision);
 	int rc = sqlite3_step(s);
 	enum xs_status st = XS_OK;
 	if (rc == SQLITE_ROW) {
@@ -389,12 +405,16 @@ enum xs_status fdb_subnet_reference(struct fdb *db, int64_t subnet_id, double *t
 	return st;
 }
 
-enum xs_status fdb_subnet_reference_set(struct fdb *db, int64_t subnet_id, double test_top1,
-					double val_top1, const char *ref_logits)
+enum xs_status fdb_subnet_reference_set(struct fdb *db, int64_t subnet_id, const char *precision,
+					double test_top1, double val_top1, const char *ref_logits)
 {
 	sqlite3_stmt *s;
-	enum xs_status st = prepare(db,
-		"UPDATE subnets SET test_top1 = ?2, ref_logits = ?3, val_top1 = ?4 WHERE id = ?1", &s);
+	enum xs_status st = prepare(db, is_f32(precision)
+		? "UPDATE subnets SET test_top1 = ?2, ref_logits = ?3, val_top1 = ?4 WHERE id = ?1"
+		: "INSERT INTO subnet_accuracy (subnet_id, test_top1, ref_logits, val_top1, precision)"
+		  " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (subnet_id, precision) DO UPDATE SET"
+		  " test_top1 = excluded.test_top1, ref_logits = excluded.ref_logits,"
+		  " val_top1 = excluded.val_top1", &s);
 	if (st != XS_OK)
 		return st;
 	sqlite3_bind_int64(s, 1, subnet_id);
@@ -405,17 +425,25 @@ enum xs_status fdb_subnet_reference_set(struct fdb *db, int64_t subnet_id, doubl
 		else
 			sqlite3_bind_double(s, i ? 4 : 2, v[i]);
 	bind_text(s, 3, ref_logits);
+	if (!is_f32(precision))
+		bind_text(s, 5, precision);
 	return step_done(db, s, "sub-net reference");
 }
 
-enum xs_status fdb_subnet_val_set(struct fdb *db, int64_t subnet_id, double val_top1)
+enum xs_status fdb_subnet_val_set(struct fdb *db, int64_t subnet_id, const char *precision,
+				  double val_top1)
 {
 	sqlite3_stmt *s;
-	enum xs_status st = prepare(db, "UPDATE subnets SET val_top1 = ?2 WHERE id = ?1", &s);
+	enum xs_status st = prepare(db, is_f32(precision)
+		? "UPDATE subnets SET val_top1 = ?2 WHERE id = ?1"
+		: "INSERT INTO subnet_accuracy (subnet_id, val_top1, precision) VALUES (?1, ?2, ?3)"
+		  " ON CONFLICT (subnet_id, precision) DO UPDATE SET val_top1 = excluded.val_top1", &s);
 	if (st != XS_OK)
 		return st;
 	sqlite3_bind_int64(s, 1, subnet_id);
 	sqlite3_bind_double(s, 2, val_top1);
+	if (!is_f32(precision))
+		bind_text(s, 3, precision);
 	return step_done(db, s, "sub-net validation top-1");
 }
 
@@ -999,6 +1027,13 @@ static const char *const merge_steps[] = {
 	"INSERT INTO sweeps (started, ended, status, config)"
 	" SELECT started, ended, status, config FROM o.sweeps osw WHERE NOT EXISTS"
 	"  (SELECT 1 FROM main.sweeps w WHERE w.started = osw.started AND w.config = osw.config)",
+	"INSERT INTO subnet_accuracy (subnet_id, precision, val_top1, test_top1, ref_logits)"
+	" SELECT mu.new, a.precision, a.val_top1, a.test_top1, a.ref_logits"
+	" FROM o.subnet_accuracy a JOIN map_sub mu ON mu.old = a.subnet_id WHERE true"
+	" ON CONFLICT (subnet_id, precision) DO UPDATE SET"
+	"  val_top1 = coalesce(val_top1, excluded.val_top1),"
+	"  test_top1 = coalesce(test_top1, excluded.test_top1),"
+	"  ref_logits = coalesce(ref_logits, excluded.ref_logits)",
 	"CREATE TEMP TABLE map_sweep AS SELECT osw.id AS old, min(w.id) AS new FROM o.sweeps osw"
 	" JOIN main.sweeps w ON w.started = osw.started AND w.config = osw.config GROUP BY osw.id",
 	"INSERT INTO runs (sweep_id, device_id, started, ended, status, error, conditions)"

@@ -22,7 +22,7 @@
 #include "xs.h"
 
 /* The schema version this program writes. */
-#define FDB_SCHEMA_VERSION 2
+#define FDB_SCHEMA_VERSION 3
 
 struct fdb;
 
@@ -73,19 +73,20 @@ enum xs_status fdb_supernet_upsert(struct fdb *db, const char *name,
 enum xs_status fdb_subnet_upsert(struct fdb *db, int64_t supernet_id,
 				 const char *arch, uint64_t macs, uint64_t params,
 				 int64_t *id);
-/* The host's reference for a sub-net: top-1 on the whole test set and on
- * the validation split (NAN when not known), and the logits of the first
- * test images (*ref_logits: CSV rows "image,v0,v1,...", malloc'd, NULL when
- * not known). */
-enum xs_status fdb_subnet_reference(struct fdb *db, int64_t subnet_id,
+/* The host's reference for a sub-net in a precision ("f32", "int8"; NULL is
+ * f32): top-1 on the whole test set and on the validation split (NAN when
+ * not known), and the logits of the first test images (*ref_logits: CSV rows
+ * "image,v0,v1,...", malloc'd, NULL when not known). */
+enum xs_status fdb_subnet_reference(struct fdb *db, int64_t subnet_id, const char *precision,
 				    double *test_top1, double *val_top1, char **ref_logits);
-enum xs_status fdb_subnet_reference_set(struct fdb *db, int64_t subnet_id,
+enum xs_status fdb_subnet_reference_set(struct fdb *db, int64_t subnet_id, const char *precision,
 					double test_top1, double val_top1,
 					const char *ref_logits);
 
 /* Sets only the validation top-1 (the selector's accuracy; the rest of the
  * reference is the sweep's). */
-enum xs_status fdb_subnet_val_set(struct fdb *db, int64_t subnet_id, double val_top1);
+enum xs_status fdb_subnet_val_set(struct fdb *db, int64_t subnet_id, const char *precision,
+				  double val_top1);
 
 /* Stores a manifest (its JSON text) with the budget it was chosen for. */
 enum xs_status fdb_manifest_insert(struct fdb *db, int64_t supernet_id, const char *budget,

@@ -48,6 +48,32 @@ int xf_cpus(void)
 	return n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
 }
 
+bool xf_precision_list_parse(const char *text, enum xs_precision out[2], size_t *n)
+{
+	bool seen[2] = {false, false};
+	for (const char *p = text;;) {
+		size_t len = strcspn(p, ",");
+		char word[8];
+		enum xs_precision pr;
+		if (len == 0 || len >= sizeof(word))
+			return false;
+		memcpy(word, p, len);
+		word[len] = '\0';
+		if (!xs_precision_parse(word, &pr) || seen[pr == XS_PRECISION_INT8])
+			return false;
+		seen[pr == XS_PRECISION_INT8] = true;
+		if (p[len] == '\0')
+			break;
+		p += len + 1;
+	}
+	*n = 0;
+	if (seen[0])
+		out[(*n)++] = XS_PRECISION_F32;
+	if (seen[1])
+		out[(*n)++] = XS_PRECISION_INT8;
+	return true;
+}
+
 static double now(void)
 {
 	struct timespec ts;

@@ -3,11 +3,15 @@
  * files (DESIGN.md "Selection", "Manifest").
  *
  * 1. The devices of the DB with a kernel table: latency predicted per device
- *    (predict.h), or the measured one where the DB has it.
- * 2. A search per device (the fastest first; its accuracy cache is shared):
- *    the candidates. Accuracy is the host engine's top-1 on the validation
- *    split (cached in the DB); memory and size are exact (the sub-net
- *    extracted without recalibration: the same sizes).
+ *    (predict.h), or the measured one where the DB has it. A candidate is a
+ *    sub-net in a precision (f32 or int8): int8 latency is measured, or the
+ *    f32 prediction times the device's own int8/f32 ratio (the geometric mean
+ *    over the sub-nets it measured in both); a device that never ran int8 has
+ *    no int8 candidates.
+ * 2. A search per device and precision (its accuracy cache is shared): the
+ *    candidates. Accuracy is the host engine's top-1 in that precision on the
+ *    validation split (cached in the DB); memory and size are exact (the
+ *    sub-net built without recalibration: the same sizes).
  * 3. Tiers: contiguous runs of the devices in speed order, grouped for the
  *    highest expected accuracy over the population (select.h); then a search
  *    per tier over all its devices.
@@ -40,10 +44,12 @@ static const char usage_text[] =
 	"usage: xnn-fleet select [--supernet FILE] [--budget SPEC] [--tiers K|auto]\n"
 	"                        [--population CSV] [--exclude-emulated] [--db FILE]\n"
 	"                        [--evals N] [--seed N] [--no-measure] [--regret]\n"
+	"                        [--precision LIST]\n"
 	"                        [--adb-server HOST:PORT|none]... --out DIR\n"
 	"\n"
 	"Groups the DB's devices into tiers and picks, per tier, the most accurate\n"
-	"sub-net that meets the budget on every device of the tier; measures the\n"
+	"sub-net and precision that meet the budget on every device of the tier;\n"
+	"measures the\n"
 	"chosen sub-nets on their devices (through the sweep) and replaces one that\n"
 	"misses; writes DIR/manifest.json and the tiers' DIR/tN.xnm, and stores the\n"
 	"manifest in the DB.\n"
@@ -64,6 +70,10 @@ static const char usage_text[] =
 	"             tier's sub-net through the sweep (--resume, top-1 on 100 test\n"
 	"             images as a check; devices that cannot be reached stay\n"
 	"             predicted)\n"
+	"--precision  f32, int8 or f32,int8 (default): the precisions a tier may\n"
+	"             get. int8 is a choice on devices that measured int8 (xnn-fleet\n"
+	"             sweep --precision f32,int8); its accuracy is the host engine's\n"
+	"             int8 top-1\n"
 	"--regret     also search the small sub-space (the smallest resolution, depth\n"
 	"             and kernel, every expand ratio: 81 sub-nets) exhaustively for the\n"
 	"             slowest tier and print the evolutionary search's regret\n"
@@ -76,6 +86,7 @@ static const char usage_text[] =
 
 struct meas {
 	char arch[XS_ARCH_MAX];
+	enum xs_precision prec;
 	double lat, median;        /* the budget's percentile; median (ms) */
 	int64_t memory;            /* arena + weights, -1 unknown */
 };
@@ -90,6 +101,7 @@ struct sdev {
 	double ratio;              /* percentile / median of its measurements */
 	double margin;             /* leave-one-out RMSPE of its predictions */
 	double correction;         /* >= 1: measured / predicted of a sub-net that missed */
+	double int8_ratio;         /* int8 / f32 median, geometric mean; NAN: no int8 */
 	struct meas *m;
 	size_t nm;
 	double share, speed;       /* speed: predicted median of the largest sub-net */
@@ -104,6 +116,7 @@ struct sdev {
 
 struct cand {
 	struct xs_arch a;
+	enum xs_precision prec;
 	char text[XS_ARCH_MAX];
 	uint64_t size, memory;     /* 0: not known yet */
 	double val;                /* NAN: not scored */
@@ -118,6 +131,8 @@ struct sel {
 	size_t evals;
 	uint64_t seed;
 	bool exclude_emulated, measure, regret;
+	enum xs_precision precs[2];  /* the precisions tiers may get */
+	size_t nprecs;
 	char **sweep_args;         /* --adb-server pass-through */
 	size_t nsweep_args;
 	/* state */
@@ -136,7 +151,8 @@ struct sel {
 	size_t nc, capc;
 	size_t scored_here;        /* accuracies computed (not from the DB) */
 	double score_seconds;
-	/* the set a search is for */
+	/* the set a search is for, in precision prec */
+	enum xs_precision prec;
 	const size_t *set;
 	size_t nset;
 	const char *what;          /* for progress lines */
@@ -200,7 +216,8 @@ static void on_result(void *ctx, const struct fdb_result_row *r)
 {
 	struct meas_ctx *mc = ctx;
 	struct sdev *d = mc->d;
-	if (r->threads != 1 || r->precision == NULL || strcmp(r->precision, "f32") != 0 ||
+	enum xs_precision prec;
+	if (r->threads != 1 || r->precision == NULL || !xs_precision_parse(r->precision, &prec) ||
 	    r->arch == NULL || isnan(r->median_ms))
 		return;
 	double lat = mc->percentile == 50 ? r->median_ms : mc->percentile == 99 ? r->p99_ms
@@ -208,7 +225,7 @@ static void on_result(void *ctx, const struct fdb_result_row *r)
 	if (isnan(lat))
 		return;
 	for (size_t i = 0; i < d->nm; i++)  /* newest agent version wins: rows come by id */
-		if (strcmp(d->m[i].arch, r->arch) == 0) {
+		if (d->m[i].prec == prec && strcmp(d->m[i].arch, r->arch) == 0) {
 			d->m[i].lat = lat;
 			d->m[i].median = r->median_ms;
 			return;
@@ -219,6 +236,7 @@ static void on_result(void *ctx, const struct fdb_result_row *r)
 	d->m = nm;
 	struct meas *m = &d->m[d->nm++];
 	snprintf(m->arch, sizeof(m->arch), "%s", r->arch);
+	m->prec = prec;
 	m->lat = lat;
 	m->median = r->median_ms;
 	m->memory = r->arena_bytes >= 0 && r->weight_bytes >= 0 ? r->arena_bytes + r->weight_bytes
@@ -243,7 +261,8 @@ static bool load_measured(struct sel *s, struct sdev *d)
 		struct xs_arch a;
 		struct xs_error err;
 		char missing[160];
-		if (xs_arch_parse(s->sp, d->m[i].arch, &a, &err) != XS_OK ||
+		if (d->m[i].prec != XS_PRECISION_F32 ||
+		    xs_arch_parse(s->sp, d->m[i].arch, &a, &err) != XS_OK ||
 		    !xf_ktable_sum(d->kt, s->sp, &a, &sum[k], &blocks[k], missing, sizeof(missing)))
 			continue;
 		med[k] = d->m[i].median;
@@ -267,6 +286,17 @@ static bool load_measured(struct sel *s, struct sdev *d)
 	free(blocks);
 	free(med);
 	free(ratio);
+	/* int8 against f32 on this device, from the sub-nets it ran in both */
+	double logsum = 0;
+	size_t both = 0;
+	for (size_t i = 0; i < d->nm; i++)
+		for (size_t j = 0; d->m[i].prec == XS_PRECISION_INT8 && j < d->nm; j++)
+			if (d->m[j].prec == XS_PRECISION_F32 && d->m[j].median > 0 &&
+			    d->m[i].median > 0 && strcmp(d->m[i].arch, d->m[j].arch) == 0) {
+				logsum += log(d->m[i].median / d->m[j].median);
+				both++;
+			}
+	d->int8_ratio = both ? exp(logsum / (double)both) : NAN;
 	return true;
 }
 
@@ -274,10 +304,10 @@ static bool load_measured(struct sel *s, struct sdev *d)
  * has it, else predicted; *measured says which. NAN when the kernel table
  * lacks a piece. */
 static double latency(const struct sel *s, const struct sdev *d, const struct xs_arch *a,
-		      const char *text, bool *measured)
+		      enum xs_precision prec, const char *text, bool *measured)
 {
 	for (size_t i = 0; text && i < d->nm; i++)
-		if (strcmp(d->m[i].arch, text) == 0) {
+		if (d->m[i].prec == prec && strcmp(d->m[i].arch, text) == 0) {
 			if (measured)
 				*measured = true;
 			return d->m[i].lat;
@@ -288,21 +318,23 @@ static double latency(const struct sel *s, const struct sdev *d, const struct xs
 	char missing[160];
 	if (!xf_ktable_sum(d->kt, s->sp, a, &sum, &blocks, missing, sizeof(missing)))
 		return NAN;
-	return xf_calib_predict(&d->calib, sum, blocks) * d->ratio * d->correction;
+	const double f32 = xf_calib_predict(&d->calib, sum, blocks) * d->ratio * d->correction;
+	return prec == XS_PRECISION_F32 ? f32 : f32 * d->int8_ratio;
 }
 
 /* ---- candidates ---------------------------------------------------------------------- */
 
-static struct cand *cand_get(struct sel *s, const struct xs_arch *a)
+static struct cand *cand_get(struct sel *s, const struct xs_arch *a, enum xs_precision prec)
 {
 	for (size_t i = 0; i < s->nc; i++)
-		if (memcmp(&s->c[i].a, a, sizeof(*a)) == 0)
+		if (s->c[i].prec == prec && memcmp(&s->c[i].a, a, sizeof(*a)) == 0)
 			return &s->c[i];
 	if (!xf_grow(&s->c, s->nc, &s->capc, sizeof(*s->c), 256))
 		return NULL;
 	struct cand *c = &s->c[s->nc++];
 	memset(c, 0, sizeof(*c));
 	c->a = *a;
+	c->prec = prec;
 	c->val = NAN;
 	c->subnet_id = -1;
 	xs_arch_print(s->sp, a, c->text, sizeof(c->text));
@@ -311,9 +343,10 @@ static struct cand *cand_get(struct sel *s, const struct xs_arch *a)
 
 /* The index of a's candidate in s->c (pointers into s->c do not survive
  * cand_get: it grows the array); false when out of memory. */
-static bool cand_index(struct sel *s, const struct xs_arch *a, size_t *out)
+static bool cand_index(struct sel *s, const struct xs_arch *a, enum xs_precision prec,
+		       size_t *out)
 {
-	struct cand *c = cand_get(s, a);
+	struct cand *c = cand_get(s, a, prec);
 	if (c == NULL) {
 		fprintf(stderr, "xnn-fleet: out of memory\n");
 		return false;
@@ -322,8 +355,8 @@ static bool cand_index(struct sel *s, const struct xs_arch *a, size_t *out)
 	return true;
 }
 
-/* Exact file size and planned memory: extracted without recalibration
- * (the bytes differ, their count does not), executor planned for one image. */
+/* Exact file size and planned memory: built without recalibration (the
+ * bytes differ, their count does not), executor planned for one image. */
 static bool cand_sizes(struct sel *s, struct cand *c)
 {
 	if (c->size)
@@ -333,7 +366,7 @@ static bool cand_sizes(struct sel *s, struct cand *c)
 	struct xs_error err;
 	uint8_t *buf = NULL;
 	size_t size = 0;
-	enum xs_status st = xs_model_extract(s->sn, &c->a, NULL, NULL, &m, &err);
+	enum xs_status st = xs_model_build(s->sn, &c->a, c->prec, NULL, NULL, &m, &err);
 	if (st == XS_OK)
 		st = xs_model_serialize(m, &buf, &size, &err);
 	if (st == XS_OK)
@@ -361,7 +394,7 @@ static bool fits_dev(const struct sel *s, const struct sdev *d, const struct can
 	if (s->budget.latency_ms <= 0)
 		return true;
 	bool measured;
-	double lat = latency(s, d, &c->a, c->text, &measured);
+	double lat = latency(s, d, &c->a, c->prec, c->text, &measured);
 	if (!measured)
 		lat *= 1 + d->margin;
 	return !isnan(lat) && lat <= s->budget.latency_ms;
@@ -370,7 +403,7 @@ static bool fits_dev(const struct sel *s, const struct sdev *d, const struct can
 static bool search_fits(void *ctx, const struct xs_arch *a)
 {
 	struct sel *s = ctx;
-	struct cand *c = cand_get(s, a);
+	struct cand *c = cand_get(s, a, s->prec);
 	if (c == NULL)
 		return false;
 	for (size_t i = 0; i < s->nset; i++)  /* the cheap check first */
@@ -384,7 +417,8 @@ static enum xs_status search_accuracy(void *ctx, const struct xs_arch *a, double
 				      struct xs_error *err)
 {
 	struct sel *s = ctx;
-	struct cand *c = cand_get(s, a);
+	struct cand *c = cand_get(s, a, s->prec);
+	const char *pname = xs_precision_name(s->prec);
 	if (c == NULL) {
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
 		return XS_ENOMEM;
@@ -400,7 +434,7 @@ static enum xs_status search_accuracy(void *ctx, const struct xs_arch *a, double
 		st = fdb_subnet_upsert(s->db, s->sn_id, c->text, xs_arch_macs(s->sp, a),
 				       xs_arch_params(s->sp, a), &c->subnet_id);
 	if (st == XS_OK)
-		st = fdb_subnet_reference(s->db, c->subnet_id, &test, &c->val, &text);
+		st = fdb_subnet_reference(s->db, c->subnet_id, pname, &test, &c->val, &text);
 	free(text);
 	if (st != XS_OK) {
 		snprintf(err->msg, sizeof(err->msg), "%s", fdb_errmsg(s->db));
@@ -419,7 +453,7 @@ static enum xs_status search_accuracy(void *ctx, const struct xs_arch *a, double
 			    s->calib->data + (size_t)(s->calib->count - nv) * px, NULL, 0};
 	struct xs_idx vl = {nv, 1, 1, s->train_labels->data + (s->calib->count - nv), NULL, 0};
 	size_t correct = 0;
-	st = xs_model_extract(s->sn, a, s->calib, s->tp, &m, err);
+	st = xs_model_build(s->sn, a, s->prec, s->calib, s->tp, &m, err);
 	if (st == XS_OK)
 		st = xs_exec_create(m, XK_ISA_DEFAULT, 32, &e, err);
 	if (st == XS_OK)
@@ -429,7 +463,7 @@ static enum xs_status search_accuracy(void *ctx, const struct xs_arch *a, double
 	if (st != XS_OK)
 		return st;
 	c->val = 100.0 * (double)correct / (double)nv;
-	if (fdb_subnet_val_set(s->db, c->subnet_id, c->val) != XS_OK) {
+	if (fdb_subnet_val_set(s->db, c->subnet_id, pname, c->val) != XS_OK) {
 		snprintf(err->msg, sizeof(err->msg), "%s", fdb_errmsg(s->db));
 		return XS_EIO;
 	}
@@ -447,14 +481,15 @@ static void progress(void *ctx, size_t scored, size_t evals, double best)
 			scored, evals, best);
 }
 
-/* The seeds of a search: every scored candidate (the best first). */
+/* The seeds of a search: every scored candidate of its precision (the best
+ * first). */
 static struct xs_arch *seeds_of(const struct sel *s, size_t *n)
 {
 	struct xs_arch *v = malloc((s->nc + 1) * sizeof(*v));
 	size_t k = 0;
 	double *acc = malloc((s->nc + 1) * sizeof(double));
 	for (size_t i = 0; v && acc && i < s->nc; i++)
-		if (!isnan(s->c[i].val)) {
+		if (!isnan(s->c[i].val) && s->c[i].prec == s->prec) {
 			size_t j = k++;
 			while (j > 0 && acc[j - 1] < s->c[i].val) {  /* insertion sort, descending */
 				v[j] = v[j - 1];
@@ -469,24 +504,60 @@ static struct xs_arch *seeds_of(const struct sel *s, size_t *n)
 	return v;
 }
 
-static bool search_set(struct sel *s, const size_t *set, size_t nset, const char *what,
-		       struct xf_search_result *r)
+/* Whether every device of the set can know its latency in prec (int8: it
+ * ran int8, so it has a ratio). */
+static bool set_knows(const struct sel *s, const size_t *set, size_t nset,
+		      enum xs_precision prec)
 {
-	struct xf_search_fns fns = {s, search_fits, search_accuracy};
-	size_t nseeds;
-	struct xs_arch *seeds = seeds_of(s, &nseeds);
-	struct xf_search_opts o = {.seed = s->seed, .evals = s->evals, .seeds = seeds,
-				   .nseeds = nseeds, .progress = progress, .progress_ctx = s};
-	s->set = set;
-	s->nset = nset;
-	s->what = what;
-	struct xs_error err;
-	enum xs_status st = xf_search(s->sp, &fns, &o, r, &err);
-	free(seeds);
-	if (st != XS_OK) {
-		fprintf(stderr, "xnn-fleet: search %s: %s\n", what, err.msg);
-		return false;
+	for (size_t i = 0; prec != XS_PRECISION_F32 && i < nset; i++)
+		if (isnan(s->dev[set[i]].int8_ratio))
+			return false;
+	return true;
+}
+
+/* A search per precision for the set; r the best over them (its precision
+ * in *prec). */
+static bool search_set(struct sel *s, const size_t *set, size_t nset, const char *what,
+		       struct xf_search_result *r, enum xs_precision *prec)
+{
+	memset(r, 0, sizeof(*r));
+	*prec = XS_PRECISION_F32;
+	size_t scored = 0, tried = 0;
+	double seconds = 0;
+	for (size_t p = 0; p < s->nprecs; p++) {
+		if (!set_knows(s, set, nset, s->precs[p]))
+			continue;
+		s->prec = s->precs[p];
+		struct xf_search_fns fns = {s, search_fits, search_accuracy};
+		size_t nseeds;
+		struct xs_arch *seeds = seeds_of(s, &nseeds);
+		struct xf_search_opts o = {.seed = s->seed, .evals = s->evals, .seeds = seeds,
+					   .nseeds = nseeds, .progress = progress, .progress_ctx = s};
+		char label[240];
+		snprintf(label, sizeof(label), "%s, %s", what, xs_precision_name(s->prec));
+		s->set = set;
+		s->nset = nset;
+		s->what = label;
+		struct xs_error err;
+		struct xf_search_result one;
+		enum xs_status st = xf_search(s->sp, &fns, &o, &one, &err);
+		free(seeds);
+		s->what = what;
+		if (st != XS_OK) {
+			fprintf(stderr, "xnn-fleet: search %s: %s\n", label, err.msg);
+			return false;
+		}
+		scored += one.scored;
+		tried += one.tried;
+		seconds += one.seconds;
+		if (one.found && (!r->found || one.top1 > r->top1)) {
+			*r = one;
+			*prec = s->prec;
+		}
 	}
+	r->scored = scored;  /* over the precisions */
+	r->tried = tried;
+	r->seconds = seconds;
 	return true;
 }
 
@@ -541,13 +612,16 @@ static bool measure_tier(struct sel *s, const size_t *set, size_t nset, const st
 	argv[argc++] = path;
 	argv[argc++] = (char *)"--devices";
 	argv[argc++] = list;
+	argv[argc++] = (char *)"--precision";
+	argv[argc++] = (char *)xs_precision_name(c->prec);
 	argv[argc++] = (char *)"--resume";
 	argv[argc++] = (char *)"--eval-n";  /* the device's top-1 is a check here; */
 	argv[argc++] = (char *)"100";       /* accuracy is the host's */
 	for (size_t i = 0; i < s->nsweep_args && argc < 62; i++)
 		argv[argc++] = s->sweep_args[i];
 	argv[argc] = NULL;
-	fprintf(stderr, "select: measuring tier t%d's sub-net on %s\n", tier + 1, list);
+	fprintf(stderr, "select: measuring tier t%d's sub-net (%s) on %s\n", tier + 1,
+		xs_precision_name(c->prec), list);
 	fflush(stdout);
 	int rc = cmd_sweep(argc, argv);
 	unlink(path);
@@ -623,7 +697,7 @@ static cJSON *manifest_json(const struct sel *s, const struct tier_out *t, size_
 		snprintf(name, sizeof(name), "t%zu", i + 1);
 		cJSON_AddStringToObject(o, "name", name);
 		cJSON_AddStringToObject(o, "arch", s->c[t[i].ci].text);
-		cJSON_AddStringToObject(o, "precision", "f32");
+		cJSON_AddStringToObject(o, "precision", xs_precision_name(s->c[t[i].ci].prec));
 		cJSON_AddStringToObject(o, "file", t[i].file);
 		cJSON_AddNumberToObject(o, "size", (double)s->c[t[i].ci].size);
 		cJSON_AddStringToObject(o, "sha256", t[i].sha);
@@ -757,7 +831,7 @@ static bool collect_fitting(void *ctx, const struct xs_arch *a)
 	return true;
 }
 
-static void regret_report(struct sel *s, const size_t *set, size_t nset)
+static void regret_report(struct sel *s, const size_t *set, size_t nset, enum xs_precision prec)
 {
 	struct xf_subspace ss;
 	xf_subspace_small(s->sp, &ss);
@@ -765,6 +839,7 @@ static void regret_report(struct sel *s, const size_t *set, size_t nset)
 	s->set = set;
 	s->nset = nset;
 	s->what = "regret";
+	s->prec = prec;
 	struct xf_search_result ex, ev;
 	struct xs_error err;
 	size_t before = s->scored_here;
@@ -836,9 +911,11 @@ int cmd_select(int argc, char **argv)
 		{"evals", required_argument, NULL, 'e'},    {"seed", required_argument, NULL, 's'},
 		{"no-measure", no_argument, NULL, 'n'},     {"regret", no_argument, NULL, 'r'},
 		{"adb-server", required_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'},
+		{"precision", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0}};
 	struct sel s = {.supernet_path = XF_DEFAULT_SUPERNET, .db_path = "fleet.db", .evals = 60,
-			.seed = 1, .measure = true};
+			.seed = 1, .measure = true, .precs = {XS_PRECISION_F32, XS_PRECISION_INT8},
+			.nprecs = 2};
 	const char *budget = XF_DEFAULT_BUDGET;
 	size_t want_k = 0;  /* 0: auto */
 	char *sweep_args[34];
@@ -887,6 +964,13 @@ int cmd_select(int argc, char **argv)
 			}
 			sweep_args[s.nsweep_args++] = (char *)"--adb-server";
 			sweep_args[s.nsweep_args++] = optarg;
+			break;
+		case 'P':
+			if (!xf_precision_list_parse(optarg, s.precs, &s.nprecs)) {
+				fprintf(stderr, "xnn-fleet select: --precision '%s': give f32, int8 or "
+					"f32,int8\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default: fputs(usage_text, stderr); return 2;
@@ -986,7 +1070,7 @@ int cmd_select(int argc, char **argv)
 		}
 		if (!load_measured(&s, d))
 			goto out;
-		d->speed = latency(&s, d, &largest, NULL, NULL);
+		d->speed = latency(&s, d, &largest, XS_PRECISION_F32, NULL, NULL);
 		if (isnan(d->speed)) {
 			fprintf(stderr, "select: %s's kernel table misses pieces of the space: left out "
 				"(sweep it again)\n", d->serial);
@@ -1003,8 +1087,10 @@ int cmd_select(int argc, char **argv)
 	qsort_r(use, nuse, sizeof(*use), by_speed, &s);
 	if (!population_shares(&s, use, nuse))
 		goto out;
-	printf("select: %zu device%s, budget %s, %s tiers, %zu scores per search\n", nuse,
-	       nuse == 1 ? "" : "s", s.budget_text, want_k ? "fixed" : "auto", s.evals);
+	printf("select: %zu device%s, budget %s, %s tiers, %zu scores per search and precision "
+	       "(%s%s)\n", nuse, nuse == 1 ? "" : "s", s.budget_text, want_k ? "fixed" : "auto",
+	       s.evals, xs_precision_name(s.precs[0]),
+	       s.nprecs > 1 ? ",int8: int8 where the device measured it" : "");
 	/* 2. a search per device (at most SEARCH_DEVICES of them, spread over
 	 * the speed order: thousands of devices share their candidates) */
 	size_t reps = nuse < SEARCH_DEVICES ? nuse : SEARCH_DEVICES;
@@ -1012,15 +1098,20 @@ int cmd_select(int argc, char **argv)
 		size_t i = reps == nuse ? r : r * (nuse - 1) / (reps - 1);
 		struct sdev *d = &s.dev[use[i]];
 		struct xf_search_result res;
+		enum xs_precision prec;
 		char what[200];
 		snprintf(what, sizeof(what), "for %.150s", d->serial);
-		if (!search_set(&s, &use[i], 1, what, &res))
+		if (!search_set(&s, &use[i], 1, what, &res, &prec))
 			goto out;
+		char int8[48] = "";
+		if (!isnan(d->int8_ratio))
+			snprintf(int8, sizeof(int8), ", int8 %.2fx the f32 time", d->int8_ratio);
 		if (res.found)
-			printf("  %-24.24s %-9s top-1 %.2f alone (%zu scored, %.1f s; %zu measured "
-			       "sub-nets, prediction margin %.1f%%)\n", d->serial,
-			       d->emulated ? "emulated" : d->transport, res.top1, res.scored, res.seconds,
-			       d->nm, 100 * d->margin);
+			printf("  %-24.24s %-9s top-1 %.2f alone in %s (%zu scored, %.1f s; %zu "
+			       "measured results, prediction margin %.1f%%%s)\n", d->serial,
+			       d->emulated ? "emulated" : d->transport, res.top1,
+			       xs_precision_name(prec), res.scored, res.seconds, d->nm, 100 * d->margin,
+			       int8);
 	}
 	/* 3. tiers over the candidates that fit the static budgets; devices no
 	 * candidate fits leave */
@@ -1035,7 +1126,7 @@ int cmd_select(int argc, char **argv)
 		for (size_t c = 0; c < np && !d->fits_any; c++)
 			d->fits_any = fits_dev(&s, d, &s.c[pool[c]]);
 		if (!d->fits_any) {
-			double lat = latency(&s, d, &smallest, NULL, NULL);
+			double lat = latency(&s, d, &smallest, XS_PRECISION_F32, NULL, NULL);
 			fprintf(stderr, "select: no sub-net meets %s on %s (the smallest: p%d %.3g ms "
 				"predicted): left out of the tiers; the manifest's fallback serves it\n",
 				s.budget_text, d->serial, s.budget.percentile, lat);
@@ -1112,12 +1203,13 @@ int cmd_select(int argc, char **argv)
 	for (size_t t = 0; t < ntiers; t++) {
 		if (tiers[t].ndevs > 1) {
 			struct xf_search_result r;
+			enum xs_precision prec;
 			char what[32];
 			snprintf(what, sizeof(what), "for tier t%zu", t + 1);
-			if (!search_set(&s, tiers[t].devs, tiers[t].ndevs, what, &r))
+			if (!search_set(&s, tiers[t].devs, tiers[t].ndevs, what, &r, &prec))
 				goto out;
-			if (r.found && r.top1 > s.c[tiers[t].ci].val && !cand_index(&s, &r.best,
-										    &tiers[t].ci))
+			if (r.found && r.top1 > s.c[tiers[t].ci].val &&
+			    !cand_index(&s, &r.best, prec, &tiers[t].ci))
 				goto out;
 		}
 	}
@@ -1128,7 +1220,8 @@ int cmd_select(int argc, char **argv)
 			bool need = false;
 			for (size_t j = 0; j < tiers[t].ndevs; j++) {
 				bool m;
-				latency(&s, &s.dev[tiers[t].devs[j]], &s.c[tiers[t].ci].a, s.c[tiers[t].ci].text, &m);
+				const struct cand *c = &s.c[tiers[t].ci];
+				latency(&s, &s.dev[tiers[t].devs[j]], &c->a, c->prec, c->text, &m);
 				need = need || (!m && !s.dev[tiers[t].devs[j]].simulated);
 			}
 			if (need && !measure_tier(&s, tiers[t].devs, tiers[t].ndevs, &s.c[tiers[t].ci], (int)t))
@@ -1136,11 +1229,12 @@ int cmd_select(int argc, char **argv)
 			for (size_t j = 0; j < tiers[t].ndevs; j++) {
 				const struct sdev *d = &s.dev[tiers[t].devs[j]];
 				bool m;
-				double lat = latency(&s, d, &s.c[tiers[t].ci].a, s.c[tiers[t].ci].text, &m);
+				const struct cand *c = &s.c[tiers[t].ci];
+				double lat = latency(&s, d, &c->a, c->prec, c->text, &m);
 				if (m && !fits_dev(&s, d, &s.c[tiers[t].ci])) {
 					/* the device is slower than its predictions say (a loaded
 					 * host, a hot phone): what follows is predicted as slow */
-					double pred = latency(&s, d, &s.c[tiers[t].ci].a, NULL, NULL);
+					double pred = latency(&s, d, &c->a, c->prec, NULL, NULL);
 					if (pred > 0 && lat / pred > 1)
 						s.dev[tiers[t].devs[j]].correction *= lat / pred;
 					printf("  tier t%zu: %s measured p%d %.4g ms on %s, over %g ms%s\n",
@@ -1148,6 +1242,7 @@ int cmd_select(int argc, char **argv)
 					       s.budget.latency_ms, round == 3 ? "" : ": replaced");
 					again = true;
 					struct xf_search_result r;
+					enum xs_precision prec;
 					char what[32];
 					snprintf(what, sizeof(what), "again for tier t%zu", t + 1);
 					if (round == 3) {
@@ -1156,14 +1251,14 @@ int cmd_select(int argc, char **argv)
 							"for this budget (see xnn-fleet predict --eval)\n", t + 1);
 						goto out;
 					}
-					if (!search_set(&s, tiers[t].devs, tiers[t].ndevs, what, &r))
+					if (!search_set(&s, tiers[t].devs, tiers[t].ndevs, what, &r, &prec))
 						goto out;
 					if (!r.found) {
 						fprintf(stderr, "xnn-fleet select: tier t%zu: no sub-net meets %s "
 							"once measured\n", t + 1, s.budget_text);
 						goto out;
 					}
-					if (!cand_index(&s, &r.best, &tiers[t].ci))
+					if (!cand_index(&s, &r.best, prec, &tiers[t].ci))
 						goto out;
 					break;
 				}
@@ -1192,32 +1287,39 @@ int cmd_select(int argc, char **argv)
 		bool written;
 		snprintf(ref, sizeof(ref), "%s/xnn-fleet-select-ref-%ld.csv",
 			 tmpd && *tmpd ? tmpd : "/tmp", (long)getpid());
-		if (archs == NULL ||
-		    xf_reference_update(s.db, s.sn, (const char (*)[XS_ARCH_MAX])archs, ids, ntiers,
-					s.calib_path, s.train_labels_path, s.eval_path, s.labels_path,
-					ncpu, ref, &written, &err) != XS_OK) {
-			fprintf(stderr, "xnn-fleet: host reference: %s\n", archs ? err.msg : "no memory");
-			free(archs);
-			goto out;
-		}
-		unlink(ref);
-		free(archs);
-		for (size_t t = 0; t < ntiers; t++) {
+		for (size_t t = 0; archs && t < ntiers; t++) {  /* each in its precision */
+			const char *pname = xs_precision_name(s.c[tiers[t].ci].prec);
+			if (xf_reference_update(s.db, s.sn, (const char (*)[XS_ARCH_MAX])&archs[t],
+						&ids[t], 1, s.calib_path, s.train_labels_path,
+						s.eval_path, s.labels_path, pname, ncpu, ref, &written,
+						&err) != XS_OK) {
+				fprintf(stderr, "xnn-fleet: host reference: %s\n", err.msg);
+				free(archs);
+				goto out;
+			}
+			unlink(ref);
 			double val;
 			char *text = NULL;
 			tiers[t].test_top1 = NAN;
-			if (fdb_subnet_reference(s.db, ids[t], &tiers[t].test_top1, &val, &text) != XS_OK)
+			if (fdb_subnet_reference(s.db, ids[t], pname, &tiers[t].test_top1, &val,
+						 &text) != XS_OK)
 				tiers[t].test_top1 = NAN;
 			free(text);
 		}
+		if (archs == NULL) {
+			fprintf(stderr, "xnn-fleet: out of memory\n");
+			goto out;
+		}
+		free(archs);
 	}
 	/* 5. the files */
 	if (mkdir(s.out_dir, 0755) != 0 && errno != EEXIST) {
 		fprintf(stderr, "xnn-fleet select: --out '%s': %s\n", s.out_dir, strerror(errno));
 		goto out;
 	}
-	printf("%-4s %-10s %9s %7s %7s %9s %9s  %s\n", "tier", "devices", "p-lat ms", "val", "test",
-	       "memory", "size", "arch (latency: measured or predicted, the largest of the tier)");
+	printf("%-4s %-10s %-5s %9s %7s %7s %9s %9s  %s\n", "tier", "devices", "prec", "p-lat ms",
+	       "val", "test", "memory", "size",
+	       "arch (latency: measured or predicted, the largest of the tier)");
 	double expected = 0, in_tiers = 0;
 	for (size_t t = 0; t < ntiers; t++) {
 		struct tier_out *to = &tiers[t];
@@ -1225,7 +1327,8 @@ int cmd_select(int argc, char **argv)
 		uint8_t *buf = NULL, sha[32];
 		size_t size = 0;
 		snprintf(to->file, sizeof(to->file), "t%zu.xnm", t + 1);
-		enum xs_status st = xs_model_extract(s.sn, &s.c[to->ci].a, s.calib, s.tp, &m, &err);
+		enum xs_status st = xs_model_build(s.sn, &s.c[to->ci].a, s.c[to->ci].prec, s.calib, s.tp,
+						   &m, &err);
 		if (st == XS_OK)
 			st = xs_model_serialize(m, &buf, &size, &err);
 		xs_model_destroy(m);
@@ -1252,20 +1355,23 @@ int cmd_select(int argc, char **argv)
 		for (size_t j = 0; j < to->ndevs; j++) {
 			struct sdev *d = &s.dev[to->devs[j]];
 			bool mm;
-			double lat = latency(&s, d, &s.c[to->ci].a, s.c[to->ci].text, &mm);
+			double lat = latency(&s, d, &s.c[to->ci].a, s.c[to->ci].prec, s.c[to->ci].text,
+					     &mm);
 			to->all_measured = to->all_measured && mm;
 			to->lat = lat > to->lat ? lat : to->lat;
 			d->tier = (int)t;
 			expected += d->share * s.c[to->ci].val;
 			in_tiers += d->share;
 		}
-		printf("t%-3zu %-10zu %9.4g %7.2f %7.2f %9" PRIu64 " %9" PRIu64 "  %s (%s)\n", t + 1,
-		       to->ndevs, to->lat, s.c[to->ci].val, to->test_top1, s.c[to->ci].memory, s.c[to->ci].size,
+		printf("t%-3zu %-10zu %-5s %9.4g %7.2f %7.2f %9" PRIu64 " %9" PRIu64 "  %s (%s)\n",
+		       t + 1, to->ndevs, xs_precision_name(s.c[to->ci].prec), to->lat,
+		       s.c[to->ci].val, to->test_top1, s.c[to->ci].memory, s.c[to->ci].size,
 		       s.c[to->ci].text, to->all_measured ? "measured" : "predicted");
 		for (size_t j = 0; j < to->ndevs; j++) {
 			const struct sdev *d = &s.dev[to->devs[j]];
 			bool mm;
-			double lat = latency(&s, d, &s.c[to->ci].a, s.c[to->ci].text, &mm);
+			double lat = latency(&s, d, &s.c[to->ci].a, s.c[to->ci].prec, s.c[to->ci].text,
+					     &mm);
 			printf("       %-24.24s p%d %.4g ms %s, share %.3f\n", d->serial,
 			       s.budget.percentile, lat, mm ? "measured" : "predicted", d->share);
 		}
@@ -1303,7 +1409,8 @@ int cmd_select(int argc, char **argv)
 	printf("wrote %s and %zu model%s (manifest %" PRId64 " in %s)\n", path, ntiers,
 	       ntiers == 1 ? "" : "s", mid, s.db_path);
 	if (s.regret)
-		regret_report(&s, tiers[ntiers - 1].devs, tiers[ntiers - 1].ndevs);
+		regret_report(&s, tiers[ntiers - 1].devs, tiers[ntiers - 1].ndevs,
+			      s.c[tiers[ntiers - 1].ci].prec);
 	rc = 0;
 out:
 	cJSON_Delete(json);

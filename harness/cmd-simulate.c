@@ -158,7 +158,7 @@ int xf_db_simulate(int argc, char **argv)
 	for (long i = 0; st == XS_OK && i < nsub; i++) {
 		double x = hi > lo ? log((double)macs[i] / (double)lo) / log((double)hi / (double)lo) : 0;
 		double top1 = 88.0 + 4.5 * x + 0.3 * (uni() - 0.5);
-		st = fdb_subnet_reference_set(db, ids[i], top1, top1 + 0.4 * (uni() - 0.5), NULL);
+		st = fdb_subnet_reference_set(db, ids[i], "f32", top1, top1 + 0.4 * (uni() - 0.5), NULL);
 	}
 	if (st == XS_OK)
 		st = fdb_sweep_begin(db, "simulated fleet (xnn-fleet db simulate)", &sweep_id);

@@ -243,10 +243,12 @@ static void bench_row(void *ctx, const struct xf_agent_reader *r, char *const *f
 	j->throttled += flags && strstr(flags, "throttled") != NULL;
 	j->noisy += flags && strstr(flags, "noisy") != NULL;
 	j->budget += flags && strstr(flags, "budget") != NULL;
+	const char *th = col(r, f, "threads") ? col(r, f, "threads") : "?";
 	if (!j->sw->tty)
-		fprintf(stderr, "%s: sub-net %zu/%zu: %s ms median, top1 %s%s%s\n", j->dev.serial,
-			j->subnet_rows, j->todo, col(r, f, "median_ms"), col(r, f, "top1"),
-			flags ? ", " : "", flags ? flags : "");
+		fprintf(stderr, "%s: result %zu/%zu (%s, %s thread%s): %s ms median, top1 %s%s%s\n",
+			j->dev.serial, j->subnet_rows, j->todo, col(r, f, "precision"), th,
+			strcmp(th, "1") ? "s" : "",
+			col(r, f, "median_ms"), col(r, f, "top1"), flags ? ", " : "", flags ? flags : "");
 	const char *rss = col(r, f, "peak_rss_delta_bytes");
 	struct fdb_subnet_result s = {
 		.status = "ok", .flags = col(r, f, "flags"), .rss_method = col(r, f, "rss_method"),
@@ -557,7 +559,12 @@ static void *device_run(void *p)
 	if (ks != XS_OK)
 		snprintf(j->error, sizeof(j->error), "%s", err.msg);
 	progress(j, "%zu sub-nets", todo);
-	j->todo = todo;
+	size_t per = 1, nthr = 1;  /* rows per sub-net: one per precision and thread count */
+	for (const char *c = sw->precision; *c; c++)
+		per += *c == ',';
+	for (const char *c = sw->threads; *c; c++)
+		nthr += *c == ',';
+	j->todo = todo * per * nthr;
 	j->bench_t0 = now_s();
 	const char *bargs[24] = {"bench", "--supernet", j->files[F_SUPERNET].dev, "--subnets",
 				 j->files[F_SUBNETS].dev, "--calib", j->files[F_CALIB].dev,
@@ -795,16 +802,18 @@ int cmd_sweep(int argc, char **argv)
 		case 'r': sw.resume = true; break;
 		case 'q': sw.quick = true; break;
 		case 'n' + 256: dry = true; break;
-		case 'P':
-			if (strcmp(optarg, "f32") != 0 && strcmp(optarg, "int8") != 0 &&
-			    strcmp(optarg, "f32,int8") != 0 && strcmp(optarg, "int8,f32") != 0) {
+		case 'P': {
+			enum xs_precision pl[2];
+			size_t np;
+			if (!xf_precision_list_parse(optarg, pl, &np)) {
 				fprintf(stderr, "xnn-fleet sweep: --precision '%s': give f32, int8 or "
 						"f32,int8\n", optarg);
 				return 2;
 			}
-			snprintf(sw.precision, sizeof(sw.precision), "%s",
-				 strcmp(optarg, "int8,f32") == 0 ? "f32,int8" : optarg);
+			snprintf(sw.precision, sizeof(sw.precision), "%s%s%s", xs_precision_name(pl[0]),
+				 np > 1 ? "," : "", np > 1 ? xs_precision_name(pl[1]) : "");
 			break;
+		}
 		case 'a':
 			if (strcmp(optarg, "none") == 0) {
 				no_adb = true;
@@ -961,7 +970,7 @@ int cmd_sweep(int argc, char **argv)
 	bool ref_written;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (xf_reference_update(sw.db, sw.sn, (const char (*)[XS_ARCH_MAX])sw.archs, sw.subnet_ids,
-				sw.narchs, sw.calib, sw.train_labels, sw.eval, sw.labels,
+				sw.narchs, sw.calib, sw.train_labels, sw.eval, sw.labels, sw.precision,
 				ncpu > 0 ? (int)ncpu : 1,
 				sw.ref, &ref_written, &err) != XS_OK) {
 		fprintf(stderr, "xnn-fleet: host reference: %s\n", err.msg);

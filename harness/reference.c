@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "reference.h"
+#include "xf.h"
 
 static double now(void)
 {
@@ -19,7 +20,7 @@ static double now(void)
 /* Extracts and evaluates one sub-net; *logits_text gets its first images'
  * logits as "image,v0,...\n" rows (malloc'd). */
 static enum xs_status measure(const struct xs_supernet *sn, const char *arch,
-			      const struct xs_idx *calib, const struct xs_idx *train_labels,
+			      enum xs_precision prec, const struct xs_idx *calib, const struct xs_idx *train_labels,
 			      const struct xs_idx *eval, const struct xs_idx *labels,
 			      struct xk_threadpool *tp, double *top1, double *val_top1,
 			      char **logits_text, struct xs_error *err)
@@ -30,7 +31,7 @@ static enum xs_status measure(const struct xs_supernet *sn, const char *arch,
 	float *logits = NULL;
 	enum xs_status st = xs_arch_parse(&sn->space, arch, &a, err);
 	if (st == XS_OK)
-		st = xs_model_extract(sn, &a, calib, tp, &m, err);
+		st = xs_model_build(sn, &a, prec, calib, tp, &m, err);
 	if (st == XS_OK)
 		st = xs_exec_create(m, XK_ISA_DEFAULT, 32, &e, err);
 	size_t count = eval->count, correct = 0;
@@ -80,8 +81,8 @@ static enum xs_status measure(const struct xs_supernet *sn, const char *arch,
 enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 				   const char (*archs)[XS_ARCH_MAX], const int64_t *ids, size_t n,
 				   const char *calib, const char *train_labels, const char *eval,
-				   const char *labels, int threads, const char *ref_path,
-				   bool *ref_written, struct xs_error *err)
+				   const char *labels, const char *precisions, int threads,
+				   const char *ref_path, bool *ref_written, struct xs_error *err)
 {
 	const struct xs_space *sp = &sn->space;
 	struct xs_idx *ci = NULL, *ei = NULL, *li = NULL, *tl = NULL;
@@ -112,38 +113,53 @@ enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 		st = XS_EIO;
 		goto out_free;
 	}
-	for (size_t i = 0; i < n && st == XS_OK; i++) {
-		double top1, val;
-		st = fdb_subnet_reference(db, ids[i], &top1, &val, &text);
-		if (st != XS_OK) {
-			snprintf(err->msg, sizeof(err->msg), "%s", fdb_errmsg(db));
-			break;
-		}
-		if (text == NULL || isnan(top1) || (sp->val_images && isnan(val))) {
-			double t0 = now();
-			free(text);
-			text = NULL;
-			fprintf(stderr, "host reference %zu/%zu: %s ...\n", i + 1, n, archs[i]);
-			st = measure(sn, archs[i], ci, tl, ei, li, tp, &top1, &val, &text, err);
-			if (st != XS_OK)
-				break;
-			if (fdb_subnet_reference_set(db, ids[i], top1, val, text) != XS_OK) {
+	enum xs_precision precs[2];
+	size_t np = 0;
+	if (!xf_precision_list_parse(precisions, precs, &np)) {
+		snprintf(err->msg, sizeof(err->msg), "precision '%.40s': use f32, int8 or f32,int8",
+			 precisions);
+		st = XS_EINVAL;
+	}
+	for (size_t k = 0; k < np && st == XS_OK; k++) {
+		const char *pname = xs_precision_name(precs[k]);
+		for (size_t i = 0; i < n && st == XS_OK; i++) {
+			double top1, val;
+			st = fdb_subnet_reference(db, ids[i], pname, &top1, &val, &text);
+			if (st != XS_OK) {
 				snprintf(err->msg, sizeof(err->msg), "%s", fdb_errmsg(db));
-				st = XS_EIO;
 				break;
 			}
-			fprintf(stderr, "host reference %zu/%zu: top1 %.2f on %u test images, %.2f on "
-				"%u validation images (%.1f s)\n", i + 1, n, top1, ei->count, val,
-				sp->val_images, now() - t0);
+			if (text == NULL || isnan(top1) || (sp->val_images && isnan(val))) {
+				double t0 = now();
+				free(text);
+				text = NULL;
+				fprintf(stderr, "host reference %zu/%zu %s: %s ...\n", i + 1, n, pname,
+					archs[i]);
+				st = measure(sn, archs[i], precs[k], ci, tl, ei, li, tp, &top1, &val, &text,
+					     err);
+				if (st != XS_OK)
+					break;
+				if (fdb_subnet_reference_set(db, ids[i], pname, top1, val, text) != XS_OK) {
+					snprintf(err->msg, sizeof(err->msg), "%s", fdb_errmsg(db));
+					st = XS_EIO;
+					break;
+				}
+				fprintf(stderr, "host reference %zu/%zu %s: top1 %.2f on %u test images, "
+					"%.2f on %u validation images (%.1f s)\n", i + 1, n, pname, top1,
+					ei->count, val, sp->val_images, now() - t0);
+			}
+			/* the agent's key: "ARCH" for f32, "ARCH int8" for int8 */
+			for (const char *line = text; *line;) {
+				const char *nl = strchr(line, '\n');
+				size_t len = nl ? (size_t)(nl - line) : strlen(line);
+				fprintf(out, "%s%s%s,%.*s\n", archs[i],
+					precs[k] == XS_PRECISION_F32 ? "" : " ",
+					precs[k] == XS_PRECISION_F32 ? "" : pname, (int)len, line);
+				line += len + (nl != NULL);
+			}
+			free(text);
+			text = NULL;
 		}
-		for (const char *line = text; *line;) {
-			const char *nl = strchr(line, '\n');
-			size_t len = nl ? (size_t)(nl - line) : strlen(line);
-			fprintf(out, "%s,%.*s\n", archs[i], (int)len, line);
-			line += len + (nl != NULL);
-		}
-		free(text);
-		text = NULL;
 	}
 	if (fclose(out) != 0 && st == XS_OK) {
 		snprintf(err->msg, sizeof(err->msg), "cannot write '%.400s'", tmp);

@@ -14,19 +14,21 @@
 
 #define XF_REF_IMAGES 16   /* reference logits per sub-net */
 
-/* For each of the n sub-nets (arch text, DB id) that the DB has no reference
- * for: extract it here (BN recalibrated on calib), evaluate it on all of
- * eval/labels and on the validation split (the space's val_images last
- * images of calib, held out of training; labels train_labels) with threads
- * threads, and store both top-1s and the logits. Then
- * writes every sub-net's logits as "arch,image,v0,..." rows to ref_path (the
- * agent's --ref). Spaces whose input is not the data set's image (the
- * synthetic ImageNet-scale one) get no reference: *ref_written false. The
- * DB calls are the caller's (no other thread may use db meanwhile). */
+/* For each precision of precisions ("f32", "int8" or "f32,int8") and each
+ * of the n sub-nets (arch text, DB id) that the DB has no reference for in
+ * it: build it here (BN recalibrated on calib; int8: quantized as the agent
+ * does), evaluate it on all of eval/labels and on the validation split (the
+ * space's val_images last images of calib, held out of training; labels
+ * train_labels) with threads threads, and store both top-1s and the logits.
+ * Then writes every sub-net's logits as "arch,image,v0,..." rows to ref_path
+ * (the agent's --ref; int8 rows are keyed "arch int8"). Spaces whose input
+ * is not the data set's image (the synthetic ImageNet-scale one) get no
+ * reference: *ref_written false. The DB calls are the caller's (no other
+ * thread may use db meanwhile). */
 enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 				   const char (*archs)[XS_ARCH_MAX], const int64_t *ids, size_t n,
 				   const char *calib, const char *train_labels, const char *eval,
-				   const char *labels, int threads, const char *ref_path, bool *ref_written,
-				   struct xs_error *err);
+				   const char *labels, const char *precisions, int threads,
+				   const char *ref_path, bool *ref_written, struct xs_error *err);
 
 #endif /* XF_REFERENCE_H */

@@ -61,4 +61,8 @@ bool xf_grow(void *items, size_t n, size_t *cap, size_t size, size_t first);
 /* The number of online CPUs (at least 1). */
 int xf_cpus(void);
 
+/* "f32", "int8", "f32,int8" or "int8,f32": out gets them in that order (f32
+ * first), *n how many. false on anything else (an empty word, a repeat). */
+bool xf_precision_list_parse(const char *text, enum xs_precision out[2], size_t *n);
+
 #endif /* XF_H */

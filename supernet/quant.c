@@ -482,3 +482,35 @@ out:
 	*out = m;
 	return XS_OK;
 }
+
+enum xs_status xs_model_build(const struct xs_supernet *sn, const struct xs_arch *a,
+			      enum xs_precision precision, const struct xs_idx *images,
+			      struct xk_threadpool *tp, struct xs_model **out,
+			      struct xs_error *err)
+{
+	struct xs_model *m = NULL;
+	*out = NULL;
+	enum xs_status st = xs_model_extract(sn, a, images, tp, &m, err);
+	if (st != XS_OK || precision == XS_PRECISION_F32) {
+		*out = m;
+		return st;
+	}
+	const struct xs_space *sp = &sn->space;
+	uint8_t *zeros = NULL;
+	struct xs_idx one = {1, sp->in_h, sp->in_w, NULL, NULL, 0};
+	if (images == NULL) {
+		if ((zeros = calloc((size_t)sp->in_h * sp->in_w, 1)) == NULL) {
+			xs_model_destroy(m);
+			XK_SETERR(err, "out of memory");
+			return XS_ENOMEM;
+		}
+		one.data = zeros;
+	}
+	struct xs_quant_options o;
+	xs_quant_options_default(&o);
+	st = xs_model_quantize(m, images ? images : &one, &o, images ? sp->recal_images : 1, tp,
+			       out, err);
+	free(zeros);
+	xs_model_destroy(m);
+	return st;
+}

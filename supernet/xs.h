@@ -391,6 +391,15 @@ enum xs_status xs_model_quantize(const struct xs_model *f32,
 				 const struct xs_quant_options *opt,
 				 uint32_t calib_images, struct xk_threadpool *tp,
 				 struct xs_model **out, struct xs_error *err);
+/* A sub-net as it ships in a precision: extracted (images as in
+ * xs_model_extract; NULL: not recalibrated), then for int8 quantized with
+ * the default options on the first space.recal_images images (images NULL:
+ * on one image of zeros; the ranges are wrong, the sizes are right: for
+ * counting bytes only). */
+enum xs_status xs_model_build(const struct xs_supernet *sn, const struct xs_arch *a,
+			      enum xs_precision precision, const struct xs_idx *images,
+			      struct xk_threadpool *tp, struct xs_model **out,
+			      struct xs_error *err);
 
 /* ---- executor ------------------------------------------------------------------
  * Runs a model on the kernels: every activation in one aligned arena planned

@@ -5,7 +5,9 @@
 # tier sub-net measured there (through the sweep) within the budget; the
 # manifest and models written, checked (`manifest check`), stored in the DB;
 # the runtime on this host and under qemu-aarch64 loads the tier that lists
-# it. Then bad input: a tampered model, a bad budget, a population naming no
+# it. Both devices measured f32 and int8, so each tier gets a (sub-net,
+# precision); a second selection in int8 only writes int8 models that the
+# runtime runs on both. Then bad input: a tampered model, a bad budget, a population naming no
 # device of the DB, a DB without the supernet.
 set -euo pipefail
 fleet="$BUILD/bin/xnn-fleet"
@@ -21,12 +23,18 @@ printf '%s\n' r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
 	r24-d2.2.2.2-s1:e3k5,e3k5-s2:e3k5,e3k5-s3:e3k5,e3k5-s4:e3k5,e3k5 \
 	r28-d1.2.1.1-s1:e3k5-s2:e3k5,e3k5-s3:e3k5-s4:e3k5 > "$TMPDIR/list"
 "$fleet" sweep --devices host,qemu-aarch64 --subnets "$TMPDIR/list" --quick \
-	--eval-n 100 --db "$db"
+	--eval-n 100 --precision f32,int8 --db "$db"
+# the host's int8 reference is in the DB, and each device's int8 logits were
+# compared with it (the same bytes on every ISA: the same logits)
+[ "$(q "select count(*) from subnet_accuracy where precision = 'int8' and test_top1 > 80
+	and val_top1 > 80 and ref_logits is not null")" -eq 5 ]
+[ "$(q "select count(*) from subnet_results where precision = 'int8' and max_logit_diff = 0")" -eq 10 ]
 # the latency budget: twice the emulated device's smallest sub-net as
 # measured now (qemu's speed follows the machine's load): it fits small
 # sub-nets there, and this host fits all
 small=$(q "select r.p90_ms from subnet_results r join subnets s on s.id = r.subnet_id join
-	devices d on d.id = r.device_id where d.serial = 'qemu-aarch64' and s.arch like 'r20-d1.1.1.1-%e2k3'")
+	devices d on d.id = r.device_id where d.serial = 'qemu-aarch64' and s.arch like 'r20-d1.1.1.1-%e2k3'
+	and r.precision = 'f32'")
 lat_ms=$(awk -v p="$small" 'BEGIN {printf "%d", 2 * p + 1}')
 budget="p90<=${lat_ms}ms,mem<=4MB,size<=1MB"
 echo "budget $budget (the emulated device's smallest sub-net: p90 $small ms)"
@@ -48,21 +56,31 @@ cat "$m"
 # (the DB's own rows), and the size and memory budgets hold
 for t in 0 1; do
 	arch=$(jq -r ".tiers[$t].arch" "$m")
+	prec=$(jq -r ".tiers[$t].precision" "$m")
 	serial=$(jq -r ".tiers[$t].devices[0].serial" "$m")
 	p90=$(q "select r.p90_ms from subnet_results r join subnets s on s.id = r.subnet_id
 		join devices d on d.id = r.device_id where s.arch = '$arch' and d.serial = '$serial'
-		and r.threads = 1 and r.status = 'ok'")
+		and r.threads = 1 and r.status = 'ok' and r.precision = '$prec'")
 	mem=$(q "select r.arena_bytes + r.weight_bytes from subnet_results r join subnets s on
 		s.id = r.subnet_id join devices d on d.id = r.device_id where s.arch = '$arch' and
-		d.serial = '$serial'")
-	echo "t$((t + 1)) $serial $arch: p90 $p90 ms, memory $mem"
+		d.serial = '$serial' and r.precision = '$prec'")
+	echo "t$((t + 1)) $serial $arch $prec: p90 $p90 ms, memory $mem"
 	[ -n "$p90" ] && awk -v p="$p90" -v b=$lat_ms 'BEGIN {exit !(p <= b)}'
 	[ "$mem" -le $((4 << 20)) ]
 	[ "$(jq ".tiers[$t].size" "$m")" -le $((1 << 20)) ]
 	[ "$(jq ".tiers[$t].size" "$m")" -eq "$(stat -c %s "$out_dir/t$((t + 1)).xnm")" ]
-	# accuracy is the validation split's, as stored
-	val=$(q "select val_top1 from subnets where arch = '$arch'")
-	[ "$(jq ".tiers[$t].expected.val_top1" "$m")" = "$val" ]
+	# accuracy is the validation split's in the tier's precision, as stored
+	case $prec in
+	f32) val=$(q "select val_top1 from subnets where arch = '$arch'") ;;
+	int8) val=$(q "select a.val_top1 from subnet_accuracy a join subnets s on s.id =
+		a.subnet_id where s.arch = '$arch' and a.precision = 'int8'") ;;
+	*) echo "tier t$((t + 1)): precision '$prec'"; exit 1 ;;
+	esac
+	# an int8 model is a version 2 .xnm, an f32 one version 1
+	[ "$(od -An -tu4 -j8 -N4 "$out_dir/t$((t + 1)).xnm" | tr -d ' ')" -eq \
+		"$([ "$prec" = int8 ] && echo 2 || echo 1)" ]
+	awk -v a="$(jq ".tiers[$t].expected.val_top1" "$m")" -v b="$val" \
+		'BEGIN {exit !(a == b && b > 80)}'  # numbers: sqlite says 92.0, jq 92
 done
 # the emulated device's tier is the smaller sub-net; the host's at least as
 # accurate (it could run the other tier's too)
@@ -92,6 +110,33 @@ grep -q '(arm64-v8a) was measured in this tier' <<<"$out"
 
 # the accuracies are the DB's now: a second run computes none it has seen
 [ "$(q "select count(*) from subnets where val_top1 is not null")" -ge 10 ]
+[ "$(q "select count(*) from subnet_accuracy where precision = 'int8' and val_top1 is not
+	null")" -ge 10 ]
+
+# int8 only: both tiers int8 models (version 2 files), each the best int8
+# accuracy among what was scored that fits; the runtime runs them on the host
+# and under qemu-aarch64 and gets the same class
+out8="$TMPDIR/out8"
+"$fleet" select --db "$db" --budget "$budget" --tiers 2 --evals 16 --precision int8 \
+	--no-measure --out "$out8"
+[ "$(jq -r '.tiers[].precision' "$out8/manifest.json" | sort -u)" = int8 ]
+for t in 1 2; do
+	[ "$(od -An -tu4 -j8 -N4 "$out8/t$t.xnm" | tr -d ' ')" -eq 2 ]
+	arch=$(jq -r ".tiers[$((t - 1))].arch" "$out8/manifest.json")
+	val=$(q "select a.val_top1 from subnet_accuracy a join subnets s on s.id = a.subnet_id
+		where s.arch = '$arch' and a.precision = 'int8'")
+	awk -v a="$(jq ".tiers[$((t - 1))].expected.val_top1" "$out8/manifest.json")" -v b="$val" \
+		'BEGIN {exit !(a == b && b > 80)}'  # numbers: sqlite says 92.0, jq 92
+done
+"$fleet" manifest check "$out8"
+cp "$BUILD/data/t10k-images-idx3-ubyte" "$out8/"
+out=$("$BUILD/bin/classify" "$out8/manifest.json" "$out8" 0)
+echo "$out"
+grep -q '^tier   t1$' <<<"$out" && grep -q '^class  9 Ankle boot' <<<"$out"
+out=$(qemu-aarch64 "$BUILD/aarch64/bin/classify" "$out8/manifest.json" "$out8" 0)
+echo "$out"
+grep -q '^tier   t2$' <<<"$out" && grep -q '^class  9 Ankle boot' <<<"$out"
+[ "$(q "select count(*) from manifests")" -eq 2 ]
 
 # a tampered model: manifest check names it, exit 1
 printf '\xff' | dd of="$out_dir/t2.xnm" bs=1 seek=100 conv=notrunc status=none
@@ -116,7 +161,9 @@ msg=$("$fleet" select --db "$TMPDIR/empty.db" --out "$TMPDIR/x" 2>&1); rc=$?
 [ "$rc" -eq 1 ] && grep -q 'run xnn-fleet sweep' <<<"$msg" || exit 1
 msg=$("$fleet" select --db "$db" 2>&1); rc=$?
 [ "$rc" -eq 2 ] && grep -q 'give --out DIR' <<<"$msg" || exit 1
+msg=$("$fleet" select --db "$db" --precision f32,f32 --out "$TMPDIR/x" 2>&1); rc=$?
+[ "$rc" -eq 2 ] && grep -q "precision 'f32,f32': give f32, int8 or f32,int8" <<<"$msg" || exit 1
 set -e
 [ ! -e "$TMPDIR/x/manifest.json" ]
-[ "$(q "select count(*) from manifests")" -eq 1 ]
+[ "$(q "select count(*) from manifests")" -eq 2 ]
 echo "t0009: ok"

@@ -174,24 +174,41 @@ static void test_bad_files(void **state)
 	assert_int_equal(fdb_commit(db), XS_OK);
 	fdb_close(db);
 	assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, "ALTER TABLE subnets DROP COLUMN ref_logits;"
+	assert_int_equal(sqlite3_exec(h, "DROP TABLE subnet_accuracy;"
+					 "ALTER TABLE subnets DROP COLUMN ref_logits;"
 					 "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
 	assert_int_equal(pragma_int(p, "PRAGMA user_version"), 1);
 	assert_int_equal(fdb_open(p, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
 	assert_int_equal(fdb_schema_version(db), FDB_SCHEMA_VERSION);
 	assert_int_equal(fdb_begin(db), XS_OK);
-	assert_int_equal(fdb_subnet_reference_set(db, sub, 90.01, NAN, "0,1,2\n"), XS_OK);
+	assert_int_equal(fdb_subnet_reference_set(db, sub, "f32", 90.01, NAN, "0,1,2\n"), XS_OK);
 	assert_int_equal(fdb_commit(db), XS_OK);
 	double top1, val;
 	char *ref;
-	assert_int_equal(fdb_subnet_reference(db, sub, &top1, &val, &ref), XS_OK);
+	assert_int_equal(fdb_subnet_reference(db, sub, "f32", &top1, &val, &ref), XS_OK);
 	assert_true(top1 == 90.01 && isnan(val));
 	assert_string_equal(ref, "0,1,2\n");
 	free(ref);
 	/* the selector's validation top-1 leaves the rest of the reference */
-	assert_int_equal(fdb_subnet_val_set(db, sub, 90.1), XS_OK);
-	assert_int_equal(fdb_subnet_reference(db, sub, &top1, &val, &ref), XS_OK);
+	assert_int_equal(fdb_subnet_val_set(db, sub, NULL, 90.1), XS_OK);
+	assert_int_equal(fdb_subnet_reference(db, sub, NULL, &top1, &val, &ref), XS_OK);
+	assert_true(top1 == 90.01 && val == 90.1);
+	assert_string_equal(ref, "0,1,2\n");
+	free(ref);
+	/* int8 has a reference of its own (migration 3), f32's stays */
+	assert_int_equal(fdb_subnet_reference(db, sub, "int8", &top1, &val, &ref), XS_OK);
+	assert_true(isnan(top1) && isnan(val) && ref == NULL);
+	assert_int_equal(fdb_subnet_val_set(db, sub, "int8", 89.5), XS_OK);
+	assert_int_equal(fdb_subnet_reference(db, sub, "int8", &top1, &val, &ref), XS_OK);
+	assert_true(isnan(top1) && val == 89.5 && ref == NULL);
+	assert_int_equal(fdb_subnet_reference_set(db, sub, "int8", 89.9, 89.6, "0,3,4\n"), XS_OK);
+	assert_int_equal(fdb_subnet_val_set(db, sub, "int8", 89.7), XS_OK);
+	assert_int_equal(fdb_subnet_reference(db, sub, "int8", &top1, &val, &ref), XS_OK);
+	assert_true(top1 == 89.9 && val == 89.7);
+	assert_string_equal(ref, "0,3,4\n");
+	free(ref);
+	assert_int_equal(fdb_subnet_reference(db, sub, "f32", &top1, &val, &ref), XS_OK);
 	assert_true(top1 == 90.01 && val == 90.1);
 	assert_string_equal(ref, "0,1,2\n");
 	free(ref);
@@ -447,6 +464,10 @@ static void test_merge(void **state)
 	assert_int_equal(fdb_supernet_find(dbb, "s", &sn, sha, NULL), XS_OK);
 	assert_int_equal(fdb_manifest_insert(dbb, sn, "p90<=8ms", "{\"b\": 1}", &mid), XS_OK);
 	assert_true(mid > 0);
+	/* and an int8 accuracy of its sub-net */
+	int64_t sub;
+	assert_int_equal(fdb_subnet_upsert(dbb, sn, "r20", 1, 1, &sub), XS_OK);
+	assert_int_equal(fdb_subnet_val_set(dbb, sub, "int8", 88.25), XS_OK);
 	fdb_close(dbb);
 	assert_int_equal(fdb_supernet_find(db, "s", &sn, sha, NULL), XS_OK);
 	assert_int_equal(fdb_manifest_insert(db, sn, "p90<=8ms", "{\"a\": 1}", &mid), XS_OK);
@@ -461,6 +482,11 @@ static void test_merge(void **state)
 	assert_int_equal(c.runs, 3);
 	assert_int_equal(c.subnet_results, 4);
 	assert_int_equal(c.manifests, 2);
+	double top1, val;
+	char *ref;
+	assert_int_equal(fdb_subnet_upsert(db, sn, "r20", 1, 1, &sub), XS_OK);
+	assert_int_equal(fdb_subnet_reference(db, sub, "int8", &top1, &val, &ref), XS_OK);
+	assert_true(val == 88.25 && isnan(top1) && ref == NULL);
 	/* again: nothing new */
 	assert_int_equal(fdb_merge(db, b, &added), XS_OK);
 	assert_int_equal(added, 0);
