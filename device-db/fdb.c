@@ -656,8 +656,11 @@ enum xs_status fdb_subnet_results_each(struct fdb *db, int64_t supernet_id, int6
 		"SELECT r.device_id, r.subnet_id, su.arch, r.precision, r.cores, r.agent_version,"
 		" r.flags, r.xnm_sha256, r.threads, su.macs, su.params, r.n, r.arena_bytes,"
 		" r.weight_bytes, r.peak_rss_delta_bytes, r.median_ms, r.p90_ms, r.p99_ms, r.top1,"
-		" su.test_top1, r.max_logit_diff"
+		" CASE r.precision WHEN 'f32' THEN su.test_top1 ELSE a.test_top1 END,"
+		" r.max_logit_diff"
 		" FROM subnet_results r JOIN subnets su ON su.id = r.subnet_id"
+		" LEFT JOIN subnet_accuracy a ON a.subnet_id = r.subnet_id AND"
+		"  a.precision = r.precision"
 		" WHERE su.supernet_id = ?1 AND %s AND r.status = 'ok'"
 		" ORDER BY r.device_id, r.subnet_id, r.precision, r.threads",
 		 device_id >= 0 ? "r.device_id = ?2" : "?2 < 0");

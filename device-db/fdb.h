@@ -181,7 +181,8 @@ struct fdb_result_row {
 };
 typedef void (*fdb_result_fn)(void *ctx, const struct fdb_result_row *r);
 /* The 'ok' sub-net results of a supernet, of one device (device_id >= 0) or
- * all, by device, sub-net, precision and threads; test_top1 is the host's. */
+ * all, by device, sub-net, precision and threads; test_top1 is the host's in
+ * the row's precision. */
 enum xs_status fdb_subnet_results_each(struct fdb *db, int64_t supernet_id, int64_t device_id,
 				       fdb_result_fn fn, void *ctx);
 
