@@ -13,6 +13,7 @@ for t in "$top"/tests/e2e/t[0-9][0-9][0-9][0-9]-*.sh; do
 	# adb: a private server port per test (a sweep starts a server where
 	# none runs), stopped afterwards
 	port=$((20000 + RANDOM % 20000))
+	t0=$SECONDS
 	if (cd "$top" && HOME="$dir/home" TMPDIR="$dir/tmp" BUILD="$build" \
 		ANDROID_ADB_SERVER_PORT=$port ADB_SERVER_SOCKET= \
 		bash "$t" >"$dir/log" 2>&1); then ok=1; else ok=0; fi
@@ -21,12 +22,12 @@ for t in "$top"/tests/e2e/t[0-9][0-9][0-9][0-9]-*.sh; do
 	fi
 	if [ $ok = 1 ]; then
 		pass=$((pass + 1))
-		echo "ok   $name"
+		echo "ok   $name ($((SECONDS - t0)) s)"
 		rm -rf "$dir"
 	else
 		failed=$((failed + 1))
 		failures+=("$name")
-		echo "FAIL $name (log: $dir/log)"
+		echo "FAIL $name after $((SECONDS - t0)) s (log: $dir/log)"
 		sed 's/^/    /' "$dir/log" | tail -20
 	fi
 done
