@@ -123,4 +123,55 @@ XK_INLINE void xk_neon_store_s8_partial(int8_t *p, int8x16_t v, size_t n)
 		vst1_lane_s8(p, d, 0);
 }
 
+/* ---- the GEMM micro-kernels' shared parts (16 columns, mr <= 4 rows) ---- */
+
+/* Rows past mr alias the last valid one: they read and write the same
+ * values, and no memory outside the mr rows is touched. */
+XK_INLINE void xk_neon_qs8_gemm_rows(size_t mr, const int8_t *a, size_t a_stride, int8_t *c,
+				     size_t c_stride, const int8_t *a_row[4], int8_t *c_row[4])
+{
+#pragma GCC unroll 4
+	for (size_t i = 0; i < 4; i++) {
+		size_t r = i < mr ? i : mr - 1;
+		a_row[i] = a + r * a_stride;
+		c_row[i] = c + r * c_stride;
+	}
+}
+
+/* Every row's accumulators start at the strip's 16 biases. */
+XK_INLINE void xk_neon_qs8_gemm_bias(const int8_t *strip, int32x4_t acc[4][4])
+{
+#pragma GCC unroll 4
+	for (size_t v = 0; v < 4; v++) {
+		const int32x4_t vb = vld1q_s32((const int32_t *)strip + 4 * v);
+#pragma GCC unroll 4
+		for (size_t i = 0; i < 4; i++)
+			acc[i][v] = vb;
+	}
+}
+
+/* Requantizes with the strip's 16 multipliers m and stores n <= 16 columns
+ * of each row; the last row first, so that aliased rows end with row mr - 1
+ * (the values are the same either way). */
+XK_INLINE void xk_neon_qs8_gemm_store(int32x4_t acc[4][4], const float *m, int8_t *c_row[4],
+				      size_t n, const struct xk_neon_qs8 *q)
+{
+	float32x4_t vm[4];
+#pragma GCC unroll 4
+	for (size_t v = 0; v < 4; v++)
+		vm[v] = vld1q_f32(m + 4 * v);
+#pragma GCC unroll 4
+	for (size_t i = 4; i-- > 0;) {
+		int32x4_t r[4];
+#pragma GCC unroll 4
+		for (size_t v = 0; v < 4; v++)
+			r[v] = xk_neon_qs8_round(acc[i][v], vm[v], q);
+		const int8x16_t out = xk_neon_qs8_pack(r[0], r[1], r[2], r[3], q);
+		if (n == 16)
+			vst1q_s8(c_row[i], out);
+		else
+			xk_neon_store_s8_partial(c_row[i], out, n);
+	}
+}
+
 #endif /* XK_NEON_QS8_H */

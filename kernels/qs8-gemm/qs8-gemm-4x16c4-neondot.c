@@ -14,6 +14,7 @@
 
 #define MR 4
 #define NR 16
+_Static_assert(MR == 4 && NR == 16, "the xk_neon_qs8_gemm_* helpers are for 4 x 16 tiles");
 #define KR 4
 
 /* acc[i][q] += the group at w (4 q registers) . lane L of va[i] (4 bytes). */
@@ -55,28 +56,15 @@ void xk_qs8_gemm_ukernel_4x16c4__neondot(size_t mr, size_t nc, size_t kc,
 					 const struct xk_qs8_params *p)
 {
 	assert(mr >= 1 && mr <= MR && nc >= 1 && kc >= 1);
-	/* Rows past mr alias the last valid one: they read and write the same
-	 * values, and no memory outside the mr rows is touched. */
 	const int8_t *a_row[MR];
 	int8_t *c_row[MR];
-#pragma GCC unroll 4
-	for (size_t i = 0; i < MR; i++) {
-		size_t r = i < mr ? i : mr - 1;
-		a_row[i] = a + r * a_stride;
-		c_row[i] = c + r * c_stride;
-	}
+	xk_neon_qs8_gemm_rows(mr, a, a_stride, c, c_stride, a_row, c_row);
 	const struct xk_neon_qs8 q = xk_neon_qs8_init(p);
 	const int8_t *wp = w;
 
 	for (size_t j0 = 0; j0 < nc; j0 += NR) {
 		int32x4_t acc[MR][4];
-#pragma GCC unroll 4
-		for (size_t v = 0; v < 4; v++) {
-			const int32x4_t vb = vld1q_s32((const int32_t *)wp + 4 * v);
-#pragma GCC unroll 4
-			for (size_t i = 0; i < MR; i++)
-				acc[i][v] = vb;
-		}
+		xk_neon_qs8_gemm_bias(wp, acc);
 		const float *m = (const float *)(wp + 4 * NR);
 		const int8_t *wk = wp + 8 * NR;
 		const int8_t *ap[MR];
@@ -130,25 +118,11 @@ void xk_qs8_gemm_ukernel_4x16c4__neondot(size_t mr, size_t nc, size_t kc,
 			wk += NR * KR;
 		}
 
-		float32x4_t vm[4];
+		int8_t *c_at[MR];
 #pragma GCC unroll 4
-		for (size_t v = 0; v < 4; v++)
-			vm[v] = vld1q_f32(m + 4 * v);
-		const size_t n = nc - j0 < NR ? nc - j0 : NR;
-		/* Last row first, so that aliased rows end with row mr - 1 (the
-		 * values are the same either way). */
-#pragma GCC unroll 4
-		for (size_t i = MR; i-- > 0;) {
-			int32x4_t r[4];
-#pragma GCC unroll 4
-			for (size_t v = 0; v < 4; v++)
-				r[v] = xk_neon_qs8_round(acc[i][v], vm[v], &q);
-			const int8x16_t out = xk_neon_qs8_pack(r[0], r[1], r[2], r[3], &q);
-			if (n == NR)
-				vst1q_s8(c_row[i] + j0, out);
-			else
-				xk_neon_store_s8_partial(c_row[i] + j0, out, n);
-		}
+		for (size_t i = 0; i < MR; i++)
+			c_at[i] = c_row[i] + j0;
+		xk_neon_qs8_gemm_store(acc, m, c_at, nc - j0 < NR ? nc - j0 : NR, &q);
 		wp = wk;
 	}
 }
