@@ -783,7 +783,8 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 			" B; fallback ", m.budget_percentile, m.budget_latency_ms, m.budget_memory,
 			m.budget_size);
 		xf_html_put(f, m.tiers[m.fallback].name);
-		fputs(".</p>\n<table><tr><th>tier</th><th>sub-net</th><th>size</th><th>expected "
+		fputs(".</p>\n<table><tr><th>tier</th><th>sub-net</th><th>precision</th><th>size</th>"
+		      "<th>expected "
 		      "latency ms</th><th>memory</th><th>top-1</th><th>source</th><th>probe min</th>"
 		      "<th>devices: measured median / p90 ms</th></tr>\n", f);
 		for (size_t t = 0; t < m.ntiers; t++) {
@@ -793,6 +794,7 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 			fputs("<td><code>", f);
 			xf_html_put(f, tr->arch);
 			fputs("</code></td>", f);
+			td(f, tr->precision);
 			tdn(f, (double)tr->size, '0');
 			tdn(f, tr->latency_ms, 'g');
 			tdn(f, tr->memory_bytes, '0');
@@ -807,7 +809,8 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 				fputs(" ", f);
 				xf_html_put(f, tr->listed[k].fingerprint);
 				for (size_t j = 0; j < p->nr; j++) {
-					if (strcmp(p->r[j].arch, tr->arch) != 0)
+					if (strcmp(p->r[j].arch, tr->arch) != 0 ||
+					    strcmp(p->r[j].precision, tr->precision) != 0)
 						continue;
 					const struct dev *d = dev_by_id(p, p->r[j].device_id);
 					if (d &&
