@@ -102,6 +102,7 @@ struct sdev {
 	double margin;             /* leave-one-out RMSPE of its predictions */
 	double correction;         /* >= 1: measured / predicted of a sub-net that missed */
 	double int8_ratio;         /* int8 / f32 median, geometric mean; NAN: no int8 */
+	double int8_spread;        /* the ratio's relative spread (0.10 from one sub-net) */
 	struct meas *m;
 	size_t nm;
 	double share, speed;       /* speed: predicted median of the largest sub-net */
@@ -287,16 +288,21 @@ static bool load_measured(struct sel *s, struct sdev *d)
 	free(med);
 	free(ratio);
 	/* int8 against f32 on this device, from the sub-nets it ran in both */
-	double logsum = 0;
+	double logsum = 0, logsq = 0;
 	size_t both = 0;
 	for (size_t i = 0; i < d->nm; i++)
 		for (size_t j = 0; d->m[i].prec == XS_PRECISION_INT8 && j < d->nm; j++)
 			if (d->m[j].prec == XS_PRECISION_F32 && d->m[j].median > 0 &&
 			    d->m[i].median > 0 && strcmp(d->m[i].arch, d->m[j].arch) == 0) {
-				logsum += log(d->m[i].median / d->m[j].median);
+				const double l = log(d->m[i].median / d->m[j].median);
+				logsum += l;
+				logsq += l * l;
 				both++;
 			}
 	d->int8_ratio = both ? exp(logsum / (double)both) : NAN;
+	const double var = both > 1 ? (logsq - logsum * logsum / (double)both) / (double)(both - 1)
+				    : 0.01;
+	d->int8_spread = sqrt(var > 0 ? var : 0);
 	return true;
 }
 
@@ -395,8 +401,9 @@ static bool fits_dev(const struct sel *s, const struct sdev *d, const struct can
 		return true;
 	bool measured;
 	double lat = latency(s, d, &c->a, c->prec, c->text, &measured);
-	if (!measured)
-		lat *= 1 + d->margin;
+	if (!measured)  /* int8: the ratio's spread on top of the f32 prediction's error */
+		lat *= 1 + (c->prec == XS_PRECISION_F32 ? d->margin
+			    : sqrt(d->margin * d->margin + d->int8_spread * d->int8_spread));
 	return !isnan(lat) && lat <= s->budget.latency_ms;
 }
 
@@ -1103,9 +1110,10 @@ int cmd_select(int argc, char **argv)
 		snprintf(what, sizeof(what), "for %.150s", d->serial);
 		if (!search_set(&s, &use[i], 1, what, &res, &prec))
 			goto out;
-		char int8[48] = "";
+		char int8[64] = "";
 		if (!isnan(d->int8_ratio))
-			snprintf(int8, sizeof(int8), ", int8 %.2fx the f32 time", d->int8_ratio);
+			snprintf(int8, sizeof(int8), ", int8 %.2fx the f32 time +-%.0f%%", d->int8_ratio,
+				 100 * d->int8_spread);
 		if (res.found)
 			printf("  %-24.24s %-9s top-1 %.2f alone in %s (%zu scored, %.1f s; %zu "
 			       "measured results, prediction margin %.1f%%%s)\n", d->serial,
