@@ -264,6 +264,11 @@ static void build_qs8_tables(void)
 		qs8_tables[isa].gavgpool = fn;
 #include "qs8-gavgpool/qs8-gavgpool.inc"
 #undef XK_QS8_GAVGPOOL
+#define XK_QS8_QUANTIZE(fn, isa, feature)                                      \
+	if (qs8_tables[isa].quantize == NULL && feat_ok[feature])              \
+		qs8_tables[isa].quantize = fn;
+#include "qs8-quantize/qs8-quantize.inc"
+#undef XK_QS8_QUANTIZE
 	/* the fallbacks, lowest first so that they chain */
 	static const enum xk_isa order[] = {XK_ISA_SCALAR, XK_ISA_AVX2, XK_ISA_AVX512,
 					    XK_ISA_NEON};
@@ -294,7 +299,10 @@ static void build_qs8_tables(void)
 			t->vadd = d->vadd;
 		if (t->gavgpool == NULL)
 			t->gavgpool = d->gavgpool;
-		qs8_has[order[i]] = t->gemm && t->dwconv[0][0] && t->vadd && t->gavgpool;
+		if (t->quantize == NULL)
+			t->quantize = d->quantize;
+		qs8_has[order[i]] = t->gemm && t->dwconv[0][0] && t->vadd && t->gavgpool &&
+				    t->quantize;
 	}
 }
 

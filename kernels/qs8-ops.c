@@ -644,18 +644,42 @@ void xk_qs8_gavgpool_run(const struct xk_qs8_gavgpool *p, size_t batch,
 
 /* ---- conversions ------------------------------------------------------------ */
 
+static void quantize_params(struct xk_qs8_quantize *p, struct xk_qparams q)
+{
+	p->inv = (float)(1.0 / (double)q.scale);
+	p->lo = (float)(-128 - q.zero_point);
+	p->hi = (float)(127 - q.zero_point);
+	p->zp = q.zero_point;
+}
+
+enum xk_status xk_qs8_quantize_init(struct xk_qs8_quantize *p, enum xk_isa isa,
+				    struct xk_qparams q, struct xk_error *err)
+{
+	const struct xk_qs8_kernels *kern;
+	enum xk_status s = pick("qs8 quantize", &isa, &kern, err);
+	if (s != XK_OK)
+		return s;
+	if (!xk_qparams_valid(q))
+		fail(err, XK_EINVAL, "qs8 quantize: scale %g, zero point %d: the scale must "
+		     "be finite and > 0, the zero point -128..127", (double)q.scale,
+		     (int)q.zero_point);
+	quantize_params(p, q);
+	p->fn = kern->quantize;
+	p->isa = isa;
+	return XK_OK;
+}
+
+void xk_qs8_quantize_run(const struct xk_qs8_quantize *p, size_t n,
+			 const float *in, int8_t *out)
+{
+	p->fn(n, in, out, p);
+}
+
 void xk_qs8_quantize(size_t n, const float *in, struct xk_qparams q, int8_t *out)
 {
-	const float inv = (float)(1.0 / (double)q.scale);
-	const float lo = (float)(-128 - q.zero_point), hi = (float)(127 - q.zero_point);
-	for (size_t i = 0; i < n; i++) {
-		float y = in[i] * inv;
-		if (y != y)
-			y = 0.0f;
-		y = y < lo ? lo : y;
-		y = y > hi ? hi : y;
-		out[i] = (int8_t)(xk_rne(y) + q.zero_point);
-	}
+	struct xk_qs8_quantize p;
+	quantize_params(&p, q);
+	xk_qs8_quantize_ukernel__scalar(n, in, out, &p);
 }
 
 void xk_qs8_dequantize(size_t n, const int8_t *in, struct xk_qparams q, float *out)

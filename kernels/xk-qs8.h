@@ -120,7 +120,7 @@ static inline int32_t xk_qs8_dw_weight(const uint8_t *taps, size_t i,
 	return v;
 }
 
-/* ---- qs8 add and global average pooling (see xk.h for the formulas) ------ */
+/* ---- qs8 add, global average pooling, quantize (xk.h has the formulas) -- */
 typedef void (*xk_qs8_vadd_ukernel_fn)(size_t n, const int8_t *a,
 				       const int8_t *b, int8_t *out,
 				       const struct xk_qs8_add *p);
@@ -128,6 +128,21 @@ typedef void (*xk_qs8_vadd_ukernel_fn)(size_t n, const int8_t *a,
 typedef void (*xk_qs8_gavgpool_ukernel_fn)(size_t pixels, size_t channels,
 					   const int8_t *in, int8_t *out,
 					   const struct xk_qs8_gavgpool *p);
+
+typedef void (*xk_qs8_quantize_ukernel_fn)(size_t n, const float *in,
+					   int8_t *out,
+					   const struct xk_qs8_quantize *p);
+
+/* The conversion of one value, as the scalar kernel computes it. */
+static inline int8_t xk_qs8_quantize1(float x, const struct xk_qs8_quantize *p)
+{
+	float y = x * p->inv;
+	if (y != y)
+		y = 0.0f;
+	y = y < p->lo ? p->lo : y;
+	y = y > p->hi ? p->hi : y;
+	return (int8_t)(xk_rne(y) + p->zp);
+}
 
 /* The add of one element, as the scalar kernel computes it. */
 static inline int8_t xk_qs8_add1(int8_t a, int8_t b, const struct xk_qs8_add *p)
@@ -147,6 +162,7 @@ static inline int8_t xk_qs8_add1(int8_t a, int8_t b, const struct xk_qs8_add *p)
  *   XK_QS8_DWCONV(fn, isa, k, s, ct, wb, feature)
  *   XK_QS8_VADD(fn, isa, feature)
  *   XK_QS8_GAVGPOOL(fn, isa, feature)
+ *   XK_QS8_QUANTIZE(fn, isa, feature)
  * An ISA without int8 kernels (or whose features are missing) uses the next
  * one down: AVX-512 -> AVX2 -> scalar, NEON -> scalar. */
 #define XK_QS8_GEMM(fn, isa, mr, nr, kr, a_offset, feature)                    \
@@ -170,6 +186,10 @@ static inline int8_t xk_qs8_add1(int8_t a, int8_t b, const struct xk_qs8_add *p)
 		const struct xk_qs8_gavgpool *);
 #include "qs8-gavgpool/qs8-gavgpool.inc"
 #undef XK_QS8_GAVGPOOL
+#define XK_QS8_QUANTIZE(fn, isa, feature)                                      \
+	void fn(size_t, const float *, int8_t *, const struct xk_qs8_quantize *);
+#include "qs8-quantize/qs8-quantize.inc"
+#undef XK_QS8_QUANTIZE
 
 /* What the int8 operators of one ISA use (filled from the lists and the CPU's
  * features, with the fallbacks above). */
@@ -181,6 +201,7 @@ struct xk_qs8_kernels {
 	uint32_t dwconv_ct, dwconv_wb;
 	xk_qs8_vadd_ukernel_fn vadd;
 	xk_qs8_gavgpool_ukernel_fn gavgpool;
+	xk_qs8_quantize_ukernel_fn quantize;
 	const char *gemm_name, *dwconv_name;   /* of the chosen kernels */
 };
 /* For an ISA that is supported here; NULL otherwise. */
