@@ -171,29 +171,29 @@ void xk_qs8_pack_dwconv(size_t channels, size_t k, size_t ct, size_t wb,
 
 struct xk_qs8_gemm {
 	enum xk_isa isa;
-	const struct xk_qs8_kernels *kern;
+	const struct xk_qs8_gemm_kernel *g; /* chosen for n (xk_qs8_gemm_pick) */
 	size_t k, n, strip;
 	uint8_t *packed;
 	struct xk_qs8_params p;
 };
 
-/* Packs [n][k] weights for kern; m computed from the scales. */
-static uint8_t *pack_gemm_for(const struct xk_qs8_kernels *kern, size_t k,
+/* Packs [n][k] weights for g; m computed from the scales. */
+static uint8_t *pack_gemm_for(const struct xk_qs8_gemm_kernel *g, size_t k,
 			      size_t n, const int8_t *w, const int32_t *bias,
 			      const float *wscale, struct xk_qparams in,
 			      struct xk_qparams out, enum xk_act act,
 			      struct xk_qs8_params *p)
 {
 	float *m = malloc(n * sizeof(float));
-	uint8_t *packed = xk_alloc(xk_qs8_pack_gemm_size(k, n, kern->gemm_nr, kern->gemm_kr));
+	uint8_t *packed = xk_alloc(xk_qs8_pack_gemm_size(k, n, g->nr, g->kr));
 	if (m == NULL || packed == NULL) {
 		free(m);
 		xk_free(packed);
 		return NULL;
 	}
 	xk_qs8_params_init(p, m, n, wscale, in, out, act);
-	xk_qs8_pack_gemm(k, n, kern->gemm_nr, kern->gemm_kr, kern->gemm_a_offset,
-			 in.zero_point, w, bias, m, packed);
+	xk_qs8_pack_gemm(k, n, g->nr, g->kr, g->a_offset, in.zero_point, w, bias, m,
+			 packed);
 	free(m);
 	return packed;
 }
@@ -214,18 +214,19 @@ enum xk_status xk_qs8_gemm_create(enum xk_isa isa, size_t k, size_t n,
 		     "at most %u, and weights given", k, n, 1u << 24);
 	if ((s = check_quant("qs8 gemm", n, k, bias, wscale, in, out, act, err)) != XK_OK)
 		return s;
+	const struct xk_qs8_gemm_kernel *g = xk_qs8_gemm_pick(kern, n);
 	struct xk_qs8_gemm *op = calloc(1, sizeof(*op));
 	if (op == NULL ||
-	    (op->packed = pack_gemm_for(kern, k, n, w, bias, wscale, in, out, act,
+	    (op->packed = pack_gemm_for(g, k, n, w, bias, wscale, in, out, act,
 					&op->p)) == NULL) {
 		free(op);
 		fail(err, XK_ENOMEM, "qs8 gemm: out of memory packing %zu x %zu", k, n);
 	}
 	op->isa = isa;
-	op->kern = kern;
+	op->g = g;
 	op->k = k;
 	op->n = n;
-	op->strip = xk_qs8_gemm_strip_bytes(k, kern->gemm_nr, kern->gemm_kr);
+	op->strip = xk_qs8_gemm_strip_bytes(k, g->nr, g->kr);
 	*op_out = op;
 	return XK_OK;
 }
@@ -254,14 +255,14 @@ static void gemm_task(void *p, size_t t)
 {
 	const struct gemm_job *j = p;
 	const struct xk_qs8_gemm *op = j->op;
-	const size_t nr = op->kern->gemm_nr, mr = op->kern->gemm_mr;
+	const size_t nr = op->g->nr, mr = op->g->mr;
 	size_t u0, u1;
 	xk_task_range(j->units, j->tasks, t, &u0, &u1);
 	for (size_t u = u0; u < u1; u++) {
 		size_t n0 = u / j->row_tiles * j->col_tile;
 		size_t nc = xk_min(j->col_tile, op->n - n0);
 		size_t i = u % j->row_tiles * mr;
-		op->kern->gemm(xk_min(mr, j->m - i), nc, op->k, j->a + i * j->a_stride,
+		op->g->fn(xk_min(mr, j->m - i), nc, op->k, j->a + i * j->a_stride,
 			       j->a_stride, op->packed + n0 / nr * op->strip,
 			       j->c + i * j->c_stride + n0, j->c_stride, &op->p);
 	}
@@ -273,7 +274,7 @@ void xk_qs8_gemm_run(const struct xk_qs8_gemm *op, size_t m, const int8_t *a,
 {
 	if (m == 0)
 		return;
-	const size_t nr = op->kern->gemm_nr, mr = op->kern->gemm_mr;
+	const size_t nr = op->g->nr, mr = op->g->mr;
 	struct gemm_job j = {op, m, a, a_stride, c, c_stride, 0, 0, 0, 0};
 	size_t strips = xk_div_up(op->n, nr);
 	/* column blocks of packed weights that stay in L2 (about 128 KiB) */
@@ -426,7 +427,7 @@ void xk_qs8_dwconv_run(const struct xk_qs8_dwconv *op, size_t batch, size_t h,
 
 struct xk_qs8_conv {
 	enum xk_isa isa;
-	const struct xk_qs8_kernels *kern;
+	const struct xk_qs8_gemm_kernel *g; /* chosen for cout */
 	size_t cin, cout, k, s, patch, strip;
 	uint8_t *packed;
 	int8_t zp;
@@ -459,7 +460,8 @@ enum xk_status xk_qs8_conv_create(enum xk_isa isa, size_t cin, size_t cout,
 		     "qs8 conv: %zu -> %zu channels with a %zux%zu kernel not supported: "
 		     "the patch (cin x k x k) must be at most %d", cin, cout, kernel, kernel,
 		     XK_CONV_MAX_PATCH);
-	assert(kern->gemm_mr <= CONV_MAX_MR);
+	const struct xk_qs8_gemm_kernel *g = xk_qs8_gemm_pick(kern, cout);
+	assert(g->mr <= CONV_MAX_MR);
 	const size_t patch = cin * kernel * kernel;
 	if ((s = check_quant("qs8 conv", cout, patch, bias, wscale, in, out, act, err)) !=
 	    XK_OK)
@@ -476,20 +478,20 @@ enum xk_status xk_qs8_conv_create(enum xk_isa isa, size_t cin, size_t cout,
 		for (size_t ci = 0; ci < cin; ci++)
 			for (size_t t = 0; t < kernel * kernel; t++)
 				wt[o * patch + t * cin + ci] = w[(o * cin + ci) * kernel * kernel + t];
-	op->packed = pack_gemm_for(kern, patch, cout, wt, bias, wscale, in, out, act, &op->p);
+	op->packed = pack_gemm_for(g, patch, cout, wt, bias, wscale, in, out, act, &op->p);
 	free(wt);
 	if (op->packed == NULL) {
 		free(op);
 		fail(err, XK_ENOMEM, "qs8 conv: out of memory");
 	}
 	op->isa = isa;
-	op->kern = kern;
+	op->g = g;
 	op->cin = cin;
 	op->cout = cout;
 	op->k = kernel;
 	op->s = stride;
 	op->patch = patch;
-	op->strip = xk_qs8_gemm_strip_bytes(patch, kern->gemm_nr, kern->gemm_kr);
+	op->strip = xk_qs8_gemm_strip_bytes(patch, g->nr, g->kr);
 	op->zp = (int8_t)in.zero_point;
 	*op_out = op;
 	return XK_OK;
@@ -529,7 +531,7 @@ static void conv_task(void *p, size_t t)
 	const struct conv_job *j = p;
 	const struct xk_qs8_conv *op = j->op;
 	const size_t k = op->k, s = op->s, cin = op->cin, pad = (k - 1) / 2;
-	const size_t mr = op->kern->gemm_mr, patch = op->patch;
+	const size_t mr = op->g->mr, patch = op->patch;
 	int8_t buf[CONV_MAX_MR * XK_CONV_MAX_PATCH];
 	size_t r0, r1;
 	xk_task_range(j->rows, j->tasks, t, &r0, &r1);
@@ -554,7 +556,7 @@ static void conv_task(void *p, size_t t)
 					}
 				}
 			}
-			op->kern->gemm(n, op->cout, patch, buf, patch, op->packed,
+			op->g->fn(n, op->cout, patch, buf, patch, op->packed,
 				       out + ox0 * op->cout, op->cout, &op->p);
 		}
 	}

@@ -216,6 +216,28 @@ static void test_gemm_variants(void **state)
 
 /* ---- depthwise ------------------------------------------------------------------ */
 
+/* An operator's GEMM: the usable kernel that pads n least, the first on a tie. */
+static void test_gemm_pick(void **state)
+{
+	(void)state;
+	for (int i = 0; i < XK_ISA_COUNT; i++) {
+		const struct xk_qs8_kernels *k = xk_qs8_kernels((enum xk_isa)i);
+		if (k == NULL)
+			continue;
+		assert_true(k->ngemms >= 1 && k->gemm == k->gemms[0].fn);
+		for (size_t n = 1; n <= 300; n++) {
+			const struct xk_qs8_gemm_kernel *g = xk_qs8_gemm_pick(k, n);
+			size_t pad = xk_round_up(n, g->nr) - n;
+			for (const struct xk_qs8_gemm_kernel *o = k->gemms; o < g; o++)
+				assert_true(xk_round_up(n, o->nr) - n > pad);
+			for (const struct xk_qs8_gemm_kernel *o = g; o < k->gemms + k->ngemms; o++)
+				assert_true(xk_round_up(n, o->nr) - n >= pad);
+		}
+		print_message("%s: %u GEMM kernels (%s first)\n", xk_isa_name((enum xk_isa)i),
+			      k->ngemms, k->gemms[0].name);
+	}
+}
+
 static void test_dwconv_variants(void **state)
 {
 	(void)state;
@@ -687,6 +709,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gemm_variants),
 		cmocka_unit_test(test_dwconv_variants),
+		cmocka_unit_test(test_gemm_pick),
 		cmocka_unit_test(test_small_variants),
 		cmocka_unit_test(test_operators),
 		cmocka_unit_test(test_requant_real),
