@@ -11,9 +11,10 @@
  * Per group of 4 k: 4 weight vectors (16 columns x 4 bytes each), and per row
  * one broadcast of 4 bytes of a, flipped to unsigned (xor 0x80), into 4
  * vpdpbusd: 24 accumulators. The last group reads only the kc % 4 bytes left
- * (a masked load; the packed weights past kc are zero). Rows past mr alias
- * the last valid row; a last pass of 16, 32 or 48 columns runs 1, 2 or 3
- * vectors wide.
+ * (a masked load; the packed weights past kc are zero). The code is
+ * compiled for each row count (1 to 6: m = 49 or 16, layers of 7x7 and 4x4
+ * pixels, and m = 1 end in short tiles) and for 1 to 4 vectors (a last pass
+ * of 16, 32 or 48 columns).
  *
  * The requantization is xk-qs8.h's: convert, multiply by m, [h-swish, * r],
  * min hi, convert rounding to nearest even; then 64 columns narrow at once
@@ -34,7 +35,11 @@
  * 12 copies and spills the accumulators of the intrinsic's builtin. */
 #define DPBUSD(acc, a, w) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w))
 
-#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define ALL_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+/* statements for the rows below mr (a compile-time constant in gemm_pass) */
+#define ROWS(X)                                                                \
+	{ X(0) } if (mr > 1) { X(1) } if (mr > 2) { X(2) }                     \
+	if (mr > 3) { X(3) } if (mr > 4) { X(4) } if (mr > 5) { X(5) }
 #define COLS(X, i) X(i, 0) X(i, 1) X(i, 2) X(i, 3)
 
 /* Requantizes the 4 vectors of one row (those past nv are unused; m[v]:
@@ -80,7 +85,8 @@ INLINE void requant_row(size_t nv, __m512i v0, __m512i v1, __m512i v2,
 /* One pass: nv vectors of 16 columns, of which ncol (<= 64) are stored.
  * Vector v's packed data (bias, m, then the groups of k, each nr * KR bytes
  * apart) starts vo(v) bytes after w. */
-INLINE void gemm_pass(size_t nv, size_t nr, size_t vo1, size_t vo2, size_t vo3,
+INLINE void gemm_pass(size_t mr, size_t nv, size_t nr, size_t vo1, size_t vo2,
+		      size_t vo3,
 		      size_t kc, const int8_t *a0, const int8_t *a1,
 		      const int8_t *a2, const int8_t *a3, const int8_t *a4,
 		      const int8_t *a5, const uint8_t *w, int8_t *const *c,
@@ -96,7 +102,7 @@ INLINE void gemm_pass(size_t nv, size_t nr, size_t vo1, size_t vo2, size_t vo3,
 	const __m512i b3 = nv > 3 ? _mm512_loadu_si512(w3) : b0;
 #define INIT(i, v) __m512i acc##i##v = b##v;
 #define INITR(i) COLS(INIT, i)
-	ROWS(INITR)
+	ALL_ROWS(INITR)
 #undef INIT
 #undef INITR
 	const float *m[4] = {(const float *)(w0 + 4 * nr), (const float *)(w1 + 4 * nr),
@@ -147,6 +153,35 @@ INLINE void gemm_pass(size_t nv, size_t nr, size_t vo1, size_t vo2, size_t vo3,
 #undef STORE
 }
 
+/* The passes over nc for mr rows (a compile-time constant). */
+INLINE void gemm_rows(size_t mr, size_t nr, size_t nc, size_t kc,
+		      const int8_t *const *ar, const uint8_t *pw, int8_t **cr,
+		      const struct xk_qs8_params *p)
+{
+	const size_t strip_bytes = xk_qs8_gemm_strip_bytes(kc, nr, KR);
+	/* where vector v of a pass starts: in the strip, or in strip v */
+	const size_t vo = nr == 64 ? 64 : strip_bytes;
+	const size_t pass_bytes = nr == 64 ? strip_bytes : 4 * strip_bytes;
+	for (;;) {
+#define A vo, 2 * vo, 3 * vo, kc, ar[0], ar[1], ar[2], ar[3], ar[4], ar[5]
+		if (nc > 48)
+			gemm_pass(mr, 4, nr, A, pw, cr, nc, p);
+		else if (nc > 32)
+			gemm_pass(mr, 3, nr, A, pw, cr, nc, p);
+		else if (nc > 16)
+			gemm_pass(mr, 2, nr, A, pw, cr, nc, p);
+		else
+			gemm_pass(mr, 1, nr, A, pw, cr, nc, p);
+#undef A
+		if (nc <= 64)
+			return;
+		nc -= 64;
+		pw += pass_bytes;
+		for (size_t i = 0; i < mr; i++)
+			cr[i] += 64;
+	}
+}
+
 /* The kernel for strips of nr columns (16 or 64), 64 columns a pass. */
 INLINE void gemm_6xnc4(size_t nr, size_t mr, size_t nc, size_t kc,
 		       const int8_t *a, size_t a_stride, const void *w,
@@ -159,31 +194,17 @@ INLINE void gemm_6xnc4(size_t nr, size_t mr, size_t nc, size_t kc,
 	const int8_t *ar[MR];
 	int8_t *cr[MR];
 	for (size_t i = 0; i < MR; i++) {
-		ar[i] = a + (mr > i ? i : mr - 1) * a_stride;
-		cr[i] = c + (mr > i ? i : mr - 1) * c_stride;
+		/* rows past mr are not read: any valid pointer */
+		ar[i] = a + (mr > i ? i : 0) * a_stride;
+		cr[i] = c + (mr > i ? i : 0) * c_stride;
 	}
-	const size_t strip_bytes = xk_qs8_gemm_strip_bytes(kc, nr, KR);
-	/* where vector v of a pass starts: in the strip, or in strip v */
-	const size_t vo = nr == 64 ? 64 : strip_bytes;
-	const size_t pass_bytes = nr == 64 ? strip_bytes : 4 * strip_bytes;
-	const uint8_t *pw = w;
-	for (;;) {
-#define A vo, 2 * vo, 3 * vo, kc, ar[0], ar[1], ar[2], ar[3], ar[4], ar[5]
-		if (nc > 48)
-			gemm_pass(4, nr, A, pw, cr, nc, p);
-		else if (nc > 32)
-			gemm_pass(3, nr, A, pw, cr, nc, p);
-		else if (nc > 16)
-			gemm_pass(2, nr, A, pw, cr, nc, p);
-		else
-			gemm_pass(1, nr, A, pw, cr, nc, p);
-#undef A
-		if (nc <= 64)
-			return;
-		nc -= 64;
-		pw += pass_bytes;
-		for (size_t i = 0; i < MR; i++)
-			cr[i] += 64;
+	switch (mr) {
+	case 1: gemm_rows(1, nr, nc, kc, ar, w, cr, p); break;
+	case 2: gemm_rows(2, nr, nc, kc, ar, w, cr, p); break;
+	case 3: gemm_rows(3, nr, nc, kc, ar, w, cr, p); break;
+	case 4: gemm_rows(4, nr, nc, kc, ar, w, cr, p); break;
+	case 5: gemm_rows(5, nr, nc, kc, ar, w, cr, p); break;
+	default: gemm_rows(6, nr, nc, kc, ar, w, cr, p); break;
 	}
 }
 

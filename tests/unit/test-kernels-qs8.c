@@ -154,7 +154,8 @@ static void test_gemm_variants(void **state)
 		const struct gemm_variant *v = &gemm_variants[iv];
 		if (!cpu_or_skip(v->isa, v->feature, v->name))
 			continue;
-		const size_t ms[] = {1, 2, v->mr, v->mr + 1, 2 * v->mr + 3};
+		/* every row count of a last tile, up to 6 */
+		const size_t ms[] = {1, 2, v->mr - 1, v->mr, v->mr + 1, v->mr + 4, 2 * v->mr + 3};
 		const size_t ns[] = {1, 3, v->nr - 1, v->nr, v->nr + 1, 2 * v->nr + 5, 4 * v->nr + 3};
 		const size_t ks[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 24, 31, 65, 200};
 		size_t cases = 0;
