@@ -12,6 +12,8 @@
 #define V_MASKLOADX(p, n) _mm256_cvtepi8_epi32(xk_qs8_avx2_load_partial(p, n))
 #define V_LOADI(p) _mm256_loadu_si256((const __m256i *)(p))
 #define V_DOT(acc, x, w) ((acc) = _mm256_add_epi32(acc, _mm256_madd_epi16(x, w)))
+#define V_ZERO _mm256_setzero_si256()
+#define V_ADD(a, b) _mm256_add_epi32(a, b)
 #define V_REQUANT(acc, m, p) xk_qs8_avx2_requant(acc, _mm256_loadu_ps(m), p)
 #define V_STORE8(p, v) _mm_storel_epi64((__m128i *)(p), xk_qs8_avx2_narrow(v))
 #define V_MASKSTORE8(p, n, v) xk_qs8_avx2_store_partial(p, xk_qs8_avx2_narrow(v), n)
