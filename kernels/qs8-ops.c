@@ -263,8 +263,8 @@ static void gemm_task(void *p, size_t t)
 		size_t nc = xk_min(j->col_tile, op->n - n0);
 		size_t i = u % j->row_tiles * mr;
 		op->g->fn(xk_min(mr, j->m - i), nc, op->k, j->a + i * j->a_stride,
-			       j->a_stride, op->packed + n0 / nr * op->strip,
-			       j->c + i * j->c_stride + n0, j->c_stride, &op->p);
+			  j->a_stride, op->packed + n0 / nr * op->strip,
+			  j->c + i * j->c_stride + n0, j->c_stride, &op->p);
 	}
 }
 
@@ -544,6 +544,16 @@ static void conv_task(void *p, size_t t)
 				int8_t *dst = buf + i * patch;
 				for (size_t ky = 0; ky < k; ky++) {
 					size_t iy = oy * s + ky; /* + pad */
+					size_t ix0 = (ox0 + i) * s; /* + pad */
+					if (iy >= pad && iy - pad < j->h && ix0 >= pad &&
+					    ix0 - pad + k <= j->w) {
+						/* the k pixels of the row are in the image:
+						 * k * cin bytes in a row (NHWC) */
+						memcpy(dst + ky * k * cin,
+						       j->in + ((b * j->h + iy - pad) * j->w + ix0 -
+								pad) * cin, k * cin);
+						continue;
+					}
 					for (size_t kx = 0; kx < k; kx++) {
 						size_t ix = (ox0 + i) * s + kx;
 						int8_t *d = dst + (ky * k + kx) * cin;
@@ -557,7 +567,7 @@ static void conv_task(void *p, size_t t)
 				}
 			}
 			op->g->fn(n, op->cout, patch, buf, patch, op->packed,
-				       out + ox0 * op->cout, op->cout, &op->p);
+				  out + ox0 * op->cout, op->cout, &op->p);
 		}
 	}
 }
