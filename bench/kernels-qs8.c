@@ -265,7 +265,7 @@ static const char *qs8_kernel_name(const struct shape *sh, enum xk_isa isa)
 	if (k == NULL)
 		return "unknown kernel";
 	if (sh->fam != FAM_DW)
-		return k->gemm_name;
+		return xk_qs8_gemm_pick(k, sh->cout)->name;
 	const char *name = dwconv_kernel_name(k->dwconv[sh->k / 2 - 1][sh->s - 1]);
 	return name != NULL ? name : k->dwconv_name;
 }

@@ -3,6 +3,7 @@
  * Features are read once: cpuid and xgetbv on x86-64 (the OS must save the
  * AVX/AVX-512 registers, not only the CPU have them), getauxval(AT_HWCAP) on
  * aarch64. The kernel tables are built from the family lists. */
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,13 +230,10 @@ static void build_qs8_tables(void)
 	pthread_once(&detect_once, detect);
 #define XK_QS8_GEMM(fn, isa, mr, nr, kr, a_offset, feature)                    \
 	t = &qs8_tables[isa];                                                  \
-	if (t->gemm == NULL && feat_ok[feature]) {                             \
-		t->gemm = fn;                                                  \
-		t->gemm_mr = (mr);                                             \
-		t->gemm_nr = (nr);                                             \
-		t->gemm_kr = (kr);                                             \
-		t->gemm_a_offset = (a_offset);                                 \
-		t->gemm_name = #fn;                                            \
+	if (feat_ok[feature]) {                                                \
+		assert(t->ngemms < XK_QS8_MAX_GEMMS);                          \
+		t->gemms[t->ngemms++] = (struct xk_qs8_gemm_kernel){           \
+			fn, mr, nr, kr, a_offset, #fn};                        \
 	}
 #include "qs8-gemm/qs8-gemm.inc"
 #undef XK_QS8_GEMM
@@ -264,6 +262,11 @@ static void build_qs8_tables(void)
 		qs8_tables[isa].gavgpool = fn;
 #include "qs8-gavgpool/qs8-gavgpool.inc"
 #undef XK_QS8_GAVGPOOL
+#define XK_QS8_QUANTIZE(fn, isa, feature)                                      \
+	if (qs8_tables[isa].quantize == NULL && feat_ok[feature])              \
+		qs8_tables[isa].quantize = fn;
+#include "qs8-quantize/qs8-quantize.inc"
+#undef XK_QS8_QUANTIZE
 	/* the fallbacks, lowest first so that they chain */
 	static const enum xk_isa order[] = {XK_ISA_SCALAR, XK_ISA_AVX2, XK_ISA_AVX512,
 					    XK_ISA_NEON};
@@ -276,13 +279,17 @@ static void build_qs8_tables(void)
 		for (int k = 0; k < 3; k++)
 			for (int s = 0; s < 2; s++)
 				dw = dw && t->dwconv[k][s] != NULL;
-		if (t->gemm == NULL) {
-			t->gemm = d->gemm;
-			t->gemm_mr = d->gemm_mr;
-			t->gemm_nr = d->gemm_nr;
-			t->gemm_kr = d->gemm_kr;
-			t->gemm_a_offset = d->gemm_a_offset;
-			t->gemm_name = d->gemm_name;
+		if (t->ngemms == 0) {
+			memcpy(t->gemms, d->gemms, sizeof(t->gemms));
+			t->ngemms = d->ngemms;
+		}
+		if (t->ngemms > 0) {
+			t->gemm = t->gemms[0].fn;
+			t->gemm_mr = t->gemms[0].mr;
+			t->gemm_nr = t->gemms[0].nr;
+			t->gemm_kr = t->gemms[0].kr;
+			t->gemm_a_offset = t->gemms[0].a_offset;
+			t->gemm_name = t->gemms[0].name;
 		}
 		if (!dw) {
 			memcpy(t->dwconv, d->dwconv, sizeof(t->dwconv));
@@ -294,8 +301,23 @@ static void build_qs8_tables(void)
 			t->vadd = d->vadd;
 		if (t->gavgpool == NULL)
 			t->gavgpool = d->gavgpool;
-		qs8_has[order[i]] = t->gemm && t->dwconv[0][0] && t->vadd && t->gavgpool;
+		if (t->quantize == NULL)
+			t->quantize = d->quantize;
+		qs8_has[order[i]] = t->gemm && t->dwconv[0][0] && t->vadd && t->gavgpool &&
+				    t->quantize;
 	}
+}
+
+const struct xk_qs8_gemm_kernel *xk_qs8_gemm_pick(const struct xk_qs8_kernels *k,
+						  size_t n)
+{
+	const struct xk_qs8_gemm_kernel *best = &k->gemms[0];
+	for (uint32_t i = 1; i < k->ngemms; i++) {
+		const struct xk_qs8_gemm_kernel *g = &k->gemms[i];
+		if (xk_round_up(n, g->nr) - n < xk_round_up(n, best->nr) - n)
+			best = g;
+	}
+	return best;
 }
 
 const struct xk_qs8_kernels *xk_qs8_kernels(enum xk_isa isa)

@@ -171,29 +171,29 @@ void xk_qs8_pack_dwconv(size_t channels, size_t k, size_t ct, size_t wb,
 
 struct xk_qs8_gemm {
 	enum xk_isa isa;
-	const struct xk_qs8_kernels *kern;
+	const struct xk_qs8_gemm_kernel *g; /* chosen for n (xk_qs8_gemm_pick) */
 	size_t k, n, strip;
 	uint8_t *packed;
 	struct xk_qs8_params p;
 };
 
-/* Packs [n][k] weights for kern; m computed from the scales. */
-static uint8_t *pack_gemm_for(const struct xk_qs8_kernels *kern, size_t k,
+/* Packs [n][k] weights for g; m computed from the scales. */
+static uint8_t *pack_gemm_for(const struct xk_qs8_gemm_kernel *g, size_t k,
 			      size_t n, const int8_t *w, const int32_t *bias,
 			      const float *wscale, struct xk_qparams in,
 			      struct xk_qparams out, enum xk_act act,
 			      struct xk_qs8_params *p)
 {
 	float *m = malloc(n * sizeof(float));
-	uint8_t *packed = xk_alloc(xk_qs8_pack_gemm_size(k, n, kern->gemm_nr, kern->gemm_kr));
+	uint8_t *packed = xk_alloc(xk_qs8_pack_gemm_size(k, n, g->nr, g->kr));
 	if (m == NULL || packed == NULL) {
 		free(m);
 		xk_free(packed);
 		return NULL;
 	}
 	xk_qs8_params_init(p, m, n, wscale, in, out, act);
-	xk_qs8_pack_gemm(k, n, kern->gemm_nr, kern->gemm_kr, kern->gemm_a_offset,
-			 in.zero_point, w, bias, m, packed);
+	xk_qs8_pack_gemm(k, n, g->nr, g->kr, g->a_offset, in.zero_point, w, bias, m,
+			 packed);
 	free(m);
 	return packed;
 }
@@ -214,18 +214,19 @@ enum xk_status xk_qs8_gemm_create(enum xk_isa isa, size_t k, size_t n,
 		     "at most %u, and weights given", k, n, 1u << 24);
 	if ((s = check_quant("qs8 gemm", n, k, bias, wscale, in, out, act, err)) != XK_OK)
 		return s;
+	const struct xk_qs8_gemm_kernel *g = xk_qs8_gemm_pick(kern, n);
 	struct xk_qs8_gemm *op = calloc(1, sizeof(*op));
 	if (op == NULL ||
-	    (op->packed = pack_gemm_for(kern, k, n, w, bias, wscale, in, out, act,
+	    (op->packed = pack_gemm_for(g, k, n, w, bias, wscale, in, out, act,
 					&op->p)) == NULL) {
 		free(op);
 		fail(err, XK_ENOMEM, "qs8 gemm: out of memory packing %zu x %zu", k, n);
 	}
 	op->isa = isa;
-	op->kern = kern;
+	op->g = g;
 	op->k = k;
 	op->n = n;
-	op->strip = xk_qs8_gemm_strip_bytes(k, kern->gemm_nr, kern->gemm_kr);
+	op->strip = xk_qs8_gemm_strip_bytes(k, g->nr, g->kr);
 	*op_out = op;
 	return XK_OK;
 }
@@ -254,16 +255,16 @@ static void gemm_task(void *p, size_t t)
 {
 	const struct gemm_job *j = p;
 	const struct xk_qs8_gemm *op = j->op;
-	const size_t nr = op->kern->gemm_nr, mr = op->kern->gemm_mr;
+	const size_t nr = op->g->nr, mr = op->g->mr;
 	size_t u0, u1;
 	xk_task_range(j->units, j->tasks, t, &u0, &u1);
 	for (size_t u = u0; u < u1; u++) {
 		size_t n0 = u / j->row_tiles * j->col_tile;
 		size_t nc = xk_min(j->col_tile, op->n - n0);
 		size_t i = u % j->row_tiles * mr;
-		op->kern->gemm(xk_min(mr, j->m - i), nc, op->k, j->a + i * j->a_stride,
-			       j->a_stride, op->packed + n0 / nr * op->strip,
-			       j->c + i * j->c_stride + n0, j->c_stride, &op->p);
+		op->g->fn(xk_min(mr, j->m - i), nc, op->k, j->a + i * j->a_stride,
+			  j->a_stride, op->packed + n0 / nr * op->strip,
+			  j->c + i * j->c_stride + n0, j->c_stride, &op->p);
 	}
 }
 
@@ -273,7 +274,7 @@ void xk_qs8_gemm_run(const struct xk_qs8_gemm *op, size_t m, const int8_t *a,
 {
 	if (m == 0)
 		return;
-	const size_t nr = op->kern->gemm_nr, mr = op->kern->gemm_mr;
+	const size_t nr = op->g->nr, mr = op->g->mr;
 	struct gemm_job j = {op, m, a, a_stride, c, c_stride, 0, 0, 0, 0};
 	size_t strips = xk_div_up(op->n, nr);
 	/* column blocks of packed weights that stay in L2 (about 128 KiB) */
@@ -426,7 +427,7 @@ void xk_qs8_dwconv_run(const struct xk_qs8_dwconv *op, size_t batch, size_t h,
 
 struct xk_qs8_conv {
 	enum xk_isa isa;
-	const struct xk_qs8_kernels *kern;
+	const struct xk_qs8_gemm_kernel *g; /* chosen for cout */
 	size_t cin, cout, k, s, patch, strip;
 	uint8_t *packed;
 	int8_t zp;
@@ -459,7 +460,8 @@ enum xk_status xk_qs8_conv_create(enum xk_isa isa, size_t cin, size_t cout,
 		     "qs8 conv: %zu -> %zu channels with a %zux%zu kernel not supported: "
 		     "the patch (cin x k x k) must be at most %d", cin, cout, kernel, kernel,
 		     XK_CONV_MAX_PATCH);
-	assert(kern->gemm_mr <= CONV_MAX_MR);
+	const struct xk_qs8_gemm_kernel *g = xk_qs8_gemm_pick(kern, cout);
+	assert(g->mr <= CONV_MAX_MR);
 	const size_t patch = cin * kernel * kernel;
 	if ((s = check_quant("qs8 conv", cout, patch, bias, wscale, in, out, act, err)) !=
 	    XK_OK)
@@ -476,20 +478,20 @@ enum xk_status xk_qs8_conv_create(enum xk_isa isa, size_t cin, size_t cout,
 		for (size_t ci = 0; ci < cin; ci++)
 			for (size_t t = 0; t < kernel * kernel; t++)
 				wt[o * patch + t * cin + ci] = w[(o * cin + ci) * kernel * kernel + t];
-	op->packed = pack_gemm_for(kern, patch, cout, wt, bias, wscale, in, out, act, &op->p);
+	op->packed = pack_gemm_for(g, patch, cout, wt, bias, wscale, in, out, act, &op->p);
 	free(wt);
 	if (op->packed == NULL) {
 		free(op);
 		fail(err, XK_ENOMEM, "qs8 conv: out of memory");
 	}
 	op->isa = isa;
-	op->kern = kern;
+	op->g = g;
 	op->cin = cin;
 	op->cout = cout;
 	op->k = kernel;
 	op->s = stride;
 	op->patch = patch;
-	op->strip = xk_qs8_gemm_strip_bytes(patch, kern->gemm_nr, kern->gemm_kr);
+	op->strip = xk_qs8_gemm_strip_bytes(patch, g->nr, g->kr);
 	op->zp = (int8_t)in.zero_point;
 	*op_out = op;
 	return XK_OK;
@@ -529,7 +531,7 @@ static void conv_task(void *p, size_t t)
 	const struct conv_job *j = p;
 	const struct xk_qs8_conv *op = j->op;
 	const size_t k = op->k, s = op->s, cin = op->cin, pad = (k - 1) / 2;
-	const size_t mr = op->kern->gemm_mr, patch = op->patch;
+	const size_t mr = op->g->mr, patch = op->patch;
 	int8_t buf[CONV_MAX_MR * XK_CONV_MAX_PATCH];
 	size_t r0, r1;
 	xk_task_range(j->rows, j->tasks, t, &r0, &r1);
@@ -542,6 +544,16 @@ static void conv_task(void *p, size_t t)
 				int8_t *dst = buf + i * patch;
 				for (size_t ky = 0; ky < k; ky++) {
 					size_t iy = oy * s + ky; /* + pad */
+					size_t ix0 = (ox0 + i) * s; /* + pad */
+					if (iy >= pad && iy - pad < j->h && ix0 >= pad &&
+					    ix0 - pad + k <= j->w) {
+						/* the k pixels of the row are in the image:
+						 * k * cin bytes in a row (NHWC) */
+						memcpy(dst + ky * k * cin,
+						       j->in + ((b * j->h + iy - pad) * j->w + ix0 -
+								pad) * cin, k * cin);
+						continue;
+					}
 					for (size_t kx = 0; kx < k; kx++) {
 						size_t ix = (ox0 + i) * s + kx;
 						int8_t *d = dst + (ky * k + kx) * cin;
@@ -554,8 +566,8 @@ static void conv_task(void *p, size_t t)
 					}
 				}
 			}
-			op->kern->gemm(n, op->cout, patch, buf, patch, op->packed,
-				       out + ox0 * op->cout, op->cout, &op->p);
+			op->g->fn(n, op->cout, patch, buf, patch, op->packed,
+				  out + ox0 * op->cout, op->cout, &op->p);
 		}
 	}
 }
@@ -644,18 +656,42 @@ void xk_qs8_gavgpool_run(const struct xk_qs8_gavgpool *p, size_t batch,
 
 /* ---- conversions ------------------------------------------------------------ */
 
+static void quantize_params(struct xk_qs8_quantize *p, struct xk_qparams q)
+{
+	p->inv = (float)(1.0 / (double)q.scale);
+	p->lo = (float)(-128 - q.zero_point);
+	p->hi = (float)(127 - q.zero_point);
+	p->zp = q.zero_point;
+}
+
+enum xk_status xk_qs8_quantize_init(struct xk_qs8_quantize *p, enum xk_isa isa,
+				    struct xk_qparams q, struct xk_error *err)
+{
+	const struct xk_qs8_kernels *kern;
+	enum xk_status s = pick("qs8 quantize", &isa, &kern, err);
+	if (s != XK_OK)
+		return s;
+	if (!xk_qparams_valid(q))
+		fail(err, XK_EINVAL, "qs8 quantize: scale %g, zero point %d: the scale must "
+		     "be finite and > 0, the zero point -128..127", (double)q.scale,
+		     (int)q.zero_point);
+	quantize_params(p, q);
+	p->fn = kern->quantize;
+	p->isa = isa;
+	return XK_OK;
+}
+
+void xk_qs8_quantize_run(const struct xk_qs8_quantize *p, size_t n,
+			 const float *in, int8_t *out)
+{
+	p->fn(n, in, out, p);
+}
+
 void xk_qs8_quantize(size_t n, const float *in, struct xk_qparams q, int8_t *out)
 {
-	const float inv = (float)(1.0 / (double)q.scale);
-	const float lo = (float)(-128 - q.zero_point), hi = (float)(127 - q.zero_point);
-	for (size_t i = 0; i < n; i++) {
-		float y = in[i] * inv;
-		if (y != y)
-			y = 0.0f;
-		y = y < lo ? lo : y;
-		y = y > hi ? hi : y;
-		out[i] = (int8_t)(xk_rne(y) + q.zero_point);
-	}
+	struct xk_qs8_quantize p;
+	quantize_params(&p, q);
+	xk_qs8_quantize_ukernel__scalar(n, in, out, &p);
 }
 
 void xk_qs8_dequantize(size_t n, const int8_t *in, struct xk_qparams q, float *out)

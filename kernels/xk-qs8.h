@@ -74,7 +74,9 @@ static inline int8_t xk_qs8_requant(int32_t acc, float m,
  *   float m[NR]
  *   ceil(kc / KR) groups of NR x KR int8: group g holds w[j][g * KR + r] at
  *   [j * KR + r] (zero past kc).
- * Strip bytes: xk_qs8_gemm_strip_bytes. The kernel walks nc in strips. */
+ * Strip bytes: xk_qs8_gemm_strip_bytes; strips follow each other. The
+ * kernel walks nc in strips (it may compute several strips at once: the
+ * AVX-512 6x16c4 runs 4, as wide as 6x64c4, with less padding). */
 typedef void (*xk_qs8_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc,
 				       const int8_t *a, size_t a_stride,
 				       const void *w, int8_t *c,
@@ -120,7 +122,7 @@ static inline int32_t xk_qs8_dw_weight(const uint8_t *taps, size_t i,
 	return v;
 }
 
-/* ---- qs8 add and global average pooling (see xk.h for the formulas) ------ */
+/* ---- qs8 add, global average pooling, quantize (xk.h has the formulas) -- */
 typedef void (*xk_qs8_vadd_ukernel_fn)(size_t n, const int8_t *a,
 				       const int8_t *b, int8_t *out,
 				       const struct xk_qs8_add *p);
@@ -128,6 +130,21 @@ typedef void (*xk_qs8_vadd_ukernel_fn)(size_t n, const int8_t *a,
 typedef void (*xk_qs8_gavgpool_ukernel_fn)(size_t pixels, size_t channels,
 					   const int8_t *in, int8_t *out,
 					   const struct xk_qs8_gavgpool *p);
+
+typedef void (*xk_qs8_quantize_ukernel_fn)(size_t n, const float *in,
+					   int8_t *out,
+					   const struct xk_qs8_quantize *p);
+
+/* The conversion of one value, as the scalar kernel computes it. */
+static inline int8_t xk_qs8_quantize1(float x, const struct xk_qs8_quantize *p)
+{
+	float y = x * p->inv;
+	if (y != y)
+		y = 0.0f;
+	y = y < p->lo ? p->lo : y;
+	y = y > p->hi ? p->hi : y;
+	return (int8_t)(xk_rne(y) + p->zp);
+}
 
 /* The add of one element, as the scalar kernel computes it. */
 static inline int8_t xk_qs8_add1(int8_t a, int8_t b, const struct xk_qs8_add *p)
@@ -142,11 +159,13 @@ static inline int8_t xk_qs8_add1(int8_t a, int8_t b, const struct xk_qs8_add *p)
 
 /* ---- kernel lists ------------------------------------------------------------
  * Lines of the .inc files, in order of preference within an ISA (the first
- * whose feature the CPU has is used; the others are still tested):
+ * whose feature the CPU has is used; the others are still tested; GEMMs are
+ * chosen per operator among those the CPU has, xk_qs8_gemm_pick):
  *   XK_QS8_GEMM(fn, isa, mr, nr, kr, a_offset, feature)
  *   XK_QS8_DWCONV(fn, isa, k, s, ct, wb, feature)
  *   XK_QS8_VADD(fn, isa, feature)
  *   XK_QS8_GAVGPOOL(fn, isa, feature)
+ *   XK_QS8_QUANTIZE(fn, isa, feature)
  * An ISA without int8 kernels (or whose features are missing) uses the next
  * one down: AVX-512 -> AVX2 -> scalar, NEON -> scalar. */
 #define XK_QS8_GEMM(fn, isa, mr, nr, kr, a_offset, feature)                    \
@@ -170,21 +189,41 @@ static inline int8_t xk_qs8_add1(int8_t a, int8_t b, const struct xk_qs8_add *p)
 		const struct xk_qs8_gavgpool *);
 #include "qs8-gavgpool/qs8-gavgpool.inc"
 #undef XK_QS8_GAVGPOOL
+#define XK_QS8_QUANTIZE(fn, isa, feature)                                      \
+	void fn(size_t, const float *, int8_t *, const struct xk_qs8_quantize *);
+#include "qs8-quantize/qs8-quantize.inc"
+#undef XK_QS8_QUANTIZE
+
+/* A GEMM micro-kernel and its packing (a line of qs8-gemm.inc). */
+struct xk_qs8_gemm_kernel {
+	xk_qs8_gemm_ukernel_fn fn;
+	uint32_t mr, nr, kr;
+	int32_t a_offset;
+	const char *name;
+};
+#define XK_QS8_MAX_GEMMS 4
 
 /* What the int8 operators of one ISA use (filled from the lists and the CPU's
  * features, with the fallbacks above). */
 struct xk_qs8_kernels {
-	xk_qs8_gemm_ukernel_fn gemm;
+	xk_qs8_gemm_ukernel_fn gemm;           /* the first listed of gemms[] */
 	uint32_t gemm_mr, gemm_nr, gemm_kr;
 	int32_t gemm_a_offset;
+	struct xk_qs8_gemm_kernel gemms[XK_QS8_MAX_GEMMS]; /* usable, in order */
+	uint32_t ngemms;
 	xk_qs8_dwconv_ukernel_fn dwconv[3][2]; /* [k 3,5,7][stride 1,2] */
 	uint32_t dwconv_ct, dwconv_wb;
 	xk_qs8_vadd_ukernel_fn vadd;
 	xk_qs8_gavgpool_ukernel_fn gavgpool;
+	xk_qs8_quantize_ukernel_fn quantize;
 	const char *gemm_name, *dwconv_name;   /* of the chosen kernels */
 };
 /* For an ISA that is supported here; NULL otherwise. */
 const struct xk_qs8_kernels *xk_qs8_kernels(enum xk_isa isa);
+/* The GEMM of k for n outputs: the one of k->gemms[] whose strips pad n
+ * least (round_up(n, nr) - n), the first on a tie. */
+const struct xk_qs8_gemm_kernel *xk_qs8_gemm_pick(const struct xk_qs8_kernels *k,
+						  size_t n);
 
 /* Largest K of a qs8 GEMM or patch: the int32 sum cannot overflow. */
 #define XK_QS8_MAX_K 16384

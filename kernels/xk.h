@@ -299,9 +299,24 @@ enum xk_status xk_qs8_gavgpool_init(struct xk_qs8_gavgpool *p, enum xk_isa isa,
 void xk_qs8_gavgpool_run(const struct xk_qs8_gavgpool *p, size_t batch,
 			 size_t channels, const int8_t *in, int8_t *out);
 
-/* f32 <-> int8 (scalar; they convert a network's edges): quantize is
+/* f32 <-> int8 (they convert a network's edges): quantize is
  * q = (round half to even)(clamp(x * (float)(1 / scale), -128 - zp, 127 - zp))
- * + zp (NaN gives zp); dequantize is x = (float)(q - zp) * scale. */
+ * + zp (NaN gives zp); dequantize is x = (float)(q - zp) * scale.
+ * xk_qs8_quantize_init checks q and picks the ISA's kernel (cannot fail but
+ * for a bad ISA or q); xk_qs8_quantize is the same conversion, scalar, for a
+ * one-off. */
+struct xk_qs8_quantize {
+	void (*fn)(size_t n, const float *in, int8_t *out,
+		   const struct xk_qs8_quantize *p);
+	float inv;           /* (float)(1 / scale) */
+	float lo, hi;        /* clamp, relative to zp */
+	int32_t zp;
+	enum xk_isa isa;
+};
+enum xk_status xk_qs8_quantize_init(struct xk_qs8_quantize *p, enum xk_isa isa,
+				    struct xk_qparams q, struct xk_error *err);
+void xk_qs8_quantize_run(const struct xk_qs8_quantize *p, size_t n,
+			 const float *in, int8_t *out);
 void xk_qs8_quantize(size_t n, const float *in, struct xk_qparams q,
 		     int8_t *out);
 void xk_qs8_dequantize(size_t n, const int8_t *in, struct xk_qparams q,

@@ -26,6 +26,7 @@ struct step {
 	struct xk_qs8_conv *qconv;
 	struct xk_qs8_add qadd;
 	struct xk_qs8_gavgpool qgap;
+	struct xk_qs8_quantize qquant; /* quantize node */
 };
 
 struct xs_exec {
@@ -168,6 +169,9 @@ static enum xs_status make_op(struct xs_exec *e, const struct xs_model *m,
 		if (st == XK_OK)
 			st = xk_dwconv_check(s->dw, e->batch, s->in.h, s->in.w, &xe);
 		e->weight_bytes += ((size_t)s->out.c * n->k * n->k + s->out.c) * 4;
+		break;
+	case XS_OP_QUANTIZE:
+		st = xk_qs8_quantize_init(&s->qquant, e->isa, qp(&s->out), &xe);
 		break;
 	default:
 		break;
@@ -331,7 +335,7 @@ void xs_exec_run(struct xs_exec *e, size_t n, struct xk_threadpool *tp)
 			xk_gavgpool(n, (size_t)s->in.h * s->in.w, s->in.c, s->x, s->y);
 			break;
 		case XS_OP_QUANTIZE:
-			xk_qs8_quantize(count, s->x, qp(&s->out), s->y);
+			xk_qs8_quantize_run(&s->qquant, count, s->x, s->y);
 			continue; /* an int8 output: no hook */
 		case XS_OP_DEQUANTIZE:
 			xk_qs8_dequantize(count, s->x, qp(&s->in), s->y);

@@ -15,6 +15,8 @@
 #define V_LOADI(p) _mm512_loadu_si512(p)
 /* in asm: gcc 12 copies and spills the accumulators of the builtin */
 #define V_DOT(acc, x, w) __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(x), "v"(w))
+#define V_ZERO _mm512_setzero_si512()
+#define V_ADD(a, b) _mm512_add_epi32(a, b)
 #define V_REQUANT(acc, m, p) requant(acc, m, p)
 #define V_STORE8(p, v) _mm_storeu_si128((__m128i *)(p), _mm512_cvtepi32_epi8(v))
 #define V_MASKSTORE8(p, m, v) _mm512_mask_cvtepi32_storeu_epi8(p, m, v)

@@ -122,6 +122,11 @@ static const struct small_variant gavgpool_variants[] = {
 #include "qs8-gavgpool/qs8-gavgpool.inc"
 #undef XK_QS8_GAVGPOOL
 };
+static const struct small_variant quantize_variants[] = {
+#define XK_QS8_QUANTIZE(fn, isa, feature) {#fn, (void *)fn, isa, feature},
+#include "qs8-quantize/qs8-quantize.inc"
+#undef XK_QS8_QUANTIZE
+};
 
 /* Calls a GEMM micro-kernel over m rows in tiles of mr. */
 static void drive_gemm(const struct gemm_variant *v, size_t m, size_t n, size_t k,
@@ -149,7 +154,8 @@ static void test_gemm_variants(void **state)
 		const struct gemm_variant *v = &gemm_variants[iv];
 		if (!cpu_or_skip(v->isa, v->feature, v->name))
 			continue;
-		const size_t ms[] = {1, 2, v->mr, v->mr + 1, 2 * v->mr + 3};
+		/* every row count of a last tile, up to 6 */
+		const size_t ms[] = {1, 2, v->mr - 1, v->mr, v->mr + 1, v->mr + 4, 2 * v->mr + 3};
 		const size_t ns[] = {1, 3, v->nr - 1, v->nr, v->nr + 1, 2 * v->nr + 5, 4 * v->nr + 3};
 		const size_t ks[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 24, 31, 65, 200};
 		size_t cases = 0;
@@ -210,6 +216,28 @@ static void test_gemm_variants(void **state)
 }
 
 /* ---- depthwise ------------------------------------------------------------------ */
+
+/* An operator's GEMM: the usable kernel that pads n least, the first on a tie. */
+static void test_gemm_pick(void **state)
+{
+	(void)state;
+	for (int i = 0; i < XK_ISA_COUNT; i++) {
+		const struct xk_qs8_kernels *k = xk_qs8_kernels((enum xk_isa)i);
+		if (k == NULL)
+			continue;
+		assert_true(k->ngemms >= 1 && k->gemm == k->gemms[0].fn);
+		for (size_t n = 1; n <= 300; n++) {
+			const struct xk_qs8_gemm_kernel *g = xk_qs8_gemm_pick(k, n);
+			size_t pad = xk_round_up(n, g->nr) - n;
+			for (const struct xk_qs8_gemm_kernel *o = k->gemms; o < g; o++)
+				assert_true(xk_round_up(n, o->nr) - n > pad);
+			for (const struct xk_qs8_gemm_kernel *o = g; o < k->gemms + k->ngemms; o++)
+				assert_true(xk_round_up(n, o->nr) - n >= pad);
+		}
+		print_message("%s: %u GEMM kernels (%s first)\n", xk_isa_name((enum xk_isa)i),
+			      k->ngemms, k->gemms[0].name);
+	}
+}
 
 static void test_dwconv_variants(void **state)
 {
@@ -363,6 +391,35 @@ static void test_small_variants(void **state)
 				xk_free(t), free(in), free(o);
 			}
 		print_message("%s: pooling matches the definition and real means\n", v->name);
+	}
+	/* values of every kind: in range, halfway cases, out of range, NaN, inf */
+	float x[300];
+	const float special[] = {0.0f, -0.0f, 0.025f, 0.075f, -0.025f, 1e30f, -1e30f,
+				 NAN, -NAN, INFINITY, -INFINITY, 6.4f, -6.45f};
+	for (size_t i = 0; i < COUNT(x); i++)
+		x[i] = i % 5 == 0 ? special[i / 5 % COUNT(special)]
+				  : 16.0f * (rng_unit() - 0.5f);
+	for (size_t iv = 0; iv < COUNT(quantize_variants); iv++) {
+		const struct small_variant *v = &quantize_variants[iv];
+		if (!cpu_or_skip(v->isa, v->feature, v->name))
+			continue;
+		xk_qs8_quantize_ukernel_fn fn = (xk_qs8_quantize_ukernel_fn)v->fn;
+		const struct xk_qparams qs[] = {{0.05f, -20}, {0.0173f, 127}, {0.3f, -128}};
+		for (size_t iq = 0; iq < COUNT(qs); iq++) {
+			struct xk_qs8_quantize p;
+			assert_int_equal(xk_qs8_quantize_init(&p, XK_ISA_SCALAR, qs[iq], NULL),
+					 XK_OK);
+			for (size_t n = 1; n <= COUNT(x); n += n < 40 ? 1 : 13) {
+				float *in = malloc(n * sizeof(float));
+				int8_t *o = malloc(n), *want = malloc(n);
+				memcpy(in, x + COUNT(x) - n, n * sizeof(float));
+				fn(n, in, o, &p);
+				xk_qs8_quantize(n, in, qs[iq], want);
+				assert_memory_equal(o, want, n);
+				free(in), free(o), free(want);
+			}
+		}
+		print_message("%s: the same bytes as xk_qs8_quantize\n", v->name);
 	}
 }
 
@@ -583,6 +640,17 @@ static void test_conversions(void **state)
 	const int8_t want[] = {-20, 0, -40, -20, -18, 127, -128, -20, 127, -20};
 	/* 0.025 / 0.05 = 0.5 -> 0 (even), 0.075 / 0.05 = 1.5 -> 2 (even) */
 	assert_memory_equal(out, want, sizeof(want));
+	find_isas();
+	for (size_t i = 0; i < nisas; i++) {
+		struct xk_qs8_quantize p;
+		assert_int_equal(xk_qs8_quantize_init(&p, isas[i], q, NULL), XK_OK);
+		memset(out, 0x5a, sizeof(out));
+		xk_qs8_quantize_run(&p, COUNT(x), x, out);
+		assert_memory_equal(out, want, sizeof(want));
+	}
+	assert_int_equal(xk_qs8_quantize_init(&(struct xk_qs8_quantize){0}, XK_ISA_SCALAR,
+					      (struct xk_qparams){0.0f, 0}, NULL),
+			 XK_EINVAL);
 	for (int v = -128; v <= 127; v++) {
 		int8_t qv = (int8_t)v, back;
 		float f;
@@ -642,6 +710,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gemm_variants),
 		cmocka_unit_test(test_dwconv_variants),
+		cmocka_unit_test(test_gemm_pick),
 		cmocka_unit_test(test_small_variants),
 		cmocka_unit_test(test_operators),
 		cmocka_unit_test(test_requant_real),

@@ -1,0 +1,219 @@
+/* gemm-avx512vnni.h - the AVX-512 VNNI int8 GEMM micro-kernels, written
+ * once: qs8-gemm-6x64c4-avx512vnni.c and qs8-gemm-6x16c4-avx512vnni.c
+ * include this file and instantiate GEMM_6XNC4(NR) for their packing.
+ * 6 rows, KR 4, a read as unsigned bytes (a_offset 128).
+ *
+ * A pass computes up to 64 columns, 4 vectors of 16: with NR 64 the vectors
+ * of one strip, with NR 16 one vector from each of 4 consecutive strips. So
+ * both kernels run the same instructions for any nc; NR 16 only packs less
+ * padding (nc 24: 32 columns packed instead of 64).
+ *
+ * Per group of 4 k: 4 weight vectors (16 columns x 4 bytes each), and per row
+ * one broadcast of 4 bytes of a, flipped to unsigned (xor 0x80), into 4
+ * vpdpbusd: 24 accumulators. The last group reads only the kc % 4 bytes left
+ * (a masked load; the packed weights past kc are zero). The code is
+ * compiled for each row count (1 to 6: m = 49 or 16, layers of 7x7 and 4x4
+ * pixels, and m = 1 end in short tiles) and for 1 to 4 vectors (a last pass
+ * of 16, 32 or 48 columns).
+ *
+ * The requantization is xk-qs8.h's: convert, multiply by m, [h-swish, * r],
+ * min hi, convert rounding to nearest even; then 64 columns narrow at once
+ * with saturating packs, zp is added in int16 and lo is applied in int8. Since
+ * lo and hi are integers and every step after the rounding is monotone, that
+ * is the clamp before the rounding: the same bytes as xk_qs8_requant. */
+#include <assert.h>
+
+#include <immintrin.h>
+
+#include "xk-ukernel.h"
+
+#define MR 6
+#define KR 4
+#define INLINE static inline __attribute__((always_inline))
+
+/* acc += a (unsigned bytes) . w (signed bytes), per int32 lane. In asm: gcc
+ * 12 copies and spills the accumulators of the intrinsic's builtin. */
+#define DPBUSD(acc, a, w) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w))
+
+#define ALL_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+/* statements for the rows below mr (a compile-time constant in gemm_pass) */
+#define ROWS(X)                                                                \
+	{ X(0) } if (mr > 1) { X(1) } if (mr > 2) { X(2) }                     \
+	if (mr > 3) { X(3) } if (mr > 4) { X(4) } if (mr > 5) { X(5) }
+#define COLS(X, i) X(i, 0) X(i, 1) X(i, 2) X(i, 3)
+
+/* Requantizes the 4 vectors of one row (those past nv are unused; m[v]:
+ * the multipliers of vector v) and stores the first ncol bytes. */
+INLINE void requant_row(size_t nv, __m512i v0, __m512i v1, __m512i v2,
+			__m512i v3, const float *const *m, int8_t *c, size_t ncol,
+			const struct xk_qs8_params *p)
+{
+	__m512i q[4] = {v0, v1, v2, v3};
+#pragma GCC unroll 4
+	for (size_t v = 0; v < 4; v++) {
+		if (v >= nv) {
+			q[v] = _mm512_setzero_si512();
+			continue;
+		}
+		__m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(q[v]),
+					 _mm512_loadu_ps(m[v]));
+		if (p->hswish) {
+			__m512 t = _mm512_add_ps(y, _mm512_set1_ps(3.0f));
+			t = _mm512_max_ps(t, _mm512_setzero_ps());
+			t = _mm512_min_ps(t, _mm512_set1_ps(6.0f));
+			y = _mm512_mul_ps(_mm512_mul_ps(y, t),
+					  _mm512_set1_ps(1.0f / 6.0f));
+			y = _mm512_mul_ps(y, _mm512_set1_ps(p->r));
+		}
+		/* min first: a huge y would convert to INT32_MIN */
+		q[v] = _mm512_cvtps_epi32(_mm512_min_ps(y, _mm512_set1_ps(p->hi)));
+	}
+	const __m512i vzp = _mm512_set1_epi16((short)p->zp);
+	/* per 128-bit lane L: v0[4L..4L+3] v1[..] v2[..] v3[..] */
+	__m512i q01 = _mm512_adds_epi16(_mm512_packs_epi32(q[0], q[1]), vzp);
+	__m512i q23 = _mm512_adds_epi16(_mm512_packs_epi32(q[2], q[3]), vzp);
+	__m512i b = _mm512_max_epi8(_mm512_packs_epi16(q01, q23),
+				    _mm512_set1_epi8((char)((int32_t)p->lo + p->zp)));
+	b = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6,
+						       10, 14, 3, 7, 11, 15), b);
+	if (ncol >= 64)
+		_mm512_storeu_si512(c, b);
+	else
+		_mm512_mask_storeu_epi8(c, ((__mmask64)1 << ncol) - 1, b);
+}
+
+/* One pass: nv vectors of 16 columns, of which ncol (<= 64) are stored.
+ * Vector v's packed data (bias, m, then the groups of k, each nr * KR bytes
+ * apart) starts vo(v) bytes after w. */
+INLINE void gemm_pass(size_t mr, size_t nv, size_t nr, size_t vo1, size_t vo2,
+		      size_t vo3,
+		      size_t kc, const int8_t *a0, const int8_t *a1,
+		      const int8_t *a2, const int8_t *a3, const int8_t *a4,
+		      const int8_t *a5, const uint8_t *w, int8_t *const *c,
+		      size_t ncol, const struct xk_qs8_params *p)
+{
+	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	/* vectors past nv may lie past the packed weights: not formed */
+	const uint8_t *w0 = w, *w1 = nv > 1 ? w + vo1 : w, *w2 = nv > 2 ? w + vo2 : w,
+		      *w3 = nv > 3 ? w + vo3 : w;
+	const __m512i b0 = _mm512_loadu_si512(w0);
+	const __m512i b1 = nv > 1 ? _mm512_loadu_si512(w1) : b0;
+	const __m512i b2 = nv > 2 ? _mm512_loadu_si512(w2) : b0;
+	const __m512i b3 = nv > 3 ? _mm512_loadu_si512(w3) : b0;
+#define INIT(i, v) __m512i acc##i##v = b##v;
+#define INITR(i) COLS(INIT, i)
+	ALL_ROWS(INITR)
+#undef INIT
+#undef INITR
+	const float *m[4] = {(const float *)(w0 + 4 * nr), (const float *)(w1 + 4 * nr),
+			     (const float *)(w2 + 4 * nr), (const float *)(w3 + 4 * nr)};
+	const uint8_t *wk = w + 8 * nr;
+	size_t k = 0;
+#define DOT(i, v)                                                              \
+	if (nv > v)                                                            \
+		DPBUSD(acc##i##v, va##i, wv##v);
+#define LOADW                                                                  \
+	const __m512i wv0 = _mm512_loadu_si512(wk);                            \
+	const __m512i wv1 = nv > 1 ? _mm512_loadu_si512(wk + vo1) : wv0;       \
+	const __m512i wv2 = nv > 2 ? _mm512_loadu_si512(wk + vo2) : wv0;       \
+	const __m512i wv3 = nv > 3 ? _mm512_loadu_si512(wk + vo3) : wv0;
+	for (; k + KR <= kc; k += KR) {
+		LOADW
+		wk += nr * KR;
+#define ROW(i)                                                                 \
+	{                                                                      \
+		int32_t x;                                                     \
+		memcpy(&x, a##i + k, 4);                                       \
+		const __m512i va##i = _mm512_xor_si512(_mm512_set1_epi32(x), flip); \
+		COLS(DOT, i)                                                   \
+	}
+		ROWS(ROW)
+#undef ROW
+	}
+	if (k < kc) {
+		const __mmask16 mk = (__mmask16)((1u << (kc - k)) - 1);
+		LOADW
+		/* the bytes past kc become 128, times a zero weight */
+#define ROW(i)                                                                 \
+	{                                                                      \
+		const __m128i x = _mm_maskz_loadu_epi8(mk, a##i + k);          \
+		const __m512i va##i =                                          \
+			_mm512_xor_si512(_mm512_broadcastd_epi32(x), flip);    \
+		COLS(DOT, i)                                                   \
+	}
+		ROWS(ROW)
+#undef ROW
+	}
+#undef DOT
+#undef LOADW
+#define STORE(i)                                                               \
+	requant_row(nv, acc##i##0, acc##i##1, acc##i##2, acc##i##3, m, c[i],   \
+		    ncol, p);
+	ROWS(STORE)
+#undef STORE
+}
+
+/* The passes over nc for mr rows (a compile-time constant). */
+INLINE void gemm_rows(size_t mr, size_t nr, size_t nc, size_t kc,
+		      const int8_t *const *ar, const uint8_t *pw, int8_t **cr,
+		      const struct xk_qs8_params *p)
+{
+	const size_t strip_bytes = xk_qs8_gemm_strip_bytes(kc, nr, KR);
+	/* where vector v of a pass starts: in the strip, or in strip v */
+	const size_t vo = nr == 64 ? 64 : strip_bytes;
+	const size_t pass_bytes = nr == 64 ? strip_bytes : 4 * strip_bytes;
+	for (;;) {
+#define A vo, 2 * vo, 3 * vo, kc, ar[0], ar[1], ar[2], ar[3], ar[4], ar[5]
+		if (nc > 48)
+			gemm_pass(mr, 4, nr, A, pw, cr, nc, p);
+		else if (nc > 32)
+			gemm_pass(mr, 3, nr, A, pw, cr, nc, p);
+		else if (nc > 16)
+			gemm_pass(mr, 2, nr, A, pw, cr, nc, p);
+		else
+			gemm_pass(mr, 1, nr, A, pw, cr, nc, p);
+#undef A
+		if (nc <= 64)
+			return;
+		nc -= 64;
+		pw += pass_bytes;
+		for (size_t i = 0; i < mr; i++)
+			cr[i] += 64;
+	}
+}
+
+/* The kernel for strips of nr columns (16 or 64), 64 columns a pass. */
+INLINE void gemm_6xnc4(size_t nr, size_t mr, size_t nc, size_t kc,
+		       const int8_t *a, size_t a_stride, const void *w,
+		       int8_t *c, size_t c_stride,
+		       const struct xk_qs8_params *params)
+{
+	assert(mr >= 1 && mr <= MR && nc >= 1 && kc >= 1);
+	/* a local copy: c may alias params as far as the compiler knows */
+	const struct xk_qs8_params prm = *params, *p = &prm;
+	const int8_t *ar[MR];
+	int8_t *cr[MR];
+	for (size_t i = 0; i < MR; i++) {
+		/* rows past mr are not read: any valid pointer */
+		ar[i] = a + (mr > i ? i : 0) * a_stride;
+		cr[i] = c + (mr > i ? i : 0) * c_stride;
+	}
+	switch (mr) {
+	case 1: gemm_rows(1, nr, nc, kc, ar, w, cr, p); break;
+	case 2: gemm_rows(2, nr, nc, kc, ar, w, cr, p); break;
+	case 3: gemm_rows(3, nr, nc, kc, ar, w, cr, p); break;
+	case 4: gemm_rows(4, nr, nc, kc, ar, w, cr, p); break;
+	case 5: gemm_rows(5, nr, nc, kc, ar, w, cr, p); break;
+	default: gemm_rows(6, nr, nc, kc, ar, w, cr, p); break;
+	}
+}
+
+#define GEMM_6XNC4(NR)                                                         \
+	void xk_qs8_gemm_ukernel_6x##NR##c4__avx512vnni(                      \
+		size_t mr, size_t nc, size_t kc, const int8_t *a,              \
+		size_t a_stride, const void *w, int8_t *c, size_t c_stride,    \
+		const struct xk_qs8_params *p)                                 \
+	{                                                                      \
+		_Static_assert(NR == 16 || NR == 64, "NR 16 or 64");           \
+		gemm_6xnc4(NR, mr, nc, kc, a, a_stride, w, c, c_stride, p);    \
+	}
