@@ -10,8 +10,12 @@
  *
  * Per group of 4 k: 4 weight vectors (16 columns x 4 bytes each), and per row
  * one broadcast of 4 bytes of a, flipped to unsigned (xor 0x80), into 4
- * vpdpbusd: 24 accumulators. The last group reads only the kc % 4 bytes left
- * (a masked load; the packed weights past kc are zero). The code is
+ * vpdpbusd: 24 accumulators. The rows are flipped once, before the passes,
+ * into a copy on the stack (kc up to KBUF): the broadcast is then a load
+ * with no xor, which competed with the vpdpbusd for the two vector ports (6
+ * of 30 operations a group); bytes past kc in the copy are 128, times the
+ * zero weights packed there. A longer kc is read from a and flipped in the
+ * loop, its last group with a masked load of the kc % 4 bytes left. The code is
  * compiled for each row count (1 to 6: m = 49 or 16, layers of 7x7 and 4x4
  * pixels, and m = 1 end in short tiles) and for 1 to 4 vectors (a last pass
  * of 16, 32 or 48 columns).
@@ -22,6 +26,7 @@
  * lo and hi are integers and every step after the rounding is monotone, that
  * is the clamp before the rounding: the same bytes as xk_qs8_requant. */
 #include <assert.h>
+#include <stdbool.h>
 
 #include <immintrin.h>
 
@@ -82,17 +87,35 @@ INLINE void requant_row(size_t nv, __m512i v0, __m512i v1, __m512i v2,
 		_mm512_mask_storeu_epi8(c, ((__mmask64)1 << ncol) - 1, b);
 }
 
-/* One pass: nv vectors of 16 columns, of which ncol (<= 64) are stored.
- * Vector v's packed data (bias, m, then the groups of k, each nr * KR bytes
- * apart) starts vo(v) bytes after w. */
-INLINE void gemm_pass(size_t mr, size_t nv, size_t nr, size_t vo1, size_t vo2,
-		      size_t vo3,
-		      size_t kc, const int8_t *a0, const int8_t *a1,
-		      const int8_t *a2, const int8_t *a3, const int8_t *a4,
-		      const int8_t *a5, const uint8_t *w, int8_t *const *c,
-		      size_t ncol, const struct xk_qs8_params *p)
+/* The longest rows flipped into a copy (the copy takes MR * KBUF bytes of
+ * stack). */
+#define KBUF 1024
+
+/* The first kc (<= KBUF) bytes of rows [0, mr) of a, flipped to unsigned
+ * (xor 0x80) into buf, KBUF bytes a row; the rest of the row's last 64
+ * bytes becomes 128 (0 ^ 0x80). */
+INLINE void flip_rows(size_t mr, const int8_t *const *ar, size_t kc,
+		      uint8_t *buf)
 {
 	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	for (size_t i = 0; i < mr; i++)
+		for (size_t j = 0; j < kc; j += 64) {
+			const __mmask64 mk = kc - j >= 64 ? ~(__mmask64)0
+							  : ((__mmask64)1 << (kc - j)) - 1;
+			const __m512i x = _mm512_maskz_loadu_epi8(mk, ar[i] + j);
+			_mm512_storeu_si512(buf + i * KBUF + j, _mm512_xor_si512(x, flip));
+		}
+}
+
+/* One pass: nv vectors of 16 columns, of which ncol (<= 64) are stored.
+ * Vector v's packed data (bias, m, then the groups of k, each nr * KR bytes
+ * apart) starts vo(v) bytes after w. When whole, buf holds the rows
+ * flipped (flip_rows); else the rows are read from ar. */
+INLINE void gemm_pass(size_t mr, size_t nv, size_t nr, size_t vo1, size_t vo2,
+		      size_t vo3, size_t kc, const int8_t *const *ar, bool whole,
+		      uint8_t *buf, const uint8_t *w, int8_t *const *c,
+		      size_t ncol, const struct xk_qs8_params *p)
+{
 	/* vectors past nv may lie past the packed weights: not formed */
 	const uint8_t *w0 = w, *w1 = nv > 1 ? w + vo1 : w, *w2 = nv > 2 ? w + vo2 : w,
 		      *w3 = nv > 3 ? w + vo3 : w;
@@ -108,7 +131,6 @@ INLINE void gemm_pass(size_t mr, size_t nv, size_t nr, size_t vo1, size_t vo2,
 	const float *m[4] = {(const float *)(w0 + 4 * nr), (const float *)(w1 + 4 * nr),
 			     (const float *)(w2 + 4 * nr), (const float *)(w3 + 4 * nr)};
 	const uint8_t *wk = w + 8 * nr;
-	size_t k = 0;
 #define DOT(i, v)                                                              \
 	if (nv > v)                                                            \
 		DPBUSD(acc##i##v, va##i, wv##v);
@@ -116,36 +138,54 @@ INLINE void gemm_pass(size_t mr, size_t nv, size_t nr, size_t vo1, size_t vo2,
 	const __m512i wv0 = _mm512_loadu_si512(wk);                            \
 	const __m512i wv1 = nv > 1 ? _mm512_loadu_si512(wk + vo1) : wv0;       \
 	const __m512i wv2 = nv > 2 ? _mm512_loadu_si512(wk + vo2) : wv0;       \
-	const __m512i wv3 = nv > 3 ? _mm512_loadu_si512(wk + vo3) : wv0;
-	for (; k + KR <= kc; k += KR) {
-		LOADW
-		wk += nr * KR;
+	const __m512i wv3 = nv > 3 ? _mm512_loadu_si512(wk + vo3) : wv0;       \
+	wk += nr * KR;
+	if (whole) {
+		/* a broadcast from memory: a load, no arithmetic */
+		for (const uint8_t *bk = buf; bk < buf + kc; bk += KR) {
+			LOADW
 #define ROW(i)                                                                 \
 	{                                                                      \
 		int32_t x;                                                     \
-		memcpy(&x, a##i + k, 4);                                       \
+		memcpy(&x, bk + i * KBUF, 4);                                  \
+		const __m512i va##i = _mm512_set1_epi32(x);                    \
+		COLS(DOT, i)                                                   \
+	}
+			ROWS(ROW)
+#undef ROW
+		}
+	} else {
+		const __m512i flip = _mm512_set1_epi8((char)0x80);
+		size_t k = 0;
+		for (; k + KR <= kc; k += KR) {
+			LOADW
+#define ROW(i)                                                                 \
+	{                                                                      \
+		int32_t x;                                                     \
+		memcpy(&x, ar[i] + k, 4);                                      \
 		const __m512i va##i = _mm512_xor_si512(_mm512_set1_epi32(x), flip); \
 		COLS(DOT, i)                                                   \
 	}
-		ROWS(ROW)
+			ROWS(ROW)
 #undef ROW
-	}
-	if (k < kc) {
-		const __mmask16 mk = (__mmask16)((1u << (kc - k)) - 1);
-		LOADW
-		/* the bytes past kc become 128, times a zero weight */
+		}
+		if (k < kc) {
+			const __mmask16 mk = (__mmask16)((1u << (kc - k)) - 1);
+			LOADW
+			/* the bytes past kc become 128, times a zero weight */
 #define ROW(i)                                                                 \
 	{                                                                      \
-		const __m128i x = _mm_maskz_loadu_epi8(mk, a##i + k);          \
+		const __m128i x = _mm_maskz_loadu_epi8(mk, ar[i] + k);         \
 		const __m512i va##i =                                          \
 			_mm512_xor_si512(_mm512_broadcastd_epi32(x), flip);    \
 		COLS(DOT, i)                                                   \
 	}
-		ROWS(ROW)
+			ROWS(ROW)
 #undef ROW
+		}
 	}
-#undef DOT
 #undef LOADW
+#undef DOT
 #define STORE(i)                                                               \
 	requant_row(nv, acc##i##0, acc##i##1, acc##i##2, acc##i##3, m, c[i],   \
 		    ncol, p);
@@ -162,8 +202,13 @@ INLINE void gemm_rows(size_t mr, size_t nr, size_t nc, size_t kc,
 	/* where vector v of a pass starts: in the strip, or in strip v */
 	const size_t vo = nr == 64 ? 64 : strip_bytes;
 	const size_t pass_bytes = nr == 64 ? strip_bytes : 4 * strip_bytes;
+	/* the rows flipped once for every pass when they fit */
+	_Alignas(64) uint8_t buf[MR * KBUF];
+	const bool whole = kc <= KBUF;
+	if (whole)
+		flip_rows(mr, ar, kc, buf);
 	for (;;) {
-#define A vo, 2 * vo, 3 * vo, kc, ar[0], ar[1], ar[2], ar[3], ar[4], ar[5]
+#define A vo, 2 * vo, 3 * vo, kc, ar, whole, buf
 		if (nc > 48)
 			gemm_pass(mr, 4, nr, A, pw, cr, nc, p);
 		else if (nc > 32)

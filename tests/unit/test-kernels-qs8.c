@@ -157,7 +157,7 @@ static void test_gemm_variants(void **state)
 		/* every row count of a last tile, up to 6 */
 		const size_t ms[] = {1, 2, v->mr - 1, v->mr, v->mr + 1, v->mr + 4, 2 * v->mr + 3};
 		const size_t ns[] = {1, 3, v->nr - 1, v->nr, v->nr + 1, 2 * v->nr + 5, 4 * v->nr + 3};
-		const size_t ks[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 24, 31, 65, 200};
+		const size_t ks[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 24, 31, 65, 200, 1030};
 		size_t cases = 0;
 		for (size_t im = 0; im < COUNT(ms); im++)
 			for (size_t jn = 0; jn < COUNT(ns); jn++)
