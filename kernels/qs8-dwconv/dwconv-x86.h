@@ -16,6 +16,10 @@
  *   V_REQUANT(acc, m, p)   xk-qs8.h's requantization (m: CT floats), int32
  *                          lanes in -128..127
  *   V_STORE8(p, v), V_MASKSTORE8(p, m, v)   narrow to int8 and store
+ *   V_STORE4(nv, n, a0, a1, a2, a3, m, p, o, cstride, masked, mask)
+ *                          optional, instead of the two above: requantize
+ *                          the nv (<= 4) sums of consecutive pixels, store
+ *                          the first n (any size_t) cstride apart from o
  *   V_NOMASK, V_TAILMASK(n) the unused mask; the first n channels
  *   DWCONV_FN(K, S)        the kernel's name
  *
@@ -135,6 +139,20 @@ INLINE void dw_block(size_t k, size_t s, size_t nt, size_t nb, bool masked,
 			}
 		}
 	}
+#ifdef V_STORE4
+	/* 4 pixels of a tile requantized and narrowed together */
+#pragma GCC unroll 4
+	for (size_t j = 0; j < nb && j < n_out; j += 4) {
+#pragma GCC unroll 2
+		for (size_t t = 0; t < nt; t++) {
+			const float *mm = (const float *)(w + t * tile + 4 * CT);
+			const size_t nv = nb - j < 4 ? nb - j : 4;
+			V_STORE4(nv, n_out - j, acc[t][j], acc[t][nv > 1 ? j + 1 : j],
+				 acc[t][nv > 2 ? j + 2 : j], acc[t][nv > 3 ? j + 3 : j], mm, p,
+				 out + j * cstride + t * CT, cstride, masked, m);
+		}
+	}
+#else
 #pragma GCC unroll 16
 	for (size_t j = 0; j < nb && j < n_out; j++) {
 #pragma GCC unroll 2
@@ -148,6 +166,7 @@ INLINE void dw_block(size_t k, size_t s, size_t nt, size_t nb, bool masked,
 				V_STORE8(o, q);
 		}
 	}
+#endif
 }
 
 /* Output pixels [ox, ox + nb) of every channel; the first n_out stored. */

@@ -5,7 +5,7 @@
  * pair product is x * w + sign * 0. The code is dwconv-x86.h's. */
 #include <immintrin.h>
 
-#include "xk-ukernel.h"
+#include "xk-qs8-avx512.h"
 
 #define CT 16
 #define VEC __m512i
@@ -17,28 +17,30 @@
 #define V_DOT(acc, x, w) __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(x), "v"(w))
 #define V_ZERO _mm512_setzero_si512()
 #define V_ADD(a, b) _mm512_add_epi32(a, b)
-#define V_REQUANT(acc, m, p) requant(acc, m, p)
-#define V_STORE8(p, v) _mm_storeu_si128((__m128i *)(p), _mm512_cvtepi32_epi8(v))
-#define V_MASKSTORE8(p, m, v) _mm512_mask_cvtepi32_storeu_epi8(p, m, v)
+#define V_STORE4 store4
 #define V_NOMASK ((__mmask16)0)
 #define V_TAILMASK(n) ((__mmask16)((1u << (n)) - 1))
 #define DWCONV_FN(K, S) xk_qs8_dwconv_ukernel_##K##x##K##s##S##__avx512vnni
 
-/* xk-qs8.h's requantization of 16 lanes; the result is in -128..127. */
-static inline __m512i requant(__m512i acc, const float *m,
-			      const struct xk_qs8_params *p)
+/* Pixels [0, n) of 4 (nv computed) of one tile, requantized and narrowed
+ * together: 4 stores of 16 bytes, cstride apart. */
+static inline __attribute__((always_inline)) void
+store4(size_t nv, size_t n, __m512i a0, __m512i a1, __m512i a2, __m512i a3,
+       const float *m, const struct xk_qs8_params *p, int8_t *o, size_t cstride,
+       bool masked, __mmask16 mk)
 {
-	__m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(m));
-	if (p->hswish) {
-		__m512 t = _mm512_add_ps(y, _mm512_set1_ps(3.0f));
-		t = _mm512_max_ps(t, _mm512_setzero_ps());
-		t = _mm512_min_ps(t, _mm512_set1_ps(6.0f));
-		y = _mm512_mul_ps(_mm512_mul_ps(y, t), _mm512_set1_ps(1.0f / 6.0f));
-		y = _mm512_mul_ps(y, _mm512_set1_ps(p->r));
+	const float *const mm[4] = {m, m, m, m};
+	const __m512i b = xk_qs8_avx512_requant4(nv, a0, a1, a2, a3, mm, p);
+	const __m128i x[4] = {_mm512_castsi512_si128(b), _mm512_extracti32x4_epi32(b, 1),
+			      _mm512_extracti32x4_epi32(b, 2),
+			      _mm512_extracti32x4_epi32(b, 3)};
+#pragma GCC unroll 4
+	for (size_t j = 0; j < nv && j < n; j++) {
+		if (masked)
+			_mm_mask_storeu_epi8(o + j * cstride, mk, x[j]);
+		else
+			_mm_storeu_si128((__m128i *)(o + j * cstride), x[j]);
 	}
-	y = _mm512_max_ps(y, _mm512_set1_ps(p->lo));
-	y = _mm512_min_ps(y, _mm512_set1_ps(p->hi));
-	return _mm512_add_epi32(_mm512_cvtps_epi32(y), _mm512_set1_epi32(p->zp));
 }
 
 #include "qs8-dwconv/dwconv-x86.h"
