@@ -22,6 +22,10 @@
 #define V_TAILMASK(n) ((__mmask16)((1u << (n)) - 1))
 #define DWCONV_FN(K, S) xk_qs8_dwconv_ukernel_##K##x##K##s##S##__avx512vnni
 
+/* 16 bytes at o (the channels mk selects when masked). */
+#define STORE16(o, x)                                                          \
+	(masked ? _mm_mask_storeu_epi8(o, mk, x) : _mm_storeu_si128((__m128i *)(o), x))
+
 /* Pixels [0, n) of 4 (nv computed) of one tile, requantized and narrowed
  * together: 4 stores of 16 bytes, cstride apart. */
 static inline __attribute__((always_inline)) void
@@ -31,17 +35,15 @@ store4(size_t nv, size_t n, __m512i a0, __m512i a1, __m512i a2, __m512i a3,
 {
 	const float *const mm[4] = {m, m, m, m};
 	const __m512i b = xk_qs8_avx512_requant4(nv, a0, a1, a2, a3, mm, p);
-	const __m128i x[4] = {_mm512_castsi512_si128(b), _mm512_extracti32x4_epi32(b, 1),
-			      _mm512_extracti32x4_epi32(b, 2),
-			      _mm512_extracti32x4_epi32(b, 3)};
-#pragma GCC unroll 4
-	for (size_t j = 0; j < nv && j < n; j++) {
-		if (masked)
-			_mm_mask_storeu_epi8(o + j * cstride, mk, x[j]);
-		else
-			_mm_storeu_si128((__m128i *)(o + j * cstride), x[j]);
-	}
+	STORE16(o, _mm512_castsi512_si128(b));
+	if (nv > 1 && n > 1)
+		STORE16(o + cstride, _mm512_extracti32x4_epi32(b, 1));
+	if (nv > 2 && n > 2)
+		STORE16(o + 2 * cstride, _mm512_extracti32x4_epi32(b, 2));
+	if (nv > 3 && n > 3)
+		STORE16(o + 3 * cstride, _mm512_extracti32x4_epi32(b, 3));
 }
+#undef STORE16
 
 #include "qs8-dwconv/dwconv-x86.h"
 
