@@ -17,10 +17,11 @@ static double now(void)
 	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Extracts and evaluates one sub-net; *logits_text gets its first images'
- * logits as "image,v0,...\n" rows (malloc'd). */
+/* Builds one sub-net in prec and evaluates it; *logits_text gets its first
+ * images' logits as "image,v0,...\n" rows (malloc'd). */
 static enum xs_status measure(const struct xs_supernet *sn, const char *arch,
-			      enum xs_precision prec, const struct xs_idx *calib, const struct xs_idx *train_labels,
+			      enum xs_precision prec, const struct xs_idx *calib,
+			      const struct xs_idx *train_labels,
 			      const struct xs_idx *eval, const struct xs_idx *labels,
 			      struct xk_threadpool *tp, double *top1, double *val_top1,
 			      char **logits_text, struct xs_error *err)
