@@ -9,6 +9,7 @@
  * and the bytes of a result do not change. */
 #include <assert.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -137,41 +138,58 @@ void xk_gemm_destroy(struct xk_gemm *op)
 
 enum xk_isa xk_gemm_isa(const struct xk_gemm *op) { return op->isa; }
 
+void xk_gemm_work_plan(struct xk_gemm_work *g, size_t m, size_t n, size_t k,
+		       size_t mr, size_t nr, size_t strip_bytes, size_t col_tile,
+		       struct xk_threadpool *tp)
+{
+	g->m = m;
+	g->n = n;
+	g->mr = mr;
+	if (col_tile == 0) {
+		size_t per_block = xk_max(1, (128 << 10) / strip_bytes);
+		col_tile = xk_min(per_block, xk_div_up(n, nr)) * nr;
+	}
+	g->col_tile = col_tile;
+	g->row_tiles = xk_div_up(m, mr);
+	g->units = g->row_tiles * xk_div_up(n, col_tile);
+	g->tasks = xk_task_count(g->units, (double)m * k * n, tp);
+}
+
+void xk_gemm_work_unit(const struct xk_gemm_work *g, size_t u, size_t *i,
+		       size_t *mi, size_t *n0, size_t *nc)
+{
+	*n0 = u / g->row_tiles * g->col_tile;
+	*nc = xk_min(g->col_tile, g->n - *n0);
+	*i = u % g->row_tiles * g->mr;
+	*mi = xk_min(g->mr, g->m - *i);
+}
+
 struct gemm_job {
 	const struct xk_gemm *op;
-	size_t m;
+	struct xk_gemm_work g;
 	const float *a;
 	size_t a_stride;
 	float *c;
 	size_t c_stride;
-	size_t col_tile;   /* columns per unit, a multiple of nr */
-	size_t row_tiles;  /* units per column block */
-	size_t units, tasks;
 };
 
-/* A unit is one micro-tile row block (mr rows, or the one row when m == 1)
- * by one column block; units go down the rows of a column block first, so a
- * task's units share their packed weights. */
 static void gemm_task(void *p, size_t t)
 {
 	const struct gemm_job *j = p;
 	const struct xk_gemm *op = j->op;
-	const size_t nr = op->kern->gemm_nr, mr = op->kern->gemm_mr;
+	const size_t nr = op->kern->gemm_nr;
 	size_t u0, u1;
-	xk_task_range(j->units, j->tasks, t, &u0, &u1);
+	xk_task_range(j->g.units, j->g.tasks, t, &u0, &u1);
 	for (size_t u = u0; u < u1; u++) {
-		size_t n0 = u / j->row_tiles * j->col_tile;
-		size_t nc = xk_min(j->col_tile, op->n - n0);
+		size_t i, mi, n0, nc;
+		xk_gemm_work_unit(&j->g, u, &i, &mi, &n0, &nc);
 		const float *w = op->packed + n0 / nr * nr * (1 + op->k);
-		if (j->m == 1) {
-			op->kern->gemm_row(1, nc, op->k, j->a, j->a_stride, w,
-					   j->c + n0, j->c_stride, &op->act);
-			continue;
-		}
-		size_t i = u % j->row_tiles * mr;
-		op->kern->gemm(xk_min(mr, j->m - i), nc, op->k,
-			       j->a + i * j->a_stride, j->a_stride, w,
-			       j->c + i * j->c_stride + n0, j->c_stride, &op->act);
+		if (j->g.m == 1)
+			op->kern->gemm_row(1, nc, op->k, j->a, j->a_stride, w, j->c + n0,
+					   j->c_stride, &op->act);
+		else
+			op->kern->gemm(mi, nc, op->k, j->a + i * j->a_stride, j->a_stride, w,
+				       j->c + i * j->c_stride + n0, j->c_stride, &op->act);
 	}
 }
 
@@ -181,25 +199,14 @@ void xk_gemm_run(const struct xk_gemm *op, size_t m, const float *a,
 {
 	if (m == 0)
 		return;
-	const size_t nr = op->kern->gemm_nr, mr = op->kern->gemm_mr;
-	struct gemm_job j = {op, m, a, a_stride, c, c_stride, 0, 0, 0, 0};
-	size_t strips = xk_div_up(op->n, nr);
-	if (m == 1) {
-		/* One row: 4 strips a unit, so that a call keeps enough
-		 * accumulators in flight and large layers still split. */
-		j.col_tile = 4 * nr;
-		j.row_tiles = 1;
-	} else {
-		/* Column blocks of packed weights that stay in L2 (about
-		 * 128 KiB); rows in micro-tiles. */
-		size_t strip_bytes = nr * (1 + op->k) * sizeof(float);
-		size_t per_block = xk_max(1, (128 << 10) / strip_bytes);
-		j.col_tile = xk_min(per_block, strips) * nr;
-		j.row_tiles = xk_div_up(m, mr);
-	}
-	j.units = j.row_tiles * xk_div_up(op->n, j.col_tile);
-	j.tasks = xk_task_count(j.units, (double)m * op->k * op->n, tp);
-	xk_threadpool_run(tp, j.tasks, gemm_task, &j);
+	const size_t nr = op->kern->gemm_nr;
+	struct gemm_job j = {.op = op, .a = a, .a_stride = a_stride, .c = c,
+			     .c_stride = c_stride};
+	/* One row: 4 strips a unit, so that a call keeps enough accumulators
+	 * in flight and large layers still split. */
+	xk_gemm_work_plan(&j.g, m, op->n, op->k, m == 1 ? 1 : op->kern->gemm_mr, nr,
+			  nr * (1 + op->k) * sizeof(float), m == 1 ? 4 * nr : 0, tp);
+	xk_threadpool_run(tp, j.g.tasks, gemm_task, &j);
 }
 
 /* ---- depthwise ------------------------------------------------------------- */
@@ -281,38 +288,66 @@ enum xk_status xk_dwconv_check(const struct xk_dwconv *op, size_t batch,
 	return XK_OK;
 }
 
+void xk_dw_work_plan(struct xk_dw_work *d, size_t batch, size_t h, size_t w,
+		     size_t channels, size_t k, size_t s, size_t ct,
+		     struct xk_threadpool *tp)
+{
+	d->h = h;
+	d->w = w;
+	d->oh = xk_div_up(h, s);
+	d->ow = xk_div_up(w, s);
+	d->channels = d->group = channels;
+	d->k = k;
+	d->s = s;
+	d->rows = batch * d->oh;
+	size_t threads = xk_threadpool_threads(tp);
+	if (threads > 1 && d->rows < 4 * threads) {
+		size_t tiles = xk_div_up(channels, ct);
+		size_t splits = xk_min(tiles, xk_div_up(4 * threads, d->rows));
+		d->group = xk_div_up(tiles, splits) * ct;
+	}
+	d->units = d->rows * xk_div_up(channels, d->group);
+	d->tasks = xk_task_count(d->units, (double)d->rows * d->ow * channels * k * k, tp);
+}
+
+size_t xk_dw_work_unit(const struct xk_dw_work *d, size_t u, size_t *c0,
+		       size_t *out, size_t in[7])
+{
+	const size_t C = d->channels, pad = (d->k - 1) / 2, row = u % d->rows;
+	const size_t b = row / d->oh, oy = row % d->oh;
+	*c0 = u / d->rows * d->group;
+	for (size_t ky = 0; ky < d->k; ky++) {
+		size_t iy = oy * d->s + ky; /* + pad */
+		in[ky] = (iy < pad || iy - pad >= d->h)
+				 ? SIZE_MAX
+				 : ((b * d->h + iy - pad) * d->w) * C + *c0;
+	}
+	*out = ((b * d->oh + oy) * d->ow) * C + *c0;
+	return xk_min(d->group, C - *c0);
+}
+
 struct dwconv_job {
 	const struct xk_dwconv *op;
-	size_t h, w, oh, ow;
+	struct xk_dw_work d;
 	const float *in;
 	float *out;
-	size_t group;      /* channels per group, a multiple of ct */
-	size_t rows;       /* batch * oh: units per group */
-	size_t units, tasks;
 };
 
-/* A unit is one output row of one channel group; units go along the rows of
- * a group first, so a task's rows are neighbours and share input rows. */
 static void dwconv_task(void *p, size_t t)
 {
 	const struct dwconv_job *j = p;
 	const struct xk_dwconv *op = j->op;
-	const size_t C = op->channels, k = op->k, pad = (k - 1) / 2;
 	size_t u0, u1;
-	xk_task_range(j->units, j->tasks, t, &u0, &u1);
+	xk_task_range(j->d.units, j->d.tasks, t, &u0, &u1);
 	for (size_t u = u0; u < u1; u++) {
-		size_t c0 = u / j->rows * j->group, row = u % j->rows;
-		size_t b = row / j->oh, oy = row % j->oh;
+		size_t c0, o, in[7];
+		size_t n = xk_dw_work_unit(&j->d, u, &c0, &o, in);
 		const float *rows[7];
-		for (size_t ky = 0; ky < k; ky++) {
-			size_t iy = oy * op->s + ky; /* + pad */
-			rows[ky] = (iy < pad || iy - pad >= j->h)
-					   ? NULL
-					   : j->in + ((b * j->h + iy - pad) * j->w) * C + c0;
-		}
-		op->fn(xk_min(j->group, C - c0), C, j->w, j->ow, rows,
-		       op->packed + c0 / op->ct * op->ct * (1 + k * k),
-		       j->out + ((b * j->oh + oy) * j->ow) * C + c0, &op->act);
+		for (size_t ky = 0; ky < op->k; ky++)
+			rows[ky] = in[ky] == SIZE_MAX ? NULL : j->in + in[ky];
+		op->fn(n, op->channels, j->d.w, j->d.ow, rows,
+		       op->packed + c0 / op->ct * op->ct * (1 + op->k * op->k), j->out + o,
+		       &op->act);
 	}
 }
 
@@ -320,21 +355,9 @@ void xk_dwconv_run(const struct xk_dwconv *op, size_t batch, size_t h,
 		   size_t w, const float *in, float *out,
 		   struct xk_threadpool *tp)
 {
-	struct dwconv_job j = {op, h, w, xk_div_up(h, op->s), xk_div_up(w, op->s),
-			       in, out, op->channels, 0, 0, 0};
-	j.rows = batch * j.oh;
-	double macs = (double)j.rows * j.ow * op->channels * op->k * op->k;
-	/* With few rows for the threads, channels are split too, in groups of
-	 * whole channel tiles, so that small late layers spread. */
-	size_t threads = xk_threadpool_threads(tp);
-	if (threads > 1 && j.rows < 4 * threads) {
-		size_t tiles = xk_div_up(op->channels, op->ct);
-		size_t splits = xk_min(tiles, xk_div_up(4 * threads, j.rows));
-		j.group = xk_div_up(tiles, splits) * op->ct;
-	}
-	j.units = j.rows * xk_div_up(op->channels, j.group);
-	j.tasks = xk_task_count(j.units, macs, tp);
-	xk_threadpool_run(tp, j.tasks, dwconv_task, &j);
+	struct dwconv_job j = {.op = op, .in = in, .out = out};
+	xk_dw_work_plan(&j.d, batch, h, w, op->channels, op->k, op->s, op->ct, tp);
+	xk_threadpool_run(tp, j.d.tasks, dwconv_task, &j);
 }
 
 /* ---- full convolution ------------------------------------------------------ */

@@ -243,28 +243,25 @@ enum xk_isa xk_qs8_gemm_isa(const struct xk_qs8_gemm *op) { return op->isa; }
 
 struct gemm_job {
 	const struct xk_qs8_gemm *op;
-	size_t m;
+	struct xk_gemm_work g;
 	const int8_t *a;
 	size_t a_stride;
 	int8_t *c;
 	size_t c_stride;
-	size_t col_tile, row_tiles, units, tasks;
 };
 
 static void gemm_task(void *p, size_t t)
 {
 	const struct gemm_job *j = p;
 	const struct xk_qs8_gemm *op = j->op;
-	const size_t nr = op->g->nr, mr = op->g->mr;
 	size_t u0, u1;
-	xk_task_range(j->units, j->tasks, t, &u0, &u1);
+	xk_task_range(j->g.units, j->g.tasks, t, &u0, &u1);
 	for (size_t u = u0; u < u1; u++) {
-		size_t n0 = u / j->row_tiles * j->col_tile;
-		size_t nc = xk_min(j->col_tile, op->n - n0);
-		size_t i = u % j->row_tiles * mr;
-		op->g->fn(xk_min(mr, j->m - i), nc, op->k, j->a + i * j->a_stride,
-			  j->a_stride, op->packed + n0 / nr * op->strip,
-			  j->c + i * j->c_stride + n0, j->c_stride, &op->p);
+		size_t i, mi, n0, nc;
+		xk_gemm_work_unit(&j->g, u, &i, &mi, &n0, &nc);
+		op->g->fn(mi, nc, op->k, j->a + i * j->a_stride, j->a_stride,
+			  op->packed + n0 / op->g->nr * op->strip, j->c + i * j->c_stride + n0,
+			  j->c_stride, &op->p);
 	}
 }
 
@@ -274,16 +271,10 @@ void xk_qs8_gemm_run(const struct xk_qs8_gemm *op, size_t m, const int8_t *a,
 {
 	if (m == 0)
 		return;
-	const size_t nr = op->g->nr, mr = op->g->mr;
-	struct gemm_job j = {op, m, a, a_stride, c, c_stride, 0, 0, 0, 0};
-	size_t strips = xk_div_up(op->n, nr);
-	/* column blocks of packed weights that stay in L2 (about 128 KiB) */
-	size_t per_block = xk_max(1, (128 << 10) / op->strip);
-	j.col_tile = xk_min(per_block, strips) * nr;
-	j.row_tiles = xk_div_up(m, mr);
-	j.units = j.row_tiles * xk_div_up(op->n, j.col_tile);
-	j.tasks = xk_task_count(j.units, (double)m * op->k * op->n, tp);
-	xk_threadpool_run(tp, j.tasks, gemm_task, &j);
+	struct gemm_job j = {.op = op, .a = a, .a_stride = a_stride, .c = c,
+			     .c_stride = c_stride};
+	xk_gemm_work_plan(&j.g, m, op->n, op->k, op->g->mr, op->g->nr, op->strip, 0, tp);
+	xk_threadpool_run(tp, j.g.tasks, gemm_task, &j);
 }
 
 /* ---- depthwise ------------------------------------------------------------- */
@@ -375,32 +366,25 @@ enum xk_status xk_qs8_dwconv_check(const struct xk_qs8_dwconv *op, size_t batch,
 
 struct dwconv_job {
 	const struct xk_qs8_dwconv *op;
-	size_t h, w, oh, ow;
+	struct xk_dw_work d;
 	const int8_t *in;
 	int8_t *out;
-	size_t group, rows, units, tasks;
 };
 
 static void dwconv_task(void *p, size_t t)
 {
 	const struct dwconv_job *j = p;
 	const struct xk_qs8_dwconv *op = j->op;
-	const size_t C = op->channels, k = op->k, pad = (k - 1) / 2;
 	size_t u0, u1;
-	xk_task_range(j->units, j->tasks, t, &u0, &u1);
+	xk_task_range(j->d.units, j->d.tasks, t, &u0, &u1);
 	for (size_t u = u0; u < u1; u++) {
-		size_t c0 = u / j->rows * j->group, row = u % j->rows;
-		size_t b = row / j->oh, oy = row % j->oh;
+		size_t c0, o, in[7];
+		size_t n = xk_dw_work_unit(&j->d, u, &c0, &o, in);
 		const int8_t *rows[7];
-		for (size_t ky = 0; ky < k; ky++) {
-			size_t iy = oy * op->s + ky; /* + pad */
-			rows[ky] = (iy < pad || iy - pad >= j->h)
-					   ? NULL
-					   : j->in + ((b * j->h + iy - pad) * j->w) * C + c0;
-		}
-		op->fn(xk_min(j->group, C - c0), C, j->w, j->ow, rows, op->zero + c0,
-		       op->packed + c0 / op->ct * op->tile,
-		       j->out + ((b * j->oh + oy) * j->ow) * C + c0, &op->p);
+		for (size_t ky = 0; ky < op->k; ky++)
+			rows[ky] = in[ky] == SIZE_MAX ? NULL : j->in + in[ky];
+		op->fn(n, op->channels, j->d.w, j->d.ow, rows, op->zero + c0,
+		       op->packed + c0 / op->ct * op->tile, j->out + o, &op->p);
 	}
 }
 
@@ -408,19 +392,9 @@ void xk_qs8_dwconv_run(const struct xk_qs8_dwconv *op, size_t batch, size_t h,
 		       size_t w, const int8_t *in, int8_t *out,
 		       struct xk_threadpool *tp)
 {
-	struct dwconv_job j = {op, h, w, xk_div_up(h, op->s), xk_div_up(w, op->s),
-			       in, out, op->channels, 0, 0, 0};
-	j.rows = batch * j.oh;
-	double macs = (double)j.rows * j.ow * op->channels * op->k * op->k;
-	size_t threads = xk_threadpool_threads(tp);
-	if (threads > 1 && j.rows < 4 * threads) {
-		size_t tiles = xk_div_up(op->channels, op->ct);
-		size_t splits = xk_min(tiles, xk_div_up(4 * threads, j.rows));
-		j.group = xk_div_up(tiles, splits) * op->ct;
-	}
-	j.units = j.rows * xk_div_up(op->channels, j.group);
-	j.tasks = xk_task_count(j.units, macs, tp);
-	xk_threadpool_run(tp, j.tasks, dwconv_task, &j);
+	struct dwconv_job j = {.op = op, .in = in, .out = out};
+	xk_dw_work_plan(&j.d, batch, h, w, op->channels, op->k, op->s, op->ct, tp);
+	xk_threadpool_run(tp, j.d.tasks, dwconv_task, &j);
 }
 
 /* ---- full convolution: patches, then the GEMM micro-kernel ---------------- */

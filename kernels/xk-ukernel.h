@@ -167,6 +167,44 @@ extern double xk_min_task_macs;
 size_t xk_task_count(size_t units, double macs, struct xk_threadpool *tp);
 void xk_task_range(size_t units, size_t n, size_t t, size_t *u0, size_t *u1);
 
+/* The GEMM operators' work (ops.c; the int8 one shares it). A unit is one
+ * micro-tile row block (mr rows) by one column block; units go down the rows
+ * of a column block first, so a task's units share their packed weights.
+ * Column blocks are col_tile columns, or (col_tile 0) as many strips of nr
+ * columns (strip_bytes each when packed) as stay in L2, about 128 KiB. */
+struct xk_gemm_work {
+	size_t m, n, mr;
+	size_t col_tile;   /* columns per unit, a multiple of nr */
+	size_t row_tiles;  /* units per column block */
+	size_t units, tasks;
+};
+void xk_gemm_work_plan(struct xk_gemm_work *g, size_t m, size_t n, size_t k,
+		       size_t mr, size_t nr, size_t strip_bytes, size_t col_tile,
+		       struct xk_threadpool *tp);
+/* Unit u: rows [*i, *i + *mi) and columns [*n0, *n0 + *nc). */
+void xk_gemm_work_unit(const struct xk_gemm_work *g, size_t u, size_t *i,
+		       size_t *mi, size_t *n0, size_t *nc);
+
+/* The depthwise operators' work (ops.c; the int8 one shares it). A unit is
+ * one output row of one group of channels (whole tiles of ct); units go along
+ * the rows of a group first, so a task's rows are neighbours and share input
+ * rows. With few rows for the threads, the channels are split too, so that
+ * small late layers spread. Offsets count elements of an NHWC tensor. */
+struct xk_dw_work {
+	size_t h, w, oh, ow, channels, k, s;
+	size_t group;  /* channels per group, a multiple of ct */
+	size_t rows;   /* batch * oh: units per group */
+	size_t units, tasks;
+};
+void xk_dw_work_plan(struct xk_dw_work *d, size_t batch, size_t h, size_t w,
+		     size_t channels, size_t k, size_t s, size_t ct,
+		     struct xk_threadpool *tp);
+/* Unit u: its first channel *c0, its output row's offset *out, and each
+ * kernel row's input row offset in[ky] (SIZE_MAX: a padding row); returns
+ * the group's channel count. */
+size_t xk_dw_work_unit(const struct xk_dw_work *d, size_t u, size_t *c0,
+		       size_t *out, size_t in[7]);
+
 /* Memory aligned to 64 bytes, freed with xk_free; NULL on failure. */
 void *xk_alloc(size_t bytes);
 void xk_free(void *p);
