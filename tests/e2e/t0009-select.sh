@@ -36,7 +36,7 @@ sed -n '1p; 5p' "$TMPDIR/list" > "$TMPDIR/list8"
 [ "$(q "select count(*) from subnet_results where precision = 'int8' and max_logit_diff = 0")" -eq 4 ]
 # the latency budget: twice the emulated device's smallest sub-net in int8
 # as measured now (qemu's speed follows the machine's load), and below its
-# smallest in f32. There int8 takes 0.3-0.5x the f32 time: no f32 sub-net
+# smallest in f32. There int8 takes 0.3-0.6x the f32 time: no f32 sub-net
 # fits, small int8 ones do (the most accurate ones do not, so the tiers
 # differ); this host fits all
 small() {
