@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t0009-select.sh - xnn-fleet select on a fleet measured for real (this host
 # and the emulated aarch64 device under qemu-user): two tiers under a latency
-# budget the emulated device can only meet with small sub-nets in int8; each
+# budget the emulated device can only meet with small sub-nets; each
 # device's tier sub-net measured there (through the sweep) within the budget;
 # the manifest and models written, checked (`manifest check`), stored in the
 # DB; the runtime on this host and under qemu-aarch64 loads the tier that
@@ -34,19 +34,19 @@ sed -n '1p; 5p' "$TMPDIR/list" > "$TMPDIR/list8"
 [ "$(q "select count(*) from subnet_accuracy where precision = 'int8' and test_top1 > 80
 	and val_top1 > 80 and ref_logits is not null")" -eq 2 ]
 [ "$(q "select count(*) from subnet_results where precision = 'int8' and max_logit_diff = 0")" -eq 4 ]
-# the latency budget: twice the emulated device's smallest sub-net in int8
-# as measured now (qemu's speed follows the machine's load), and below its
-# smallest in f32. There int8 takes 0.3-0.6x the f32 time: no f32 sub-net
-# fits, small int8 ones do (the most accurate ones do not, so the tiers
-# differ); this host fits all
+# the latency budget: 1.5x the emulated device's smallest sub-net in int8
+# as measured now. It fits that one, as measured, and other small ones; the
+# most accurate sub-nets, which this host picks, are several times slower
+# there, so the two tiers differ. Usually no f32 sub-net fits there either
+# (int8 takes 0.25-0.4x the f32 time under qemu), but qemu's speed follows
+# the machine's load: on a busy machine the measured ratio reached 0.9
 small() {
 	q "select r.p90_ms from subnet_results r join subnets s on s.id = r.subnet_id join
 		devices d on d.id = r.device_id where d.serial = 'qemu-aarch64' and
 		s.arch like 'r20-d1.1.1.1-%e2k3' and r.precision = '$1'"
 }
 small8=$(small int8) small32=$(small f32)
-lat_ms=$(awk -v a="$small8" -v b="$small32" 'BEGIN {
-	l = 2 * a + 1; if (l > 0.8 * b) l = 0.8 * b; printf "%d", l }')
+lat_ms=$(awk -v a="$small8" 'BEGIN {printf "%d", 1.5 * a + 1}')
 budget="p90<=${lat_ms}ms,mem<=4MB,size<=1MB"
 echo "budget $budget (the emulated device's smallest sub-net: p90 $small8 ms int8, $small32 ms f32)"
 
@@ -63,8 +63,6 @@ cat "$m"
 [ "$(jq -r '.tiers[0].devices[].serial' "$m")" = host ]
 [ "$(jq -r '.tiers[1].devices[].serial' "$m")" = qemu-aarch64 ]
 [ "$(jq -r '.tiers[].expected.source' "$m" | sort -u)" = measured ]
-# no f32 sub-net fits the emulated device: its tier is int8
-[ "$(jq -r '.tiers[1].precision' "$m")" = int8 ]
 # every device meets the budget with its tier's sub-net as measured on it
 # (the DB's own rows), and the size and memory budgets hold
 for t in 0 1; do
