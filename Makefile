@@ -55,8 +55,11 @@ endif
 # -ffp-contract=off: scalar code rounds the same on every architecture (FMA is
 # used only where a kernel asks for it with intrinsics).
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -ffp-contract=off -fno-strict-aliasing \
-	$(CFLAGS) -MMD -MP -Ikernels -Isupernet -Iruntime -Iagent -Idevice-db -Iharness
+# Each part sees only the headers of the parts below it (DESIGN.md's layers):
+# INC is set per part below, so a kernel that includes a harness header does
+# not build.
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -ffp-contract=off -fno-strict-aliasing \
+	$(CFLAGS) -MMD -MP $(INC)
 LDLIBS := -lm -lpthread
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -91,10 +94,10 @@ LIBXR := $(O)/lib/libxnnrt.a
 $(O)/include/jsmn.h: | deps
 	$(Q)mkdir -p $(@D) && ln -sf /usr/include/jsmn.h $@
 $(RUNTIME_OBJ): $(O)/include/jsmn.h
-$(RUNTIME_OBJ): ALL_CFLAGS += -I$(O)/include
 
 # examples/: programs an app would be (static, like the agent: they run under qemu)
 EXAMPLES := $(patsubst examples/%.c,$(O)/bin/%,$(wildcard examples/*.c))
+$(O)/examples/%.o: private INC := -Ikernels -Isupernet -Iruntime
 $(O)/bin/%: $(O)/examples/%.o $(LIBXR) $(LIBS)
 	$(say) LD $@
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $(if $(SANITIZE),,-static) $^ $(LDLIBS) -o $@
@@ -109,20 +112,49 @@ XNN_AGENT := $(O)/bin/xnn-agent
 ADBD_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard agent/adbd/*.c))
 XNN_ADBD := $(O)/bin/xnn-adbd
 
-# ---- harness: xnn-fleet, the host command (host builds only) -------------------
-HARNESS_SRC := $(wildcard harness/*.c device-db/*.c)
-HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
-# what the harness tests link: everything but main and the commands
+# ---- device-db, reports, harness: the host side (host builds only) -------------
+# One library per folder: the device DB, the report renderer, the harness
+# library (harness/ and its sub-folders transport/ and select/), and the thin
+# CLI on top (harness/cli/: main.c and one cmd-NAME.c per command).
+FDB_SRC := $(wildcard device-db/*.c)
+FDB_OBJ := $(FDB_SRC:%.c=$(O)/%.o)
+LIBFDB := $(O)/lib/libfdb.a
+REP_SRC := $(wildcard reports/*.c)
+REP_OBJ := $(REP_SRC:%.c=$(O)/%.o)
+LIBREP := $(O)/lib/librep.a
+XF_DIRS := harness harness/transport harness/select
+XF_SRC := $(foreach d,$(XF_DIRS),$(wildcard $(d)/*.c))
+XF_OBJ := $(XF_SRC:%.c=$(O)/%.o)
 LIBXF := $(O)/lib/libxf.a
-LIBXF_OBJ := $(filter-out $(O)/harness/main.o $(O)/harness/cmd-%.o,$(HARNESS_OBJ))
+CLI_SRC := $(wildcard harness/cli/*.c)
+CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
+HOST_LIBS := $(LIBXF) $(LIBREP) $(LIBFDB)
+HARNESS_OBJ := $(FDB_OBJ) $(REP_OBJ) $(XF_OBJ) $(CLI_OBJ)
 XNN_FLEET := $(O)/bin/xnn-fleet
 HARNESS_LIBS := -lcsv -lsqlite3 -lpcre2-8 -lcjson $(shell pkg-config --libs libusb-1.0 2>/dev/null || echo -lusb-1.0)
 # libusb's header lives in its own folder
-USB_CFLAGS := $(shell pkg-config --cflags libusb-1.0 2>/dev/null)
+USB_CFLAGS = $(shell pkg-config --cflags libusb-1.0 2>/dev/null)
 ifeq ($(CROSS),)
 HOST_BINS := $(XNN_FLEET)
 endif
-$(HARNESS_OBJ) $(O)/tests/test-harness-%.o: ALL_CFLAGS += $(USB_CFLAGS)
+
+# The include paths of each part: its own folder and those of the parts it
+# may use (private: not inherited by what a target depends on).
+INC_XK := -Ikernels
+INC_XS := $(INC_XK) -Isupernet
+INC_XR := $(INC_XS) -Iruntime -I$(O)/include
+INC_XA := $(INC_XR) -Iagent
+INC_FDB := $(INC_XS) -Idevice-db
+INC_REP := $(INC_XS) -Ireports
+INC_XF := $(INC_XR) -Idevice-db -Ireports $(addprefix -I,$(XF_DIRS))
+$(KERNEL_OBJ): private INC := $(INC_XK)
+$(SUPERNET_OBJ): private INC := $(INC_XS)
+$(RUNTIME_OBJ): private INC := $(INC_XR)
+$(AGENT_OBJ) $(AGENT_CMD_OBJ) $(ADBD_OBJ): private INC := $(INC_XA)
+$(FDB_OBJ): private INC := $(INC_FDB)
+$(REP_OBJ): private INC := $(INC_REP)
+$(XF_OBJ): private INC = $(INC_XF) $(USB_CFLAGS)
+$(CLI_OBJ): private INC = $(INC_XF) -Iharness/cli $(USB_CFLAGS)
 
 # Instruction-set flags per file, never -march=native.
 $(O)/kernels/%-avx2.o: ISAFLAGS := -mavx2 -mfma
@@ -133,13 +165,18 @@ $(O)/kernels/%-neondot.o: ISAFLAGS := -march=armv8.2-a+dotprod
 # ---- tests ---------------------------------------------------------------------
 CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
-# test-harness-*.c test the host-only harness: host builds only.
+# tests/unit/test-NAME.c test the parts that also run on devices (built and
+# run for every target); tests/unit/host/test-NAME.c the host-only ones
+# (device-db, reports, harness): host builds only. NAME is the module's.
 TEST_SRC := $(wildcard tests/unit/test-*.c)
-ifneq ($(CROSS),)
-TEST_SRC := $(filter-out tests/unit/test-harness-%.c,$(TEST_SRC))
+HOST_TEST_SRC := $(wildcard tests/unit/host/test-*.c)
+ifeq ($(CROSS),)
+HOST_TEST_BIN := $(HOST_TEST_SRC:tests/unit/host/%.c=$(O)/tests/%)
 endif
-TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%) $(HOST_TEST_BIN)
 TEST_OBJ := $(TEST_BIN:%=%.o)
+$(TEST_OBJ): private INC = $(INC_XA) -Idevice-db -Ireports $(addprefix -I,$(XF_DIRS)) \
+	$(USB_CFLAGS) $(CMOCKA_CFLAGS)
 
 # The data set for the model tests: Debian's gzip'd IDX files, decompressed
 # once (the tests also run under qemu, where the agent-side reader takes plain
@@ -197,7 +234,13 @@ $(LIBXR): $(RUNTIME_OBJ)
 $(LIBXA): $(AGENT_OBJ)
 	$(say) AR $@
 	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
-$(LIBXF): $(LIBXF_OBJ)
+$(LIBXF): $(XF_OBJ)
+	$(say) AR $@
+	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
+$(LIBREP): $(REP_OBJ)
+	$(say) AR $@
+	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
+$(LIBFDB): $(FDB_OBJ)
 	$(say) AR $@
 	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
 
@@ -211,7 +254,7 @@ $(XNN_ADBD): $(ADBD_OBJ) $(O)/runtime/props.o
 	$(say) LD $@
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $(if $(SANITIZE),,-static) $^ $(LDLIBS) -o $@
 
-$(XNN_FLEET): $(HARNESS_OBJ) $(LIBXR) $(LIBS)
+$(XNN_FLEET): $(CLI_OBJ) $(HOST_LIBS) $(LIBXR) $(LIBS)
 	$(say) LD $@
 	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(HARNESS_LIBS) $(LDLIBS) -o $@
 
@@ -221,18 +264,22 @@ $(O)/%.o: %.c
 
 $(O)/tests/test-%.o: tests/unit/test-%.c
 	$(say) CC $<
-	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -c $< -o $@
+$(O)/tests/test-%.o: tests/unit/host/test-%.c
+	$(say) CC $<
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # Debian has no static libcmocka: cross-built tests link it (and libc)
 # dynamically from the target's multiarch packages; the library stays static.
-$(O)/tests/test-%: $(O)/tests/test-%.o $(LIBXA) $(LIBXR) $(LIBS)
+# The host-only tests link the host libraries too.
+$(filter-out $(HOST_TEST_BIN),$(TEST_BIN)): $(O)/tests/test-%: $(O)/tests/test-%.o $(LIBXA) $(LIBXR) $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
 # the adb test also checks xnn-adbd's reading of what the harness sends
-$(O)/tests/test-harness-adb: $(O)/agent/adbd/wire.o
-$(O)/tests/test-harness-%: $(O)/tests/test-harness-%.o $(LIBXF) $(LIBXA) $(LIBXR) $(LIBS)
+$(O)/tests/test-adb: $(O)/agent/adbd/wire.o
+$(HOST_TEST_BIN): $(O)/tests/test-%: $(O)/tests/test-%.o $(HOST_LIBS) $(LIBXA) $(LIBXR) $(LIBS)
 	$(say) LD $@
-	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(HARNESS_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $(filter %.o %.a,$^) $(CMOCKA_LIBS) $(HARNESS_LIBS) $(LDLIBS) -o $@
 
 # The golden test checks top-1 on all 10,000 test images for sub-nets up to
 # this many MACs (logits for all): everything natively, the small ones under
@@ -279,6 +326,7 @@ fuzz: $(LIBXK) | deps
 		SANITIZE=fuzzer-no-link,address,undefined \
 		FUZZ_LIBXK=$(abspath $(LIBXK)) fuzz-bins
 fuzz-bins: $(patsubst $(O)/fuzz/%,$(O)/%,$(FUZZ_BIN))
+$(O)/fuzz-%.o: private INC = $(INC_XA) -Idevice-db -Ireports $(addprefix -I,$(XF_DIRS)) $(USB_CFLAGS)
 $(O)/fuzz-%.o: tests/fuzz/fuzz-%.c
 	$(say) CC $<
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -296,7 +344,7 @@ $(O)/fuzz-adb: $(O)/fuzz-adb.o $(O)/harness/adb.o $(O)/runtime/props.o $(LIBXS)
 $(O)/fuzz-manifest: $(O)/fuzz-manifest.o $(O)/runtime/manifest.o
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
-$(O)/fuzz-select: $(O)/fuzz-select.o $(O)/harness/select.o $(O)/harness/data.o $(LIBXS)
+$(O)/fuzz-select: $(O)/fuzz-select.o $(O)/harness/select.o $(O)/harness/data.o $(O)/harness/util.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(HARNESS_LIBS) $(LDLIBS) -o $@
 $(O)/fuzz-adbd: $(O)/fuzz-adbd.o $(O)/agent/adbd/wire.o $(O)/runtime/props.o
@@ -313,7 +361,7 @@ test-fuzz: fuzz
 	done
 
 # End-to-end tests: tests/e2e/tNNNN-*.sh against the built programs.
-test-e2e: $(XNN_FLEET) agents $(EXAMPLES) $(DATA_FILES) $(O)/tests/test-harness-adb
+test-e2e: $(XNN_FLEET) agents $(EXAMPLES) $(DATA_FILES) $(O)/tests/test-adb
 	$(Q)tests/run-e2e.sh $(O)
 
 ifeq ($(CROSS),)
@@ -348,6 +396,7 @@ else
 test: test-host
 endif
 
+$(O)/bench/%.o: private INC := $(INC_XR)
 $(O)/bench/%.o: bench/%.c
 	$(say) CC $<
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(BENCH_CFLAGS) -c $< -o $@

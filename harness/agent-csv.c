@@ -288,18 +288,3 @@ const char *xf_agent_reader_meta(const struct xf_agent_reader *r, const char *ke
 			return r->meta_val[i];
 	return NULL;
 }
-
-void xf_csv_put(FILE *f, const char *v)
-{
-	if (strpbrk(v, ",\"\r\n") == NULL) {
-		fputs(v, f);
-		return;
-	}
-	putc('"', f);
-	for (; *v; v++) {
-		if (*v == '"')
-			putc('"', f);
-		putc(*v, f);
-	}
-	putc('"', f);
-}

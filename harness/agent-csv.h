@@ -43,9 +43,5 @@ int xf_agent_reader_find(const struct xf_agent_reader *r, const char *name);
 /* A metadata value ("#key=value"), or NULL. */
 const char *xf_agent_reader_meta(const struct xf_agent_reader *r, const char *key);
 
-/* Writes one CSV field (RFC 4180): quoted when it holds a comma, a quote or
- * a line break. The harness's CSV output (device names and arch strings hold
- * anything) goes through this. */
-void xf_csv_put(FILE *f, const char *v);
 
 #endif /* XF_AGENT_CSV_H */

@@ -11,7 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "xf.h"
+#include "data.h"
+#include "util.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -25,19 +26,18 @@ static enum xs_status gunzip(const char *path, uint8_t **buf, size_t *size,
 {
 	if (access(path, R_OK) != 0) {
 		bool data = errno == ENOENT && strncmp(path, XF_DATA_DIR, strlen(XF_DATA_DIR)) == 0;
-		snprintf(err->msg, sizeof(err->msg), "cannot open '%.120s': %.40s%s", path,
+		return xf_error_set(err, XS_EIO, "cannot open '%.120s': %.40s%s", path,
 			 strerror(errno), data ? " (install dataset-fashion-mnist: "
 			 "scripts/install-deps.sh)" : "");
-		return XS_EIO;
 	}
 	int fd[2];
 	if (pipe(fd) != 0) {
-		snprintf(err->msg, sizeof(err->msg), "pipe: %s", strerror(errno));
+		xf_error_set(err, XS_EIO, "pipe: %s", strerror(errno));
 		return XS_EIO;
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
-		snprintf(err->msg, sizeof(err->msg), "fork: %s", strerror(errno));
+		xf_error_set(err, XS_EIO, "fork: %s", strerror(errno));
 		close(fd[0]);
 		close(fd[1]);
 		return XS_EIO;
@@ -55,7 +55,7 @@ static enum xs_status gunzip(const char *path, uint8_t **buf, size_t *size,
 	enum xs_status st = XS_OK;
 	for (;;) {
 		if (b == NULL) {
-			snprintf(err->msg, sizeof(err->msg), "'%.200s': out of memory", path);
+			xf_error_set(err, XS_EIO, "'%.200s': out of memory", path);
 			st = XS_ENOMEM;
 			break;
 		}
@@ -78,7 +78,7 @@ static enum xs_status gunzip(const char *path, uint8_t **buf, size_t *size,
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 		;
 	if (st == XS_OK && (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)) {
-		snprintf(err->msg, sizeof(err->msg), "cannot decompress '%.200s': gzip %s",
+		xf_error_set(err, XS_EIO, "cannot decompress '%.200s': gzip %s",
 			 path, WIFEXITED(ws) && WEXITSTATUS(ws) == 127 ? "is not installed"
 			 : "failed (is the file cut?)");
 		st = XS_EIO;
@@ -97,24 +97,23 @@ enum xs_status xf_idx_load(const char *path, uint32_t dims, struct xs_idx **out,
 {
 	if (!ends_with(path, ".gz"))
 		return xs_idx_load(path, dims, out, err);
-	uint8_t *buf;
-	size_t size;
+	uint8_t *buf = NULL;
+	size_t size = 0;
 	enum xs_status st = gunzip(path, &buf, &size, err);
 	if (st != XS_OK)
 		return st;
-	st = xs_idx_load_buffer(buf, size, dims, out, err);
+	struct xs_error e;
+	st = xs_idx_load_buffer(buf, size, dims, out, &e);
 	free(buf);
-	if (st != XS_OK) {
-		char msg[sizeof(err->msg)];
-		snprintf(msg, sizeof(msg), "%s", err->msg);
-		snprintf(err->msg, sizeof(err->msg), "'%.100s': %.150s", path, msg);
-	}
+	if (st != XS_OK)
+		xf_error_set(err, st, "'%.100s': %.400s", path, e.msg);
 	return st;
 }
 
 /* ---- the plain IDX cache ------------------------------------------------------------ */
 
-bool xf_data_cached(const char *gz, const char *name, char *out, size_t n)
+enum xs_status xf_data_cached(const char *gz, const char *name, char *out, size_t n,
+			      struct xs_error *err)
 {
 	const char *home = getenv("HOME");
 	const char *cache = getenv("XDG_CACHE_HOME");
@@ -132,40 +131,31 @@ bool xf_data_cached(const char *gz, const char *name, char *out, size_t n)
 	}
 	mkdir(dir, 0755);
 	if ((size_t)snprintf(out, n, "%.3000s/%.64s", dir, name) >= n)
-		return false;
+		return xf_error_set(err, XS_EINVAL, "'%.300s': the cache path is too long", dir);
 	if (access(out, R_OK) == 0)
-		return true;
+		return XS_OK;
 	struct xs_idx *idx;
-	struct xs_error err;
-	if (xf_idx_load(gz, strstr(name, "labels") ? 1 : 3, &idx, &err) != XS_OK) {
-		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
-		return false;
-	}
-	char tmp[PATH_MAX + 8];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
-	FILE *f = fopen(tmp, "wb");
-	bool ok = f && fwrite(idx->buf, 1, idx->size, f) == idx->size;
-	if (f && fclose(f) != 0)
-		ok = false;
+	struct xs_error e;
+	enum xs_status st = xf_idx_load(gz, strstr(name, "labels") ? 1 : 3, &idx, &e);
+	if (st != XS_OK)
+		return xf_error_set(err, st, "%s", e.msg);
+	st = xf_file_write(out, idx->buf, idx->size, err);
 	xs_idx_destroy(idx);
-	if (!ok || rename(tmp, out) != 0) {
-		fprintf(stderr, "xnn-fleet: cannot write '%s': %s\n", tmp, strerror(errno));
-		unlink(tmp);
-		return false;
-	}
-	return true;
+	return st;
 }
 
-bool xf_grow(void *items, size_t n, size_t *cap, size_t size, size_t first)
+enum xs_status xf_data_stage(struct xf_data *d, struct xs_error *err)
 {
-	if (n < *cap)
-		return true;
-	size_t want = *cap ? 2 * *cap : first;
-	void **p = items;
-	void *grown = want <= SIZE_MAX / size ? realloc(*p, want * size) : NULL;
-	if (grown == NULL)
-		return false;
-	*p = grown;
-	*cap = want;
-	return true;
+	enum xs_status st = xf_data_cached(XF_TRAIN_IMAGES, "train-images-idx3-ubyte", d->calib,
+					   sizeof(d->calib), err);
+	if (st == XS_OK)
+		st = xf_data_cached(XF_TRAIN_LABELS, "train-labels-idx1-ubyte", d->train_labels,
+				    sizeof(d->train_labels), err);
+	if (st == XS_OK)
+		st = xf_data_cached(XF_TEST_IMAGES, "t10k-images-idx3-ubyte", d->eval,
+				    sizeof(d->eval), err);
+	if (st == XS_OK)
+		st = xf_data_cached(XF_TEST_LABELS, "t10k-labels-idx1-ubyte", d->labels,
+				    sizeof(d->labels), err);
+	return st;
 }

@@ -8,14 +8,8 @@
 #include <time.h>
 
 #include "reference.h"
-#include "xf.h"
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#include "data.h"
+#include "util.h"
 
 /* Builds one sub-net in prec and evaluates it; *logits_text gets its first
  * images' logits as "image,v0,...\n" rows (malloc'd). */
@@ -131,7 +125,7 @@ enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 				break;
 			}
 			if (text == NULL || isnan(top1) || (sp->val_images && isnan(val))) {
-				double t0 = now();
+				double t0 = xf_now();
 				free(text);
 				text = NULL;
 				fprintf(stderr, "host reference %zu/%zu %s: %s ...\n", i + 1, n, pname,
@@ -147,7 +141,7 @@ enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 				}
 				fprintf(stderr, "host reference %zu/%zu %s: top1 %.2f on %u test images, "
 					"%.2f on %u validation images (%.1f s)\n", i + 1, n, pname, top1,
-					ei->count, val, sp->val_images, now() - t0);
+					ei->count, val, sp->val_images, xf_now() - t0);
 			}
 			/* the agent's key: "ARCH" for f32, "ARCH int8" for int8 */
 			for (const char *line = text; *line;) {

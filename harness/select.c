@@ -9,14 +9,8 @@
 #include <time.h>
 
 #include "select.h"
-#include "xf.h"
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#include "data.h"
+#include "util.h"
 
 /* ---- budget ------------------------------------------------------------------------ */
 
@@ -545,7 +539,7 @@ enum xs_status xf_search(const struct xs_space *sp, const struct xf_search_fns *
 			 const struct xf_search_opts *opts, struct xf_search_result *out,
 			 struct xs_error *err)
 {
-	double t0 = now();
+	double t0 = xf_now();
 	struct xf_search_opts o = *opts;
 	if (o.evals == 0)
 		o.evals = 60;
@@ -601,7 +595,7 @@ enum xs_status xf_search(const struct xs_space *sp, const struct xf_search_fns *
 	}
 	free(w.all);
 	free(w.rejected);
-	out->seconds = now() - t0;
+	out->seconds = xf_now() - t0;
 	return w.st;
 }
 
@@ -620,14 +614,14 @@ enum xs_status xf_search_exhaustive(const struct xs_space *sp, const struct xf_s
 				    const struct xf_subspace *ss, struct xf_search_result *out,
 				    struct xs_error *err)
 {
-	double t0 = now();
+	double t0 = xf_now();
 	struct xf_search_opts o = {.evals = SIZE_MAX, .ss = ss};
 	memset(out, 0, sizeof(*out));
 	struct searcher w = {sp, fns, &o, out, NULL, 0, 0, NULL, 0, 0, XS_OK, err};
 	xf_subspace_each(sp, ss, exh_one, &w);
 	free(w.all);
 	free(w.rejected);
-	out->seconds = now() - t0;
+	out->seconds = xf_now() - t0;
 	return w.st;
 }
 

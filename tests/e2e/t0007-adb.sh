@@ -112,12 +112,12 @@ cmp "$BUILD/bin/xnn-agent" "$TMPDIR/x86/data/xnn-agent"
 cmp models/fmnist-ofa.xsn "$TMPDIR/arm/data/supernet.xsn"
 grep -q 'TB0001: 6 of 6 files pushed' "$TMPDIR/sweep1.err"
 
-# ---- the client's calls one by one (tests/unit/test-harness-adb.c, test_live):
+# ---- the client's calls one by one (tests/unit/host/test-adb.c, test_live):
 # shell_v2 and legacy exit codes and streams, push/stat/pull, pull confined
 mkdir -p "$TMPDIR/live"
 XF_TEST_ADB_SERVER="127.0.0.1:$P" XF_TEST_ADB_SERIAL="127.0.0.1:$(port_of x86)" \
 	XF_TEST_ADB_LEGACY="127.0.0.1:$(port_of nasty)" XF_TEST_DIR="$TMPDIR/live" \
-	"$BUILD/tests/test-harness-adb"
+	"$BUILD/tests/test-adb"
 
 # ---- a device that vanishes mid-sweep ------------------------------------------------
 printf '%s\n' r20-d1.1.1.1-s1:e3k3-s2:e3k3-s3:e3k3-s4:e3k3 \

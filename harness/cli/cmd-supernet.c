@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xf.h"
+#include "cmd.h"
+#include "data.h"
+#include "util.h"
 #include "xs.h"
 
 static const char usage_text[] =
@@ -95,9 +97,9 @@ int cmd_supernet(int argc, char **argv)
 	}
 	const char *sub = argv[1];
 	if (strcmp(sub, "extract") == 0)
-		return xf_supernet_extract(argc - 1, argv + 1);
+		return cmd_supernet_extract(argc - 1, argv + 1);
 	if (strcmp(sub, "eval") == 0)
-		return xf_supernet_eval(argc - 1, argv + 1);
+		return cmd_supernet_eval(argc - 1, argv + 1);
 	if (strcmp(sub, "info") != 0 && strcmp(sub, "sample") != 0 && strcmp(sub, "synth") != 0) {
 		fprintf(stderr, "xnn-fleet supernet: '%s' is not a subcommand (info, sample, synth, extract, eval)\n", sub);
 		return 2;

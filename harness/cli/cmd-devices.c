@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "devices.h"
-#include "xf.h"
+#include "cmd.h"
+#include "data.h"
+#include "util.h"
 
 static const char usage_text[] =
 	"usage: xnn-fleet devices [--adb-server HOST:PORT|none]... [--csv]\n"

@@ -38,7 +38,9 @@
 #include "predict.h"
 #include "reference.h"
 #include "select.h"
-#include "xf.h"
+#include "cmd.h"
+#include "data.h"
+#include "util.h"
 
 static const char usage_text[] =
 	"usage: xnn-fleet select [--supernet FILE] [--budget SPEC] [--tiers K|auto]\n"
@@ -141,8 +143,7 @@ struct sel {
 	struct fdb *db;
 	int64_t sn_id;
 	char sn_sha[65];
-	char calib_path[PATH_MAX], train_labels_path[PATH_MAX], eval_path[PATH_MAX],
-	     labels_path[PATH_MAX];
+	struct xf_data data;       /* the data set, staged */
 	struct xs_idx *calib, *train_labels;
 	struct xk_threadpool *tp;
 	struct sdev *dev;
@@ -157,13 +158,6 @@ struct sel {
 	size_t nset;
 	const char *what;          /* for progress lines */
 };
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static double probe_value(const char *probe, const char *key)
 {
@@ -450,7 +444,7 @@ static enum xs_status search_accuracy(void *ctx, const struct xs_arch *a, double
 		*top1 = c->val;
 		return XS_OK;
 	}
-	double t0 = now();
+	double t0 = xf_now();
 	struct xs_model *m = NULL;
 	struct xs_exec *e = NULL;
 	uint32_t nv = s->sp->val_images;
@@ -474,7 +468,7 @@ static enum xs_status search_accuracy(void *ctx, const struct xs_arch *a, double
 		return XS_EIO;
 	}
 	s->scored_here++;
-	s->score_seconds += now() - t0;
+	s->score_seconds += xf_now() - t0;
 	*top1 = c->val;
 	return XS_OK;
 }
@@ -1007,7 +1001,7 @@ int cmd_select(int argc, char **argv)
 	memset(tiers, 0, sizeof(tiers));
 	cJSON *json = NULL;
 	char *json_text = NULL;
-	double t_start = now();
+	double t_start = xf_now();
 	if (xs_supernet_load(s.supernet_path, &s.sn, &err) != XS_OK) {
 		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
 		return 1;
@@ -1019,17 +1013,13 @@ int cmd_select(int argc, char **argv)
 			"(val_images): there is no accuracy to select by\n", s.supernet_path);
 		goto out;
 	}
-	if (!xf_data_cached(XF_TRAIN_IMAGES, "train-images-idx3-ubyte", s.calib_path,
-			    sizeof(s.calib_path)) ||
-	    !xf_data_cached(XF_TRAIN_LABELS, "train-labels-idx1-ubyte", s.train_labels_path,
-			    sizeof(s.train_labels_path)) ||
-	    !xf_data_cached(XF_TEST_IMAGES, "t10k-images-idx3-ubyte", s.eval_path,
-			    sizeof(s.eval_path)) ||
-	    !xf_data_cached(XF_TEST_LABELS, "t10k-labels-idx1-ubyte", s.labels_path,
-			    sizeof(s.labels_path)))
+	struct xs_error derr;
+	if (xf_data_stage(&s.data, &derr) != XS_OK) {
+		fprintf(stderr, "xnn-fleet: %s\n", derr.msg);
 		goto out;
-	if (xs_idx_load(s.calib_path, 3, &s.calib, &err) != XS_OK ||
-	    xs_idx_load(s.train_labels_path, 1, &s.train_labels, &err) != XS_OK) {
+	}
+	if (xs_idx_load(s.data.calib, 3, &s.calib, &err) != XS_OK ||
+	    xs_idx_load(s.data.train_labels, 1, &s.train_labels, &err) != XS_OK) {
 		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
 		goto out;
 	}
@@ -1297,8 +1287,8 @@ int cmd_select(int argc, char **argv)
 		for (size_t t = 0; archs && t < ntiers; t++) {  /* each in its precision */
 			const char *pname = xs_precision_name(s.c[tiers[t].ci].prec);
 			if (xf_reference_update(s.db, s.sn, (const char (*)[XS_ARCH_MAX])&archs[t],
-						&ids[t], 1, s.calib_path, s.train_labels_path,
-						s.eval_path, s.labels_path, pname, ncpu, ref, &written,
+						&ids[t], 1, s.data.calib, s.data.train_labels,
+						s.data.eval, s.data.labels, pname, ncpu, ref, &written,
 						&err) != XS_OK) {
 				fprintf(stderr, "xnn-fleet: host reference: %s\n", err.msg);
 				free(archs);
@@ -1412,7 +1402,7 @@ int cmd_select(int argc, char **argv)
 	printf("expected top-1 %.2f (validation split) over the %.1f%% of the population in "
 	       "tiers; %zu sub-nets looked at, %zu accuracies computed here (%.1f s), the rest from "
 	       "the DB; %.1f s in all\n", in_tiers > 0 ? expected / in_tiers : 0, 100 * in_tiers,
-	       s.nc, s.scored_here, s.score_seconds, now() - t_start);
+	       s.nc, s.scored_here, s.score_seconds, xf_now() - t_start);
 	printf("wrote %s and %zu model%s (manifest %" PRId64 " in %s)\n", path, ntiers,
 	       ntiers == 1 ? "" : "s", mid, s.db_path);
 	if (s.regret)

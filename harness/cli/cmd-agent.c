@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "agent-csv.h"
-#include "xf.h"
+#include "cmd.h"
+#include "data.h"
+#include "util.h"
 
 static void count_row(void *ctx, const struct xf_agent_reader *r, char *const *f, size_t n)
 {

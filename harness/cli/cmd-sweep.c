@@ -25,7 +25,9 @@
 #include "devices.h"
 #include "fdb.h"
 #include "reference.h"
-#include "xf.h"
+#include "cmd.h"
+#include "data.h"
+#include "util.h"
 
 static const char usage_text[] =
 	"usage: xnn-fleet sweep [--devices all|SERIAL,...|FIELD=~REGEX] [--supernet FILE]\n"
@@ -67,7 +69,7 @@ struct sweep {
 	/* configuration */
 	const char *supernet_path, *db_path, *threads;
 	char subnets_file[PATH_MAX];
-	char calib[PATH_MAX], eval[PATH_MAX], labels[PATH_MAX], train_labels[PATH_MAX];
+	struct xf_data data;     /* the data set, staged */
 	char ref[PATH_MAX];     /* the host's reference logits ("" = none) */
 	long eval_n;
 	double budget_s;
@@ -280,13 +282,6 @@ static void bench_row(void *ctx, const struct xf_agent_reader *r, char *const *f
 
 /* ---- progress ---------------------------------------------------------------------------- */
 
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* What device j is doing: its live line on a terminal, else a log line. */
 __attribute__((format(printf, 2, 3)))
 static void progress(struct job *j, const char *fmt, ...)
@@ -319,7 +314,7 @@ static void draw(struct screen *s, bool again)
 {
 	struct winsize ws;
 	int width = ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20 ? ws.ws_col : 80;
-	double t = now_s();
+	double t = xf_now();
 	if (again)
 		fprintf(stderr, "\033[%zuA", s->n);
 	for (size_t i = 0; i < s->n; i++) {
@@ -416,7 +411,7 @@ static void *device_run(void *p)
 	static const char *const names[] = {"xnn-agent", "supernet.xsn", "train-images-idx3-ubyte",
 					    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
 					    "reference.csv", "subnets.txt"};
-	const char *hosts[] = {j->dev.agent, sw->supernet_path, sw->calib, sw->eval, sw->labels,
+	const char *hosts[] = {j->dev.agent, sw->supernet_path, sw->data.calib, sw->data.eval, sw->data.labels,
 			       sw->ref, sw->subnets_file};
 	for (size_t i = 0; i < 7; i++)
 		j->files[i] = (struct xf_stage_file){.host = hosts[i], .name = names[i],
@@ -565,7 +560,7 @@ static void *device_run(void *p)
 	for (const char *c = sw->threads; *c; c++)
 		nthr += *c == ',';
 	j->todo = todo * per * nthr;
-	j->bench_t0 = now_s();
+	j->bench_t0 = xf_now();
 	const char *bargs[24] = {"bench", "--supernet", j->files[F_SUPERNET].dev, "--subnets",
 				 j->files[F_SUBNETS].dev, "--calib", j->files[F_CALIB].dev,
 				 "--eval", j->files[F_EVAL].dev,
@@ -860,12 +855,10 @@ int cmd_sweep(int argc, char **argv)
 	}
 	if (!choose_subnets(&sw, subnets))
 		goto out_free;
-	if (!xf_data_cached(XF_TRAIN_IMAGES, "train-images-idx3-ubyte", sw.calib, sizeof(sw.calib)) ||
-	    !xf_data_cached(XF_TEST_IMAGES, "t10k-images-idx3-ubyte", sw.eval, sizeof(sw.eval)) ||
-	    !xf_data_cached(XF_TEST_LABELS, "t10k-labels-idx1-ubyte", sw.labels, sizeof(sw.labels)) ||
-	    !xf_data_cached(XF_TRAIN_LABELS, "train-labels-idx1-ubyte", sw.train_labels,
-		       sizeof(sw.train_labels)))
+	if (xf_data_stage(&sw.data, &err) != XS_OK) {
+		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
 		goto out_free;
+	}
 	char notes[4096];
 	size_t nfound = xf_devices_here(found, XF_MAX_DEVICES, notes, sizeof(notes));
 	if (!no_adb) {
@@ -970,7 +963,7 @@ int cmd_sweep(int argc, char **argv)
 	bool ref_written;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (xf_reference_update(sw.db, sw.sn, (const char (*)[XS_ARCH_MAX])sw.archs, sw.subnet_ids,
-				sw.narchs, sw.calib, sw.train_labels, sw.eval, sw.labels, sw.precision,
+				sw.narchs, sw.data.calib, sw.data.train_labels, sw.data.eval, sw.data.labels, sw.precision,
 				ncpu > 0 ? (int)ncpu : 1,
 				sw.ref, &ref_written, &err) != XS_OK) {
 		fprintf(stderr, "xnn-fleet: host reference: %s\n", err.msg);
@@ -998,7 +991,7 @@ int cmd_sweep(int argc, char **argv)
 	pthread_t scr_thread;
 	for (size_t i = 0; i < njobs; i++) {
 		if (jobs[i].status[0] == '\0') {
-			jobs[i].t0 = now_s();
+			jobs[i].t0 = xf_now();
 			snprintf(jobs[i].state, sizeof(jobs[i].state), "starting");
 		} else {
 			snprintf(jobs[i].state, sizeof(jobs[i].state), "%.150s", jobs[i].error);

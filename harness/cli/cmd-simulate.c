@@ -19,7 +19,9 @@
 
 #include "fdb.h"
 #include "predict.h"
-#include "xf.h"
+#include "cmd.h"
+#include "data.h"
+#include "util.h"
 
 static const char usage_text[] =
 	"usage: xnn-fleet db simulate [--db FILE] [--devices N] [--subnets M] [--seed S]\n"
@@ -73,7 +75,7 @@ static void on_piece(void *ctx, const struct xf_piece *p)
 	}
 }
 
-int xf_db_simulate(int argc, char **argv)
+int cmd_db_simulate(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"db", required_argument, NULL, 'D'},      {"devices", required_argument, NULL, 'd'},

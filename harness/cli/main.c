@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xf.h"
+#include "cmd.h"
+#include "data.h"
+#include "util.h"
 
 static const struct {
 	const char *name;

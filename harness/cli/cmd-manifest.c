@@ -6,7 +6,9 @@
 
 #include "devices.h"
 #include "manifest.h"
-#include "xf.h"
+#include "cmd.h"
+#include "data.h"
+#include "util.h"
 
 static const char usage_text[] =
 	"usage: xnn-fleet manifest check DIR\n"

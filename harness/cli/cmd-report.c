@@ -22,7 +22,9 @@
 #include "manifest.h"
 #include "predict.h"
 #include "report.h"
-#include "xf.h"
+#include "cmd.h"
+#include "data.h"
+#include "util.h"
 
 static const char usage_text[] =
 	"usage: xnn-fleet report [--db FILE] [--supernet NAME|SHA256] [--no-charts] --out DIR\n"

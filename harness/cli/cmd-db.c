@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "fdb.h"
-#include "xf.h"
+#include "cmd.h"
+#include "data.h"
+#include "util.h"
 
 static const char usage_text[] =
 	"usage: xnn-fleet db info [--db FILE]\n"
@@ -31,7 +33,7 @@ int cmd_db(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	if (strcmp(argv[1], "simulate") == 0)
-		return xf_db_simulate(argc - 1, argv + 1);
+		return cmd_db_simulate(argc - 1, argv + 1);
 	const char *path = "fleet.db", *out = NULL, *other = NULL;
 	bool csv = false;
 	for (int i = 2; i < argc; i++) {

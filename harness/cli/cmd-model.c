@@ -8,7 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "xf.h"
+#include "cmd.h"
+#include "data.h"
+#include "util.h"
 
 static const char extract_usage[] =
 	"usage: xnn-fleet supernet extract --arch ARCH --out FILE.xnm\n"
@@ -41,45 +43,6 @@ static const char eval_usage[] =
 	"first K images as CSV rows 'logits,IMAGE,V0,V1,...'. --isa forces the kernels\n"
 	"(scalar, avx2, avx512, neon); --batch images per run (default 100).\n"
 	"--precision int8 quantizes an extracted ARCH (" XF_INT8_HELP ").\n";
-
-int xf_cpus(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
-}
-
-bool xf_precision_list_parse(const char *text, enum xs_precision out[2], size_t *n)
-{
-	bool seen[2] = {false, false};
-	for (const char *p = text;;) {
-		size_t len = strcspn(p, ",");
-		char word[8];
-		enum xs_precision pr;
-		if (len == 0 || len >= sizeof(word))
-			return false;
-		memcpy(word, p, len);
-		word[len] = '\0';
-		if (!xs_precision_parse(word, &pr) || seen[pr == XS_PRECISION_INT8])
-			return false;
-		seen[pr == XS_PRECISION_INT8] = true;
-		if (p[len] == '\0')
-			break;
-		p += len + 1;
-	}
-	*n = 0;
-	if (seen[0])
-		out[(*n)++] = XS_PRECISION_F32;
-	if (seen[1])
-		out[(*n)++] = XS_PRECISION_INT8;
-	return true;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 struct opts {
 	const char *supernet, *arch, *model, *out, *calib, *images, *labels, *isa;
@@ -217,13 +180,13 @@ static int extract(const struct opts *o, struct xk_threadpool *tp, struct xs_mod
 		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
 		goto out_free;
 	}
-	double t0 = now();
+	double t0 = xf_now();
 	fprintf(stderr, "extracting%s...\n", calib ? " (BN recalibration)" : "");
 	if (xs_model_extract(sn, &a, calib, tp, m, &err) != XS_OK) {
 		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
 		goto out_free;
 	}
-	printf("extract     %.2f s (%s)\n", now() - t0,
+	printf("extract     %.2f s (%s)\n", xf_now() - t0,
 	       calib ? "BN recalibrated on the calibration images" : "stored BN statistics");
 	if (o->precision == XS_PRECISION_INT8) {
 		struct xs_model *q;
@@ -232,7 +195,7 @@ static int extract(const struct opts *o, struct xk_threadpool *tp, struct xs_mod
 				"give --calib IDX\n");
 			goto out_free;
 		}
-		t0 = now();
+		t0 = xf_now();
 		if (xs_model_quantize(*m, calib, &o->quant, sp->recal_images, tp, &q, &err) !=
 		    XS_OK) {
 			fprintf(stderr, "xnn-fleet: %s\n", err.msg);
@@ -240,7 +203,7 @@ static int extract(const struct opts *o, struct xk_threadpool *tp, struct xs_mod
 		}
 		xs_model_destroy(*m);
 		*m = q;
-		printf("quantize    %.2f s (int8, calibrated on %u images)\n", now() - t0,
+		printf("quantize    %.2f s (int8, calibrated on %u images)\n", xf_now() - t0,
 		       sp->recal_images);
 	}
 	rc = 0;
@@ -275,7 +238,7 @@ static struct xk_threadpool *pool(long threads)
 	return tp;
 }
 
-int xf_supernet_extract(int argc, char **argv)
+int cmd_supernet_extract(int argc, char **argv)
 {
 	struct opts o;
 	int rc = parse(argc, argv, extract_usage, &o);
@@ -300,7 +263,7 @@ int xf_supernet_extract(int argc, char **argv)
 	return rc;
 }
 
-int xf_supernet_eval(int argc, char **argv)
+int cmd_supernet_eval(int argc, char **argv)
 {
 	struct opts o;
 	int rc = parse(argc, argv, eval_usage, &o);
@@ -353,13 +316,13 @@ int xf_supernet_eval(int argc, char **argv)
 		goto out_free;
 	}
 	fprintf(stderr, "evaluating %zu images...\n", count);
-	double t0 = now();
+	double t0 = xf_now();
 	size_t correct;
 	if (xs_exec_eval(e, m, images, labels, count, tp, &correct, logits, &err) != XS_OK) {
 		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
 		goto out_free;
 	}
-	double dt = now() - t0;
+	double dt = xf_now() - t0;
 	for (size_t i = 0; i < count && i < (size_t)o.logits; i++) {
 		printf("logits,%zu", i);
 		for (uint32_t k = 0; k < m->classes; k++)

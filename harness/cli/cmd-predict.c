@@ -9,7 +9,9 @@
 
 #include "agent-csv.h"
 #include "predict.h"
-#include "xf.h"
+#include "cmd.h"
+#include "data.h"
+#include "util.h"
 
 static const char usage_text[] =
 	"usage: xnn-fleet predict [--db FILE] [--supernet NAME|SHA256] [--threads N]\n"
