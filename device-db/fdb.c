@@ -1141,3 +1141,51 @@ enum xs_status fdb_kernel_results_count(struct fdb *db, const struct fdb_key *k,
 		return seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
 	return XS_OK;
 }
+
+/* ---- batches --------------------------------------------------------------------- */
+
+enum xs_status fdb_kernel_results_insert(struct fdb *db, int64_t run_id, int64_t supernet_id,
+					 const struct fdb_key *keys,
+					 const struct fdb_kernel_result *rows, size_t n,
+					 size_t *stored)
+{
+	*stored = 0;
+	enum xs_status st = fdb_begin(db);
+	size_t added = 0;
+	for (size_t i = 0; st == XS_OK && i < n; i++) {
+		bool one = false;
+		st = fdb_kernel_result_insert(db, run_id, &keys[i], supernet_id, &rows[i], &one);
+		added += one;
+	}
+	if (st == XS_OK)
+		st = fdb_commit(db);
+	if (st != XS_OK) {
+		fdb_rollback(db);
+		return st;
+	}
+	*stored = added;
+	return XS_OK;
+}
+
+enum xs_status fdb_subnet_results_insert(struct fdb *db, int64_t run_id,
+					 const struct fdb_key *keys, const int64_t *subnet_ids,
+					 const struct fdb_subnet_result *rows, size_t n,
+					 size_t *stored)
+{
+	*stored = 0;
+	enum xs_status st = fdb_begin(db);
+	size_t added = 0;
+	for (size_t i = 0; st == XS_OK && i < n; i++) {
+		bool one = false;
+		st = fdb_subnet_result_insert(db, run_id, &keys[i], subnet_ids[i], &rows[i], &one);
+		added += one;
+	}
+	if (st == XS_OK)
+		st = fdb_commit(db);
+	if (st != XS_OK) {
+		fdb_rollback(db);
+		return st;
+	}
+	*stored = added;
+	return XS_OK;
+}

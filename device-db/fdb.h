@@ -146,6 +146,20 @@ enum xs_status fdb_kernel_result_insert(struct fdb *db, int64_t run_id,
 					const struct fdb_kernel_result *r,
 					bool *stored);
 
+/* Batches: n results of one run in one transaction (BEGIN IMMEDIATE ...
+ * COMMIT), each stored unless its key is there (as the single inserts);
+ * *stored gets how many were new. On an error nothing of the batch is
+ * stored (ROLLBACK) and the message is on the handle. The sweep's writer
+ * calls these; the single inserts are one-row batches. */
+enum xs_status fdb_kernel_results_insert(struct fdb *db, int64_t run_id, int64_t supernet_id,
+					 const struct fdb_key *keys,
+					 const struct fdb_kernel_result *rows, size_t n,
+					 size_t *stored);
+enum xs_status fdb_subnet_results_insert(struct fdb *db, int64_t run_id,
+					 const struct fdb_key *keys, const int64_t *subnet_ids,
+					 const struct fdb_subnet_result *rows, size_t n,
+					 size_t *stored);
+
 /* How many kernel rows a key has for a supernet (a resumed sweep skips the
  * kernel table when it is there). */
 enum xs_status fdb_kernel_results_count(struct fdb *db, const struct fdb_key *k,

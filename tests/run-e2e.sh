@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# run-e2e.sh BUILD_DIR - runs every tests/e2e/tNNNN-*.sh with BUILD_DIR, each in
-# its own HOME and TMPDIR, and ends with "N passed, N failed".
+# run-e2e.sh BUILD_DIR [NAME...] - runs every tests/e2e/tNNNN-*.sh (or those
+# whose name starts with one of NAME: t0006 t0009) with BUILD_DIR, each in its
+# own HOME and TMPDIR, and ends with "N passed, N failed".
 set -u
 build=$(cd "${1:-build}" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -8,6 +9,11 @@ pass=0 failed=0 failures=()
 for t in "$top"/tests/e2e/t[0-9][0-9][0-9][0-9]-*.sh; do
 	[ -e "$t" ] || continue
 	name=$(basename "$t" .sh)
+	if [ $# -gt 1 ]; then
+		want=0
+		for w in "${@:2}"; do case $name in "$w"*) want=1 ;; esac; done
+		[ $want = 1 ] || continue
+	fi
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/xnn-e2e-$name.XXXXXX")
 	mkdir -p "$dir/home" "$dir/tmp"
 	# adb: a private server port per test (a sweep starts a server where
