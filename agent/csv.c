@@ -6,30 +6,12 @@
 #include <string.h>
 
 #include "xa.h"
+#include "xs.h"
 
 void xa_csv_init(struct xa_csv *c, FILE *f)
 {
 	memset(c, 0, sizeof(*c));
 	c->f = f;
-}
-
-void xa_csv_write_field(FILE *f, const char *s)
-{
-	size_t n = strlen(s);
-	bool quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
-	for (size_t i = 0; i < n && !quote; i++)
-		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-	if (!quote) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"')
-			fputc('"', f);
-		fputc(s[i], f);
-	}
-	fputc('"', f);
 }
 
 void xa_csv_meta(struct xa_csv *c, const char *key, const char *fmt, ...)
@@ -51,7 +33,7 @@ void xa_csv_header(struct xa_csv *c, const char *const *names, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			fputc(',', c->f);
-		xa_csv_write_field(c->f, names[i]);
+		xs_csv_put(c->f, names[i]);
 	}
 	fputc('\n', c->f);
 	c->ncols = n;
@@ -62,7 +44,7 @@ void xa_csv_field(struct xa_csv *c, const char *s)
 {
 	if (c->col++)
 		fputc(',', c->f);
-	xa_csv_write_field(c->f, s ? s : "");
+	xs_csv_put(c->f, s ? s : "");
 }
 
 void xa_csv_fieldf(struct xa_csv *c, const char *fmt, ...)

@@ -114,8 +114,6 @@ void xa_csv_number(struct xa_csv *c, double v);
 void xa_csv_end_row(struct xa_csv *c);
 /* "#end rows=N". */
 void xa_csv_finish(struct xa_csv *c);
-/* Writes s quoted as a CSV field needs into f. */
-void xa_csv_write_field(FILE *f, const char *s);
 
 /* ---- device probe -----------------------------------------------------------------
  * The device's identity and state as key/value rows (keys: agent/probe.c).

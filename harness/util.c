@@ -101,25 +101,6 @@ enum xs_status xf_file_write(const char *path, const void *data, size_t n, struc
 	return XS_OK;
 }
 
-void xf_csv_put(FILE *f, const char *v)
-{
-	if (v == NULL)
-		return;
-	size_t n = strlen(v);
-	bool edge = n && (strchr(" \t", v[0]) || strchr(" \t", v[n - 1]));
-	if (strpbrk(v, ",\"\r\n") == NULL && !edge) {
-		fputs(v, f);
-		return;
-	}
-	putc('"', f);
-	for (; *v; v++) {
-		if (*v == '"')
-			putc('"', f);
-		putc(*v, f);
-	}
-	putc('"', f);
-}
-
 bool xf_grow(void *items, size_t n, size_t *cap, size_t size, size_t first)
 {
 	if (n < *cap)

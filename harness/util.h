@@ -1,5 +1,5 @@
 /* util.h - the small things every part of the harness library needs once:
- * a monotonic clock, the temporary folder, reading a whole file, CSV fields,
+ * a monotonic clock, the temporary folder, reading and writing a whole file,
  * filling an error, growing an array, the CPU count, precision lists.
  *
  * The harness's error convention (every library function keeps it): a
@@ -37,13 +37,6 @@ enum xs_status xf_file_read(const char *path, size_t max, char **data, size_t *l
  * half a file. XS_EIO with err naming the file. */
 enum xs_status xf_file_write(const char *path, const void *data, size_t n,
 			     struct xs_error *err);
-
-/* Writes one CSV field (RFC 4180): quoted when it holds a comma, a quote, a
- * line break, or starts or ends with a space or tab (which CSV readers
- * trim); NULL is the empty field. Every CSV
- * the harness writes (names and arch strings hold anything) goes through
- * this. */
-void xf_csv_put(FILE *f, const char *v);
 
 /* Room for one more element in the array at *items (n in use, *cap
  * allocated, size bytes each): the capacity doubles from first. false when

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "xk.h"
 
@@ -65,6 +66,15 @@ void xs_sha256_final(struct xs_sha256 *s, uint8_t out[32]);
 void xs_sha256(const void *data, size_t n, uint8_t out[32]);
 /* 64 lowercase hex digits and a NUL into hex[65]. */
 void xs_sha256_hex(const uint8_t sum[32], char hex[65]);
+
+/* ---- CSV ------------------------------------------------------------------- */
+
+/* Writes one CSV field (RFC 4180) to f: quoted when it holds a comma, a
+ * quote, a line break, or starts or ends with a space or tab (which CSV
+ * readers trim); NULL is the empty field. The one CSV field writer: the
+ * agent's output, the DB export, the reports' tables and the harness's CSV
+ * all go through it. */
+void xs_csv_put(FILE *f, const char *v);
 
 /* ---- search space ------------------------------------------------------------ */
 

@@ -24,7 +24,7 @@ static const char usage_text[] =
 
 static void csv(const char *v, bool last)
 {
-	xf_csv_put(stdout, v);
+	xs_csv_put(stdout, v);
 	putchar(last ? '\n' : ',');
 }
 

@@ -202,9 +202,9 @@ int cmd_predict(int argc, char **argv)
 		for (size_t i = 0; i < narchs; i++) {
 			double s, b;
 			char missing[160];
-			xf_csv_put(stdout, devs.d[di].serial);
+			xs_csv_put(stdout, devs.d[di].serial);
 			putchar(',');
-			xf_csv_put(stdout, archs[i]);
+			xs_csv_put(stdout, archs[i]);
 			if (!xf_ktable_sum(kt, &sp, &want[i], &s, &b, missing, sizeof(missing)))
 				printf(",,no %s in the kernel table\n", missing);
 			else

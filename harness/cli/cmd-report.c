@@ -373,11 +373,11 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 			fprintf(dc, "%" PRId64 ",", d->id);
 			const char *fs[] = {d->serial, d->model, d->soc, d->abi, d->transport, devkind(d)};
 			for (size_t k = 0; k < 6; k++) {
-				xf_csv_put(dc, fs[k] ? fs[k] : "");
+				xs_csv_put(dc, fs[k] ? fs[k] : "");
 				putc(',', dc);
 			}
 			fprintf(dc, "%d,%" PRId64 ",", d->cpus, d->ram);
-			xf_csv_put(dc, d->run_status ? d->run_status : "");
+			xs_csv_put(dc, d->run_status ? d->run_status : "");
 			fprintf(dc, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n",
 				s->clean, s->throttled, s->noisy, s->failed, s->kernels);
 		}
@@ -461,7 +461,7 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 					fprintf(fd, "%.6g %.4f\n", x->median, x->top1);
 				if (fc) {
 					fprintf(fc, "%" PRId64 ",", d->id);
-					xf_csv_put(fc, x->arch);
+					xs_csv_put(fc, x->arch);
 					fprintf(fc, ",%.6g,%.6g,%.6g,%.4f\n", x->median, x->p90, x->p99, x->top1);
 				}
 			}
@@ -497,10 +497,10 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 					npts++;
 				}
 				if (dcsv) {
-					xf_csv_put(dcsv, x->arch);
+					xs_csv_put(dcsv, x->arch);
 					fprintf(dcsv, ",%" PRId64 ",%.6g,%.6g,%.6g,%" PRId64 ",%.4f,", x->macs,
 						x->median, x->p90, x->p99, x->memory, x->top1);
-					xf_csv_put(dcsv, x->flags ? x->flags : "");
+					xs_csv_put(dcsv, x->flags ? x->flags : "");
 					fprintf(dcsv, ",%d\n", front);
 				}
 			}
@@ -634,7 +634,7 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 		for (size_t r = 0; r < nkeys; r++) {
 			const double *row = &mat[r * nkdev];
 			if (kc) {
-				xf_csv_put(kc, keys[r]);
+				xs_csv_put(kc, keys[r]);
 				for (size_t c = 0; c < nkdev; c++)
 					fprintf(kc, isnan(row[c]) ? "," : ",%.6g", row[c]);
 				putc('\n', kc);
@@ -723,7 +723,7 @@ static bool supernet_page(struct rep *p, const struct fdb_supernet_row *sn, cons
 					fprintf(pd, "%.6g %.6g\n", pred[k], meas[k]);
 				if (pc) {
 					fprintf(pc, "%" PRId64 ",", d->id);
-					xf_csv_put(pc, p->r[map[k]].arch);
+					xs_csv_put(pc, p->r[map[k]].arch);
 					fprintf(pc, ",%.6g,%.6g\n", pred[k], meas[k]);
 				}
 				within10 += fabs(pred[k] - meas[k]) <= 0.1 * meas[k];

@@ -911,7 +911,7 @@ int cmd_sweep(int argc, char **argv)
 			fputs("device", stdout);
 			for (size_t k = 0; k < 5; k++) {  /* CSV: names may hold anything */
 				putchar(',');
-				xf_csv_put(stdout, f[k]);
+				xs_csv_put(stdout, f[k]);
 			}
 			putchar('\n');
 		}
