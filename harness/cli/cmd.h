@@ -19,7 +19,7 @@ int cmd_manifest(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 /* xnn-fleet db simulate (cmd-simulate.c); argv[0] is "simulate". */
 int cmd_db_simulate(int argc, char **argv);
-/* xnn-fleet supernet extract|eval (cmd-model.c); argv[0] is "extract" or
+/* xnn-fleet supernet extract|eval (cmd-supernet.c); argv[0] is "extract" or
  * "eval". */
 int cmd_supernet_extract(int argc, char **argv);
 int cmd_supernet_eval(int argc, char **argv);
