@@ -11,7 +11,7 @@
  * Threads: one per connection reads packets; each stream has a service
  * thread (shell or sync, speaking over a socketpair) and a pump thread that
  * sends what the service writes as WRTE packets, one unacknowledged at a
- * time. Facts: ../shared/notes/adb-protocol.md. */
+ * time. Facts: docs/adb.md. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

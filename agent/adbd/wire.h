@@ -1,6 +1,6 @@
 /* wire.h - the parts of xnn-adbd that read outside bytes: the ADB wire
  * packet header, sync requests and the single-quoted argv words that the harness sends. All are fuzzed
- * (tests/fuzz/fuzz-adbd.c). Facts: ../shared/notes/adb-protocol.md. */
+ * (tests/fuzz/fuzz-adbd.c). Facts: docs/adb.md. */
 #ifndef XA_ADBD_WIRE_H
 #define XA_ADBD_WIRE_H
 
