@@ -7,7 +7,6 @@
 #include "devices.h"
 #include "manifest.h"
 #include "cmd.h"
-#include "data.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -31,22 +30,14 @@ int cmd_manifest(int argc, char **argv)
 	const char *dir = argv[2];
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		fprintf(stderr, "xnn-fleet manifest: cannot read '%s': is DIR the --out of xnn-fleet "
-			"select?\n", path);
-		return 1;
-	}
-	const size_t max = 4 << 20;
-	char *text = malloc(max + 1);
-	size_t len = text ? fread(text, 1, max + 1, f) : 0;
-	fclose(f);
+	char *text;
+	size_t len;
+	struct xs_error err;
 	static struct xr_manifest m;
 	char why[512];
-	if (text == NULL || len > max) {
-		fprintf(stderr, "xnn-fleet manifest: '%s': %s\n", path,
-			text ? "larger than 4 MB: not a manifest" : "out of memory");
-		free(text);
+	if (xf_file_read(path, 4 << 20, &text, &len, &err) != XS_OK) {
+		fprintf(stderr, "xnn-fleet manifest: %s: is DIR the --out of xnn-fleet select?\n",
+			err.msg);
 		return 1;
 	}
 	bool ok = xr_manifest_parse(text, len, &m, why, sizeof(why));
