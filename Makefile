@@ -344,7 +344,7 @@ $(O)/fuzz-adb: $(O)/fuzz-adb.o $(O)/harness/adb.o $(O)/runtime/props.o $(LIBXS)
 $(O)/fuzz-manifest: $(O)/fuzz-manifest.o $(O)/runtime/manifest.o
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
-$(O)/fuzz-select: $(O)/fuzz-select.o $(O)/harness/select.o $(O)/harness/data.o $(O)/harness/util.o $(LIBXS)
+$(O)/fuzz-select: $(O)/fuzz-select.o $(O)/harness/select/budget.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(HARNESS_LIBS) $(LDLIBS) -o $@
 $(O)/fuzz-adbd: $(O)/fuzz-adbd.o $(O)/agent/adbd/wire.o $(O)/runtime/props.o

@@ -1,14 +1,14 @@
 /* cmd-predict.c - xnn-fleet predict: sub-net latency per device from its
  * kernel table, calibrated with the sub-nets measured there; --eval says how
- * good that is by leave-one-out over the measured sub-nets. */
+ * good that is by leave-one-out over the measured sub-nets. The model is the
+ * fleet's (harness/select/fleet.h), the one select uses. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent-csv.h"
-#include "predict.h"
+#include "fleet.h"
 #include "cmd.h"
 #include "data.h"
 #include "util.h"
@@ -29,62 +29,37 @@ static const char usage_text[] =
 	"         rows device,arch,median_ms,note\n"
 	"--db defaults to fleet.db, --supernet to fmnist-ofa, --threads to 1.\n";
 
-struct dev {
-	int64_t id;
-	char serial[128];
-	bool emulated;
-};
-
-struct devs {
-	struct dev *d;
-	size_t n, cap;
-};
-
-static void on_device(void *ctx, const struct fdb_device_row *r)
+/* A device's leave-one-out row of --eval; adds its counts to the totals. */
+static void print_eval(const struct xf_fleet_device *d, size_t *total, size_t *total5,
+		       size_t *total10)
 {
-	struct devs *v = ctx;
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? 2 * v->cap : 16;
-		struct dev *nd = realloc(v->d, cap * sizeof(*nd));
-		if (nd == NULL)
-			return;
-		v->d = nd;
-		v->cap = cap;
-	}
-	struct dev *d = &v->d[v->n++];
-	d->id = r->id;
-	snprintf(d->serial, sizeof(d->serial), "%s", r->serial ? r->serial : "?");
-	d->emulated = r->emulated;
+	const struct xf_predict_eval *e = &d->eval;
+	const size_t k = d->nfit;
+	printf("%-20.20s %4zu %6.1f%% %6.1f%% %6.2f%% %8.3f %6.1f%%  a %.3f b %.4f c %.5f\n",
+	       d->serial, k, 100 * e->within5, 100 * e->within10, 100 * e->rmspe, e->spearman,
+	       100 * e->worst, d->calib.a, d->calib.b, d->calib.c);
+	*total += k;
+	*total5 += (size_t)lround(e->within5 * (double)k);
+	*total10 += (size_t)lround(e->within10 * (double)k);
 }
 
-/* The measured sub-nets of one device: arch and median. */
-struct meas {
-	int threads;
-	char (*arch)[XS_ARCH_MAX];
-	double *median;
-	size_t n, cap;
-};
-
-static void on_result(void *ctx, const struct fdb_result_row *r)
+/* The CSV rows device,arch,median_ms,note of the archs on device i. */
+static void print_archs(const struct xf_fleet *f, size_t i, const char *const *archs,
+			const struct xs_arch *want, size_t narchs)
 {
-	struct meas *m = ctx;
-	if (r->threads != m->threads || r->precision == NULL || strcmp(r->precision, "f32") != 0 ||
-	    isnan(r->median_ms) || r->arch == NULL)
-		return;
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? 2 * m->cap : 64;
-		void *na = realloc(m->arch, cap * sizeof(*m->arch));
-		if (na == NULL)
-			return;
-		m->arch = na;
-		double *nm = realloc(m->median, cap * sizeof(double));
-		if (nm == NULL)
-			return;
-		m->median = nm;
-		m->cap = cap;
+	const struct xf_fleet_device *d = &f->dev[i];
+	for (size_t k = 0; k < narchs; k++) {
+		double s, b, ms = xf_fleet_predicted(f, i, &want[k], XS_PRECISION_F32);
+		char missing[160];
+		xs_csv_put(stdout, d->serial);
+		putchar(',');
+		xs_csv_put(stdout, archs[k]);
+		if (isnan(ms) && !xf_ktable_sum(d->kt, f->sp, &want[k], &s, &b, missing,
+						sizeof(missing)))
+			printf(",,no %s in the kernel table\n", missing);
+		else
+			printf(",%.4f,fitted on %zu sub-nets\n", ms, d->calib.n);
 	}
-	snprintf(m->arch[m->n], XS_ARCH_MAX, "%s", r->arch);
-	m->median[m->n++] = r->median_ms;
 }
 
 int cmd_predict(int argc, char **argv)
@@ -129,9 +104,7 @@ int cmd_predict(int argc, char **argv)
 		return 1;
 	}
 	int rc = 1;
-	struct devs devs = {0};
-	struct meas m = {threads, NULL, NULL, 0, 0};
-	double *sum = NULL, *blocks = NULL;
+	struct xf_fleet *fleet = NULL;
 	int64_t sn_id;
 	struct xs_space sp;
 	struct xs_error err;
@@ -150,68 +123,27 @@ int cmd_predict(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
-	if (fdb_devices_each(db, on_device, &devs) != XS_OK) {
-		fprintf(stderr, "xnn-fleet: %s\n", fdb_errmsg(db));
+	const struct xf_fleet_opts fo = {threads, 50, false};
+	if (xf_fleet_load(db, sn_id, &sp, &fo, &fleet, &err) != XS_OK) {
+		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
 		goto out;
 	}
 	if (eval)
 		printf("%-20s %4s %7s %7s %7s %8s %7s  %s\n", "device", "n", "<=5%", "<=10%", "RMSPE",
 		       "spearman", "worst", "fit (ms = a*sum + b + c*blocks, all sub-nets)");
 	size_t total = 0, total5 = 0, total10 = 0, used = 0;
-	for (size_t di = 0; di < devs.n; di++) {
-		struct xf_ktable *kt;
-		if (xf_ktable_load(db, sn_id, devs.d[di].id, threads, &kt, &err) != XS_OK)
+	for (size_t di = 0; di < fleet->n; di++) {
+		const struct xf_fleet_device *d = &fleet->dev[di];
+		if (d->kt == NULL)
 			continue;  /* no kernel table: nothing to predict from */
-		m.n = 0;
-		if (fdb_subnet_results_each(db, sn_id, devs.d[di].id, on_result, &m) != XS_OK) {
-			fprintf(stderr, "xnn-fleet: %s\n", fdb_errmsg(db));
-			xf_ktable_destroy(kt);
-			goto out;
-		}
-		free(sum);
-		free(blocks);
-		sum = calloc(m.n + 1, sizeof(double));
-		blocks = calloc(m.n + 1, sizeof(double));
-		double *meas = calloc(m.n + 1, sizeof(double));
-		size_t k = 0;
-		for (size_t i = 0; sum && blocks && meas && i < m.n; i++) {
-			struct xs_arch a;
-			char missing[160];
-			if (xs_arch_parse(&sp, m.arch[i], &a, &err) != XS_OK)
-				continue;
-			if (!xf_ktable_sum(kt, &sp, &a, &sum[k], &blocks[k], missing, sizeof(missing))) {
-				fprintf(stderr, "%s: the kernel table has no %s (%s)\n", devs.d[di].serial,
-					missing, m.arch[i]);
-				continue;
-			}
-			meas[k++] = m.median[i];
-		}
-		struct xf_calib c;
-		xf_calib_fit(sum, blocks, meas, k, &c);
+		for (size_t i = 0; i < d->nm; i++)
+			if (d->m[i].missing[0])
+				fprintf(stderr, "%s: the kernel table has no %s (%s)\n", d->serial,
+					d->m[i].missing, d->m[i].arch);
 		used++;
-		if (eval) {
-			struct xf_predict_eval e;
-			xf_predict_eval(sum, blocks, meas, k, &e);
-			printf("%-20.20s %4zu %6.1f%% %6.1f%% %6.2f%% %8.3f %6.1f%%  a %.3f b %.4f c %.5f\n",
-			       devs.d[di].serial, k, 100 * e.within5, 100 * e.within10, 100 * e.rmspe,
-			       e.spearman, 100 * e.worst, c.a, c.b, c.c);
-			total += k;
-			total5 += (size_t)lround(e.within5 * (double)k);
-			total10 += (size_t)lround(e.within10 * (double)k);
-		}
-		for (size_t i = 0; i < narchs; i++) {
-			double s, b;
-			char missing[160];
-			xs_csv_put(stdout, devs.d[di].serial);
-			putchar(',');
-			xs_csv_put(stdout, archs[i]);
-			if (!xf_ktable_sum(kt, &sp, &want[i], &s, &b, missing, sizeof(missing)))
-				printf(",,no %s in the kernel table\n", missing);
-			else
-				printf(",%.4f,fitted on %zu sub-nets\n", xf_calib_predict(&c, s, b), c.n);
-		}
-		free(meas);
-		xf_ktable_destroy(kt);
+		if (eval)
+			print_eval(d, &total, &total5, &total10);
+		print_archs(fleet, di, archs, want, narchs);
 	}
 	if (used == 0) {
 		fprintf(stderr, "xnn-fleet predict: no device in '%s' has a kernel table for %d "
@@ -224,12 +156,8 @@ int cmd_predict(int argc, char **argv)
 		       100.0 * (double)total5 / (double)total, 100.0 * (double)total10 / (double)total);
 	rc = 0;
 out:
+	xf_fleet_destroy(fleet);
 	free(space_text);
-	free(devs.d);
-	free(m.arch);
-	free(m.median);
-	free(sum);
-	free(blocks);
 	fdb_close(db);
 	return rc;
 }

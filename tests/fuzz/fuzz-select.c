@@ -1,5 +1,5 @@
 /* fuzz-select.c - libFuzzer target: the selector's readers of outside text,
- * the --budget spec and the --population CSV (harness/select.c). An accepted
+ * the --budget spec and the --population CSV (harness/select/budget.c). An accepted
  * budget prints and reads back the same; an accepted population has
  * non-negative shares summing to 1; a refusal always says why. */
 #include <math.h>

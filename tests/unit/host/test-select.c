@@ -353,6 +353,60 @@ static void test_tiers(void **state)
 	assert_false(xf_tiers_best(f, acc, 1, share, 2, 3, &t));
 }
 
+/* The grouping of devices: equal neighbours are one class, tiers map back
+ * to device ranges, neighbours with the same candidate merge. */
+static void test_tiers_group(void **state)
+{
+	(void)state;
+	/* 5 devices, fastest first; candidates: c0 (acc 80) fits all, c1 (90)
+	 * the first three, c2 (95) the first two; devices 0,1 and 3,4 alike */
+	const size_t nd = 5, nc = 3;
+	const bool fits[3 * 5] = {
+		1, 1, 1, 1, 1,
+		1, 1, 1, 0, 0,
+		1, 1, 0, 0, 0,
+	};
+	const double acc[3] = {80, 90, 95}, share[5] = {0.1, 0.1, 0.2, 0.3, 0.3};
+	struct xf_tiering t;
+	size_t ncls, grouped;
+	/* three classes ({0,1}, {2}, {3,4}); 3 tiers: c2, c1, c0 */
+	assert_true(xf_tiers_group(fits, acc, nc, share, nd, 3, 16, 0.1, &t, &ncls, &grouped));
+	assert_int_equal(ncls, 3);
+	assert_int_equal(grouped, 3);
+	assert_int_equal(t.k, 3);
+	assert_int_equal(t.first[0], 0);
+	assert_int_equal(t.last[0], 1);
+	assert_int_equal(t.cand[0], 2);
+	assert_int_equal(t.first[1], 2);
+	assert_int_equal(t.last[1], 2);
+	assert_int_equal(t.cand[1], 1);
+	assert_int_equal(t.first[2], 3);
+	assert_int_equal(t.last[2], 4);
+	assert_int_equal(t.cand[2], 0);
+	assert_true(fabs(t.value - (0.2 * 95 + 0.2 * 90 + 0.6 * 80)) < 1e-9);
+	/* more tiers asked than classes: as many as the classes */
+	assert_true(xf_tiers_group(fits, acc, nc, share, nd, 5, 16, 0.1, &t, &ncls, &grouped));
+	assert_int_equal(t.k, 3);
+	/* 2 tiers: {0..2} c1 and {3,4} c0 (0.4 * 90 beats 0.2 * 95 + 0.2 * 80) */
+	assert_true(xf_tiers_group(fits, acc, nc, share, nd, 2, 16, 0.1, &t, &ncls, &grouped));
+	assert_int_equal(t.k, 2);
+	assert_int_equal(t.last[0], 2);
+	assert_int_equal(t.cand[0], 1);
+	/* one candidate best everywhere: the tiers merge into one */
+	const bool all[2 * 5] = {1, 1, 1, 1, 1, 1, 1, 0, 0, 0};
+	const double acc2[2] = {99, 80};
+	assert_true(xf_tiers_group(all, acc2, 2, share, nd, 2, 16, 0.1, &t, &ncls, &grouped));
+	assert_int_equal(ncls, 2);
+	assert_int_equal(grouped, 2);
+	assert_int_equal(t.k, 1);
+	assert_int_equal(t.first[0], 0);
+	assert_int_equal(t.last[0], 4);
+	assert_int_equal(t.cand[0], 0);
+	/* a device that fits nothing */
+	const bool none[1 * 2] = {1, 0};
+	assert_false(xf_tiers_group(none, acc, 1, share, 2, 0, 16, 0.1, &t, &ncls, &grouped));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_subspace),
 		cmocka_unit_test(test_search),
 		cmocka_unit_test(test_tiers),
+		cmocka_unit_test(test_tiers_group),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

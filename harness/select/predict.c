@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "predict.h"
+#include "util.h"
 
 static uint32_t up(uint32_t a, uint32_t s)
 {
@@ -86,21 +87,21 @@ enum xs_status xf_ktable_load(struct fdb *db, int64_t supernet_id, int64_t devic
 			      int threads, struct xf_ktable **out, struct xs_error *err)
 {
 	struct xf_ktable *t = calloc(1, sizeof(*t));
-	if (t == NULL) {
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-		return XS_ENOMEM;
-	}
+	if (t == NULL)
+		return xf_error_set(err, XS_ENOMEM, "out of memory");
 	t->threads = threads;
 	struct load_ctx l = {t, false};
 	if (fdb_kernel_results_each(db, supernet_id, device_id, on_kernel, &l) != XS_OK) {
-		snprintf(err->msg, sizeof(err->msg), "%s", fdb_errmsg(db));
+		xf_error_set(err, XS_EIO, "%s", fdb_errmsg(db));
 		xf_ktable_destroy(t);
 		return XS_EIO;
 	}
 	if (l.oom || t->n == 0) {
-		snprintf(err->msg, sizeof(err->msg), l.oom ? "out of memory"
-			 : "device %lld has no kernel table for %d thread%s (sweep it)",
-			 (long long)device_id, threads, threads == 1 ? "" : "s");
+		if (l.oom)
+			xf_error_set(err, XS_ENOMEM, "out of memory");
+		else
+			xf_error_set(err, XS_EINVAL, "device %lld has no kernel table for %d thread%s "
+				     "(sweep it)", (long long)device_id, threads, threads == 1 ? "" : "s");
 		xf_ktable_destroy(t);
 		return l.oom ? XS_ENOMEM : XS_EINVAL;
 	}

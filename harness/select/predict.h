@@ -6,7 +6,8 @@
  * c * blocks, a weighted least-squares fit of relative error (what a block
  * costs inside a network differs from alone: caches, per-layer overhead).
  * With fewer than 4 measured sub-nets only the scale a is fitted; with none,
- * the sum is the prediction. */
+ * the sum is the prediction. These are the building blocks of the fleet
+ * model (fleet.h), which select, predict and report use. */
 #ifndef XF_PREDICT_H
 #define XF_PREDICT_H
 
