@@ -1,13 +1,13 @@
 /* report-data.c - the rows of `xnn-fleet report` from the device DB
  * (report-data.h): every string copied into a pool of chunks, the row arrays
- * grown with xf_grow, the predictions from harness/predict.h in one function
- * (predictions_gather). */
+ * grown with xf_grow, the predictions from the fleet's latency model
+ * (harness/select/fleet.h) in one function (predictions_gather). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "manifest.h"
-#include "predict.h"
+#include "fleet.h"
 #include "report-data.h"
 #include "util.h"
 
@@ -167,67 +167,63 @@ static void on_kernel(void *ctx, const struct fdb_kernel_row *k)
 
 /* ---- one supernet's page --------------------------------------------------------- */
 
-static bool device_has_results(const struct sn_rows *c, int64_t id)
+/* The index of device dev's one-thread f32 result of arch in c, or -1. */
+static long result_of(const struct sn_rows *c, int64_t dev, const char *arch)
 {
-	for (size_t j = 0; j < c->nresults; j++)
-		if (c->results[j].device_id == id)
-			return true;
-	return false;
+	for (size_t j = 0; j < c->nresults; j++) {
+		const struct rep_result *x = &c->results[j];
+		if (x->device_id == dev && strcmp(x->precision, "f32") == 0 &&
+		    strcmp(x->arch, arch) == 0)
+			return (long)j;
+	}
+	return -1;
 }
 
 /* The leave-one-out predictions of sn's f32 results, on each device with a
- * kernel table and three results that its pieces cover: today's model
- * (harness/predict.h); the one place the report calls it. */
-static enum xs_status predictions_gather(struct fdb *db, struct xf_report_rows *r,
-					 const struct rep_supernet *sn, struct sn_rows *c)
+ * kernel table and three results that its pieces cover: the fleet's latency
+ * model (harness/select/fleet.h), the one select and predict use. */
+static enum xs_status predictions_gather(struct fdb *db, const struct rep_supernet *sn,
+					 struct sn_rows *c, struct xs_error *err)
 {
 	char *space = NULL, sha[65];
 	struct xs_space sp;
-	struct xs_error err;
+	struct xs_error e;
 	int64_t id;
 	bool have_space = sn->sha256 && fdb_supernet_find(db, sn->sha256, &id, sha, &space) == XS_OK &&
-			  space && xs_space_parse(space, strlen(space), &sp, &err) == XS_OK;
+			  space && xs_space_parse(space, strlen(space), &sp, &e) == XS_OK;
 	free(space);
 	if (!have_space)
 		return XS_OK;  /* no predictions: the page says so */
-	size_t m = c->nresults + 1, *map = malloc(m * sizeof(size_t));
-	double *sum = malloc(m * sizeof(double)), *blocks = malloc(m * sizeof(double));
-	double *meas = malloc(m * sizeof(double)), *pred = malloc(m * sizeof(double));
-	enum xs_status st = map && sum && blocks && meas && pred ? XS_OK : XS_ENOMEM;
-	for (size_t i = 0; st == XS_OK && i < r->ndevices; i++) {
-		int64_t dev = r->devices[i].id;
-		struct xf_ktable *kt;
-		if (!device_has_results(c, dev) || xf_ktable_load(db, sn->id, dev, 1, &kt, &err) != XS_OK)
+	struct xf_fleet *fleet;
+	const struct xf_fleet_opts fo = {.threads = 1, .percentile = 50, .exclude_emulated = false};
+	enum xs_status st = xf_fleet_load(db, sn->id, &sp, &fo, &fleet, err);
+	if (st != XS_OK)
+		return st;
+	double *pred = NULL;
+	for (size_t i = 0; st == XS_OK && i < fleet->n; i++) {
+		const struct xf_fleet_device *d = &fleet->dev[i];
+		if (d->kt == NULL || d->nfit < 3)
 			continue;
-		size_t n = 0;
-		for (size_t j = 0; j < c->nresults; j++) {
-			const struct rep_result *x = &c->results[j];
-			struct xs_arch a;
-			char missing[160];
-			if (x->device_id != dev || strcmp(x->precision, "f32") != 0 ||
-			    !(x->median_ms > 0) || xs_arch_parse(&sp, x->arch, &a, &err) != XS_OK ||
-			    !xf_ktable_sum(kt, &sp, &a, &sum[n], &blocks[n], missing, sizeof(missing)))
+		double *p = realloc(pred, d->nfit * sizeof(*pred));
+		if (p == NULL || !xf_fleet_loo(fleet, i, (pred = p))) {
+			st = xf_error_set(err, XS_ENOMEM, "out of memory");
+			break;
+		}
+		for (size_t k = 0; k < d->nfit; k++) {
+			long j = result_of(c, d->id, d->m[d->fit_meas[k]].arch);
+			if (j < 0)
 				continue;
-			meas[n] = x->median_ms;
-			map[n++] = j;
-		}
-		if (n >= 3 && !xf_predict_loo(sum, blocks, meas, n, pred))
-			st = XS_ENOMEM;
-		for (size_t k = 0; st == XS_OK && n >= 3 && k < n; k++) {
 			if (!xf_grow(&c->predictions, c->npredictions, &c->cappredictions,
-				     sizeof(*c->predictions), 256))
-				st = XS_ENOMEM;
-			else
-				c->predictions[c->npredictions++] =
-					(struct rep_prediction){.result = map[k], .predicted_ms = pred[k]};
+				     sizeof(*c->predictions), 256)) {
+				st = xf_error_set(err, XS_ENOMEM, "out of memory");
+				break;
+			}
+			c->predictions[c->npredictions++] =
+				(struct rep_prediction){.result = (size_t)j, .predicted_ms = pred[k]};
 		}
-		xf_ktable_destroy(kt);
 	}
-	free(map);
-	free(sum);
-	free(blocks);
-	free(meas);
 	free(pred);
+	xf_fleet_destroy(fleet);
 	return st;
 }
 
@@ -298,7 +294,7 @@ static enum xs_status page_gather(struct fdb *db, struct xf_report_rows *r, size
 	    (st = fdb_subnet_results_each(db, sn->id, -1, on_result, r)) != XS_OK ||
 	    (st = fdb_kernel_results_each(db, sn->id, -1, on_kernel, r)) != XS_OK)
 		return xf_error_set(err, st, "%s", fdb_errmsg(db));
-	if (!r->oom && (st = predictions_gather(db, r, sn, c)) == XS_OK)
+	if (!r->oom && (st = predictions_gather(db, sn, c, err)) == XS_OK)
 		st = manifest_gather(db, r, sn, c, m);
 	if (r->oom || st == XS_ENOMEM)
 		return xf_error_set(err, XS_ENOMEM, "out of memory");
