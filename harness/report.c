@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "adb.h"
+#include "adb-client.h"
 #include "report.h"
 
 void xf_html_put(FILE *f, const char *s)

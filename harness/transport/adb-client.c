@@ -1,4 +1,4 @@
-/* adb.c - the adb server's smart-socket protocol (adb.h). */
+/* adb-client.c - the adb server's smart-socket protocol (adb-client.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "adb.h"
+#include "adb-client.h"
 
 static uint32_t le32(const uint8_t *p)
 {

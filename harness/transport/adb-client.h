@@ -1,12 +1,12 @@
-/* adb.h - a client of the adb server's smart-socket protocol: the server's
+/* adb-client.h - a client of the adb server's smart-socket protocol: the server's
  * device list, shell (shell_v2 with exit codes, or the legacy shell with an
  * exit marker), and sync push, pull and stat. Facts:
  * ../shared/notes/adb-protocol.md.
  *
  * Every command sent to a device shell is built from argv words, each
  * single-quoted (xf_shell_quote). Programs on this host run from argv. */
-#ifndef XF_ADB_H
-#define XF_ADB_H
+#ifndef XF_ADB_CLIENT_H
+#define XF_ADB_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -96,4 +96,4 @@ void xf_shellv2_init(struct xf_shellv2 *p);
 bool xf_shellv2_feed(struct xf_shellv2 *p, const uint8_t *data, size_t n, xf_adb_out_fn fn,
 		     void *ctx, char *why, size_t why_n);
 
-#endif /* XF_ADB_H */
+#endif /* XF_ADB_CLIENT_H */
