@@ -338,7 +338,7 @@ $(O)/fuzz-agentcsv: $(O)/fuzz-agentcsv.o $(O)/harness/agent-csv.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(HARNESS_LIBS) $(LDLIBS) -o $@
 # the adb client's parsers; xnn-adbd's
-$(O)/fuzz-adb: $(O)/fuzz-adb.o $(O)/harness/adb.o $(O)/runtime/props.o $(LIBXS)
+$(O)/fuzz-adb: $(O)/fuzz-adb.o $(O)/harness/transport/adb-client.o $(O)/runtime/props.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(LDLIBS) -o $@
 $(O)/fuzz-manifest: $(O)/fuzz-manifest.o $(O)/runtime/manifest.o

@@ -146,3 +146,17 @@ bool xf_precision_list_parse(const char *text, enum xs_precision out[2], size_t 
 		out[(*n)++] = XS_PRECISION_INT8;
 	return true;
 }
+
+bool xf_in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t n = strcspn(p, ":");
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog);
+		if (access(buf, X_OK) == 0)
+			return true;
+		p += n + (p[n] == ':');
+	}
+	return false;
+}

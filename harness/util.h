@@ -43,6 +43,10 @@ enum xs_status xf_file_write(const char *path, const void *data, size_t n,
  * out of memory (the array stays as it was). */
 bool xf_grow(void *items, size_t n, size_t *cap, size_t size, size_t first);
 
+/* Whether prog (a name, not a path) is an executable file in a folder of
+ * $PATH (/usr/bin:/bin when unset). Cannot fail. */
+bool xf_in_path(const char *prog);
+
 /* The number of online CPUs (1 to 1024). Cannot fail. */
 int xf_cpus(void);
 

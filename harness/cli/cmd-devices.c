@@ -60,16 +60,11 @@ int cmd_devices(int argc, char **argv)
 	}
 	static struct xf_device found[XF_MAX_DEVICES];
 	char notes[8192];
-	size_t n = xf_devices_here(found, XF_MAX_DEVICES, notes, sizeof(notes));
-	size_t len = strlen(notes);
-	if (!no_adb) {
-		if (nservers == 0)
-			xf_adb_server_default(&servers[nservers++]);
-		xf_devices_adb(servers, nservers, found, XF_MAX_DEVICES, &n, notes + len,
-			       sizeof(notes) - len);
-		len = strlen(notes);
-	}
-	xf_devices_usb_notes(found, n, true, notes + len, sizeof(notes) - len);
+	if (!no_adb && nservers == 0)
+		xf_adb_server_default(&servers[nservers++]);
+	struct xf_list_opts lo = {.servers = servers, .nservers = no_adb ? 0 : nservers,
+				  .usb_verbose = true};
+	size_t n = xf_devices_list(&lo, found, XF_MAX_DEVICES, notes, sizeof(notes));
 	if (as_csv) {
 		printf("serial,transport,abi,model,usable,problem\n");
 		for (size_t i = 0; i < n; i++) {
@@ -83,12 +78,14 @@ int cmd_devices(int argc, char **argv)
 	} else {
 		printf("%-20s %-9s %-12s %-20s %s\n", "serial", "transport", "abi", "model",
 		       "work folder / problem");
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			char where[600];
+			xf_device_describe(&found[i], where, sizeof(where));
 			printf("%-20s %-9s %-12s %-20s %s\n", found[i].serial, found[i].transport,
 			       found[i].abi[0] ? found[i].abi : "?",
 			       found[i].model[0] ? found[i].model : "-",
-			       found[i].problem[0] ? found[i].problem
-			       : found[i].workdir[0] ? found[i].workdir : "(here)");
+			       found[i].problem[0] ? found[i].problem : where);
+		}
 	}
 	if (notes[0])
 		fprintf(stderr, "%s", notes);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "adb.h"
+#include "util.h"
 #include "cmd.h"
 #include "fdb.h"
 #include "rep.h"

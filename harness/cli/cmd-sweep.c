@@ -883,7 +883,7 @@ int cmd_sweep(int argc, char **argv)
 	sw.expr = &ex;
 	for (size_t i = 0; i < nfound; i++)
 		if ((devexpr_match(&ex, "serial", found[i].serial) ||
-		     (found[i].adb_serial[0] && devexpr_match(&ex, "serial", found[i].adb_serial))) &&
+		     (found[i].alias[0] && devexpr_match(&ex, "serial", found[i].alias))) &&
 		    devexpr_match(&ex, "abi", found[i].abi) &&
 		    devexpr_match(&ex, "transport", found[i].transport) &&
 		    (found[i].model[0] == '\0' || devexpr_match(&ex, "model", found[i].model))) {

@@ -1,12 +1,13 @@
 /* fuzz-adb.c - libFuzzer target: what the harness reads from adb servers and
- * devices (harness/adb.c): the first byte picks the parser, the rest is its
- * input. 0: host:devices-l text; 1: a shell_v2 stream fed in two pieces;
- * 2: getprop output; 3: a server address. Each checks what it promises. */
+ * devices (harness/transport/adb-client.c): the first byte picks the parser,
+ * the rest is its input. 0: host:devices-l text; 1: a shell_v2 stream fed in
+ * two pieces; 2: getprop output; 3: a server address. Each checks what it
+ * promises. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "adb.h"
+#include "adb-client.h"
 #include "xr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,4 +1,4 @@
-/* test-harness-adb.c - the adb pieces that read or write bytes: the harness's
+/* test-adb.c - the adb pieces that read or write bytes: the harness's
  * quoting of device commands (checked against the real /bin/sh, and against
  * xnn-adbd's reading of them), the server's device list, the shell_v2 stream
  * cut at every byte, getprop tables (runtime/props.c, the one reader the
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "adb.h"
+#include "adb-client.h"
 #include "xr.h"
 #include "adbd/wire.h"
 

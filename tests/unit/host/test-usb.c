@@ -1,4 +1,4 @@
-/* test-harness-usb.c - the USB listing on a fake bus. There is no USB
+/* test-usb.c - the USB listing and the usb transport's notes on a fake bus. There is no USB
  * hardware (nor /dev/bus/usb) here, so this is a mock: the libusb functions
  * are replaced (struct xf_usb_ops) by ones that describe a bus with a phone
  * in ADB mode, a composite MTP + ADB phone, one in fastboot, one that may not
@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "devices.h"
 #include "usb.h"
 
 struct fake_dev {
@@ -202,11 +203,43 @@ static void test_unlistable(void **state)
 		assert_non_null(strstr(why, "libusb: "));
 }
 
+/* The usb transport's listing: a note per phone that no adb server lists
+ * (found devices' aliases are the servers' serials), none for the others. */
+static void test_notes(void **state)
+{
+	(void)state;
+	struct xf_device found[2];
+	xf_device_init(&found[0], &xf_transport_local, "host");
+	xf_device_init(&found[1], &xf_transport_adb, "ce0517-stable");
+	snprintf(found[1].alias, sizeof(found[1].alias), "ce0517");
+	char notes[2048] = "";
+	xf_usb_notes_ops(&fake, found, 2, true, notes, sizeof(notes));
+	assert_string_equal(notes,
+		"usb 001/004 18d1:4ee7 Pixel 8 serial R58M123ABC: on USB but in no adb server: run "
+		"'adb start-server' (or 'adb kill-server' if it is stuck), then accept the debugging "
+		"prompt (then run again)\n"
+		"usb 002/001 18d1:4ee0 Android serial FB123: in the bootloader (fastboot): boot it "
+		"into Android (then run again)\n"
+		"usb 002/002 2717:ff48 : cannot open it: Access denied (insufficient permissions): add "
+		"a udev rule for 2717:ff48 (Debian's android-sdk-platform-tools-common) or join the "
+		"plugdev group (then run again)\n");
+	/* a bus that cannot be listed: said only when verbose */
+	struct xf_usb_ops ops = fake;
+	ops.init = fail_init;
+	notes[0] = '\0';
+	xf_usb_notes_ops(&ops, found, 2, false, notes, sizeof(notes));
+	assert_string_equal(notes, "");
+	xf_usb_notes_ops(&ops, found, 2, true, notes, sizeof(notes));
+	assert_string_equal(notes, "usb: libusb: Access denied (insufficient permissions) (no USB "
+			    "phones are listed)\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fake_bus),
 		cmocka_unit_test(test_unlistable),
+		cmocka_unit_test(test_notes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

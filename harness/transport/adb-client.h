@@ -1,12 +1,12 @@
-/* adb.h - a client of the adb server's smart-socket protocol: the server's
+/* adb-client.h - a client of the adb server's smart-socket protocol: the server's
  * device list, shell (shell_v2 with exit codes, or the legacy shell with an
  * exit marker), and sync push, pull and stat. Facts:
  * ../shared/notes/adb-protocol.md.
  *
  * Every command sent to a device shell is built from argv words, each
  * single-quoted (xf_shell_quote). Programs on this host run from argv. */
-#ifndef XF_ADB_H
-#define XF_ADB_H
+#ifndef XF_ADB_CLIENT_H
+#define XF_ADB_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,9 +24,6 @@ bool xf_adb_server_parse(const char *s, struct xf_adb_server *out);
 /* The server adb itself would use: ADB_SERVER_SOCKET (tcp:HOST:PORT),
  * ANDROID_ADB_SERVER_PORT, else 127.0.0.1:5037. */
 void xf_adb_server_default(struct xf_adb_server *out);
-
-/* Whether prog is an executable in PATH. */
-bool xf_in_path(const char *prog);
 
 /* Connects to the server; when nothing listens on a loopback address, starts
  * one with `adb -P PORT start-server` (argv, its output to /dev/null). */
@@ -96,4 +93,4 @@ void xf_shellv2_init(struct xf_shellv2 *p);
 bool xf_shellv2_feed(struct xf_shellv2 *p, const uint8_t *data, size_t n, xf_adb_out_fn fn,
 		     void *ctx, char *why, size_t why_n);
 
-#endif /* XF_ADB_H */
+#endif /* XF_ADB_CLIENT_H */

@@ -1,8 +1,11 @@
-/* usb.c - ADB and fastboot interfaces on USB (usb.h). */
+/* usb.c - ADB and fastboot interfaces on USB, and the usb transport that
+ * lists them with what to do (usb.h). */
 #include <stdio.h>
 #include <string.h>
 
+#include "devices.h"
 #include "usb.h"
+#include "util.h"
 
 static int real_init(libusb_context **ctx)
 {
@@ -141,3 +144,102 @@ void xf_usb_advice(const struct xf_usb_dev *d, char *out, size_t n)
 		snprintf(out, n, "on USB but in no adb server: run 'adb start-server' (or "
 			 "'adb kill-server' if it is stuck), then accept the debugging prompt");
 }
+
+/* ---- the usb transport ---------------------------------------------------------------------- */
+
+void xf_usb_notes_ops(const struct xf_usb_ops *ops, const struct xf_device *found, size_t n,
+		      bool verbose, char *notes, size_t notes_n)
+{
+	struct xf_usb_dev usb[XF_MAX_DEVICES];
+	char why[200];
+	long nu = xf_usb_list(ops, usb, XF_MAX_DEVICES, why, sizeof(why));
+	if (nu < 0) {
+		if (verbose)
+			xf_note(notes, notes_n, "usb", why, "no USB phones are listed");
+		return;
+	}
+	const char *serials[XF_MAX_DEVICES];
+	size_t ns = 0;
+	for (size_t i = 0; i < n && ns < XF_MAX_DEVICES; i++)
+		if (found[i].alias[0])
+			serials[ns++] = found[i].alias;
+	for (long i = 0; i < nu; i++) {
+		if (xf_usb_in_adb(&usb[i], serials, ns))
+			continue;
+		char name[200], what[300];
+		snprintf(name, sizeof(name), "usb %03u/%03u %04x:%04x %.60s%s%.60s", usb[i].bus,
+			 usb[i].address, usb[i].vid, usb[i].pid, usb[i].product,
+			 usb[i].serial[0] ? " serial " : "", usb[i].serial);
+		xf_usb_advice(&usb[i], what, sizeof(what));
+		xf_note(notes, notes_n, name, what, "then run again");
+	}
+}
+
+void xf_usb_notes(const struct xf_device *found, size_t n, bool verbose, char *notes,
+		  size_t notes_n)
+{
+	xf_usb_notes_ops(&xf_usb_libusb, found, n, verbose, notes, notes_n);
+}
+
+static void usb_list(const struct xf_list_opts *o, struct xf_device *out, size_t max,
+		     size_t *n, char *notes, size_t notes_n)
+{
+	(void)max;
+	xf_usb_notes(out, *n, o->usb_verbose, notes, notes_n);
+}
+
+/* No device of this transport exists yet (usb_list only writes notes). */
+static enum xs_status usb_unsupported(const struct xf_device *d, struct xs_error *err)
+{
+	return xf_error_set(err, XS_EINVAL, "%s: ADB over USB without an adb server is not "
+			    "supported yet (run 'adb start-server' and use the adb transport)",
+			    d->serial);
+}
+
+static enum xs_status usb_stage(struct xf_device *d, struct xf_stage_file *files, size_t n,
+				size_t *pushed, xf_stage_progress_fn progress, void *ctx,
+				struct xs_error *err)
+{
+	(void)files;
+	(void)n;
+	(void)progress;
+	(void)ctx;
+	*pushed = 0;
+	return usb_unsupported(d, err);
+}
+
+static enum xs_status usb_run(const struct xf_device *d, const char *const *args,
+			      xf_out_fn out, void *ctx, int *status, struct xs_error *err)
+{
+	(void)args;
+	(void)out;
+	(void)ctx;
+	*status = -1;
+	return usb_unsupported(d, err);
+}
+
+static enum xs_status usb_pull(const struct xf_device *d, const char *remote, const char *dir,
+			       char *path, size_t path_n, struct xs_error *err)
+{
+	(void)remote;
+	(void)dir;
+	(void)path;
+	(void)path_n;
+	return usb_unsupported(d, err);
+}
+
+static void usb_describe(const struct xf_device *d, char *out, size_t n)
+{
+	(void)d;
+	snprintf(out, n, "(usb)");
+}
+
+const struct xf_transport xf_transport_usb = {
+	.name = "usb",
+	.copies = true,
+	.list = usb_list,
+	.stage = usb_stage,
+	.run = usb_run,
+	.pull = usb_pull,
+	.describe = usb_describe,
+};

@@ -1,7 +1,9 @@
 /* usb.h - phones on USB: the interfaces of class 0xFF, subclass 0x42,
  * protocol 0x01 (ADB; 0x03 is fastboot), listed with libusb, so that a
- * phone on the cable that no adb server shows is reported with what to do.
- * (Talking ADB over USB without a server comes in a later issue.)
+ * phone on the cable that no adb server shows is reported with what to do;
+ * the usb transport (xf_transport_usb, transport.h) lists them so. (Talking
+ * ADB over USB without a server comes in a later issue: until then the
+ * transport lists no devices, and its stage, run and pull say so.)
  *
  * libusb is reached through a table of functions so that tests can give a
  * fake bus: there is no USB hardware here. */
@@ -62,5 +64,15 @@ bool xf_usb_in_adb(const struct xf_usb_dev *d, const char *const *serials, size_
 
 /* What to do about a USB device that no adb server lists. */
 void xf_usb_advice(const struct xf_usb_dev *d, char *out, size_t n);
+
+struct xf_device;
+/* The phones on USB (through ops) whose serial is no alias of found[0..n),
+ * each a line of notes with what to do; a bus that cannot be listed is a
+ * line too when verbose. The usb transport's listing. */
+void xf_usb_notes_ops(const struct xf_usb_ops *ops, const struct xf_device *found, size_t n,
+		      bool verbose, char *notes, size_t notes_n);
+/* The same on libusb itself. */
+void xf_usb_notes(const struct xf_device *found, size_t n, bool verbose, char *notes,
+		  size_t notes_n);
 
 #endif /* XF_USB_H */

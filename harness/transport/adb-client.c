@@ -1,4 +1,4 @@
-/* adb.c - the adb server's smart-socket protocol (adb.h). */
+/* adb-client.c - the adb server's smart-socket protocol (adb-client.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "adb.h"
+#include "adb-client.h"
+#include "util.h"
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -152,20 +153,6 @@ static bool read_all(int fd, void *p, size_t n)
 		n -= (size_t)r;
 	}
 	return true;
-}
-
-bool xf_in_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
-		size_t n = strcspn(p, ":");
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog);
-		if (access(buf, X_OK) == 0)
-			return true;
-		p += n + (p[n] == ':');
-	}
-	return false;
 }
 
 enum xs_status xf_adb_ensure_server(const struct xf_adb_server *s, struct xs_error *err)

@@ -1,0 +1,242 @@
+/* devices.c - the registry of transports (transport.h) and what every
+ * device does through its transport's table (devices.h): listing, staging,
+ * running the agent into the agent-csv reader, pulling. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "devices.h"
+#include "usb.h"
+#include "util.h"
+
+const struct xf_transport *const xf_transports[] = {
+	&xf_transport_local, &xf_transport_emulated, &xf_transport_adb, &xf_transport_usb, NULL,
+};
+
+const struct xf_transport *xf_transport_find(const char *name)
+{
+	for (size_t i = 0; xf_transports[i]; i++)
+		if (strcmp(xf_transports[i]->name, name) == 0)
+			return xf_transports[i];
+	return NULL;
+}
+
+void xf_device_init(struct xf_device *d, const struct xf_transport *t, const char *serial)
+{
+	memset(d, 0, sizeof(*d));
+	d->ops = t;
+	snprintf(d->transport, sizeof(d->transport), "%s", t->name);
+	snprintf(d->serial, sizeof(d->serial), "%s", serial);
+}
+
+void xf_note(char *notes, size_t n, const char *who, const char *what, const char *fix)
+{
+	if (notes == NULL)
+		return;
+	size_t len = strlen(notes);
+	if (len < n)
+		snprintf(notes + len, n - len, "%s: %s (%s)\n", who, what, fix);
+}
+
+bool xf_agent_build_path(const char *dir, const char *rel, char *out, size_t n)
+{
+	char exe[PATH_MAX];
+	if (dir == NULL) {
+		ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		char *slash = NULL;
+		if (len > 0) {
+			exe[len] = '\0';
+			slash = strrchr(exe, '/');
+		}
+		if (slash)
+			*slash = '\0';
+		else
+			snprintf(exe, sizeof(exe), ".");
+		dir = exe;
+	}
+	int w = snprintf(out, n, "%s/%s", dir, rel);
+	return w >= 0 && (size_t)w < n;
+}
+
+/* The table of d (NULL when its transport is unknown). */
+static const struct xf_transport *ops_of(const struct xf_device *d)
+{
+	return d->ops ? d->ops : xf_transport_find(d->transport);
+}
+
+/* ---- listing ----------------------------------------------------------------------------- */
+
+size_t xf_devices_list(const struct xf_list_opts *o, struct xf_device *out, size_t max,
+		       char *notes, size_t notes_n)
+{
+	size_t n = 0;
+	if (notes && notes_n)
+		notes[0] = '\0';
+	for (size_t i = 0; xf_transports[i]; i++)
+		xf_transports[i]->list(o, out, max, &n, notes, notes_n);
+	return n;
+}
+
+size_t xf_devices_here(struct xf_device *out, size_t max, char *notes, size_t notes_n)
+{
+	struct xf_list_opts o = {0};
+	size_t n = 0;
+	if (notes && notes_n)
+		notes[0] = '\0';
+	xf_transport_local.list(&o, out, max, &n, notes, notes_n);
+	xf_transport_emulated.list(&o, out, max, &n, notes, notes_n);
+	return n;
+}
+
+void xf_devices_adb(const struct xf_adb_server *servers, size_t nservers,
+		    struct xf_device *out, size_t max, size_t *n, char *notes, size_t notes_n)
+{
+	struct xf_list_opts o = {.servers = servers, .nservers = nservers};
+	xf_transport_adb.list(&o, out, max, n, notes, notes_n);
+}
+
+void xf_devices_usb_notes(const struct xf_device *found, size_t n, bool verbose, char *notes,
+			  size_t notes_n)
+{
+	xf_usb_notes(found, n, verbose, notes, notes_n);
+}
+
+/* ---- files on devices ------------------------------------------------------------------ */
+
+bool xf_file_sha256(const char *path, long long *size, char hex[65])
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return false;
+	struct xs_sha256 h;
+	xs_sha256_init(&h);
+	static __thread unsigned char buf[1 << 16];
+	size_t r;
+	*size = 0;
+	while ((r = fread(buf, 1, sizeof(buf), f)) > 0) {
+		xs_sha256_update(&h, buf, r);
+		*size += (long long)r;
+	}
+	bool ok = !ferror(f);
+	fclose(f);
+	uint8_t sum[32];
+	xs_sha256_final(&h, sum);
+	xs_sha256_hex(sum, hex);
+	return ok;
+}
+
+enum xs_status xf_device_stage(struct xf_device *d, struct xf_stage_file *files, size_t n,
+			       size_t *pushed, xf_stage_progress_fn progress, void *ctx,
+			       struct xs_error *err)
+{
+	size_t np = 0;
+	struct xs_error e = {""};
+	const struct xf_transport *t = ops_of(d);
+	if (pushed)
+		*pushed = 0;
+	if (t == NULL)
+		return xf_error_set(err, XS_EINVAL, "'%s': no such transport", d->transport);
+	enum xs_status st = t->stage(d, files, n, &np, progress, ctx, &e);
+	if (pushed)
+		*pushed = np;
+	if (st != XS_OK)
+		xf_error_set(err, st, "%s", e.msg);
+	return st;
+}
+
+enum xs_status xf_device_pull(const struct xf_device *d, const char *remote, const char *dir,
+			      char *path, size_t path_n, struct xs_error *err)
+{
+	struct xs_error e = {""};
+	const struct xf_transport *t = ops_of(d);
+	if (t == NULL)
+		return xf_error_set(err, XS_EINVAL, "'%s': no such transport", d->transport);
+	enum xs_status st = t->pull(d, remote, dir, path, path_n, &e);
+	if (st != XS_OK)
+		xf_error_set(err, st, "%s", e.msg);
+	return st;
+}
+
+void xf_device_describe(const struct xf_device *d, char *out, size_t n)
+{
+	const struct xf_transport *t = ops_of(d);
+	if (t)
+		t->describe(d, out, n);
+	else
+		snprintf(out, n, "?");
+}
+
+/* ---- running the agent ------------------------------------------------------------------ */
+
+/* Where the agent's output goes: stdout into the reader, the last 1 KB of
+ * stderr kept for errors. */
+struct sink {
+	struct xf_agent_reader *r;
+	enum xs_status parse;
+	struct xs_error perr;
+	char tail[1024];
+	size_t tail_len;
+};
+
+static void sink_out(void *ctx, int stream, const char *buf, size_t r)
+{
+	struct sink *k = ctx;
+	if (stream == 1) {
+		if (k->parse == XS_OK)
+			k->parse = xf_agent_reader_feed(k->r, buf, r, &k->perr);
+		return;
+	}
+	size_t keep = r < sizeof(k->tail) - 1 ? r : sizeof(k->tail) - 1;
+	if (k->tail_len + keep >= sizeof(k->tail)) {
+		size_t drop = k->tail_len + keep - (sizeof(k->tail) - 1);
+		memmove(k->tail, k->tail + drop, k->tail_len - drop);
+		k->tail_len -= drop;
+	}
+	memcpy(k->tail + k->tail_len, buf + r - keep, keep);
+	k->tail_len += keep;
+	k->tail[k->tail_len] = '\0';
+}
+
+/* The last line of the agent's stderr, or NULL. */
+static const char *sink_last_line(struct sink *k)
+{
+	while (k->tail_len && k->tail[k->tail_len - 1] == '\n')
+		k->tail[--k->tail_len] = '\0';
+	if (k->tail_len == 0)
+		return NULL;
+	char *nl = strrchr(k->tail, '\n');
+	return nl ? nl + 1 : k->tail;
+}
+
+enum xs_status xf_agent_run(const struct xf_device *d, const char *const *args,
+			    xf_agent_row_fn fn, void *ctx,
+			    struct xf_agent_reader **reader, int *status,
+			    struct xs_error *err)
+{
+	*reader = NULL;
+	*status = -1;
+	const struct xf_transport *t = ops_of(d);
+	if (t == NULL)
+		return xf_error_set(err, XS_EINVAL, "'%s': no such transport", d->transport);
+	struct sink k = {0};
+	struct xs_error e = {""};
+	enum xs_status st = xf_agent_reader_create(fn, ctx, &k.r, &e);
+	if (st != XS_OK)
+		return xf_error_set(err, st, "%s", e.msg);
+	*reader = k.r;
+	st = t->run(d, args, sink_out, &k, status, &e);
+	if (st != XS_OK && st != XS_EIO)
+		return xf_error_set(err, st, "%s", e.msg);
+	if (k.parse == XS_OK)
+		k.parse = xf_agent_reader_finish(k.r, &k.perr);
+	if (st == XS_OK && k.parse == XS_OK)
+		return XS_OK;
+	/* the agent's own last words say more than "cut" */
+	const char *last = sink_last_line(&k);
+	char why[200];
+	snprintf(why, sizeof(why), "%.199s", st != XS_OK ? e.msg : k.perr.msg);
+	st = st != XS_OK || *status == 127 ? XS_EIO : XS_EFORMAT;
+	return xf_error_set(err, st, "%s on %s: %.180s%s%.80s%s", args[0], d->serial, why,
+			    last ? " (agent: " : "", last ? last : "", last ? ")" : "");
+}

@@ -1,0 +1,367 @@
+/* test-transport.c - the transports (harness/transport/): the table of the
+ * four and their operations; the local transport lists this host, stages
+ * files in place, runs the real build/bin/xnn-agent through xf_agent_run
+ * and pulls by copying; the emulated one runs the aarch64 agent under
+ * qemu-aarch64 (skipped, saying so, without build/aarch64/bin/xnn-agent or
+ * qemu-user); the adb one lists a fake adb server's offline and
+ * unauthorized devices (the real server and xnn-adbd: tests/e2e/t0007);
+ * the usb one, which has no devices yet (there is no USB hardware here; the
+ * listing on a fake bus is tests/unit/host/test-usb.c), refuses to stage,
+ * run or pull. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "devices.h"
+#include "util.h"
+
+/* $BUILD/bin, from this program's $BUILD/tests. */
+static char bin_dir[2048];
+
+static int setup(void **state)
+{
+	(void)state;
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len <= 0)
+		return -1;
+	exe[len] = '\0';
+	*strrchr(exe, '/') = '\0';
+	snprintf(bin_dir, sizeof(bin_dir), "%.2000s/../bin", exe);
+	return 0;
+}
+
+/* ---- the table ---------------------------------------------------------------------------- */
+
+static void test_table(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"local", "emulated", "adb", "usb"};
+	size_t n = 0;
+	for (; xf_transports[n]; n++) {
+		const struct xf_transport *t = xf_transports[n];
+		assert_true(n < 4);
+		assert_string_equal(t->name, names[n]);
+		assert_non_null(t->list);
+		assert_non_null(t->stage);
+		assert_non_null(t->run);
+		assert_non_null(t->pull);
+		assert_non_null(t->describe);
+		assert_ptr_equal(xf_transport_find(names[n]), t);
+	}
+	assert_int_equal(n, 4);
+	assert_null(xf_transport_find("serial"));
+	assert_null(xf_transport_find(""));
+	assert_false(xf_transport_local.copies);
+	assert_false(xf_transport_emulated.copies);
+	assert_true(xf_transport_adb.copies);
+}
+
+/* ---- running the agent ---------------------------------------------------------------------- */
+
+struct probe {
+	size_t rows;
+	char abi[64], machine[64];
+};
+
+static void probe_row(void *ctx, const struct xf_agent_reader *r, char *const *f, size_t n)
+{
+	(void)r;
+	struct probe *p = ctx;
+	p->rows++;
+	if (n == 2 && strcmp(f[0], "abi") == 0)
+		snprintf(p->abi, sizeof(p->abi), "%s", f[1]);
+	if (n == 2 && strcmp(f[0], "machine") == 0)
+		snprintf(p->machine, sizeof(p->machine), "%s", f[1]);
+}
+
+/* Runs `probe` on d: a complete stream, exit 0, the ABI and machine given. */
+static void check_probe(const struct xf_device *d, const char *abi, const char *machine)
+{
+	static const char *const args[] = {"probe", NULL};
+	struct probe p = {0};
+	struct xf_agent_reader *r;
+	struct xs_error err = {""};
+	int status;
+	enum xs_status st = xf_agent_run(d, args, probe_row, &p, &r, &status, &err);
+	if (st != XS_OK)
+		print_error("%s\n", err.msg);
+	assert_int_equal(st, XS_OK);
+	assert_int_equal(status, 0);
+	assert_string_equal(xf_agent_reader_meta(r, "table"), "probe");
+	xf_agent_reader_destroy(r);
+	assert_true(p.rows > 10);
+	assert_string_equal(p.abi, abi);
+	assert_string_equal(p.machine, machine);
+}
+
+/* The device called serial in out[0..n), or NULL. */
+static const struct xf_device *find(const struct xf_device *out, size_t n, const char *serial)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(out[i].serial, serial) == 0)
+			return &out[i];
+	return NULL;
+}
+
+static struct xf_device devs[XF_MAX_DEVICES];
+
+static void test_local(void **state)
+{
+	(void)state;
+#if !defined(__x86_64__)
+	printf("skipped: the local checks expect an x86_64 host\n");
+	skip();
+#endif
+	struct xf_list_opts o = {.agent_dir = bin_dir};
+	char notes[1024] = "", agent[PATH_MAX];
+	size_t n = 0;
+	snprintf(agent, sizeof(agent), "%s/xnn-agent", bin_dir);
+	if (access(agent, X_OK) != 0) {
+		printf("skipped: no %s (make build/bin/xnn-agent)\n", agent);
+		skip();
+	}
+	xf_transport_local.list(&o, devs, XF_MAX_DEVICES, &n, notes, sizeof(notes));
+	assert_int_equal(n, 1);
+	assert_string_equal(notes, "");
+	const struct xf_device *d = &devs[0];
+	assert_string_equal(d->serial, "host");
+	assert_string_equal(d->transport, "local");
+	assert_ptr_equal(d->ops, &xf_transport_local);
+	assert_string_equal(d->abi, "x86_64");
+	assert_string_equal(d->agent, agent);
+	assert_string_equal(d->problem, "");
+	assert_string_equal(d->alias, "");
+	assert_false(d->emulated);
+	char where[64];
+	xf_device_describe(d, where, sizeof(where));
+	assert_string_equal(where, "(here)");
+	struct utsname u;
+	assert_int_equal(uname(&u), 0);
+	struct xf_device copy = *d;  /* devices are plain values */
+	check_probe(&copy, "x86_64", u.machine);
+}
+
+static void test_local_stage_pull(void **state)
+{
+	(void)state;
+	char dir[PATH_MAX], file[PATH_MAX + 16], got[PATH_MAX + 32], back[PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s/xf-test-transport-XXXXXX", xf_tmpdir());
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/data.bin", dir);
+	snprintf(back, sizeof(back), "%s/back", dir);
+	assert_int_equal(mkdir(back, 0755), 0);
+	static const char bytes[] = "labels\0and\nmore";
+	assert_int_equal(xf_file_write(file, bytes, sizeof(bytes), NULL), XS_OK);
+
+	struct xf_device d;
+	xf_device_init(&d, &xf_transport_local, "host");
+	snprintf(d.agent, sizeof(d.agent), "%s/xnn-agent", bin_dir);
+	struct xf_stage_file f[2] = {{.host = d.agent, .name = "xnn-agent", .mode = 0755},
+				     {.host = file, .name = "data.bin", .mode = 0644}};
+	size_t pushed = 99;
+	assert_int_equal(xf_device_stage(&d, f, 2, &pushed, NULL, NULL, NULL), XS_OK);
+	assert_int_equal(pushed, 0);
+	assert_string_equal(f[0].dev, d.agent);
+	assert_string_equal(f[1].dev, file);
+
+	struct xs_error err;
+	assert_int_equal(xf_device_pull(&d, file, back, got, sizeof(got), &err), XS_OK);
+	char want[PATH_MAX + 32];
+	snprintf(want, sizeof(want), "%s/data.bin", back);
+	assert_string_equal(got, want);
+	char *data;
+	size_t len;
+	assert_int_equal(xf_file_read(got, 1024, &data, &len, NULL), XS_OK);
+	assert_int_equal(len, sizeof(bytes));
+	assert_memory_equal(data, bytes, sizeof(bytes));
+	free(data);
+	assert_int_equal(xf_device_pull(&d, "/tmp/..", back, got, sizeof(got), &err), XS_EINVAL);
+	assert_non_null(strstr(err.msg, "not a file name"));
+	unlink(got);
+	rmdir(back);
+	unlink(file);
+	rmdir(dir);
+}
+
+static void test_local_failures(void **state)
+{
+	(void)state;
+	struct xf_device d;
+	xf_device_init(&d, &xf_transport_local, "host");
+	snprintf(d.agent, sizeof(d.agent), "%s/xnn-agent", bin_dir);
+	static const char *const bogus[] = {"bogus", NULL};
+	struct xf_agent_reader *r;
+	struct xs_error err;
+	int status;
+	size_t rows = 0;
+	/* exit 2, nothing on stdout: a cut stream, the agent's own words in err */
+	assert_int_equal(xf_agent_run(&d, bogus, NULL, &rows, &r, &status, &err), XS_EFORMAT);
+	xf_agent_reader_destroy(r);
+	assert_int_equal(status, 2);
+	assert_non_null(strstr(err.msg, "bogus on host: "));
+	assert_non_null(strstr(err.msg, "(agent: xnn-agent: 'bogus' is not a command"));
+	/* no program: exit 127 from the child, XS_EIO */
+	snprintf(d.agent, sizeof(d.agent), "/nonexistent/xnn-agent");
+	assert_int_equal(xf_agent_run(&d, bogus, NULL, &rows, &r, &status, NULL), XS_EIO);
+	xf_agent_reader_destroy(r);
+	assert_int_equal(status, 127);
+	/* no agent build: not listed, and the notes say what to do */
+	struct xf_list_opts o = {.agent_dir = "/nonexistent"};
+	char notes[512] = "";
+	size_t n = 0;
+	xf_transport_local.list(&o, devs, XF_MAX_DEVICES, &n, notes, sizeof(notes));
+	assert_int_equal(n, 0);
+#if defined(__x86_64__)
+	assert_string_equal(notes, "host: no agent at /nonexistent/xnn-agent (make agents)\n");
+#endif
+}
+
+/* ---- emulated ---------------------------------------------------------------------------- */
+
+static void test_emulated(void **state)
+{
+	(void)state;
+	char agent[PATH_MAX + 32];
+	snprintf(agent, sizeof(agent), "%s/../aarch64/bin/xnn-agent", bin_dir);
+	if (access(agent, X_OK) != 0 || !xf_in_path("qemu-aarch64")) {
+		printf("skipped: no %s or no qemu-aarch64 (make agents; scripts/install-deps.sh)\n",
+		       agent);
+		skip();
+	}
+	struct xf_list_opts o = {.agent_dir = bin_dir};
+	char notes[1024] = "";
+	size_t n = 0;
+	xf_transport_emulated.list(&o, devs, XF_MAX_DEVICES, &n, notes, sizeof(notes));
+	const struct xf_device *d = find(devs, n, "qemu-aarch64");
+	assert_non_null(d);
+	assert_string_equal(d->transport, "emulated");
+	assert_ptr_equal(d->ops, &xf_transport_emulated);
+	assert_string_equal(d->abi, "arm64-v8a");
+	assert_string_equal(d->agent, agent);
+	assert_true(d->emulated);
+	assert_string_equal(d->problem, "");
+	struct xf_device copy = *d;  /* the runner travels with the copy */
+	memset(devs, 0, sizeof(devs));
+	check_probe(&copy, "arm64-v8a", "aarch64");
+}
+
+/* ---- adb: a fake server that lists two devices nobody can use --------------------------- */
+
+static const char fake_list[] =
+	"emulator-5554\toffline\n"
+	"R58M123ABC     unauthorized usb:1-1 transport_id:3\n";
+
+/* Serves connections on fd until one asked for host:devices-l. */
+static void fake_server(int fd)
+{
+	for (;;) {
+		int c = accept(fd, NULL, NULL);
+		if (c < 0)
+			_exit(1);
+		char head[5] = "", req[256] = "";
+		if (read(c, head, 4) != 4) {  /* a connection that only checked */
+			close(c);
+			continue;
+		}
+		size_t len = strtoul(head, NULL, 16);
+		if (len >= sizeof(req) || read(c, req, len) != (ssize_t)len)
+			_exit(1);
+		char reply[512];
+		int k = snprintf(reply, sizeof(reply), "OKAY%04zx%s", strlen(fake_list), fake_list);
+		if (write(c, reply, (size_t)k) != k)
+			_exit(1);
+		close(c);
+		if (strcmp(req, "host:devices-l") == 0)
+			_exit(0);
+	}
+}
+
+static void test_adb_unusable(void **state)
+{
+	(void)state;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		fake_server(fd);
+	close(fd);
+	struct xf_adb_server sv = {"127.0.0.1", ntohs(a.sin_port)};
+	char notes[1024] = "";
+	size_t n = 1;  /* appended after what is there */
+	xf_devices_adb(&sv, 1, devs, XF_MAX_DEVICES, &n, notes, sizeof(notes));
+	int ws;
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	assert_string_equal(notes, "");
+	assert_int_equal(n, 3);
+	static const char *const serial[] = {"emulator-5554", "R58M123ABC"};
+	static const char *const problem[] = {"offline: reconnect", "unauthorized: unlock"};
+	for (size_t i = 0; i < 2; i++) {
+		const struct xf_device *d = &devs[1 + i];
+		assert_string_equal(d->transport, "adb");
+		assert_ptr_equal(d->ops, &xf_transport_adb);
+		assert_string_equal(d->serial, serial[i]);
+		assert_string_equal(d->alias, serial[i]);
+		assert_int_equal(strncmp(d->problem, problem[i], strlen(problem[i])), 0);
+	}
+}
+
+/* ---- usb: no devices yet ------------------------------------------------------------------ */
+
+static void test_usb_unsupported(void **state)
+{
+	(void)state;
+	struct xf_device d;
+	xf_device_init(&d, &xf_transport_usb, "R58M123ABC");
+	struct xf_stage_file f = {.host = "/bin/true", .name = "true", .mode = 0755};
+	struct xs_error err;
+	size_t pushed = 7;
+	assert_int_equal(xf_device_stage(&d, &f, 1, &pushed, NULL, NULL, &err), XS_EINVAL);
+	assert_int_equal(pushed, 0);
+	assert_non_null(strstr(err.msg, "R58M123ABC: ADB over USB without an adb server"));
+	static const char *const args[] = {"probe", NULL};
+	struct xf_agent_reader *r;
+	int status;
+	assert_int_equal(xf_agent_run(&d, args, NULL, NULL, &r, &status, NULL), XS_EINVAL);
+	xf_agent_reader_destroy(r);
+	assert_int_equal(status, -1);
+	char path[64];
+	assert_int_equal(xf_device_pull(&d, "/x", "/tmp", path, sizeof(path), NULL), XS_EINVAL);
+	/* a device whose transport is unknown */
+	struct xf_device u = {.transport = "serial"};
+	assert_int_equal(xf_device_stage(&u, &f, 1, &pushed, NULL, NULL, &err), XS_EINVAL);
+	assert_string_equal(err.msg, "'serial': no such transport");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_local),
+		cmocka_unit_test(test_local_stage_pull),
+		cmocka_unit_test(test_local_failures),
+		cmocka_unit_test(test_emulated),
+		cmocka_unit_test(test_adb_unusable),
+		cmocka_unit_test(test_usb_unsupported),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
