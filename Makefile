@@ -341,7 +341,7 @@ $(O)/fuzz-agentcsv: $(O)/fuzz-agentcsv.o $(O)/harness/agent-csv.o $(LIBXS)
 $(O)/fuzz-adb: $(O)/fuzz-adb.o $(O)/harness/transport/adb-client.o $(O)/runtime/props.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(LDLIBS) -o $@
-$(O)/fuzz-manifest: $(O)/fuzz-manifest.o $(O)/runtime/manifest.o
+$(O)/fuzz-manifest: $(O)/fuzz-manifest.o $(O)/runtime/manifest.o $(O)/runtime/manifest-write.o
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
 $(O)/fuzz-select: $(O)/fuzz-select.o $(O)/harness/select/budget.o $(LIBXS)

@@ -5,6 +5,10 @@
  * (cpu_capacity, cpufreq), /sys/class/thermal, /sys/class/power_supply,
  * /etc/os-release, the device tree, DMI, uname. Every path is read under a
  * root folder so tests can give fake ones. Unreadable means "unknown".
+ * The identity rows (abi, cpu_features, ram_bytes, device.*, soc.*,
+ * board.platform, hardware) are the runtime's struct xr_identity, read by
+ * its code (runtime/identity.c): a device a manifest lists is matched by
+ * the code that recorded it.
  *
  * Keys (one row each):
  *   abi machine cpu_features cpus
@@ -18,7 +22,6 @@
  *   thermal.N.type thermal.N.temp_c
  *   battery.level battery.status
  *   emulator emulator.why */
-#include <ctype.h>
 #include <stdarg.h>
 #include <dirent.h>
 #include <errno.h>
@@ -26,12 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "device-files.h"
 #include "xa.h"
 #include "xr.h"
-#include "xk.h"
 
 #define UNKNOWN "unknown"
 #define MAX_CPUS 256
@@ -41,6 +43,7 @@ struct probe {
 	xa_emit_fn emit;
 	void *ctx;
 	char *props;       /* getprop output, or NULL */
+	struct xr_identity id;
 };
 
 static void emitf(struct probe *p, const char *key, const char *fmt, ...)
@@ -56,23 +59,10 @@ static void emitf(struct probe *p, const char *key, const char *fmt, ...)
 	p->emit(p->ctx, key, buf[0] ? buf : UNKNOWN);
 }
 
-/* Reads root/path into buf (at most n - 1 bytes), trailing space trimmed;
- * false when it cannot be read or is empty. */
+/* root/path, trimmed (the runtime's reader of device files). */
 static bool read_text(const struct probe *p, const char *path, char *buf, size_t n)
 {
-	char full[1024];
-	snprintf(full, sizeof(full), "%s%s", p->root, path);
-	FILE *f = fopen(full, "r");
-	if (f == NULL)
-		return false;
-	size_t len = fread(buf, 1, n - 1, f);
-	fclose(f);
-	buf[len] = '\0';
-	/* the device tree ends strings with NUL */
-	len = strlen(buf);
-	while (len > 0 && isspace((unsigned char)buf[len - 1]))
-		buf[--len] = '\0';
-	return len > 0;
+	return xr_file_text(p->root, path, buf, n);
 }
 
 static bool read_long(const struct probe *p, const char *path, long long *out)
@@ -90,13 +80,6 @@ static bool read_long(const struct probe *p, const char *path, long long *out)
 
 /* ---- Android properties ---------------------------------------------------------- */
 
-/* Android properties: the runtime's reader (the app and the fleet read the
- * device the same way). */
-static void load_props(struct probe *p)
-{
-	p->props = xr_props_read(p->root);
-}
-
 /* The value of property key ("[key]: [value]" lines), or false. */
 static bool prop(const struct probe *p, const char *key, char *out, size_t n)
 {
@@ -104,33 +87,6 @@ static bool prop(const struct probe *p, const char *key, char *out, size_t n)
 }
 
 /* ---- pieces ------------------------------------------------------------------------ */
-
-/* The value of the first "key : value" line of /proc/cpuinfo. */
-static bool cpuinfo(const struct probe *p, const char *key, char *out, size_t n)
-{
-	static char text[1 << 16];
-	if (!read_text(p, "/proc/cpuinfo", text, sizeof(text)))
-		return false;
-	size_t klen = strlen(key);
-	for (char *line = text; line && *line;) {
-		char *next = strchr(line, '\n');
-		if (next)
-			*next = '\0';
-		if (strncmp(line, key, klen) == 0 && (line[klen] == ' ' || line[klen] == '\t' ||
-						      line[klen] == ':')) {
-			char *v = strchr(line, ':');
-			if (v) {
-				v++;
-				while (*v == ' ' || *v == '\t')
-					v++;
-				snprintf(out, n, "%s", v);
-				return *out != '\0';
-			}
-		}
-		line = next ? next + 1 : NULL;
-	}
-	return false;
-}
 
 static const char *abi_of(const char *machine)
 {
@@ -143,22 +99,6 @@ static const char *abi_of(const char *machine)
 	if (machine[0] == 'i' && strcmp(machine + 2, "86") == 0)
 		return "x86";
 	return machine;
-}
-
-/* The ABI this program was built for (what it runs as, under qemu too). */
-static const char *build_abi(void)
-{
-#if defined(__aarch64__)
-	return "arm64-v8a";
-#elif defined(__arm__)
-	return "armeabi-v7a";
-#elif defined(__x86_64__)
-	return "x86_64";
-#elif defined(__i386__)
-	return "x86";
-#else
-	return UNKNOWN;
-#endif
 }
 
 static void probe_cpus(struct probe *p)
@@ -248,16 +188,14 @@ static void probe_cpus(struct probe *p)
 static void probe_memory(struct probe *p)
 {
 	static char text[8192];
-	long long total = -1, avail = -1;
+	long long avail = -1;
 	if (read_text(p, "/proc/meminfo", text, sizeof(text))) {
-		char *t = strstr(text, "MemTotal:"), *a = strstr(text, "MemAvailable:");
-		if (t)
-			total = strtoll(t + 9, NULL, 10) * 1024;
+		char *a = strstr(text, "MemAvailable:");
 		if (a)
 			avail = strtoll(a + 13, NULL, 10) * 1024;
 	}
-	if (total > 0)
-		emitf(p, "ram_bytes", "%lld", total);
+	if (p->id.ram_bytes > 0)
+		emitf(p, "ram_bytes", "%llu", (unsigned long long)p->id.ram_bytes);
 	else
 		emitf(p, "ram_bytes", UNKNOWN);
 	if (avail > 0)
@@ -293,50 +231,18 @@ static void probe_os(struct probe *p, const struct utsname *u, bool have_uname)
 	emitf(p, "os.kernel", "%s", have_uname ? u->release : UNKNOWN);
 }
 
-/* Whether /proc/cpuinfo describes another architecture than this build's
- * (qemu-user shows the host's). */
-static bool cpuinfo_foreign(const struct probe *p)
-{
-	char v[64];
-#if defined(__aarch64__) || defined(__arm__)
-	return cpuinfo(p, "vendor_id", v, sizeof(v));
-#else
-	return cpuinfo(p, "CPU implementer", v, sizeof(v));
-#endif
-}
-
+/* The identity rows: the runtime's xr_identity, "unknown" for "". */
 static void probe_identity(struct probe *p)
 {
-	char v[256];
-	static const struct {
-		const char *key, *props[3], *files[3];
-	} ids[] = {
-		{"device.manufacturer", {"ro.product.manufacturer", NULL, NULL},
-		 {"/sys/devices/virtual/dmi/id/sys_vendor", NULL, NULL}},
-		{"device.model", {"ro.product.model", NULL, NULL},
-		 {"/proc/device-tree/model", "/sys/firmware/devicetree/base/model",
-		  "/sys/devices/virtual/dmi/id/product_name"}},
-		{"device.fingerprint", {"ro.build.fingerprint", NULL, NULL}, {NULL, NULL, NULL}},
-		{"device.serial", {"ro.serialno", "ro.boot.serialno", NULL}, {NULL, NULL, NULL}},
-		{"soc.model", {"ro.soc.model", NULL, NULL}, {NULL, NULL, NULL}},
-		{"soc.manufacturer", {"ro.soc.manufacturer", NULL, NULL}, {NULL, NULL, NULL}},
-		{"board.platform", {"ro.board.platform", NULL, NULL},
-		 {"/proc/device-tree/compatible", "/sys/firmware/devicetree/base/compatible", NULL}},
-		{"hardware", {"ro.hardware", "ro.boot.hardware", NULL}, {NULL, NULL, NULL}},
-	};
-	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		bool ok = false;
-		for (int k = 0; k < 3 && !ok && ids[i].props[k]; k++)
-			ok = prop(p, ids[i].props[k], v, sizeof(v));
-		for (int k = 0; k < 3 && !ok && ids[i].files[k]; k++)
-			ok = read_text(p, ids[i].files[k], v, sizeof(v));
-		/* /proc/cpuinfo: ARM's "Hardware", x86's "model name" (not
-		 * under qemu-user: that is the host's) */
-		if (!ok && strcmp(ids[i].key, "soc.model") == 0 && !cpuinfo_foreign(p))
-			ok = cpuinfo(p, "Hardware", v, sizeof(v)) ||
-			     cpuinfo(p, "model name", v, sizeof(v));
-		emitf(p, ids[i].key, "%s", ok ? v : UNKNOWN);
-	}
+	const struct xr_identity *id = &p->id;
+	emitf(p, "device.manufacturer", "%s", id->manufacturer);
+	emitf(p, "device.model", "%s", id->model);
+	emitf(p, "device.fingerprint", "%s", id->fingerprint);
+	emitf(p, "device.serial", "%s", id->serial);
+	emitf(p, "soc.model", "%s", id->soc);
+	emitf(p, "soc.manufacturer", "%s", id->soc_manufacturer);
+	emitf(p, "board.platform", "%s", id->platform);
+	emitf(p, "hardware", "%s", id->hardware);
 }
 
 static void probe_thermal(struct probe *p)
@@ -404,9 +310,9 @@ static void probe_emulator(struct probe *p, const char *machine_abi)
 	else if (prop(p, "ro.hardware", v, sizeof(v)) &&
 		 (strstr(v, "goldfish") || strstr(v, "ranchu")))
 		why = "ro.hardware is an emulator's";
-	else if (cpuinfo_foreign(p))
+	else if (xr_cpuinfo_foreign(p->root))
 		why = "/proc/cpuinfo describes another architecture (qemu-user)";
-	else if (strcmp(machine_abi, build_abi()) != 0 && strcmp(build_abi(), "armeabi-v7a") != 0)
+	else if (strcmp(machine_abi, p->id.abi) != 0 && strcmp(p->id.abi, "armeabi-v7a") != 0)
 		why = "uname's machine is not this build's";
 	emitf(p, "emulator", "%s", why ? "yes" : "no");
 	emitf(p, "emulator.why", "%s", why ? why : "none found");
@@ -414,16 +320,17 @@ static void probe_emulator(struct probe *p, const char *machine_abi)
 
 void xa_probe(const char *root, xa_emit_fn emit, void *ctx)
 {
-	struct probe p = {root ? root : "", emit, ctx, NULL};
+	struct probe p = {.root = root ? root : "", .emit = emit, .ctx = ctx};
 	if (strcmp(p.root, "/") == 0)
 		p.root = "";
-	load_props(&p);
+	p.props = xr_props_read(p.root);
+	xr_identity_from(p.root, p.props, &p.id);
 	struct utsname u;
 	bool have_uname = uname(&u) == 0;
 	const char *machine_abi = have_uname ? abi_of(u.machine) : UNKNOWN;
-	emitf(&p, "abi", "%s", build_abi());
+	emitf(&p, "abi", "%s", p.id.abi);
 	emitf(&p, "machine", "%s", have_uname ? u.machine : UNKNOWN);
-	emitf(&p, "cpu_features", "%s", xk_cpu_features());
+	emitf(&p, "cpu_features", "%s", p.id.features);
 	probe_cpus(&p);
 	probe_memory(&p);
 	probe_os(&p, &u, have_uname);

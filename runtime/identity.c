@@ -1,126 +1,106 @@
-/* identity.c - what device this is (xr.h): the same sources, in the same
- * order, as the agent's probe, so that what the fleet measured and what the
- * app sees name the device alike. */
-#include <errno.h>
-#include <fcntl.h>
+/* identity.c - what device this is (xr.h): the one implementation, which
+ * the agent's probe calls too (device-files.h), so that a device the
+ * manifest lists is matched by the same code that recorded it. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #ifdef __ANDROID__
 #include <sys/system_properties.h>
 #endif
 
+#include "device-files.h"
 #include "xk.h"
 #include "xr.h"
 
-#if defined(__aarch64__)
-#define XR_ABI "arm64-v8a"
-#elif defined(__arm__)
-#define XR_ABI "armeabi-v7a"
-#elif defined(__x86_64__)
-#define XR_ABI "x86_64"
-#else
-#define XR_ABI "unknown"
-#endif
-
-/* Reads root/path, trimmed of trailing space and NULs (device-tree strings
- * end with one); false when it cannot be read or is empty. */
-static bool read_text(const char *root, const char *path, char *out, size_t n)
-{
-	char full[1024];
-	snprintf(full, sizeof(full), "%s%s", root, path);
-	FILE *f = fopen(full, "rb");
-	if (f == NULL)
-		return false;
-	size_t len = fread(out, 1, n - 1, f);
-	fclose(f);
-	out[len] = '\0';
-	len = strlen(out);
-	while (len && (out[len - 1] == '\n' || out[len - 1] == ' ' || out[len - 1] == '\r'))
-		out[--len] = '\0';
-	return len > 0;
-}
-
+/* Where each text field comes from, in order: Android properties, then
+ * files under the root. */
+static const struct source {
+	size_t off, n;                          /* the field in struct xr_identity */
+	const char *props[2], *files[3];
+} sources[] = {
+#define FIELD(f) offsetof(struct xr_identity, f), sizeof(((struct xr_identity *)0)->f)
+	{FIELD(model), {"ro.product.model"},
+	 {"/proc/device-tree/model", "/sys/firmware/devicetree/base/model",
+	  "/sys/devices/virtual/dmi/id/product_name"}},
+	{FIELD(manufacturer), {"ro.product.manufacturer"},
+	 {"/sys/devices/virtual/dmi/id/sys_vendor"}},
+	{FIELD(soc), {"ro.soc.model"}, {NULL}},
+	{FIELD(fingerprint), {"ro.build.fingerprint"}, {NULL}},
+	{FIELD(serial), {"ro.serialno", "ro.boot.serialno"}, {NULL}},
+	{FIELD(soc_manufacturer), {"ro.soc.manufacturer"}, {NULL}},
+	{FIELD(platform), {"ro.board.platform"},
+	 {"/proc/device-tree/compatible", "/sys/firmware/devicetree/base/compatible"}},
+	{FIELD(hardware), {"ro.hardware", "ro.boot.hardware"}, {NULL}},
+#undef FIELD
+};
 
 /* The value of key in props; false when absent or empty. */
-static bool prop(const char *props, const char *key, char *out, size_t n)
+static bool prop(const char *root, const char *props, const char *key, char *out, size_t n)
 {
 #ifdef __ANDROID__
-	(void)props;
-	char v[PROP_VALUE_MAX];
-	int len = __system_property_get(key, v);
-	snprintf(out, n, "%s", v);
-	return len > 0;
-#else
-	return xr_prop_value(props, key, out, n) && out[0] != '\0';
+	if (props == NULL && root[0] == '\0') {
+		char v[PROP_VALUE_MAX];
+		int len = __system_property_get(key, v);
+		snprintf(out, n, "%s", len > 0 ? v : "");
+		return len > 0;
+	}
 #endif
+	(void)root;
+	return xr_prop_value(props, key, out, n) && out[0] != '\0';
 }
 
-/* The value of "key : value" in /proc/cpuinfo. */
-static bool cpuinfo(const char *root, const char *key, char *out, size_t n)
+static uint64_t ram_total(const char *root)
 {
-	char path[1024], line[1024];
-	snprintf(path, sizeof(path), "%s/proc/cpuinfo", root);
+	char path[1024], line[256];
+	snprintf(path, sizeof(path), "%s/proc/meminfo", root);
 	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-	bool ok = false;
-	size_t kl = strlen(key);
-	while (!ok && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, kl) != 0 || (line[kl] != ' ' && line[kl] != '\t' && line[kl] != ':'))
-			continue;
-		char *c = strchr(line, ':');
-		if (c == NULL)
-			continue;
-		c++;
-		while (*c == ' ' || *c == '\t')
-			c++;
-		c[strcspn(c, "\n")] = '\0';
-		snprintf(out, n, "%s", c);
-		ok = *c != '\0';
+	unsigned long long kb;
+	uint64_t bytes = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+			bytes = (uint64_t)kb * 1024u;
+	if (f)
+		fclose(f);
+	return bytes;
+}
+
+void xr_identity_from(const char *root, const char *props, struct xr_identity *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+		const struct source *s = &sources[i];
+		char *v = (char *)out + s->off;
+		bool ok = false;
+		for (size_t k = 0; k < 2 && !ok && s->props[k]; k++)
+			ok = prop(root, props, s->props[k], v, s->n);
+		for (size_t k = 0; k < 3 && !ok && s->files[k]; k++)
+			ok = xr_file_text(root, s->files[k], v, s->n);
+		if (!ok)
+			v[0] = '\0';
 	}
-	fclose(f);
-	return ok;
+	/* /proc/cpuinfo: ARM's "Hardware", x86's "model name" (not under
+	 * qemu-user: that is the host's) */
+	if (out->soc[0] == '\0' && !xr_cpuinfo_foreign(root) &&
+	    !xr_cpuinfo_value(root, "Hardware", out->soc, sizeof(out->soc)))
+		xr_cpuinfo_value(root, "model name", out->soc, sizeof(out->soc));
+	snprintf(out->abi, sizeof(out->abi), "%s", xr_build_abi());
+	if (out->fingerprint[0] == '\0')
+		snprintf(out->fingerprint, sizeof(out->fingerprint), "%s", out->abi);
+	out->ram_bytes = ram_total(root);
+	snprintf(out->features, sizeof(out->features), "%s", xk_cpu_features());
 }
 
 void xr_identity_read(const char *root, struct xr_identity *out)
 {
-	memset(out, 0, sizeof(*out));
 	if (root == NULL || strcmp(root, "/") == 0)
 		root = "";
 #ifdef __ANDROID__
-	char *props = NULL;
+	char *props = root[0] ? xr_props_read(root) : NULL;
 #else
 	char *props = xr_props_read(root);
 #endif
-	if (!prop(props, "ro.product.model", out->model, sizeof(out->model)) &&
-	    !read_text(root, "/proc/device-tree/model", out->model, sizeof(out->model)) &&
-	    !read_text(root, "/sys/firmware/devicetree/base/model", out->model, sizeof(out->model)))
-		read_text(root, "/sys/devices/virtual/dmi/id/product_name", out->model,
-			  sizeof(out->model));
-	if (!prop(props, "ro.product.manufacturer", out->manufacturer, sizeof(out->manufacturer)))
-		read_text(root, "/sys/devices/virtual/dmi/id/sys_vendor", out->manufacturer,
-			  sizeof(out->manufacturer));
-	if (!prop(props, "ro.soc.model", out->soc, sizeof(out->soc)) &&
-	    !cpuinfo(root, "Hardware", out->soc, sizeof(out->soc)))
-		cpuinfo(root, "model name", out->soc, sizeof(out->soc));
-	if (!prop(props, "ro.build.fingerprint", out->fingerprint, sizeof(out->fingerprint)))
-		snprintf(out->fingerprint, sizeof(out->fingerprint), "%s", XR_ABI);
-	snprintf(out->abi, sizeof(out->abi), "%s", XR_ABI);
-	{
-		char path[1024], line[256];
-		snprintf(path, sizeof(path), "%s/proc/meminfo", root);
-		FILE *f = fopen(path, "r");
-		unsigned long long kb;
-		while (f && fgets(line, sizeof(line), f))
-			if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
-				out->ram_bytes = (uint64_t)kb * 1024u;
-		if (f)
-			fclose(f);
-	}
-	snprintf(out->features, sizeof(out->features), "%s", xk_cpu_features());
+	xr_identity_from(root, props, out);
 	free(props);
 }

@@ -1,5 +1,6 @@
-/* manifest.c - reading the manifest with jsmn (Debian's header-only
- * libjsmn-dev): tokens first, then each known key checked and copied. */
+/* manifest.c - reading the manifest (manifest.h) with jsmn (Debian's
+ * header-only libjsmn-dev): tokens first, then each known key (the names:
+ * manifest-keys.h) checked and copied; and the tier choice for a device. */
 #include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
@@ -12,23 +13,34 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
+#include "manifest-keys.h"
 #include "manifest.h"
 #include "xr.h"
 
+/* The document being read; p names the object a message is about. */
 struct doc {
 	const char *js;
 	jsmntok_t *t;
 	int n;
 	char *why;
 	size_t why_n;
+	const char *p;       /* the object being read: "", "budget", "tiers[2].expected" */
 };
 
-__attribute__((format(printf, 2, 3)))
-static bool fail(struct doc *d, const char *fmt, ...)
+/* A message into d->why, led by the name of key k (NULL: none; "": the
+ * object itself) of the object being read: "tiers[2].expected.top1".
+ * Returns false. */
+__attribute__((format(printf, 3, 4)))
+static bool fail(struct doc *d, const char *k, const char *fmt, ...)
 {
+	int len = 0;
+	if (k)
+		len = snprintf(d->why, d->why_n, "%s%s%s", d->p, d->p[0] && k[0] ? "." : "", k);
+	if (len < 0 || (size_t)len >= d->why_n)
+		return false;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(d->why, d->why_n, fmt, ap);
+	vsnprintf(d->why + (size_t)len, d->why_n - (size_t)len, fmt, ap);
 	va_end(ap);
 	return false;
 }
@@ -70,102 +82,166 @@ static int hexval(char c)
 	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-/* Copies string token i, unescaped (\uXXXX as UTF-8), into out; false when
- * it is not a string, is malformed, holds a NUL or does not fit. */
-static bool text(struct doc *d, int i, const char *what, char *out, size_t n)
+/* One character of a string token at *s (before e), unescaped, into *c;
+ * escaped says it was an escape (\uXXXX: a code point). */
+static bool unescape(const char **s, const char *e, unsigned *c, bool *escaped)
+{
+	*c = (unsigned char)*(*s)++;
+	*escaped = *c == '\\';
+	if (!*escaped)
+		return true;
+	if (*s >= e)
+		return false;
+	char x = *(*s)++;
+	switch (x) {
+	case '"': case '\\': case '/': *c = (unsigned char)x; return true;
+	case 'b': *c = '\b'; return true;
+	case 'f': *c = '\f'; return true;
+	case 'n': *c = '\n'; return true;
+	case 'r': *c = '\r'; return true;
+	case 't': *c = '\t'; return true;
+	case 'u':
+		if (e - *s < 4)
+			return false;
+		*c = 0;
+		for (int q = 0; q < 4; q++) {
+			int h = hexval((*s)[q]);
+			if (h < 0)
+				return false;
+			*c = *c << 4 | (unsigned)h;
+		}
+		*s += 4;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Copies string token i (the value of key k), unescaped (\uXXXX as UTF-8,
+ * other bytes as they are), into out; false when it is not a string, is
+ * malformed, holds a NUL or does not fit. */
+static bool text(struct doc *d, int i, const char *k, char *out, size_t n)
 {
 	if (i < 0 || i >= d->n)
-		return fail(d, "%s is missing", what);
+		return fail(d, k, " is missing");
 	if (d->t[i].type != JSMN_STRING)
-		return fail(d, "%s is not a string", what);
+		return fail(d, k, " is not a string");
 	const char *s = d->js + d->t[i].start, *e = d->js + d->t[i].end;
-	size_t k = 0;
+	size_t len = 0;
 	while (s < e) {
-		unsigned c = (unsigned char)*s++;
-		if (c == '\\') {
-			if (s >= e)
-				return fail(d, "%s: a bad escape", what);
-			char x = *s++;
-			switch (x) {
-			case '"': case '\\': case '/': c = (unsigned char)x; break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
-			case 'u': {
-				if (e - s < 4)
-					return fail(d, "%s: a bad \\u escape", what);
-				c = 0;
-				for (int q = 0; q < 4; q++) {
-					int h = hexval(s[q]);
-					if (h < 0)
-						return fail(d, "%s: a bad \\u escape", what);
-					c = c << 4 | (unsigned)h;
-				}
-				s += 4;
-				break;
-			}
-			default:
-				return fail(d, "%s: a bad escape", what);
-			}
-		}
+		unsigned c;
+		bool escaped;
+		if (!unescape(&s, e, &c, &escaped))
+			return fail(d, k, ": a bad escape");
 		if (c == 0)
-			return fail(d, "%s holds a NUL", what);
-		/* UTF-8 for what a \u escape gave (surrogates are kept as is) */
-		unsigned char buf[3];
-		size_t len = 1;
-		if (c < 0x80 || c > 0xffff) {
-			buf[0] = (unsigned char)c;
-		} else if (c < 0x800) {
-			buf[0] = (unsigned char)(0xc0 | c >> 6);
-			buf[1] = (unsigned char)(0x80 | (c & 0x3f));
-			len = 2;
-		} else {
+			return fail(d, k, " holds a NUL");
+		/* UTF-8 for a code point (surrogates are kept as is) */
+		unsigned char buf[3] = {(unsigned char)c};
+		size_t m = 1;
+		if (escaped && c >= 0x800) {
 			buf[0] = (unsigned char)(0xe0 | c >> 12);
 			buf[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
 			buf[2] = (unsigned char)(0x80 | (c & 0x3f));
-			len = 3;
+			m = 3;
+		} else if (escaped && c >= 0x80) {
+			buf[0] = (unsigned char)(0xc0 | c >> 6);
+			buf[1] = (unsigned char)(0x80 | (c & 0x3f));
+			m = 2;
 		}
-		if (k + len >= n)
-			return fail(d, "%s is longer than %zu bytes", what, n - 1);
-		memcpy(out + k, buf, len);
-		k += len;
+		if (len + m >= n)
+			return fail(d, k, " is longer than %zu bytes", n - 1);
+		memcpy(out + len, buf, m);
+		len += m;
 	}
-	out[k] = '\0';
+	out[len] = '\0';
 	return true;
 }
 
-/* A number token (finite, >= lo) into *v; absent is 'missing' unless
+/* A number token (finite, >= 0) into *v; absent is 'missing' unless
  * optional (then *v is left). */
-static bool number(struct doc *d, int i, const char *what, bool optional, double lo, double *v)
+static bool number(struct doc *d, int i, const char *k, bool optional, double *v)
 {
 	if (i < 0 || i >= d->n)
-		return optional ? true : fail(d, "%s is missing", what);
+		return optional ? true : fail(d, k, " is missing");
 	char buf[64];
 	size_t len = (size_t)(d->t[i].end - d->t[i].start);
 	char c = d->js[d->t[i].start];
 	if (d->t[i].type != JSMN_PRIMITIVE || len >= sizeof(buf) || !(c == '-' || (c >= '0' && c <= '9')))
-		return fail(d, "%s is not a number", what);
+		return fail(d, k, " is not a number");
 	memcpy(buf, d->js + d->t[i].start, len);
 	buf[len] = '\0';
 	char *end;
 	double x = strtod(buf, &end);
-	if (*end || !isfinite(x) || x < lo)
-		return fail(d, "%s is not a number >= %g", what, lo);
+	if (*end || !isfinite(x) || x < 0)
+		return fail(d, k, " is not a number >= 0");
 	*v = x;
 	return true;
 }
 
-static bool bytes(struct doc *d, int i, const char *what, bool optional, uint64_t *v)
+/* Key k of object obj: a string, a number, a byte count. */
+static bool get_text(struct doc *d, int obj, enum xr_manifest_key k, char *out, size_t n)
+{
+	return text(d, find(d, obj, xr_manifest_key_names[k]), xr_manifest_key_names[k], out, n);
+}
+
+static bool get_number(struct doc *d, int obj, enum xr_manifest_key k, bool optional, double *v)
+{
+	return number(d, find(d, obj, xr_manifest_key_names[k]), xr_manifest_key_names[k],
+		      optional, v);
+}
+
+static bool get_bytes(struct doc *d, int obj, enum xr_manifest_key k, bool optional,
+		      uint64_t *v)
 {
 	double x = (double)*v;
-	if (!number(d, i, what, optional, 0, &x))
+	if (!get_number(d, obj, k, optional, &x))
 		return false;
 	if (x > 9.0e15 || x != floor(x))
-		return fail(d, "%s is not a whole byte count", what);
+		return fail(d, xr_manifest_key_names[k], " is not a whole byte count");
 	*v = (uint64_t)x;
 	return true;
+}
+
+/* Key k of obj, an array of strings (absent = empty), into max slots of
+ * width w. */
+static bool get_strings(struct doc *d, int obj, enum xr_manifest_key k, char *out, size_t w,
+			size_t max, size_t *count)
+{
+	const char *key = xr_manifest_key_names[k];
+	int i = find(d, obj, key);
+	*count = 0;
+	if (i < 0)
+		return true;
+	if (d->t[i].type != JSMN_ARRAY)
+		return fail(d, key, " is not an array");
+	if ((size_t)d->t[i].size > max)
+		return fail(d, key, " has %d entries (at most %zu)", d->t[i].size, max);
+	const char *obj_p = d->p;
+	char p[64];
+	bool ok = true;
+	int j = i + 1;
+	for (int q = 0; ok && q < d->t[i].size; q++) {
+		snprintf(p, sizeof(p), "%s.%s[%d]", obj_p, key, q);  /* "...models[3]" */
+		d->p = p;
+		ok = text(d, j, "", out + (size_t)q * w, w);
+		j = skip(d, j);
+	}
+	d->p = obj_p;
+	*count = ok ? (size_t)d->t[i].size : 0;
+	return ok;
+}
+
+/* Key k of obj, an object: its token into *i (-1 when absent and optional);
+ * false with a message when it is missing or not an object. */
+static bool get_object(struct doc *d, int obj, enum xr_manifest_key k, bool optional, int *i)
+{
+	*i = find(d, obj, xr_manifest_key_names[k]);
+	if (*i >= 0 && d->t[*i].type == JSMN_OBJECT)
+		return true;
+	if (*i < 0 && optional)
+		return true;
+	return fail(d, xr_manifest_key_names[k], " is %s",
+		    *i < 0 ? "missing" : "not an object");
 }
 
 static bool is_sha256(const char *s)
@@ -178,111 +254,193 @@ static bool is_sha256(const char *s)
 	return true;
 }
 
-/* An array of strings (absent = empty) into n slots of width w. */
-static bool strings(struct doc *d, int i, const char *what, char *out, size_t w, size_t max,
-		    size_t *count)
+static bool tier_expected(struct doc *d, int i, struct xr_tier *t)
 {
-	*count = 0;
-	if (i < 0 || i >= d->n)
+	char source[16], p[48];
+	int e;
+	if (!get_object(d, i, XR_KEY_expected, false, &e))
+		return false;
+	snprintf(p, sizeof(p), "%s.%s", d->p, XR_KEY(expected));
+	const char *tier_p = d->p;
+	d->p = p;
+	t->top1 = t->val_top1 = NAN;
+	bool ok = get_number(d, e, XR_KEY_latency_ms, false, &t->latency_ms) &&
+		  get_number(d, e, XR_KEY_memory_bytes, false, &t->memory_bytes) &&
+		  get_number(d, e, XR_KEY_top1, true, &t->top1) &&
+		  get_number(d, e, XR_KEY_val_top1, true, &t->val_top1) &&
+		  get_text(d, e, XR_KEY_source, source, sizeof(source));
+	if (ok && strcmp(source, XR_SOURCE_MEASURED) != 0 &&
+	    strcmp(source, XR_SOURCE_PREDICTED) != 0)
+		ok = fail(d, XR_KEY(source), " '%s' is not " XR_SOURCE_MEASURED " or "
+			   XR_SOURCE_PREDICTED, source);
+	t->predicted = ok && strcmp(source, XR_SOURCE_PREDICTED) == 0;
+	d->p = tier_p;
+	return ok;
+}
+
+/* devices: optional; each a model and, optionally, a fingerprint and serial. */
+static bool tier_devices(struct doc *d, int i, struct xr_tier *t)
+{
+	const char *key = XR_KEY(devices);
+	int dev = find(d, i, key);
+	if (dev < 0)
 		return true;
-	if (d->t[i].type != JSMN_ARRAY)
-		return fail(d, "%s is not an array", what);
-	if ((size_t)d->t[i].size > max)
-		return fail(d, "%s has %d entries (at most %zu)", what, d->t[i].size, max);
-	int j = i + 1;
-	for (int k = 0; k < d->t[i].size; k++) {
-		char name[96];
-		snprintf(name, sizeof(name), "%s[%d]", what, k);
-		if (!text(d, j, name, out + (size_t)k * w, w))
-			return false;
+	if (d->t[dev].type != JSMN_ARRAY)
+		return fail(d, key, " is not an array");
+	if (d->t[dev].size > XR_MAX_LISTED)
+		return fail(d, key, " has more than %d entries", XR_MAX_LISTED);
+	const char *tier_p = d->p;
+	char p[64];
+	bool ok = true;
+	int j = dev + 1;
+	for (int q = 0; ok && q < d->t[dev].size; q++) {
+		struct xr_listed *l = &t->listed[q];
+		snprintf(p, sizeof(p), "%s.%s[%d]", tier_p, key, q);
+		d->p = p;
+		int fp = find(d, j, XR_KEY(fingerprint)), se = find(d, j, XR_KEY(serial));
+		ok = get_text(d, j, XR_KEY_model, l->model, sizeof(l->model)) &&
+		     (fp < 0 || text(d, fp, XR_KEY(fingerprint), l->fingerprint,
+				     sizeof(l->fingerprint))) &&
+		     (se < 0 || text(d, se, XR_KEY(serial), l->serial, sizeof(l->serial)));
 		j = skip(d, j);
 	}
-	*count = (size_t)d->t[i].size;
+	d->p = tier_p;
+	t->nlisted = (size_t)d->t[dev].size;
+	return ok;
+}
+
+/* rules: optional, and so is each of its keys. */
+static bool tier_rules(struct doc *d, int i, struct xr_tier *t)
+{
+	int r;
+	if (!get_object(d, i, XR_KEY_rules, true, &r))
+		return false;
+	if (r < 0)
+		return true;
+	char p[48];
+	snprintf(p, sizeof(p), "%s.%s", d->p, XR_KEY(rules));
+	const char *tier_p = d->p;
+	d->p = p;
+	struct xr_rules *u = &t->rules;
+	bool ok = get_strings(d, r, XR_KEY_models, &u->models[0][0], sizeof(u->models[0]),
+			      XR_MAX_PATTERNS, &u->nmodels) &&
+		  get_strings(d, r, XR_KEY_socs, &u->socs[0][0], sizeof(u->socs[0]),
+			      XR_MAX_PATTERNS, &u->nsocs) &&
+		  get_strings(d, r, XR_KEY_cpu_features, &u->features[0][0],
+			      sizeof(u->features[0]), XR_MAX_PATTERNS, &u->nfeatures) &&
+		  get_bytes(d, r, XR_KEY_ram_min, true, &u->ram_min) &&
+		  get_bytes(d, r, XR_KEY_ram_max, true, &u->ram_max);
+	if (ok && u->ram_max && u->ram_max < u->ram_min)
+		ok = fail(d, "", ": %s is below %s", XR_KEY(ram_max), XR_KEY(ram_min));
+	d->p = tier_p;
+	return ok;
+}
+
+static bool tier(struct doc *d, int i, struct xr_tier *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (i >= d->n || d->t[i].type != JSMN_OBJECT)
+		return fail(d, "", " is not an object");
+	if (!get_text(d, i, XR_KEY_name, t->name, sizeof(t->name)) ||
+	    !get_text(d, i, XR_KEY_arch, t->arch, sizeof(t->arch)) ||
+	    !get_text(d, i, XR_KEY_precision, t->precision, sizeof(t->precision)) ||
+	    !get_text(d, i, XR_KEY_file, t->file, sizeof(t->file)) ||
+	    !get_text(d, i, XR_KEY_sha256, t->sha256, sizeof(t->sha256)) ||
+	    !get_bytes(d, i, XR_KEY_size, false, &t->size))
+		return false;
+	if (t->name[0] == '\0')
+		return fail(d, XR_KEY(name), " is empty");
+	if (strcmp(t->precision, "f32") != 0 && strcmp(t->precision, "int8") != 0)
+		return fail(d, XR_KEY(precision), " '%s' is not f32 or int8", t->precision);
+	if (t->file[0] == '\0' || strchr(t->file, '/') || strcmp(t->file, ".") == 0 ||
+	    strcmp(t->file, "..") == 0)
+		return fail(d, XR_KEY(file), " '%s' is not a plain file name", t->file);
+	if (!is_sha256(t->sha256))
+		return fail(d, XR_KEY(sha256), " is not 64 lowercase hex digits");
+	if (t->size == 0)
+		return fail(d, XR_KEY(size), " is 0");
+	return tier_expected(d, i, t) && tier_devices(d, i, t) && tier_rules(d, i, t) &&
+	       get_number(d, i, XR_KEY_probe_min, true, &t->probe_min);
+}
+
+/* format, version, supernet and budget. */
+static bool header(struct doc *d, struct xr_manifest *out)
+{
+	char fmt[64];
+	double version = 0, pct = 0;
+	if (!get_text(d, 0, XR_KEY_format, fmt, sizeof(fmt)))
+		return false;
+	if (strcmp(fmt, XR_MANIFEST_FORMAT) != 0)
+		return fail(d, NULL, "%s '%s' is not '" XR_MANIFEST_FORMAT "'", XR_KEY(format), fmt);
+	if (!get_number(d, 0, XR_KEY_version, false, &version))
+		return false;
+	if (version != XR_MANIFEST_VERSION)
+		return fail(d, NULL, "format version %g: this runtime reads version %d (update the runtime "
+			    "or select again with a matching xnn-fleet)", version, XR_MANIFEST_VERSION);
+	out->version = XR_MANIFEST_VERSION;
+	int sn = find(d, 0, XR_KEY(supernet)), b;
+	d->p = XR_KEY(supernet);
+	if (!get_text(d, sn, XR_KEY_name, out->supernet, sizeof(out->supernet)) ||
+	    !get_text(d, sn, XR_KEY_sha256, out->supernet_sha256, sizeof(out->supernet_sha256)))
+		return false;
+	if (!is_sha256(out->supernet_sha256))
+		return fail(d, XR_KEY(sha256), " is not 64 lowercase hex digits");
+	d->p = "";
+	if (!get_object(d, 0, XR_KEY_budget, false, &b))
+		return false;
+	d->p = XR_KEY(budget);
+	if (!get_number(d, b, XR_KEY_latency_ms, false, &out->budget_latency_ms) ||
+	    !get_number(d, b, XR_KEY_percentile, false, &pct) ||
+	    !get_bytes(d, b, XR_KEY_memory_bytes, false, &out->budget_memory) ||
+	    !get_bytes(d, b, XR_KEY_size_bytes, false, &out->budget_size))
+		return false;
+	if (pct > 100)
+		return fail(d, XR_KEY(percentile), " %g is over 100", pct);
+	out->budget_percentile = pct;
+	d->p = "";
 	return true;
 }
 
-static bool tier(struct doc *d, int i, size_t k, struct xr_tier *t)
+/* tiers (distinct names), then fallback: a tier's name, else the last. */
+static bool tiers(struct doc *d, struct xr_manifest *out)
 {
-	char w[96];
-	memset(t, 0, sizeof(*t));
-#define FIELD(name) (snprintf(w, sizeof(w), "tiers[%zu].%s", k, name), w)
-	if (i >= d->n || d->t[i].type != JSMN_OBJECT)
-		return fail(d, "tiers[%zu] is not an object", k);
-	if (!text(d, find(d, i, "name"), FIELD("name"), t->name, sizeof(t->name)) ||
-	    !text(d, find(d, i, "arch"), FIELD("arch"), t->arch, sizeof(t->arch)) ||
-	    !text(d, find(d, i, "precision"), FIELD("precision"), t->precision,
-		  sizeof(t->precision)) ||
-	    !text(d, find(d, i, "file"), FIELD("file"), t->file, sizeof(t->file)) ||
-	    !text(d, find(d, i, "sha256"), FIELD("sha256"), t->sha256, sizeof(t->sha256)) ||
-	    !bytes(d, find(d, i, "size"), FIELD("size"), false, &t->size))
-		return false;
-	if (t->name[0] == '\0')
-		return fail(d, "tiers[%zu].name is empty", k);
-	if (strcmp(t->precision, "f32") != 0 && strcmp(t->precision, "int8") != 0)
-		return fail(d, "tiers[%zu].precision '%s' is not f32 or int8", k, t->precision);
-	if (t->file[0] == '\0' || strchr(t->file, '/') || strcmp(t->file, ".") == 0 ||
-	    strcmp(t->file, "..") == 0)
-		return fail(d, "tiers[%zu].file '%s' is not a plain file name", k, t->file);
-	if (!is_sha256(t->sha256))
-		return fail(d, "tiers[%zu].sha256 is not 64 lowercase hex digits", k);
-	if (t->size == 0)
-		return fail(d, "tiers[%zu].size is 0", k);
-	int e = find(d, i, "expected");
-	if (e < 0 || e >= d->n || d->t[e].type != JSMN_OBJECT)
-		return fail(d, "tiers[%zu].expected is %s", k, e < 0 ? "missing" : "not an object");
-	char source[16];
-	t->top1 = NAN;
-	if (!number(d, find(d, e, "latency_ms"), FIELD("expected.latency_ms"), false, 0,
-		    &t->latency_ms) ||
-	    !number(d, find(d, e, "memory_bytes"), FIELD("expected.memory_bytes"), false, 0,
-		    &t->memory_bytes) ||
-	    !number(d, find(d, e, "top1"), FIELD("expected.top1"), true, 0, &t->top1) ||
-	    !text(d, find(d, e, "source"), FIELD("expected.source"), source, sizeof(source)))
-		return false;
-	if (strcmp(source, "measured") != 0 && strcmp(source, "predicted") != 0)
-		return fail(d, "tiers[%zu].expected.source '%s' is not measured or predicted", k,
-			    source);
-	t->predicted = strcmp(source, "predicted") == 0;
-	int dev = find(d, i, "devices");
-	if (dev >= 0) {
-		if (d->t[dev].type != JSMN_ARRAY)
-			return fail(d, "tiers[%zu].devices is not an array", k);
-		if (d->t[dev].size > XR_MAX_LISTED)
-			return fail(d, "tiers[%zu].devices has more than %d entries", k, XR_MAX_LISTED);
-		int j = dev + 1;
-		for (int q = 0; q < d->t[dev].size; q++) {
-			struct xr_listed *l = &t->listed[q];
-			snprintf(w, sizeof(w), "tiers[%zu].devices[%d].model", k, q);
-			if (!text(d, find(d, j, "model"), w, l->model, sizeof(l->model)))
-				return false;
-			int fp = find(d, j, "fingerprint");
-			snprintf(w, sizeof(w), "tiers[%zu].devices[%d].fingerprint", k, q);
-			if (fp >= 0 && !text(d, fp, w, l->fingerprint, sizeof(l->fingerprint)))
-				return false;
-			j = skip(d, j);
-		}
-		t->nlisted = (size_t)d->t[dev].size;
-	}
-	int r = find(d, i, "rules");
-	if (r >= 0) {
-		struct xr_rules *u = &t->rules;
-		if (d->t[r].type != JSMN_OBJECT)
-			return fail(d, "tiers[%zu].rules is not an object", k);
-		if (!strings(d, find(d, r, "models"), FIELD("rules.models"), &u->models[0][0],
-			     sizeof(u->models[0]), XR_MAX_PATTERNS, &u->nmodels) ||
-		    !strings(d, find(d, r, "socs"), FIELD("rules.socs"), &u->socs[0][0],
-			     sizeof(u->socs[0]), XR_MAX_PATTERNS, &u->nsocs) ||
-		    !strings(d, find(d, r, "cpu_features"), FIELD("rules.cpu_features"),
-			     &u->features[0][0], sizeof(u->features[0]), XR_MAX_PATTERNS,
-			     &u->nfeatures) ||
-		    !bytes(d, find(d, r, "ram_min"), FIELD("rules.ram_min"), true, &u->ram_min) ||
-		    !bytes(d, find(d, r, "ram_max"), FIELD("rules.ram_max"), true, &u->ram_max))
+	const char *tp = XR_KEY(tiers);
+	int ts = find(d, 0, tp);
+	if (ts < 0 || d->t[ts].type != JSMN_ARRAY || d->t[ts].size == 0)
+		return fail(d, NULL, "%s is %s", tp, ts < 0 ? "missing" : d->t[ts].type != JSMN_ARRAY
+			    ? "not an array" : "empty");
+	if (d->t[ts].size > XR_MAX_TIERS)
+		return fail(d, NULL, "%s has %d entries (at most %d)", tp, d->t[ts].size, XR_MAX_TIERS);
+	int j = ts + 1;
+	for (size_t k = 0; k < (size_t)d->t[ts].size; k++) {
+		char p[32];
+		snprintf(p, sizeof(p), "%s[%zu]", tp, k);
+		d->p = p;
+		if (!tier(d, j, &out->tiers[k]))
 			return false;
-		if (u->ram_max && u->ram_max < u->ram_min)
-			return fail(d, "tiers[%zu].rules: ram_max is below ram_min", k);
+		for (size_t q = 0; q < k; q++)
+			if (strcmp(out->tiers[q].name, out->tiers[k].name) == 0)
+				return fail(d, XR_KEY(name), " '%s' is also %s[%zu]'s",
+					    out->tiers[k].name, tp, q);
+		j = skip(d, j);
 	}
-	return number(d, find(d, i, "probe_min"), FIELD("probe_min"), true, 0, &t->probe_min);
-#undef FIELD
+	d->p = "";
+	out->ntiers = (size_t)d->t[ts].size;
+	out->fallback = out->ntiers - 1;
+	int fb = find(d, 0, XR_KEY(fallback));
+	char fallback[64];
+	if (fb < 0)
+		return true;
+	if (!get_text(d, 0, XR_KEY_fallback, fallback, sizeof(fallback)))
+		return false;
+	size_t k = 0;
+	while (k < out->ntiers && strcmp(out->tiers[k].name, fallback) != 0)
+		k++;
+	if (k == out->ntiers)
+		return fail(d, NULL, "%s names tier '%s', which is not in %s", XR_KEY(fallback), fallback,
+			    tp);
+	out->fallback = k;
+	return true;
 }
 
 bool xr_manifest_parse(const char *json, size_t len, struct xr_manifest *out, char *why,
@@ -292,110 +450,25 @@ bool xr_manifest_parse(const char *json, size_t len, struct xr_manifest *out, ch
 	jsmn_parser p;
 	jsmn_init(&p);
 	int n = jsmn_parse(&p, json, len, NULL, 0);
-	struct doc d = {json, NULL, 0, why, why_n};
+	struct doc d = {.js = json, .why = why, .why_n = why_n, .p = ""};
 	if (n < 1)
-		return fail(&d, "the manifest is not JSON (%s)",
+		return fail(&d, NULL, "the manifest is not JSON (%s)",
 			    n == JSMN_ERROR_PART ? "it is cut" : n == 0 ? "it is empty"
 			    : "a bad character");
 	if (n > 100000)
-		return fail(&d, "the manifest has %d JSON tokens (at most 100000)", n);
+		return fail(&d, NULL, "the manifest has %d JSON tokens (at most 100000)", n);
 	d.t = malloc((size_t)n * sizeof(jsmntok_t));
 	if (d.t == NULL)
-		return fail(&d, "out of memory");
+		return fail(&d, NULL, "out of memory");
 	jsmn_init(&p);
 	d.n = jsmn_parse(&p, json, len, d.t, (unsigned)n);
 	bool ok = false;
-	char fmt[64];
-	double version = 0, pct = 0;
-	int sn = -1, b = -1, tiers = -1;
-	if (d.n != n || d.t[0].type != JSMN_OBJECT) {
-		fail(&d, "the manifest is not a JSON object");
-		goto out;
-	}
-	if (skip(&d, 0) != d.n) {
-		fail(&d, "the manifest has more than one JSON value");
-		goto out;
-	}
-	if (!text(&d, find(&d, 0, "format"), "format", fmt, sizeof(fmt)))
-		goto out;
-	if (strcmp(fmt, XR_MANIFEST_FORMAT) != 0) {
-		fail(&d, "format '%s' is not '" XR_MANIFEST_FORMAT "'", fmt);
-		goto out;
-	}
-	if (!number(&d, find(&d, 0, "version"), "version", false, 0, &version))
-		goto out;
-	if (version != XR_MANIFEST_VERSION) {
-		fail(&d, "format version %g: this runtime reads version %d (update the runtime or "
-			 "select again with a matching xnn-fleet)", version, XR_MANIFEST_VERSION);
-		goto out;
-	}
-	out->version = XR_MANIFEST_VERSION;
-	sn = find(&d, 0, "supernet");
-	if (!text(&d, find(&d, sn, "name"), "supernet.name", out->supernet, sizeof(out->supernet)) ||
-	    !text(&d, find(&d, sn, "sha256"), "supernet.sha256", out->supernet_sha256,
-		  sizeof(out->supernet_sha256)))
-		goto out;
-	if (!is_sha256(out->supernet_sha256)) {
-		fail(&d, "supernet.sha256 is not 64 lowercase hex digits");
-		goto out;
-	}
-	b = find(&d, 0, "budget");
-	if (b < 0 || d.t[b].type != JSMN_OBJECT) {
-		fail(&d, "budget is %s", b < 0 ? "missing" : "not an object");
-		goto out;
-	}
-	if (!number(&d, find(&d, b, "latency_ms"), "budget.latency_ms", false, 0,
-		    &out->budget_latency_ms) ||
-	    !number(&d, find(&d, b, "percentile"), "budget.percentile", false, 0, &pct) ||
-	    !bytes(&d, find(&d, b, "memory_bytes"), "budget.memory_bytes", false,
-		   &out->budget_memory) ||
-	    !bytes(&d, find(&d, b, "size_bytes"), "budget.size_bytes", false, &out->budget_size))
-		goto out;
-	if (pct > 100) {
-		fail(&d, "budget.percentile %g is over 100", pct);
-		goto out;
-	}
-	out->budget_percentile = pct;
-	tiers = find(&d, 0, "tiers");
-	if (tiers < 0 || d.t[tiers].type != JSMN_ARRAY || d.t[tiers].size == 0) {
-		fail(&d, "tiers is %s", tiers < 0 ? "missing" : d.t[tiers].type != JSMN_ARRAY
-			 ? "not an array" : "empty");
-		goto out;
-	}
-	if (d.t[tiers].size > XR_MAX_TIERS) {
-		fail(&d, "tiers has %d entries (at most %d)", d.t[tiers].size, XR_MAX_TIERS);
-		goto out;
-	}
-	int j = tiers + 1;
-	for (size_t k = 0; k < (size_t)d.t[tiers].size; k++) {
-		if (!tier(&d, j, k, &out->tiers[k]))
-			goto out;
-		for (size_t q = 0; q < k; q++)
-			if (strcmp(out->tiers[q].name, out->tiers[k].name) == 0) {
-				fail(&d, "tiers[%zu].name '%s' is also tiers[%zu]'s", k,
-				     out->tiers[k].name, q);
-				goto out;
-			}
-		j = skip(&d, j);
-	}
-	out->ntiers = (size_t)d.t[tiers].size;
-	out->fallback = out->ntiers - 1;
-	int fb = find(&d, 0, "fallback");
-	if (fb >= 0) {
-		char name[64];
-		if (!text(&d, fb, "fallback", name, sizeof(name)))
-			goto out;
-		size_t k = 0;
-		while (k < out->ntiers && strcmp(out->tiers[k].name, name) != 0)
-			k++;
-		if (k == out->ntiers) {
-			fail(&d, "fallback names tier '%s', which is not in tiers", name);
-			goto out;
-		}
-		out->fallback = k;
-	}
-	ok = true;
-out:
+	if (d.n != n || d.t[0].type != JSMN_OBJECT)
+		fail(&d, NULL, "the manifest is not a JSON object");
+	else if (skip(&d, 0) != d.n)
+		fail(&d, NULL, "the manifest has more than one JSON value");
+	else
+		ok = header(&d, out) && tiers(&d, out);
 	free(d.t);
 	return ok;
 }

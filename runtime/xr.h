@@ -40,19 +40,25 @@ const char *xr_strerror(enum xr_status s);
 /* The message of this thread's last failure ("" if none). */
 const char *xr_last_error(void);
 
-/* What the runtime knows of the device it runs on. */
+/* What the runtime knows of the device it runs on: the same values the
+ * agent's probe reports as its device.* rows (and so the fleet's DB and the
+ * manifest's listed devices), read by the same code. */
 struct xr_identity {
 	char model[128];        /* ro.product.model, else device-tree or DMI name */
-	char manufacturer[128];
-	char soc[128];          /* ro.soc.model, else /proc/cpuinfo's */
-	char fingerprint[256];  /* ro.build.fingerprint, else the build's ABI */
-	char abi[32];
+	char manufacturer[128]; /* ro.product.manufacturer, else DMI's */
+	char soc[128];          /* ro.soc.model, else /proc/cpuinfo's (not qemu's host) */
+	char fingerprint[256];  /* ro.build.fingerprint, else abi */
+	char abi[32];           /* the build's: arm64-v8a, armeabi-v7a, x86_64, x86 */
 	uint64_t ram_bytes;     /* 0: unknown */
 	char features[512];     /* CPU features, space-separated */
+	char serial[128];       /* ro.serialno, ro.boot.serialno */
+	char soc_manufacturer[128]; /* ro.soc.manufacturer */
+	char platform[128];     /* ro.board.platform, else device-tree compatible */
+	char hardware[128];     /* ro.hardware, ro.boot.hardware */
 };
 /* Reads it: Android properties (getprop), else /proc and /sys under root
  * ("/" or NULL for the real ones; tests give a fake tree). Cannot fail:
- * what cannot be read stays "". */
+ * what cannot be read stays "" (the fingerprint: the ABI). */
 void xr_identity_read(const char *root, struct xr_identity *out);
 
 /* getprop's whole output ("[key]: [value]" lines), malloc'd, or NULL:

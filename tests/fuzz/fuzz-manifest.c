@@ -2,7 +2,9 @@
  * (runtime/manifest.c) on any bytes, and its tier choice (listed device,
  * rules, probe score, fallback) for identities taken from the same bytes.
  * What it accepts is consistent: tiers within bounds, the fallback one of
- * them, every file name plain; the choice is a tier with a reason. */
+ * them, every file name plain; the choice is a tier with a reason. And the
+ * writer (runtime/manifest-write.c) writes whatever the reader accepted,
+ * which reads back equal and writes again to the same bytes. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,23 @@
 #include "xr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* m -> JSON -> struct gives m; that struct -> JSON the same bytes. */
+static void roundtrip(const struct xr_manifest *m)
+{
+	static struct xr_manifest back;
+	char why[256], *json, *again;
+	size_t n, n2;
+	if (xr_manifest_write(m, &json, &n, why, sizeof(why)) != XR_OK ||
+	    !xr_manifest_parse(json, n, &back, why, sizeof(why)) ||
+	    !xr_manifest_equal(m, &back, why, sizeof(why)))
+		__builtin_trap();
+	if (xr_manifest_write(&back, &again, &n2, why, sizeof(why)) != XR_OK || n2 != n ||
+	    memcmp(again, json, n) != 0)
+		__builtin_trap();
+	free(again);
+	free(json);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,6 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t t = xr_manifest_choose(&m, NULL, &id, &score, reason, sizeof(reason));
 		if (t >= m.ntiers || reason[0] == '\0')
 			__builtin_trap();
+		roundtrip(&m);
 	} else if (why[0] == '\0') {
 		__builtin_trap();
 	}
