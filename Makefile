@@ -131,7 +131,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 HOST_LIBS := $(LIBXF) $(LIBREP) $(LIBFDB)
 HARNESS_OBJ := $(FDB_OBJ) $(REP_OBJ) $(XF_OBJ) $(CLI_OBJ)
 XNN_FLEET := $(O)/bin/xnn-fleet
-HARNESS_LIBS := -lcsv -lsqlite3 -lpcre2-8 -lcjson $(shell pkg-config --libs libusb-1.0 2>/dev/null || echo -lusb-1.0)
+HARNESS_LIBS := -lcsv -lsqlite3 -lpcre2-8 $(shell pkg-config --libs libusb-1.0 2>/dev/null || echo -lusb-1.0)
 # libusb's header lives in its own folder
 USB_CFLAGS = $(shell pkg-config --cflags libusb-1.0 2>/dev/null)
 ifeq ($(CROSS),)

@@ -37,8 +37,8 @@ PKGS=(
 	# reports: charts (gnuplot, run as a program); the e2e test loads the pages in
 	# headless Chromium
 	gnuplot-nox chromium
-	# the runtime reads manifests with jsmn (header only); the harness writes them with cJSON
-	libjsmn-dev libcjson-dev
+	# the runtime reads manifests with jsmn (header only) and writes them itself
+	libjsmn-dev
 	# the data set: BN recalibration, top-1 (eval, the model tests); gzip'd IDX
 	dataset-fashion-mnist gzip
 )

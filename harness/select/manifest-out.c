@@ -1,5 +1,6 @@
-/* manifest-out.c - the models, manifest.json (cJSON) and the DB's manifest
- * row of a selection (manifest-out.h). */
+/* manifest-out.c - the models, manifest.json and the DB's manifest row of a
+ * selection (manifest-out.h): the result becomes the runtime's struct
+ * xr_manifest, which the runtime's writer turns into JSON. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -7,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#include <cjson/cJSON.h>
 
 #include "manifest-out.h"
 #include "manifest.h"
@@ -26,82 +25,101 @@ static void glob_exact(const char *s, char *out, size_t n)
 	out[k] = '\0';
 }
 
-/* The devices listed, the rules (model globs) and the probe threshold of t. */
-static void tier_devices(const struct xf_fleet *f, const struct xf_select_tier *t, cJSON *o)
+/* Copies src into dst[n]; false when it does not fit (the manifest would
+ * name something else). */
+static bool put(char *dst, size_t n, const char *src)
 {
-	cJSON *devs = cJSON_AddArrayToObject(o, "devices");
-	cJSON *rules = cJSON_AddObjectToObject(o, "rules");
-	cJSON *models = cJSON_AddArrayToObject(rules, "models");
+	return (size_t)snprintf(dst, n, "%s", src) < n;
+}
+
+/* The devices listed, the rules (model globs) and the probe threshold of t. */
+static bool tier_devices(const struct xf_fleet *f, const struct xf_select_tier *t,
+			 struct xr_tier *o)
+{
 	double pmin = INFINITY;
-	size_t nmodels = 0, nlisted = 0;
+	bool ok = true;
 	for (size_t j = 0; j < t->ndevs; j++) {
 		const struct xf_fleet_device *d = &f->dev[t->devs[j]];
-		if (nlisted < XR_MAX_LISTED) {
-			cJSON *dv = cJSON_CreateObject();
-			cJSON_AddStringToObject(dv, "model", d->model);
-			cJSON_AddStringToObject(dv, "fingerprint", d->fingerprint);
-			cJSON_AddStringToObject(dv, "serial", d->serial);
-			cJSON_AddItemToArray(devs, dv);
-			nlisted++;
+		if (o->nlisted < XR_MAX_LISTED) {
+			struct xr_listed *l = &o->listed[o->nlisted++];
+			ok = ok && put(l->model, sizeof(l->model), d->model) &&
+			     put(l->fingerprint, sizeof(l->fingerprint), d->fingerprint) &&
+			     put(l->serial, sizeof(l->serial), d->serial);
 		}
 		bool dup = false;
 		for (size_t q = 0; q < j; q++)
 			dup = dup || strcmp(f->dev[t->devs[q]].model, d->model) == 0;
-		if (d->model[0] && !dup && nmodels < XR_MAX_PATTERNS) {
-			char g[128];
-			glob_exact(d->model, g, sizeof(g));
-			cJSON_AddItemToArray(models, cJSON_CreateString(g));
-			nmodels++;
+		if (d->model[0] && !dup && o->rules.nmodels < XR_MAX_PATTERNS) {
+			char *g = o->rules.models[o->rules.nmodels++];
+			glob_exact(d->model, g, sizeof(o->rules.models[0]));
 		}
 		if (!isnan(d->probe) && d->probe < pmin)
 			pmin = d->probe;
 	}
-	cJSON_AddNumberToObject(rules, "ram_min", 0);
-	cJSON_AddNumberToObject(rules, "ram_max", 0);
-	cJSON_AddNumberToObject(o, "probe_min", isfinite(pmin) ? floor(pmin * 100) / 100 : 0);
+	o->probe_min = isfinite(pmin) ? floor(pmin * 100) / 100 : 0;
+	return ok;
 }
 
-static cJSON *manifest_json(const struct xf_select_manifest_opts *mo,
-			    const struct xf_select_result *r)
+/* r as the runtime's manifest struct (*m: about 530 KB, the caller's). */
+static enum xs_status manifest_fill(const struct xf_select_manifest_opts *mo,
+				    const struct xf_select_result *r, struct xr_manifest *m,
+				    struct xs_error *err)
 {
-	char sha[65];
-	xs_sha256_hex(mo->sn->sha256, sha);
-	cJSON *root = cJSON_CreateObject();
-	cJSON_AddStringToObject(root, "format", XR_MANIFEST_FORMAT);
-	cJSON_AddNumberToObject(root, "version", XR_MANIFEST_VERSION);
-	cJSON *sn = cJSON_AddObjectToObject(root, "supernet");
-	cJSON_AddStringToObject(sn, "name", mo->sn->space.name);
-	cJSON_AddStringToObject(sn, "sha256", sha);
-	cJSON *b = cJSON_AddObjectToObject(root, "budget");
-	cJSON_AddNumberToObject(b, "latency_ms", mo->budget->latency_ms);
-	cJSON_AddNumberToObject(b, "percentile", mo->budget->percentile);
-	cJSON_AddNumberToObject(b, "memory_bytes", (double)mo->budget->memory);
-	cJSON_AddNumberToObject(b, "size_bytes", (double)mo->budget->size);
-	char fb[24];
-	snprintf(fb, sizeof(fb), "t%zu", r->ntiers);
-	cJSON_AddStringToObject(root, "fallback", fb);
-	cJSON *tiers = cJSON_AddArrayToObject(root, "tiers");
+	xr_manifest_init(m);
+	xs_sha256_hex(mo->sn->sha256, m->supernet_sha256);
+	if (!put(m->supernet, sizeof(m->supernet), mo->sn->space.name))
+		return xf_error_set(err, XS_EINVAL, "the supernet's name '%.80s' is longer than "
+				    "a manifest holds (%zu bytes)", mo->sn->space.name,
+				    sizeof(m->supernet) - 1);
+	if (r->ntiers == 0 || r->ntiers > XR_MAX_TIERS)
+		return xf_error_set(err, XS_EINVAL, "%zu tiers: a manifest holds 1 to %d",
+				    r->ntiers, XR_MAX_TIERS);
+	m->budget_latency_ms = mo->budget->latency_ms;
+	m->budget_percentile = mo->budget->percentile;
+	m->budget_memory = mo->budget->memory;
+	m->budget_size = mo->budget->size;
+	m->ntiers = r->ntiers;
+	m->fallback = r->ntiers - 1;
 	for (size_t i = 0; i < r->ntiers; i++) {
 		const struct xf_select_tier *t = &r->tiers[i];
-		cJSON *o = cJSON_CreateObject();
-		char name[24];
-		snprintf(name, sizeof(name), "t%zu", i + 1);
-		cJSON_AddStringToObject(o, "name", name);
-		cJSON_AddStringToObject(o, "arch", t->text);
-		cJSON_AddStringToObject(o, "precision", xs_precision_name(t->prec));
-		cJSON_AddStringToObject(o, "file", t->file);
-		cJSON_AddNumberToObject(o, "size", (double)t->size);
-		cJSON_AddStringToObject(o, "sha256", t->sha256);
-		cJSON *e = cJSON_AddObjectToObject(o, "expected");
-		cJSON_AddNumberToObject(e, "latency_ms", round(t->lat_ms * 1e4) / 1e4);
-		cJSON_AddNumberToObject(e, "memory_bytes", (double)t->memory);
-		cJSON_AddNumberToObject(e, "top1", isnan(t->test_top1) ? t->val_top1 : t->test_top1);
-		cJSON_AddNumberToObject(e, "val_top1", t->val_top1);
-		cJSON_AddStringToObject(e, "source", t->all_measured ? "measured" : "predicted");
-		tier_devices(r->fleet, t, o);
-		cJSON_AddItemToArray(tiers, o);
+		struct xr_tier *o = &m->tiers[i];
+		snprintf(o->name, sizeof(o->name), "t%zu", i + 1);
+		if (!put(o->arch, sizeof(o->arch), t->text) ||
+		    !put(o->precision, sizeof(o->precision), xs_precision_name(t->prec)) ||
+		    !put(o->file, sizeof(o->file), t->file) ||
+		    !put(o->sha256, sizeof(o->sha256), t->sha256) || !tier_devices(r->fleet, t, o))
+			return xf_error_set(err, XS_EINVAL, "tier %s: a name or arch is longer "
+					    "than a manifest holds", o->name);
+		o->size = t->size;
+		o->latency_ms = round(t->lat_ms * 1e4) / 1e4;
+		o->memory_bytes = (double)t->memory;
+		o->top1 = isnan(t->test_top1) ? t->val_top1 : t->test_top1;
+		o->val_top1 = t->val_top1;
+		o->predicted = !t->all_measured;
 	}
-	return root;
+	return XS_OK;
+}
+
+/* The JSON text of r's manifest (malloc'd), by the runtime's writer. */
+static enum xs_status manifest_text(const struct xf_select_manifest_opts *mo,
+				    const struct xf_select_result *r, char **text, size_t *len,
+				    struct xs_error *err)
+{
+	struct xr_manifest *m = malloc(sizeof(*m));
+	if (m == NULL)
+		return xf_error_set(err, XS_ENOMEM, "out of memory");
+	enum xs_status st = manifest_fill(mo, r, m, err);
+	char why[256];
+	if (st == XS_OK) {
+		enum xr_status ws = xr_manifest_write(m, text, len, why, sizeof(why));
+		if (ws == XR_ENOMEM)
+			st = xf_error_set(err, XS_ENOMEM, "out of memory");
+		else if (ws != XR_OK)
+			st = xf_error_set(err, XS_EFORMAT, "internal error: the manifest cannot be "
+					  "written: %s", why);
+	}
+	free(m);
+	return st;
 }
 
 /* DIR/tN.xnm of tier t: built with BN recalibrated; its sha256. */
@@ -144,24 +162,21 @@ enum xs_status xf_select_write_manifest(const struct xf_select_manifest_opts *o,
 		st = write_model(o, &r->tiers[t], t, err);
 	if (st != XS_OK)
 		return st;
-	cJSON *json = manifest_json(o, r);
-	char *text = json ? cJSON_Print(json) : NULL;
-	cJSON_Delete(json);
-	if (text == NULL)
-		return xf_error_set(err, XS_ENOMEM, "out of memory");
-	/* the writer checks itself with the runtime's reader */
-	static struct xr_manifest check;
-	char why[256];
-	size_t len = strlen(text);
-	if (!xr_manifest_parse(text, len, &check, why, sizeof(why)))
-		st = xf_error_set(err, XS_EFORMAT, "internal error: the manifest written does not "
-				  "read back: %s", why);
+	char *text;
+	size_t len;
+	if ((st = manifest_text(o, r, &text, &len, err)) != XS_OK)
+		return st;
 	snprintf(path, path_n, "%s/manifest.json", o->dir);
-	if (st == XS_OK) {
-		text[len] = '\n';
-		st = xf_file_write(path, text, len + 1, err);
-		text[len] = '\0';
+	/* the file ends with a line break; the DB keeps the text without it */
+	char *line = realloc(text, len + 2);
+	if (line == NULL) {
+		free(text);
+		return xf_error_set(err, XS_ENOMEM, "out of memory");
 	}
+	text = line;
+	text[len] = '\n';
+	st = xf_file_write(path, text, len + 1, err);
+	text[len] = '\0';
 	char budget[128];
 	xf_budget_print(o->budget, budget, sizeof(budget));
 	if (st == XS_OK && fdb_manifest_insert(o->db, o->supernet_id, budget, text,
