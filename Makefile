@@ -168,14 +168,16 @@ CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 # tests/unit/test-NAME.c test the parts that also run on devices (built and
 # run for every target); tests/unit/host/test-NAME.c the host-only ones
 # (device-db, reports, harness): host builds only. NAME is the module's.
-TEST_SRC := $(wildcard tests/unit/test-*.c)
+# tests/unit/test-util.c is no test: what they share, linked into each.
+TEST_SRC := $(filter-out tests/unit/test-util.c,$(wildcard tests/unit/test-*.c))
+TEST_UTIL_OBJ := $(O)/tests/test-util.o
 HOST_TEST_SRC := $(wildcard tests/unit/host/test-*.c)
 ifeq ($(CROSS),)
 HOST_TEST_BIN := $(HOST_TEST_SRC:tests/unit/host/%.c=$(O)/tests/%)
 endif
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%) $(HOST_TEST_BIN)
-TEST_OBJ := $(TEST_BIN:%=%.o)
-$(TEST_OBJ): private INC = $(INC_XA) -Idevice-db -Ireports $(addprefix -I,$(XF_DIRS)) \
+TEST_OBJ := $(TEST_BIN:%=%.o) $(TEST_UTIL_OBJ)
+$(TEST_OBJ): private INC = $(INC_XA) -Idevice-db -Ireports $(addprefix -I,$(XF_DIRS)) -Itests/unit \
 	$(USB_CFLAGS) $(CMOCKA_CFLAGS)
 
 # The data set for the model tests: Debian's gzip'd IDX files, decompressed
@@ -272,12 +274,12 @@ $(O)/tests/test-%.o: tests/unit/host/test-%.c
 # Debian has no static libcmocka: cross-built tests link it (and libc)
 # dynamically from the target's multiarch packages; the library stays static.
 # The host-only tests link the host libraries too.
-$(filter-out $(HOST_TEST_BIN),$(TEST_BIN)): $(O)/tests/test-%: $(O)/tests/test-%.o $(LIBXA) $(LIBXR) $(LIBS)
+$(filter-out $(HOST_TEST_BIN),$(TEST_BIN)): $(O)/tests/test-%: $(O)/tests/test-%.o $(TEST_UTIL_OBJ) $(LIBXA) $(LIBXR) $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
 # the adb test also checks xnn-adbd's reading of what the harness sends
 $(O)/tests/test-adb: $(O)/agent/adbd/wire.o
-$(HOST_TEST_BIN): $(O)/tests/test-%: $(O)/tests/test-%.o $(HOST_LIBS) $(LIBXA) $(LIBXR) $(LIBS)
+$(HOST_TEST_BIN): $(O)/tests/test-%: $(O)/tests/test-%.o $(TEST_UTIL_OBJ) $(HOST_LIBS) $(LIBXA) $(LIBXR) $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $(filter %.o %.a,$^) $(CMOCKA_LIBS) $(HARNESS_LIBS) $(LDLIBS) -o $@
 

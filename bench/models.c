@@ -584,7 +584,7 @@ int main(int argc, char **argv)
 		    !int8_row(mods[i].name, mods[i].m, mods[i].input, train,
 			      fm->space.recal_images, &cfg, &qlog, &nq))
 			return 1;
-	/* and the ten golden sub-nets (test-model's), on test image 0 */
+	/* and the ten golden sub-nets (test-golden's), on test image 0 */
 	static char golden[16][XS_ARCH_MAX];
 	size_t ng = only ? 0 : golden_archs("models/fmnist-ofa.golden.json", golden, 16);
 	for (size_t g = 0; g < ng; g++) {

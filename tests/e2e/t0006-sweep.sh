@@ -16,7 +16,7 @@ grep -Eq '^host +local +done +196 +2 ' <<<"$out"
 grep -Eq '^qemu-aarch64 +emulated +done +196 +2 ' <<<"$out"
 
 # the host's reference, once per sub-net: top-1 on all 10,000 test images
-# (within 0.1 of what PyTorch gets, test-model checks) and the logits the
+# (within 0.1 of what PyTorch gets, test-golden checks) and the logits the
 # devices match
 q() { sqlite3 "$db" "$1"; }
 [ "$(q "select count(*) from subnets where test_top1 between 80 and 100 and

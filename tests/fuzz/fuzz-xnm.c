@@ -3,14 +3,13 @@
  *
  * Inputs are resealed (their SHA-256 trailer recomputed) so that mutations
  * reach the graph checks behind the checksum (the checksum itself is tested
- * in tests/unit/test-model.c). A model that loads must be one the executor
+ * in tests/unit/test-xnm.c). A model that loads must be one the executor
  * runs safely: small ones are run on a zero input (scalar kernels), and ASan
  * watches every read and write. The seeds, corpus-xnm/tiny.xnm (every
  * operator, 211 weights) and corpus-xnm/tiny-int8.xnm (the same quantized, every
  * layer int8, with converts), are written by the unit test:
- *     XS_TEST_WRITE_TINY=tests/fuzz/corpus-xnm/tiny.xnm XS_TEST_FILTER=test_xnm_bad \
- *         build/tests/test-model
- * (XS_TEST_WRITE_TINY_INT8=... with XS_TEST_FILTER=test_quantize for the other). */
+ *     XS_TEST_WRITE_TINY=tests/fuzz/corpus-xnm/tiny.xnm \
+ *     XS_TEST_WRITE_TINY_INT8=tests/fuzz/corpus-xnm/tiny-int8.xnm build/tests/test-xnm */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  *
  * Inputs are resealed (their SHA-256 trailer recomputed) before loading, so
  * that mutations get past the checksum to the table and tensor checks behind
- * it; the checksum check itself is tested in tests/unit/test-supernet.c. */
+ * it; the checksum check itself is tested in tests/unit/test-xsn.c. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
