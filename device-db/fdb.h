@@ -2,15 +2,20 @@
  * devices, supernets, sub-nets, sweeps, runs, kernel and sub-net results and
  * manifests (DESIGN.md "Device DB").
  *
- * Opening sets WAL, foreign keys and a busy timeout, runs PRAGMA quick_check,
- * and brings the schema up to this program's version with forward-only
- * migrations (PRAGMA user_version); a DB written by a newer program is
- * refused for writing (reading it is allowed). Writers group rows in
- * transactions (BEGIN IMMEDIATE ... COMMIT per batch), so a killed harness
- * leaves the DB as of the last batch.
+ * Opening sets foreign keys and a busy timeout and runs PRAGMA quick_check;
+ * opening for writing also sets WAL and brings the schema up to this
+ * program's version with forward-only migrations (PRAGMA user_version). A
+ * DB written by a newer program is refused for writing (reading it is
+ * allowed). Writers group rows in transactions (fdb_begin ... fdb_commit;
+ * the result batches have their own), so a killed harness leaves the DB as
+ * of the last committed one.
  *
  * Errors: functions return an enum xs_status; the message is on the handle
- * (fdb_errmsg), like sqlite3_errmsg. */
+ * (fdb_errmsg), like sqlite3_errmsg.
+ *
+ * The code: fdb.c (open, migrations, transactions), fdb-write.c,
+ * fdb-query.c, fdb-merge.c (merge, export); the result tables' columns are
+ * listed once in fdb-columns.h. */
 #ifndef FDB_H
 #define FDB_H
 
@@ -146,11 +151,15 @@ enum xs_status fdb_kernel_result_insert(struct fdb *db, int64_t run_id,
 					const struct fdb_kernel_result *r,
 					bool *stored);
 
-/* Batches: n results of one run in one transaction (BEGIN IMMEDIATE ...
- * COMMIT), each stored unless its key is there (as the single inserts);
- * *stored gets how many were new. On an error nothing of the batch is
- * stored (ROLLBACK) and the message is on the handle. The sweep's writer
- * calls these; the single inserts are one-row batches. */
+/* Batches: n results of one run, each stored unless its key is there
+ * (also within the batch: the first of two rows with one key is kept);
+ * *stored gets how many were new. One prepared INSERT per batch, in one
+ * transaction (BEGIN IMMEDIATE ... COMMIT) or, when the caller has one open
+ * (fdb_begin), in a savepoint inside it. On an error nothing of the batch
+ * is stored (*stored is 0), the message is on the handle and a caller's
+ * transaction stays open (unless SQLite ended it itself: a full disk, an
+ * I/O error). A row without its full key (XS_EINVAL) fails the batch
+ * before it starts. The single inserts above are one-row batches. */
 enum xs_status fdb_kernel_results_insert(struct fdb *db, int64_t run_id, int64_t supernet_id,
 					 const struct fdb_key *keys,
 					 const struct fdb_kernel_result *rows, size_t n,
@@ -247,10 +256,21 @@ enum xs_status fdb_device_summaries_each(struct fdb *db, int64_t supernet_id, fd
 enum xs_status fdb_manifest_latest(struct fdb *db, int64_t supernet_id, char **json,
 				   char **created);
 
-/* Writes every sub-net result as CSV (RFC 4180) with its device and arch:
- * device_id,transport,serial,model,soc,abi,emulated,simulated,supernet,arch,
- * macs,precision,threads,cores,agent_version,status,flags,n,median_ms,...
- * Returns the rows written in *rows. */
+/* Every sub-net result with its device and arch, by device, MACs, arch,
+ * precision and threads: fn is called once with values NULL (the header:
+ * the ncol column names device_id,transport,serial,model,soc,abi,emulated,
+ * simulated,supernet,arch,macs,precision,threads,cores,agent_version,
+ * status,flags,n,median_ms,...), then once per row with its values as text
+ * (NULL: unknown). Strings are valid during the call only. *rows gets the
+ * rows handed over. */
+typedef void (*fdb_export_fn)(void *ctx, int ncol, const char *const *names,
+			      const char *const *values);
+enum xs_status fdb_subnet_results_export(struct fdb *db, fdb_export_fn fn, void *ctx,
+					 int64_t *rows);
+
+/* The same rows written to out as CSV (RFC 4180, xs_csv_put), the header
+ * first; XS_EIO when out has a write error. Returns the rows written in
+ * *rows. */
 enum xs_status fdb_export_csv(struct fdb *db, FILE *out, int64_t *rows);
 
 /* Merges the DB file other into db in one transaction: devices by identity,

@@ -17,7 +17,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_select(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
 int cmd_report(int argc, char **argv);
-/* xnn-fleet db simulate (cmd-simulate.c); argv[0] is "simulate". */
+/* xnn-fleet db simulate (cmd-db.c); argv[0] is "simulate". */
 int cmd_db_simulate(int argc, char **argv);
 /* xnn-fleet supernet extract|eval (cmd-supernet.c); argv[0] is "extract" or
  * "eval". */

@@ -1,6 +1,9 @@
-/* test-harness-db.c - the device DB on real SQLite files: creation with WAL
- * and the schema, upserts keyed by identity, a newer schema refused for
- * writing, files that are not a DB or are damaged, read-only handles. */
+/* test-fdb.c - the device DB on real SQLite files: creation with WAL and
+ * the schema, upserts keyed by identity, a newer schema refused for
+ * writing, files that are not a DB or are damaged, read-only handles; the
+ * result columns' lists (fdb-columns.h) against the tables, the result
+ * batches (duplicates, a failing row, one transaction), the export's rows,
+ * the merge; and the simulated fleet (harness/simulate.h) it stores. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,11 +14,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <math.h>
+#include <stdbool.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
 #include "fdb.h"
+#include "fdb-columns.h"
+#include "fdb-internal.h"  /* the handle's sqlite3 (the commit hook) */
+#include "simulate.h"
+#include "util.h"
 
 static char dir[512];
 
@@ -42,17 +50,30 @@ static const char *path_of(const char *name)
 	return p;
 }
 
-static int pragma_int(const char *path, const char *sql)
+/* The first column of sql's first row on path; -1 when there is none. */
+static int64_t query_int(const char *path, const char *sql)
 {
 	sqlite3 *h;
 	sqlite3_stmt *s;
-	int v = -1;
+	int64_t v = -1;
 	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
 	if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int(s, 0);
+		v = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	sqlite3_close(h);
 	return v;
+}
+
+/* fdb_export_csv's text (malloc'd) and its rows. */
+static char *export_csv(struct fdb *db, int64_t *rows)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mf = open_memstream(&buf, &len);
+	assert_non_null(mf);
+	assert_int_equal(fdb_export_csv(db, mf, rows), XS_OK);
+	fclose(mf);
+	return buf;
 }
 
 static void test_create_and_upsert(void **state)
@@ -93,7 +114,7 @@ static void test_create_and_upsert(void **state)
 	assert_int_equal(c.subnets, 1);
 	fdb_close(db);
 	/* what is on disk: WAL, the version, the strings as given */
-	assert_int_equal(pragma_int(p, "PRAGMA user_version"), FDB_SCHEMA_VERSION);
+	assert_int_equal(query_int(p, "PRAGMA user_version"), FDB_SCHEMA_VERSION);
 	sqlite3 *h;
 	sqlite3_stmt *s;
 	assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
@@ -178,7 +199,7 @@ static void test_bad_files(void **state)
 					 "ALTER TABLE subnets DROP COLUMN ref_logits;"
 					 "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
-	assert_int_equal(pragma_int(p, "PRAGMA user_version"), 1);
+	assert_int_equal(query_int(p, "PRAGMA user_version"), 1);
 	assert_int_equal(fdb_open(p, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
 	assert_int_equal(fdb_schema_version(db), FDB_SCHEMA_VERSION);
 	assert_int_equal(fdb_begin(db), XS_OK);
@@ -352,12 +373,8 @@ static void test_results(void **state)
 	assert_false(stored);
 	assert_int_equal(fdb_commit(db), XS_OK);
 	/* export: a header and the two rows, strings quoted as CSV needs */
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mf = open_memstream(&buf, &len);
 	int64_t rows;
-	assert_int_equal(fdb_export_csv(db, mf, &rows), XS_OK);
-	fclose(mf);
+	char *buf = export_csv(db, &rows);
 	assert_int_equal(rows, 2);
 	assert_true(strncmp(buf, "device_id,transport,serial,model,", 33) == 0);
 	assert_non_null(strstr(buf, ",local,\"h,o\"\"st\","));
@@ -494,12 +511,8 @@ static void test_merge(void **state)
 	assert_int_equal(c.sweeps, 3);
 	assert_int_equal(c.manifests, 2);
 	/* the result already in a was kept (median 1.0, not b's 9.0) */
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mf = open_memstream(&buf, &len);
 	int64_t rows;
-	assert_int_equal(fdb_export_csv(db, mf, &rows), XS_OK);
-	fclose(mf);
+	char *buf = export_csv(db, &rows);
 	assert_int_equal(rows, 4);
 	assert_non_null(strstr(buf, ",f32,2,0 1,0.1,ok,clean,100,1.0,1.0,0.01,0.01,0.005,"));
 	free(buf);
@@ -511,6 +524,420 @@ static void test_merge(void **state)
 	free((void *)b);
 }
 
+/* ---- the column lists against the tables ---------------------------------------- */
+
+struct column {
+	const char *name, *type;
+};
+
+#define COLUMN(name, kind) {#name, FDB_SQLTYPE_##kind},
+
+/* How far table's columns are from want[] (names and declared types): the
+ * columns only one side has plus those whose types differ, each printed. */
+static int column_mismatches(sqlite3 *h, const char *table, const struct column *want, size_t n)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", table);
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
+	bool seen[64] = {false};
+	assert_true(n <= 64);
+	int bad = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 1);
+		const char *type = (const char *)sqlite3_column_text(s, 2);
+		size_t i = 0;
+		while (i < n && strcmp(want[i].name, name) != 0)
+			i++;
+		if (i == n) {
+			printf("   %s.%s: in the table, not in fdb-columns.h\n", table, name);
+			bad++;
+			continue;
+		}
+		seen[i] = true;
+		if (strcmp(want[i].type, type) != 0) {
+			printf("   %s.%s: %s in the table, %s in fdb-columns.h\n", table, name, type,
+			       want[i].type);
+			bad++;
+		}
+	}
+	sqlite3_finalize(s);
+	for (size_t i = 0; i < n; i++)
+		if (!seen[i]) {
+			printf("   %s.%s: in fdb-columns.h, not in the table\n", table, want[i].name);
+			bad++;
+		}
+	return bad;
+}
+
+static void test_columns(void **state)
+{
+	(void)state;
+	const char *p = path_of("columns.db");
+	struct fdb *db;
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, NULL, 0), XS_OK);
+	fdb_close(db);
+	static const struct column subnet[] = {
+		{"id", "INTEGER"}, {"run_id", "INTEGER"}, {"device_id", "INTEGER"},
+		{"subnet_id", "INTEGER"},
+		FDB_KEY_COLUMNS(COLUMN) FDB_SUBNET_RESULT_COLUMNS(COLUMN)};
+	static const struct column kernel[] = {
+		{"id", "INTEGER"}, {"run_id", "INTEGER"}, {"device_id", "INTEGER"},
+		{"supernet_id", "INTEGER"},
+		FDB_KEY_COLUMNS(COLUMN) FDB_KERNEL_RESULT_COLUMNS(COLUMN)};
+	const size_t ns = sizeof(subnet) / sizeof(subnet[0]);
+	const size_t nk = sizeof(kernel) / sizeof(kernel[0]);
+	assert_int_equal(ns, 4 + 4 + 28);
+	assert_int_equal(nk, 4 + 4 + 18);
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
+	assert_int_equal(column_mismatches(h, "subnet_results", subnet, ns), 0);
+	assert_int_equal(column_mismatches(h, "kernel_results", kernel, nk), 0);
+	/* the check sees a column missing from the lists, from the table, or
+	 * of another type */
+	assert_int_equal(column_mismatches(h, "subnet_results", subnet, ns - 1), 1);
+	struct column retyped[64];
+	memcpy(retyped, kernel, sizeof(kernel));
+	retyped[nk - 2].type = "TEXT";  /* min_ms */
+	assert_int_equal(column_mismatches(h, "kernel_results", retyped, nk), 1);
+	assert_int_equal(sqlite3_exec(h, "ALTER TABLE subnet_results ADD COLUMN extra REAL",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(column_mismatches(h, "subnet_results", subnet, ns), 1);
+	sqlite3_close(h);
+}
+
+/* ---- batches --------------------------------------------------------------------- */
+
+static int on_commit(void *ctx)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+struct ids {
+	int64_t dev, sn, sub[3], sweep, run;
+};
+
+static struct fdb *batch_db(const char *name, struct ids *x)
+{
+	struct fdb *db;
+	assert_int_equal(fdb_open(path_of(name), FDB_WRITE, &db, NULL, 0), XS_OK);
+	struct fdb_device d = {.transport = "local", .serial = "host", .fingerprint = "f"};
+	assert_int_equal(fdb_begin(db), XS_OK);
+	assert_int_equal(fdb_device_upsert(db, &d, &x->dev), XS_OK);
+	assert_int_equal(fdb_supernet_upsert(db, "s", "abc", "name=s\n", &x->sn), XS_OK);
+	for (int i = 0; i < 3; i++) {
+		char arch[16];
+		snprintf(arch, sizeof(arch), "r20-%d", i);
+		assert_int_equal(fdb_subnet_upsert(db, x->sn, arch, 1, 1, &x->sub[i]), XS_OK);
+	}
+	assert_int_equal(fdb_sweep_begin(db, "{}", &x->sweep), XS_OK);
+	assert_int_equal(fdb_run_begin(db, x->sweep, x->dev, &x->run), XS_OK);
+	assert_int_equal(fdb_commit(db), XS_OK);
+	return db;
+}
+
+static struct fdb_kernel_result kernel_result(const char *piece, int res, double median_ms)
+{
+	return (struct fdb_kernel_result){.piece = piece, .stage = 1, .first = 1, .res = res,
+		.cin = 16, .cout = 24, .expand = 4, .kernel = 7, .stride = 2, .macs = 1000, .n = 50,
+		.median_ms = median_ms, .mean_ms = median_ms, .cv = 0.02, .rcv = 0.01,
+		.p90_ms = median_ms, .min_ms = median_ms, .flags = "clean"};
+}
+
+static int64_t median_of(struct fdb *db, int64_t subnet_id, int threads)
+{
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db->h, "SELECT median_ms FROM subnet_results WHERE"
+					    " subnet_id = ?1 AND threads = ?2", -1, &s, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(s, 1, subnet_id);
+	sqlite3_bind_int(s, 2, threads);
+	int64_t v = sqlite3_step(s) == SQLITE_ROW ? (int64_t)sqlite3_column_double(s, 0) : -1;
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void test_batch_duplicates(void **state)
+{
+	(void)state;
+	struct ids x;
+	struct fdb *db = batch_db("dup.db", &x);
+	struct fdb_key k = {x.dev, "f32", 1, "0", "0.1"};
+	bool one;
+	struct fdb_subnet_result r0 = result(5.0);
+	assert_int_equal(fdb_subnet_result_insert(db, x.run, &k, x.sub[0], &r0, &one), XS_OK);
+	assert_true(one);
+	/* sub[0] is stored; sub[1] twice in the batch (the first kept); sub[2] new */
+	const struct fdb_key keys[4] = {k, k, k, k};
+	const int64_t subs[4] = {x.sub[0], x.sub[1], x.sub[1], x.sub[2]};
+	const struct fdb_subnet_result rows[4] = {result(6.0), result(7.0), result(8.0),
+						  result(9.0)};
+	size_t stored = 99;
+	assert_int_equal(fdb_subnet_results_insert(db, x.run, keys, subs, rows, 4, &stored), XS_OK);
+	assert_int_equal(stored, 2);
+	struct fdb_counts c;
+	assert_int_equal(fdb_counts(db, &c), XS_OK);
+	assert_int_equal(c.subnet_results, 3);
+	assert_int_equal(median_of(db, x.sub[0], 1), 5);
+	assert_int_equal(median_of(db, x.sub[1], 1), 7);
+	assert_int_equal(median_of(db, x.sub[2], 1), 9);
+	/* kernel rows likewise: one stored before, a duplicate inside */
+	struct fdb_kernel_result kr[3] = {kernel_result("block", 28, 0.01),
+					  kernel_result("block", 14, 0.01),
+					  kernel_result("block", 14, 0.02)};
+	assert_int_equal(fdb_kernel_result_insert(db, x.run, &k, x.sn, &kr[0], &one), XS_OK);
+	assert_true(one);
+	assert_int_equal(fdb_kernel_results_insert(db, x.run, x.sn, keys, kr, 3, &stored), XS_OK);
+	assert_int_equal(stored, 1);
+	assert_int_equal(fdb_counts(db, &c), XS_OK);
+	assert_int_equal(c.kernel_results, 2);
+	int64_t n;
+	assert_int_equal(fdb_kernel_results_count(db, &k, x.sn, &n), XS_OK);
+	assert_int_equal(n, 2);
+	/* an empty batch stores nothing and is no error */
+	assert_int_equal(fdb_subnet_results_insert(db, x.run, keys, subs, rows, 0, &stored), XS_OK);
+	assert_int_equal(stored, 0);
+	fdb_close(db);
+}
+
+static void test_batch_failure(void **state)
+{
+	(void)state;
+	struct ids x;
+	struct fdb *db = batch_db("fail.db", &x);
+	struct fdb_key k = {x.dev, "f32", 1, "0", "0.1"};
+	const struct fdb_key keys[3] = {k, k, k};
+	const struct fdb_subnet_result rows[3] = {result(1.0), result(2.0), result(3.0)};
+	/* the last row's sub-net does not exist: none of the three is stored */
+	const int64_t bad[3] = {x.sub[0], x.sub[1], x.sub[2] + 100};
+	size_t stored = 99;
+	assert_int_equal(fdb_subnet_results_insert(db, x.run, keys, bad, rows, 3, &stored), XS_EIO);
+	assert_int_equal(stored, 0);
+	assert_non_null(strstr(fdb_errmsg(db), "cannot store the sub-net result"));
+	assert_non_null(strstr(fdb_errmsg(db), "FOREIGN KEY"));
+	struct fdb_counts c;
+	assert_int_equal(fdb_counts(db, &c), XS_OK);
+	assert_int_equal(c.subnet_results, 0);
+	/* kernel rows: a device that does not exist in the middle */
+	struct fdb_kernel_result kr[3] = {kernel_result("stem", 28, 0.01),
+					  kernel_result("stem", 20, 0.01),
+					  kernel_result("stem", 24, 0.01)};
+	struct fdb_key kbad[3] = {k, k, k};
+	kbad[1].device_id = x.dev + 100;
+	assert_int_equal(fdb_kernel_results_insert(db, x.run, x.sn, kbad, kr, 3, &stored), XS_EIO);
+	assert_int_equal(stored, 0);
+	assert_non_null(strstr(fdb_errmsg(db), "FOREIGN KEY"));
+	assert_int_equal(fdb_counts(db, &c), XS_OK);
+	assert_int_equal(c.kernel_results, 0);
+	/* a key without its cores: refused before anything is written */
+	struct fdb_key knull[3] = {k, k, k};
+	knull[2].cores = NULL;
+	const int64_t good[3] = {x.sub[0], x.sub[1], x.sub[2]};
+	assert_int_equal(fdb_subnet_results_insert(db, x.run, knull, good, rows, 3, &stored),
+			 XS_EINVAL);
+	assert_non_null(strstr(fdb_errmsg(db), "without its full key"));
+	/* inside the caller's transaction: the failed batch is undone, what the
+	 * caller wrote before it stays and commits */
+	struct fdb_device d2 = {.transport = "local", .serial = "host2", .fingerprint = "f"};
+	int64_t dev2;
+	assert_int_equal(fdb_begin(db), XS_OK);
+	assert_int_equal(fdb_device_upsert(db, &d2, &dev2), XS_OK);
+	assert_int_equal(fdb_subnet_results_insert(db, x.run, keys, bad, rows, 3, &stored), XS_EIO);
+	assert_int_equal(fdb_subnet_results_insert(db, x.run, keys, good, rows, 2, &stored), XS_OK);
+	assert_int_equal(stored, 2);
+	assert_int_equal(fdb_commit(db), XS_OK);
+	assert_int_equal(fdb_counts(db, &c), XS_OK);
+	assert_int_equal(c.devices, 2);
+	assert_int_equal(c.subnet_results, 2);
+	fdb_close(db);
+	/* a DB opened to read refuses a batch */
+	assert_int_equal(fdb_open(path_of("fail.db"), FDB_READ, &db, NULL, 0), XS_OK);
+	assert_int_equal(fdb_subnet_results_insert(db, x.run, keys, good, rows, 3, &stored),
+			 XS_EINVAL);
+	assert_non_null(strstr(fdb_errmsg(db), "opened for reading"));
+	fdb_close(db);
+}
+
+static void test_batch_one_transaction(void **state)
+{
+	(void)state;
+	struct ids x;
+	struct fdb *db = batch_db("big.db", &x);
+	enum { N = 1000 };
+	struct fdb_key *keys = calloc(N, sizeof(*keys));
+	int64_t *subs = calloc(N, sizeof(*subs));
+	struct fdb_subnet_result *rows = calloc(N, sizeof(*rows));
+	assert_true(keys && subs && rows);
+	for (int i = 0; i < N; i++) {
+		keys[i] = (struct fdb_key){x.dev, "f32", i + 1, "0", "0.1"};
+		subs[i] = x.sub[i % 3];
+		rows[i] = result(1.0 + i);
+	}
+	int commits = 0;
+	sqlite3_commit_hook(db->h, on_commit, &commits);
+	size_t stored = 0;
+	double t0 = xf_now();
+	assert_int_equal(fdb_subnet_results_insert(db, x.run, keys, subs, rows, N, &stored), XS_OK);
+	double t = xf_now() - t0;
+	assert_int_equal(stored, N);
+	assert_int_equal(commits, 1);
+	/* the single inserts: a transaction each */
+	commits = 0;
+	for (int i = 0; i < 10; i++) {
+		keys[i].threads = N + 1 + i;
+		bool one;
+		assert_int_equal(fdb_subnet_result_insert(db, x.run, &keys[i], subs[i], &rows[i],
+							  &one), XS_OK);
+		assert_true(one);
+	}
+	assert_int_equal(commits, 10);
+	sqlite3_commit_hook(db->h, NULL, NULL);
+	struct fdb_counts c;
+	assert_int_equal(fdb_counts(db, &c), XS_OK);
+	assert_int_equal(c.subnet_results, N + 10);
+	assert_int_equal(median_of(db, x.sub[999 % 3], 1000), 1000);
+	printf("   a batch of %d sub-net results: %.1f ms (information only)\n", N, t * 1e3);
+	free(keys);
+	free(subs);
+	free(rows);
+	fdb_close(db);
+}
+
+/* ---- the export's rows ------------------------------------------------------------ */
+
+struct exported {
+	int calls, ncol;
+	char names[2048];
+	bool null_p99;
+	char serial[32];
+};
+
+static void on_export(void *ctx, int ncol, const char *const *names, const char *const *values)
+{
+	struct exported *e = ctx;
+	if (e->calls++ == 0) {
+		assert_null(values);
+		e->ncol = ncol;
+		size_t len = 0;
+		for (int i = 0; i < ncol; i++)
+			len += (size_t)snprintf(e->names + len, sizeof(e->names) - len, "%s%s",
+						i ? "," : "", names[i]);
+		return;
+	}
+	assert_non_null(values);
+	assert_int_equal(ncol, e->ncol);
+	for (int i = 0; i < ncol; i++)
+		if (strcmp(names[i], "p99_ms") == 0)
+			e->null_p99 = values[i] == NULL;
+	snprintf(e->serial, sizeof(e->serial), "%s", values[2]);
+}
+
+static void test_export_rows(void **state)
+{
+	(void)state;
+	struct ids x;
+	struct fdb *db = batch_db("export.db", &x);
+	struct exported e = {0};
+	int64_t rows = -1;
+	/* no results: the header only */
+	assert_int_equal(fdb_subnet_results_export(db, on_export, &e, &rows), XS_OK);
+	assert_int_equal(rows, 0);
+	assert_int_equal(e.calls, 1);
+	assert_int_equal(e.ncol, 11 + 4 + 28);
+	assert_string_equal(e.names,
+		"device_id,transport,serial,model,soc,abi,emulated,simulated,supernet,arch,macs,"
+		"precision,threads,cores,agent_version,status,flags,n,median_ms,mean_ms,stdev_ms,"
+		"cv,rcv,min_ms,max_ms,p90_ms,p99_ms,cold_ms,build_ms,arena_bytes,weight_bytes,"
+		"peak_rss_delta_bytes,rss_method,eval_images,top1,max_logit_diff,xnm_sha256,pinned,"
+		"temp_before_c,temp_after_c,freq_before,freq_after,error");
+	struct fdb_key k = {x.dev, "f32", 1, "0", "0.1"};
+	struct fdb_subnet_result r = result(2.5);  /* p99 unknown */
+	assert_int_equal(fdb_subnet_result_insert(db, x.run, &k, x.sub[1], &r, NULL), XS_OK);
+	e = (struct exported){0};
+	assert_int_equal(fdb_subnet_results_export(db, on_export, &e, &rows), XS_OK);
+	assert_int_equal(rows, 1);
+	assert_int_equal(e.calls, 2);
+	assert_true(e.null_p99);
+	assert_string_equal(e.serial, "host");
+	/* the CSV form of the same row, header first */
+	char *buf = export_csv(db, &rows);
+	assert_int_equal(rows, 1);
+	assert_true(strncmp(buf, e.names, strlen(e.names)) == 0);
+	assert_non_null(strstr(buf, "\n1,local,host,,,,0,0,s,r20-1,1,f32,1,0,0.1,ok,clean,100,"
+				    "2.5,2.5,0.01,0.01,0.005,2.5,2.5,2.5,,1.0,2.0,1000,2000,-4096,"
+				    "VmHWM,10000,90.01,,44ef,1/1,,,,,\n"));
+	free(buf);
+	fdb_close(db);
+}
+
+/* ---- the simulated fleet ---------------------------------------------------------- */
+
+static char *simulate_csv(const char *name, const struct xf_simulate_opts *o,
+			  struct xf_simulate_summary *sum)
+{
+	struct fdb *db;
+	struct xs_error err;
+	assert_int_equal(fdb_open(path_of(name), FDB_WRITE, &db, NULL, 0), XS_OK);
+	assert_int_equal(xf_simulate_fleet(db, o, sum, &err), XS_OK);
+	int64_t rows;
+	char *buf = export_csv(db, &rows);
+	assert_int_equal(rows, o->devices * sum->subnets);
+	fdb_close(db);
+	return buf;
+}
+
+static void test_simulate(void **state)
+{
+	(void)state;
+	struct xs_supernet *sn;
+	struct xs_error err;
+	assert_int_equal(xs_supernet_load("models/fmnist-ofa.xsn", &sn, &err), XS_OK);
+	struct xf_simulate_opts o = {.supernet = sn, .devices = 3, .subnets = 6, .seed = 1};
+	struct xf_simulate_summary sum = {0}, sum2 = {0};
+	char *a = simulate_csv("sim-a.db", &o, &sum);
+	assert_int_equal(sum.devices, 3);
+	assert_true(sum.subnets >= 1 && sum.subnets <= 6);
+	assert_true(sum.pieces > 0);
+	assert_string_equal(sum.supernet, "fmnist-ofa-simulated");
+	const char *p = path_of("sim-a.db");
+	assert_int_equal(query_int(p, "SELECT count(*) FROM devices WHERE simulated = 1 AND"
+				      " transport = 'simulated'"), 3);
+	assert_int_equal(query_int(p, "SELECT count(*) FROM devices"), 3);
+	assert_int_equal(query_int(p, "SELECT count(*) FROM subnets"), sum.subnets);
+	assert_int_equal(query_int(p, "SELECT count(*) FROM kernel_results"),
+			 3 * (int64_t)sum.pieces);
+	assert_int_equal(query_int(p, "SELECT count(*) FROM runs WHERE status = 'done'"), 3);
+	assert_int_equal(query_int(p, "SELECT count(*) FROM sweeps WHERE status = 'done' AND"
+				      " config LIKE 'simulated%'"), 1);
+	assert_int_equal(query_int(p, "SELECT count(*) FROM subnets WHERE test_top1 BETWEEN 87"
+				      " AND 93"), sum.subnets);
+	/* its own sha256, never the real supernet's */
+	char hex[65];
+	xs_sha256_hex(sn->sha256, hex);
+	char sql[200];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM supernets WHERE sha256 = '%s'", hex);
+	assert_int_equal(query_int(p, sql), 0);
+	/* the same seed: the same rows; another seed: others */
+	char *b = simulate_csv("sim-b.db", &o, &sum2);
+	assert_string_equal(a, b);
+	free(b);
+	o.seed = 2;
+	b = simulate_csv("sim-c.db", &o, &sum2);
+	assert_string_not_equal(a, b);
+	free(a);
+	free(b);
+	/* options out of range */
+	struct fdb *db;
+	assert_int_equal(fdb_open(path_of("sim-a.db"), FDB_WRITE, &db, NULL, 0), XS_OK);
+	o.subnets = 1;
+	assert_int_equal(xf_simulate_fleet(db, &o, &sum, &err), XS_EINVAL);
+	assert_non_null(strstr(err.msg, "sub-nets"));
+	fdb_close(db);
+	assert_int_equal(query_int(p, "SELECT count(*) FROM sweeps"), 1);
+	xs_supernet_destroy(sn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +946,12 @@ int main(void)
 		cmocka_unit_test(test_results),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_columns),
+		cmocka_unit_test(test_batch_duplicates),
+		cmocka_unit_test(test_batch_failure),
+		cmocka_unit_test(test_batch_one_transaction),
+		cmocka_unit_test(test_export_rows),
+		cmocka_unit_test(test_simulate),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
