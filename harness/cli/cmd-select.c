@@ -634,6 +634,13 @@ static bool measure_tier(struct sel *s, const size_t *set, size_t nset, const st
 	return true;
 }
 
+/* xf_reference_update's progress: a line on stderr. */
+static void reference_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", line);
+}
+
 /* ---- output ---------------------------------------------------------------------------- */
 
 static bool write_file(const char *path, const void *data, size_t n)
@@ -1289,7 +1296,7 @@ int cmd_select(int argc, char **argv)
 			if (xf_reference_update(s.db, s.sn, (const char (*)[XS_ARCH_MAX])&archs[t],
 						&ids[t], 1, s.data.calib, s.data.train_labels,
 						s.data.eval, s.data.labels, pname, ncpu, ref, &written,
-						&err) != XS_OK) {
+						reference_line, NULL, &err) != XS_OK) {
 				fprintf(stderr, "xnn-fleet: host reference: %s\n", err.msg);
 				free(archs);
 				goto out;
