@@ -339,6 +339,11 @@ $(O)/fuzz-%: $(O)/fuzz-%.o $(LIBXS)
 $(O)/fuzz-agentcsv: $(O)/fuzz-agentcsv.o $(O)/harness/agent-csv.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(HARNESS_LIBS) $(LDLIBS) -o $@
+# agent output into the sweep's row mapper (agent reader, mapper, util)
+$(O)/fuzz-sweep-rows: $(O)/fuzz-sweep-rows.o $(O)/harness/sweep-rows.o $(O)/harness/agent-csv.o \
+		$(O)/harness/util.o $(LIBXS)
+	$(say) LD $@
+	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(HARNESS_LIBS) $(LDLIBS) -o $@
 # the adb client's parsers; xnn-adbd's
 $(O)/fuzz-adb: $(O)/fuzz-adb.o $(O)/harness/transport/adb-client.o $(O)/runtime/props.o $(LIBXS)
 	$(say) LD $@

@@ -116,7 +116,8 @@ enum xs_status xf_agent_reader_create(xf_agent_row_fn fn, void *ctx,
 	struct xf_agent_reader *r = calloc(1, sizeof(*r));
 	if (r == NULL || csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
 		free(r);
-		snprintf(err->msg, sizeof(err->msg), "agent output: out of memory");
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "agent output: out of memory");
 		return XS_ENOMEM;
 	}
 	r->fn = fn;
@@ -232,7 +233,8 @@ enum xs_status xf_agent_reader_feed(struct xf_agent_reader *r, const void *data,
 		}
 	}
 	if (r->failed) {
-		snprintf(err->msg, sizeof(err->msg), "agent output: %s", r->why);
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "agent output: %s", r->why);
 		return XS_EFORMAT;
 	}
 	return XS_OK;
@@ -259,7 +261,8 @@ enum xs_status xf_agent_reader_finish(struct xf_agent_reader *r,
 	if (!r->failed && r->ncols == 0)
 		fail(r, "no header row");
 	if (r->failed) {
-		snprintf(err->msg, sizeof(err->msg), "agent output: %s", r->why);
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "agent output: %s", r->why);
 		return XS_EFORMAT;
 	}
 	return XS_OK;

@@ -6,7 +6,7 @@
  * complete row, so a stream that is cut keeps every row that arrived whole.
  * It checks what it can: a header before rows, every row as wide as the
  * header, metadata only between rows, nothing after the end line, and that
- * the end line's count is the number of rows. */
+ * the end line's count is the number of rows. err may be NULL everywhere. */
 #ifndef XF_AGENT_CSV_H
 #define XF_AGENT_CSV_H
 

@@ -2,6 +2,7 @@
  * (reference.h). */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,7 @@ static enum xs_status measure(const struct xs_supernet *sn, const char *arch,
 		st = xs_exec_create(m, XK_ISA_DEFAULT, 32, &e, err);
 	size_t count = eval->count, correct = 0;
 	if (st == XS_OK && (logits = malloc(count * m->classes * sizeof(float))) == NULL) {
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-		st = XS_ENOMEM;
+		st = xf_error_set(err, XS_ENOMEM, "out of memory");
 	}
 	if (st == XS_OK)
 		st = xs_exec_eval(e, m, eval, labels, count, tp, &correct, logits, err);
@@ -62,8 +62,7 @@ static enum xs_status measure(const struct xs_supernet *sn, const char *arch,
 			len += (size_t)snprintf(t + len, cap - len, "\n");
 		}
 		if (t == NULL) {
-			snprintf(err->msg, sizeof(err->msg), "out of memory");
-			st = XS_ENOMEM;
+			st = xf_error_set(err, XS_ENOMEM, "out of memory");
 		}
 		*logits_text = t;
 	}
@@ -73,11 +72,26 @@ static enum xs_status measure(const struct xs_supernet *sn, const char *arch,
 	return st;
 }
 
+__attribute__((format(printf, 3, 4)))
+static void say(xf_reference_progress_fn progress, void *ctx, const char *fmt, ...)
+{
+	if (progress == NULL)
+		return;
+	char line[XS_ARCH_MAX + 128];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	progress(ctx, line);
+}
+
 enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 				   const char (*archs)[XS_ARCH_MAX], const int64_t *ids, size_t n,
 				   const char *calib, const char *train_labels, const char *eval,
 				   const char *labels, const char *precisions, int threads,
-				   const char *ref_path, bool *ref_written, struct xs_error *err)
+				   const char *ref_path, bool *ref_written,
+				   xf_reference_progress_fn progress, void *ctx,
+				   struct xs_error *err)
 {
 	const struct xs_space *sp = &sn->space;
 	struct xs_idx *ci = NULL, *ei = NULL, *li = NULL, *tl = NULL;
@@ -104,16 +118,14 @@ enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", ref_path);
 	if ((out = fopen(tmp, "w")) == NULL) {
-		snprintf(err->msg, sizeof(err->msg), "cannot write '%.400s': %s", tmp, strerror(errno));
-		st = XS_EIO;
+		st = xf_error_set(err, XS_EIO, "cannot write '%.400s': %s", tmp, strerror(errno));
 		goto out_free;
 	}
 	enum xs_precision precs[2];
 	size_t np = 0;
 	if (!xf_precision_list_parse(precisions, precs, &np)) {
-		snprintf(err->msg, sizeof(err->msg), "precision '%.40s': use f32, int8 or f32,int8",
+		st = xf_error_set(err, XS_EINVAL, "precision '%.40s': use f32, int8 or f32,int8",
 			 precisions);
-		st = XS_EINVAL;
 	}
 	for (size_t k = 0; k < np && st == XS_OK; k++) {
 		const char *pname = xs_precision_name(precs[k]);
@@ -121,27 +133,26 @@ enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 			double top1, val;
 			st = fdb_subnet_reference(db, ids[i], pname, &top1, &val, &text);
 			if (st != XS_OK) {
-				snprintf(err->msg, sizeof(err->msg), "%s", fdb_errmsg(db));
+				xf_error_set(err, st, "%s", fdb_errmsg(db));
 				break;
 			}
 			if (text == NULL || isnan(top1) || (sp->val_images && isnan(val))) {
 				double t0 = xf_now();
 				free(text);
 				text = NULL;
-				fprintf(stderr, "host reference %zu/%zu %s: %s ...\n", i + 1, n, pname,
-					archs[i]);
+				say(progress, ctx, "host reference %zu/%zu %s: %s ...", i + 1, n, pname,
+				    archs[i]);
 				st = measure(sn, archs[i], precs[k], ci, tl, ei, li, tp, &top1, &val, &text,
 					     err);
 				if (st != XS_OK)
 					break;
 				if (fdb_subnet_reference_set(db, ids[i], pname, top1, val, text) != XS_OK) {
-					snprintf(err->msg, sizeof(err->msg), "%s", fdb_errmsg(db));
-					st = XS_EIO;
+					st = xf_error_set(err, XS_EIO, "%s", fdb_errmsg(db));
 					break;
 				}
-				fprintf(stderr, "host reference %zu/%zu %s: top1 %.2f on %u test images, "
-					"%.2f on %u validation images (%.1f s)\n", i + 1, n, pname, top1,
-					ei->count, val, sp->val_images, xf_now() - t0);
+				say(progress, ctx, "host reference %zu/%zu %s: top1 %.2f on %u test "
+				    "images, %.2f on %u validation images (%.1f s)", i + 1, n, pname,
+				    top1, ei->count, val, sp->val_images, xf_now() - t0);
 			}
 			/* the agent's key: "ARCH" for f32, "ARCH int8" for int8 */
 			for (const char *line = text; *line;) {
@@ -157,14 +168,12 @@ enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 		}
 	}
 	if (fclose(out) != 0 && st == XS_OK) {
-		snprintf(err->msg, sizeof(err->msg), "cannot write '%.400s'", tmp);
-		st = XS_EIO;
+		st = xf_error_set(err, XS_EIO, "cannot write '%.400s'", tmp);
 	}
 	out = NULL;
 	if (st == XS_OK && rename(tmp, ref_path) != 0) {
-		snprintf(err->msg, sizeof(err->msg), "cannot write '%.400s': %s", ref_path,
+		st = xf_error_set(err, XS_EIO, "cannot write '%.400s': %s", ref_path,
 			 strerror(errno));
-		st = XS_EIO;
 	}
 	if (st == XS_OK)
 		*ref_written = true;

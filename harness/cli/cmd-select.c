@@ -159,6 +159,9 @@ static void on_event(void *ctx, const struct xf_select_event *ev)
 	case XF_SELECT_NOTICE:
 		fprintf(stderr, "select: %s\n", ev->msg);
 		break;
+	case XF_SELECT_REFERENCE:
+		fprintf(stderr, "%s\n", ev->msg);
+		break;
 	case XF_SELECT_START:
 		printf("select: %zu device%s, budget %s, %s tiers, %zu scores per search and "
 		       "precision (%s%s)\n", ev->ndevices, ev->ndevices == 1 ? "" : "s",

@@ -322,6 +322,11 @@ static enum xs_status measure(struct run *r, struct xs_error *err)
 	return XS_OK;
 }
 
+static void reference_line(void *ctx, const char *line)
+{
+	xf_sel_emit(ctx, &(struct xf_select_event){.kind = XF_SELECT_REFERENCE, .msg = line});
+}
+
 /* 5. The test top-1 of the chosen ones: the host reference (the sweep
  * computed it for what it measured), each in its precision. */
 static enum xs_status test_top1(struct run *r, struct xs_error *err)
@@ -343,7 +348,8 @@ static enum xs_status test_top1(struct run *r, struct xs_error *err)
 		enum xs_status st = xf_reference_update(o->db, o->sn, (const char (*)[XS_ARCH_MAX])archs,
 							&id, 1, o->data->calib, o->data->train_labels,
 							o->data->eval, o->data->labels, pname,
-							o->threads, ref, &written, &rerr);
+							o->threads, ref, &written, reference_line,
+							&r->s, &rerr);
 		unlink(ref);
 		if (st != XS_OK)
 			return xf_error_set(err, st, "host reference: %s", rerr.msg);

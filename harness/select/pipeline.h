@@ -46,6 +46,7 @@ enum xf_select_event_kind {
 				  * prec */
 	XF_SELECT_MISS,          /* measured over the budget: tier, arch, device, lat_ms,
 				  * replaced (false: the last try, the run fails) */
+	XF_SELECT_REFERENCE,     /* msg: the host reference's progress line */
 };
 
 struct xf_select_event {

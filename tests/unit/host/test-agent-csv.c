@@ -1,4 +1,4 @@
-/* test-harness-agentcsv.c - the harness's reader of agent output: whole
+/* test-agent-csv.c - the harness's reader of agent output: whole
  * streams in any chunking, quoted fields across lines, and every way a stream
  * can be cut or garbled: rows that arrived whole are kept and the error says
  * what happened. */
@@ -137,12 +137,31 @@ static void test_garbled(void **state)
 	}
 }
 
+/* err may be NULL: the status still says what happened */
+static void test_null_err(void **state)
+{
+	(void)state;
+	struct got g = {0};
+	struct xf_agent_reader *r;
+	assert_int_equal(xf_agent_reader_create(on_row, &g, &r, NULL), XS_OK);
+	const char text[] = "a,b\n1,2\n1,2,3\n";
+	assert_int_equal(xf_agent_reader_feed(r, text, strlen(text), NULL), XS_EFORMAT);
+	assert_int_equal(xf_agent_reader_finish(r, NULL), XS_EFORMAT);
+	assert_int_equal(g.rows, 1);
+	xf_agent_reader_destroy(r);
+	assert_int_equal(xf_agent_reader_create(on_row, &g, &r, NULL), XS_OK);
+	assert_int_equal(xf_agent_reader_feed(r, "a\n1\n", 4, NULL), XS_OK);
+	assert_int_equal(xf_agent_reader_finish(r, NULL), XS_EFORMAT);  /* cut: no end line */
+	xf_agent_reader_destroy(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_whole),
 		cmocka_unit_test(test_cut),
 		cmocka_unit_test(test_garbled),
+		cmocka_unit_test(test_null_err),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,988 @@
+/* sweep.c - the sweep (sweep.h): device discovery and matching, the sub-net
+ * choice, the DB rows of the sweep, the host's reference, then one thread
+ * per device (stage, probe, kernels, bench) writing its rows in batches. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sweep.h"
+#include "data.h"
+#include "devices.h"
+#include "reference.h"
+#include "sweep-rows.h"
+#include "util.h"
+
+#define BATCH 32            /* rows per DB transaction, at most */
+#define BATCH_S 1.0         /* seconds a row may wait for its batch, at most */
+#define MAX_SUBNETS 256
+
+/* What the device threads share. */
+struct sweep {
+	const struct xf_sweep_opts *o;
+	const char *supernet_path, *threads;
+	char precision[16];          /* "f32", "int8" or "f32,int8" */
+	const struct xf_devexpr *expr;
+	const struct xs_supernet *sn;
+	struct xf_data data;         /* the data set, staged */
+	char ref[PATH_MAX];          /* the host's reference logits ("" = none) */
+	char subnets_file[PATH_MAX]; /* every sub-net's arch, one a line */
+	struct fdb *db;
+	pthread_mutex_t lock;        /* around every use of db */
+	pthread_mutex_t ui;          /* around every progress call */
+	xf_sweep_progress_fn progress;
+	void *ctx;
+	int64_t supernet_id;
+	int64_t *subnet_ids;         /* of summary->archs */
+	struct xf_sweep_summary *sum;
+};
+
+/* Rows of one stream waiting for the DB: owning copies of their strings.
+ * A batch is written when it has BATCH rows or BATCH_S seconds have passed
+ * since the last (slow rows, a sub-net's, are stored as they come: a killed
+ * harness loses none of them), and at the end of the stream. */
+struct queue {
+	size_t n;
+	double last;            /* when the last batch was written (or the stream began) */
+	struct fdb_key keys[BATCH];
+	struct fdb_kernel_result krows[BATCH];
+	struct fdb_subnet_result srows[BATCH];
+	int64_t ids[BATCH];
+	char *strs[BATCH][6];
+};
+
+enum { F_AGENT, F_SUPERNET, F_CALIB, F_EVAL, F_LABELS, F_REF, F_SUBNETS, F_COUNT };
+
+struct job {
+	struct sweep *sw;
+	struct xf_device dev;
+	struct xf_sweep_device *out;     /* its row of the summary */
+	size_t index;
+	int64_t device_id, run_id;
+	char agent_version[32];
+	struct xf_probe probe;
+	struct xf_probe_info info;
+	struct xf_rows_header hdr;       /* of the stream being read */
+	bool hdr_read, hdr_bad;
+	struct queue q;
+	struct xf_stage_file files[F_COUNT];
+};
+
+static const char *const status_names[] = {"pending", "done", "incomplete", "failed",
+					   "unavailable", "skipped"};
+
+const char *xf_sweep_status_name(enum xf_sweep_status s)
+{
+	return (size_t)s < sizeof(status_names) / sizeof(status_names[0]) ? status_names[s] : "?";
+}
+
+void xf_sweep_summary_release(struct xf_sweep_summary *s)
+{
+	if (s == NULL)
+		return;
+	free(s->devices);
+	free(s->archs);
+	free(s->macs);
+	s->devices = NULL;
+	s->archs = NULL;
+	s->macs = NULL;
+	s->ndevices = s->narchs = 0;
+}
+
+/* ---- progress ------------------------------------------------------------------------ */
+
+static void emit(struct sweep *sw, struct xf_sweep_event *ev)
+{
+	if (sw->progress == NULL)
+		return;
+	ev->summary = sw->sum;
+	pthread_mutex_lock(&sw->ui);
+	sw->progress(sw->ctx, ev);
+	pthread_mutex_unlock(&sw->ui);
+}
+
+static void emit_job(struct job *j, enum xf_sweep_event_kind kind)
+{
+	struct xf_sweep_event ev = {.kind = kind, .index = j->index, .device = j->out};
+	emit(j->sw, &ev);
+}
+
+__attribute__((format(printf, 3, 4)))
+static void state(struct job *j, enum xf_sweep_phase phase, const char *fmt, ...)
+{
+	char text[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	struct xf_sweep_event ev = {.kind = XF_SWEEP_EV_STATE, .index = j->index, .device = j->out,
+				    .phase = phase, .text = text};
+	emit(j->sw, &ev);
+}
+
+__attribute__((format(printf, 2, 3)))
+static void job_error(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(j->out->error, sizeof(j->out->error), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- rows to the DB, in batches --------------------------------------------------------- */
+
+static void queue_clear(struct queue *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		for (size_t k = 0; k < 6; k++)
+			free(q->strs[i][k]);
+	memset(q->strs, 0, sizeof(q->strs));
+	q->n = 0;
+}
+
+/* Stores what is queued (kernel rows when kernels, else sub-net rows) in
+ * one transaction. */
+static void queue_flush(struct job *j, bool kernels)
+{
+	struct sweep *sw = j->sw;
+	struct queue *q = &j->q;
+	if (q->n == 0)
+		return;
+	size_t stored = 0;
+	pthread_mutex_lock(&sw->lock);
+	enum xs_status st = kernels
+		? fdb_kernel_results_insert(sw->db, j->run_id, sw->supernet_id, q->keys, q->krows,
+					    q->n, &stored)
+		: fdb_subnet_results_insert(sw->db, j->run_id, q->keys, q->ids, q->srows, q->n,
+					    &stored);
+	if (st != XS_OK)
+		job_error(j, "%s", fdb_errmsg(sw->db));
+	pthread_mutex_unlock(&sw->lock);
+	j->out->stored += stored;
+	queue_clear(q);
+	q->last = xf_now();
+}
+
+static bool queue_due(const struct queue *q)
+{
+	return q->n == BATCH || xf_now() - q->last >= BATCH_S;
+}
+
+/* Owning copies of n strings (NULL stays NULL) into row i's slots. */
+static bool keep_strings(struct queue *q, const char **s, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (s[k] == NULL)
+			continue;
+		if ((q->strs[q->n][k] = strdup(s[k])) == NULL) {
+			for (size_t i = 0; i < k; i++) {
+				free(q->strs[q->n][i]);
+				q->strs[q->n][i] = NULL;
+			}
+			return false;
+		}
+		s[k] = q->strs[q->n][k];
+	}
+	return true;
+}
+
+static void queue_kernel(struct job *j, struct fdb_kernel_result k, struct fdb_key key)
+{
+	struct queue *q = &j->q;
+	const char *s[] = {k.piece, k.flags, key.precision, key.cores};
+	if (!keep_strings(q, s, 4)) {
+		job_error(j, "out of memory");
+		return;
+	}
+	k.piece = s[0], k.flags = s[1], key.precision = s[2], key.cores = s[3];
+	q->krows[q->n] = k;
+	q->keys[q->n++] = key;
+	if (queue_due(q))
+		queue_flush(j, true);
+}
+
+static void queue_subnet(struct job *j, struct fdb_subnet_result r, struct fdb_key key,
+			 int64_t subnet_id)
+{
+	struct queue *q = &j->q;
+	const char *s[] = {r.flags, r.rss_method, r.xnm_sha256, r.pinned, key.precision, key.cores};
+	if (!keep_strings(q, s, 6)) {
+		job_error(j, "out of memory");
+		return;
+	}
+	r.flags = s[0], r.rss_method = s[1], r.xnm_sha256 = s[2], r.pinned = s[3];
+	key.precision = s[4], key.cores = s[5];
+	q->srows[q->n] = r;
+	q->keys[q->n] = key;
+	q->ids[q->n++] = subnet_id;
+	if (queue_due(q))
+		queue_flush(j, false);
+}
+
+/* ---- rows from the agent ------------------------------------------------------------- */
+
+/* At a stream's first row: its columns. false while the header lacks one
+ * (the error says which; the stream's rows are not stored). */
+static bool header_ok(struct job *j, enum xf_rows_table table, const struct xf_agent_reader *r)
+{
+	if (!j->hdr_read) {
+		struct xs_error err;
+		j->hdr_read = true;
+		j->hdr_bad = xf_rows_header_init(&j->hdr, table, r, &err) != XS_OK;
+		if (j->hdr_bad)
+			job_error(j, "%s", err.msg);
+	}
+	return !j->hdr_bad;
+}
+
+static void stream_start(struct job *j)
+{
+	j->hdr_read = j->hdr_bad = false;
+	queue_clear(&j->q);
+	j->q.last = xf_now();
+}
+
+static void probe_row(void *ctx, const struct xf_agent_reader *r, char *const *f, size_t n)
+{
+	(void)n;
+	struct job *j = ctx;
+	if (header_ok(j, XF_ROWS_PROBE, r))
+		xf_rows_probe_add(&j->probe, &j->hdr, f);
+}
+
+static void kernel_row(void *ctx, const struct xf_agent_reader *r, char *const *f, size_t n)
+{
+	(void)n;
+	struct job *j = ctx;
+	struct xs_error err;
+	j->out->kernel_rows++;
+	emit_job(j, XF_SWEEP_EV_KERNELS);
+	if (!header_ok(j, XF_ROWS_KERNELS, r))
+		return;
+	struct fdb_kernel_result k;
+	struct fdb_key key = {.device_id = j->device_id, .agent_version = j->agent_version};
+	if (xf_rows_kernel(&j->hdr, r, f, &k, &key, &err) != XS_OK)
+		job_error(j, "%s", err.msg);
+	else
+		queue_kernel(j, k, key);
+}
+
+static void count_flags(struct xf_sweep_device *d, const char *flags)
+{
+	d->clean += strstr(flags, "clean") != NULL;
+	d->throttled += strstr(flags, "throttled") != NULL;
+	d->noisy += strstr(flags, "noisy") != NULL;
+	d->budget += strstr(flags, "budget") != NULL;
+}
+
+static void bench_row(void *ctx, const struct xf_agent_reader *r, char *const *f, size_t n)
+{
+	(void)n;
+	struct job *j = ctx;
+	struct sweep *sw = j->sw;
+	struct xs_error err;
+	j->out->subnet_rows++;
+	if (!header_ok(j, XF_ROWS_BENCH, r))
+		return;
+	const char *arch = NULL;
+	struct fdb_subnet_result s;
+	struct fdb_key key = {.device_id = j->device_id, .agent_version = j->agent_version};
+	enum xs_status st = xf_rows_bench(&j->hdr, r, f, &arch, &s, &key, &err);
+	int64_t subnet_id = -1;
+	for (size_t i = 0; i < sw->sum->narchs; i++)
+		if (strcmp(sw->sum->archs[i], arch) == 0)
+			subnet_id = sw->subnet_ids[i];
+	if (st == XS_OK && subnet_id < 0) {
+		job_error(j, "%.100s: not a sub-net of this sweep", arch);
+		return;
+	}
+	if (st != XS_OK) {
+		job_error(j, "%s", err.msg);
+		return;
+	}
+	count_flags(j->out, s.flags);
+	struct xf_sweep_event ev = {.kind = XF_SWEEP_EV_RESULT, .index = j->index, .device = j->out,
+				    .arch = arch, .key = &key, .result = &s};
+	emit(sw, &ev);
+	queue_subnet(j, s, key, subnet_id);
+}
+
+/* Runs the agent with args, its rows (a table of that kind) mapped and
+ * queued; what is queued is stored at the end, whatever became of the
+ * stream. XS_OK when it was complete; else err says why. */
+static enum xs_status agent_stream(struct job *j, const char *const *args,
+				   enum xf_rows_table table, struct xs_error *err)
+{
+	static const xf_agent_row_fn fns[] = {[XF_ROWS_PROBE] = probe_row,
+					      [XF_ROWS_KERNELS] = kernel_row,
+					      [XF_ROWS_BENCH] = bench_row};
+	struct xf_agent_reader *r = NULL;
+	int status;
+	stream_start(j);
+	enum xs_status st = xf_agent_run(&j->dev, args, fns[table], j, &r, &status, err);
+	if (st == XS_OK && table == XF_ROWS_PROBE) {
+		const char *v = xf_agent_reader_meta(r, "agent_version");
+		snprintf(j->agent_version, sizeof(j->agent_version), "%s", v ? v : "unknown");
+	}
+	xf_agent_reader_destroy(r);
+	if (table != XF_ROWS_PROBE)
+		queue_flush(j, table == XF_ROWS_KERNELS);
+	return st;
+}
+
+/* ---- one device ------------------------------------------------------------------------ */
+
+static void push_progress(void *ctx, const struct xf_stage_file *f)
+{
+	state(ctx, XF_SWEEP_PHASE_STAGE, "push %s (%lld bytes)", f->name, f->size);
+}
+
+/* Puts the files of idx[] (the agent first) on the device, their size and
+ * sha256 computed here: the device keeps what it has already. */
+static bool stage(struct job *j, const size_t *idx, size_t n)
+{
+	struct xf_stage_file f[XF_MAX_STAGE];
+	struct xs_error err;
+	for (size_t i = 0; i < n; i++) {
+		f[i] = j->files[idx[i]];
+		if (!xf_file_sha256(f[i].host, &f[i].size, f[i].sha256)) {
+			job_error(j, "cannot read '%.400s'", f[i].host);
+			return false;
+		}
+	}
+	size_t pushed = 0;
+	if (xf_device_stage(&j->dev, f, n, &pushed, push_progress, j, &err) != XS_OK) {
+		job_error(j, "%s", err.msg);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		memcpy(j->files[idx[i]].dev, f[i].dev, sizeof(f[i].dev));
+	if (pushed || strcmp(f[0].dev, f[0].host) != 0)  /* copied to the device's folder */
+		state(j, XF_SWEEP_PHASE_STAGE, "%zu of %zu files pushed to %s", pushed, n, j->dev.workdir);
+	return true;
+}
+
+/* Stores the device row and the device's run. */
+static bool device_store(struct job *j)
+{
+	struct sweep *sw = j->sw;
+	struct fdb_device d;
+	xf_rows_probe_device(&j->probe, &j->info, j->dev.transport, j->dev.serial, j->dev.abi,
+			     j->dev.emulated, &d);
+	pthread_mutex_lock(&sw->lock);
+	enum xs_status st = fdb_begin(sw->db);
+	if (st == XS_OK)
+		st = fdb_device_upsert(sw->db, &d, &j->device_id);
+	if (st == XS_OK)
+		st = fdb_run_begin(sw->db, sw->sum->sweep_id, j->device_id, &j->run_id);
+	if (st == XS_OK)
+		st = fdb_commit(sw->db);
+	else
+		fdb_rollback(sw->db);
+	if (st != XS_OK)
+		job_error(j, "%s", fdb_errmsg(sw->db));
+	pthread_mutex_unlock(&sw->lock);
+	return st == XS_OK;
+}
+
+/* Stages the agent and the data, probes the device and stores it. false
+ * when it cannot go on (status failed or skipped, error set). */
+static bool device_probe(struct job *j)
+{
+	struct sweep *sw = j->sw;
+	struct xs_error err;
+	static const char *const names[] = {"xnn-agent", "supernet.xsn", "train-images-idx3-ubyte",
+					    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+					    "reference.csv", "subnets.txt"};
+	const char *hosts[] = {j->dev.agent, sw->supernet_path, sw->data.calib, sw->data.eval,
+			       sw->data.labels, sw->ref, sw->subnets_file};
+	for (size_t i = 0; i < F_COUNT; i++)
+		j->files[i] = (struct xf_stage_file){.host = hosts[i], .name = names[i],
+						     .mode = i == F_AGENT ? 0755 : 0644};
+	static const size_t first[] = {F_AGENT, F_SUPERNET, F_CALIB, F_EVAL, F_LABELS, F_REF};
+	if (!stage(j, first, sw->ref[0] ? 6 : 5))
+		return false;
+	state(j, XF_SWEEP_PHASE_PROBE, "probe");
+	const char *args[] = {"probe", NULL};
+	if (agent_stream(j, args, XF_ROWS_PROBE, &err) != XS_OK) {
+		job_error(j, "%s", err.msg);
+		return false;
+	}
+	if (j->hdr_bad)
+		return false;
+	if (xf_rows_probe_info(&j->probe, &j->info, &err) != XS_OK) {
+		job_error(j, "%s", err.msg);
+		return false;
+	}
+	const char *model = j->info.has_model ? j->info.model : "unknown";
+	if (!xf_devexpr_match(sw->expr, "model", model)) {
+		j->out->status = XF_SWEEP_SKIPPED;
+		job_error(j, "model '%.200s' does not match", model);
+		return false;
+	}
+	/* the probe knows when the agent runs under emulation (e.g. an arm64
+	 * board of an adb server under qemu-user) */
+	j->dev.emulated = j->dev.emulated || j->info.emulator;
+	return device_store(j);
+}
+
+/* The rows a device has for sub-net i in every precision and thread count. */
+static bool subnet_done(struct job *j, size_t i)
+{
+	struct sweep *sw = j->sw;
+	bool have = true;
+	for (const char *pr = sw->precision; *pr && have;) {
+		char prec[8];
+		size_t pl = strcspn(pr, ",");
+		snprintf(prec, sizeof(prec), "%.*s", (int)(pl < 7 ? pl : 7), pr);
+		for (const char *t = sw->threads; *t && have;) {
+			struct fdb_key key = {j->device_id, prec, atoi(t), j->info.cores,
+					      j->agent_version};
+			bool e = false;
+			have = fdb_subnet_result_exists(sw->db, &key, sw->subnet_ids[i], &e) == XS_OK &&
+			       e;
+			t += strcspn(t, ",");
+			t += *t == ',';
+		}
+		pr += pl;
+		pr += *pr == ',';
+	}
+	return have;
+}
+
+/* resume: whether the kernel table is in the DB for every thread count
+ * (kernels are measured in f32), and the list of the sub-nets the device
+ * lacks, written to list (*todo of them). */
+static bool resume_plan(struct job *j, char *list, size_t list_n, bool *kernels_done,
+			size_t *todo)
+{
+	struct sweep *sw = j->sw;
+	pthread_mutex_lock(&sw->lock);
+	*kernels_done = true;
+	for (const char *t = sw->threads; *t && *kernels_done;) {
+		struct fdb_key key = {j->device_id, "f32", atoi(t), j->info.cores, j->agent_version};
+		int64_t have = 0;
+		*kernels_done = fdb_kernel_results_count(sw->db, &key, sw->supernet_id, &have) ==
+				XS_OK && have > 0;
+		t += strcspn(t, ",");
+		t += *t == ',';
+	}
+	snprintf(list, list_n, "%.3000s.%zu", sw->subnets_file, j->index);
+	FILE *f = fopen(list, "w");
+	*todo = 0;
+	for (size_t i = 0; f && i < sw->sum->narchs; i++)
+		if (!subnet_done(j, i)) {
+			fprintf(f, "%s\n", sw->sum->archs[i]);
+			(*todo)++;
+		}
+	pthread_mutex_unlock(&sw->lock);
+	if (f == NULL || fclose(f) != 0) {
+		job_error(j, "cannot write '%.250s'", list);
+		return false;
+	}
+	state(j, XF_SWEEP_PHASE_STAGE, "resuming: %zu of %zu sub-nets to measure", *todo,
+	      sw->sum->narchs);
+	return true;
+}
+
+/* The agent's bench command for this device (into args, NULL-ended). */
+static void bench_args(struct job *j, const char **args, char *budget, char *evaln)
+{
+	struct sweep *sw = j->sw;
+	const struct xf_sweep_opts *o = sw->o;
+	snprintf(budget, 32, "%g", o->budget_s);
+	snprintf(evaln, 32, "%ld", o->eval_n >= 0 ? o->eval_n : j->dev.emulated ? 1000 : 10000);
+	const char *base[] = {"bench", "--supernet", j->files[F_SUPERNET].dev, "--subnets",
+			      j->files[F_SUBNETS].dev, "--calib", j->files[F_CALIB].dev,
+			      "--eval", j->files[F_EVAL].dev, "--eval-n", evaln,
+			      "--threads", sw->threads, "--precision", sw->precision};
+	size_t n = sizeof(base) / sizeof(base[0]);
+	memcpy(args, base, sizeof(base));
+	if (o->budget_s > 0) {
+		args[n++] = "--budget-s";
+		args[n++] = budget;
+	}
+	if (o->quick || j->dev.emulated)
+		args[n++] = "--quick";
+	if (sw->ref[0]) {
+		args[n++] = "--ref";
+		args[n++] = j->files[F_REF].dev;
+	}
+	args[n] = NULL;
+}
+
+/* The kernel table, then the sub-nets; the run's end in the DB. */
+static void device_measure(struct job *j)
+{
+	struct sweep *sw = j->sw;
+	const struct xf_sweep_opts *o = sw->o;
+	struct xs_error err;
+	char list[PATH_MAX];
+	snprintf(list, sizeof(list), "%s", sw->subnets_file);
+	j->files[F_SUBNETS].host = list;
+	size_t todo = sw->sum->narchs;
+	bool kernels_done = false;
+	if (o->resume && !resume_plan(j, list, sizeof(list), &kernels_done, &todo))
+		return;
+	static const size_t second[] = {F_AGENT, F_SUBNETS};
+	if (todo && !stage(j, second, 2)) {
+		todo = 0;
+		kernels_done = true;  /* nothing more can run: the run ends incomplete */
+	}
+	state(j, XF_SWEEP_PHASE_KERNEL_TABLE, "kernels%s", kernels_done ? " (in the DB)" : "");
+	const char *kargs[] = {"kernels", "--supernet", j->files[F_SUPERNET].dev, "--threads",
+			       sw->threads, o->quick || j->dev.emulated ? "--quick" : NULL, NULL};
+	enum xs_status ks = kernels_done ? XS_OK : agent_stream(j, kargs, XF_ROWS_KERNELS, &err);
+	if (ks != XS_OK)
+		job_error(j, "%s", err.msg);
+	size_t per = 1, nthr = 1;  /* rows per sub-net: one per precision and thread count */
+	for (const char *c = sw->precision; *c; c++)
+		per += *c == ',';
+	for (const char *c = sw->threads; *c; c++)
+		nthr += *c == ',';
+	j->out->todo = todo * per * nthr;
+	state(j, XF_SWEEP_PHASE_SUBNETS, "%zu sub-nets", todo);
+	const char *bargs[24];
+	char budget[32], evaln[32];
+	bench_args(j, bargs, budget, evaln);
+	enum xs_status bs = todo ? agent_stream(j, bargs, XF_ROWS_BENCH, &err) : XS_OK;
+	if (o->resume)
+		unlink(list);
+	if (bs != XS_OK)
+		job_error(j, "%s", err.msg);
+	bool complete = ks == XS_OK && bs == XS_OK && j->out->error[0] == '\0';
+	j->out->status = complete ? XF_SWEEP_DONE : XF_SWEEP_INCOMPLETE;
+}
+
+static void *device_main(void *p)
+{
+	struct job *j = p;
+	struct sweep *sw = j->sw;
+	j->out->status = XF_SWEEP_FAILED;
+	if (device_probe(j)) {
+		device_measure(j);
+		const char *status = xf_sweep_status_name(j->out->status);
+		pthread_mutex_lock(&sw->lock);
+		if (fdb_begin(sw->db) == XS_OK &&
+		    fdb_run_end(sw->db, j->run_id, status, j->out->error[0] ? j->out->error : NULL,
+				NULL) == XS_OK)
+			fdb_commit(sw->db);
+		else
+			fdb_rollback(sw->db);
+		pthread_mutex_unlock(&sw->lock);
+	}
+	queue_clear(&j->q);
+	emit_job(j, XF_SWEEP_EV_FINISHED);
+	return NULL;
+}
+
+/* ---- the sub-nets ------------------------------------------------------------------- */
+
+struct cand {
+	uint64_t macs;
+	struct xs_arch a;
+};
+
+static int by_macs(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+	return a->macs < b->macs ? -1 : a->macs > b->macs;
+}
+
+/* Appends arch (text) unless it is there already. */
+static void add_arch(struct xf_sweep_summary *s, const char *text)
+{
+	for (size_t k = 0; k < s->narchs; k++)
+		if (strcmp(s->archs[k], text) == 0)
+			return;
+	if (s->narchs < MAX_SUBNETS)
+		snprintf(s->archs[s->narchs++], XS_ARCH_MAX, "%s", text);
+}
+
+static void add_arch_of(struct xf_sweep_summary *s, const struct xs_space *sp,
+			const struct xs_arch *a)
+{
+	char text[XS_ARCH_MAX];
+	xs_arch_print(sp, a, text, sizeof(text));
+	add_arch(s, text);
+}
+
+/* The largest, the smallest and n - 2 spread over the cost range (of 4096
+ * seeded uniform draws, the ones nearest to MAC counts evenly spaced on a log
+ * scale: space-filling in cost, the axis latency depends on). */
+static enum xs_status choose_count(struct xf_sweep_summary *s, const struct xs_space *sp, long n,
+				   struct xs_error *err)
+{
+	struct xs_arch lo_a, hi_a;
+	xs_arch_largest(sp, &hi_a);
+	xs_arch_smallest(sp, &lo_a);
+	add_arch_of(s, sp, &hi_a);
+	if (n >= 2)
+		add_arch_of(s, sp, &lo_a);
+	const size_t ncand = 4096;
+	struct cand *c = malloc(ncand * sizeof(*c));
+	if (c == NULL)
+		return xf_error_set(err, XS_ENOMEM, "out of memory");
+	uint64_t seed = 1;
+	for (size_t i = 0; i < ncand; i++) {
+		xs_arch_random(sp, &seed, &c[i].a);
+		c[i].macs = xs_arch_macs(sp, &c[i].a);
+	}
+	qsort(c, ncand, sizeof(*c), by_macs);
+	/* targets evenly spaced in log(MACs) between the smallest and the
+	 * largest; each takes the nearest draw not taken yet */
+	const double lo = log((double)xs_arch_macs(sp, &lo_a));
+	const double hi = log((double)xs_arch_macs(sp, &hi_a));
+	size_t from = 0;
+	for (long i = 0; i + 2 < n; i++) {
+		double target = exp(lo + (hi - lo) * (double)(i + 1) / (double)(n - 1));
+		size_t best = from;
+		for (size_t k = from; k < ncand; k++)
+			if (fabs((double)c[k].macs - target) < fabs((double)c[best].macs - target))
+				best = k;
+		add_arch_of(s, sp, &c[best].a);
+		from = best + 1 < ncand ? best + 1 : best;
+	}
+	free(c);
+	return XS_OK;
+}
+
+/* The arch strings of the file at path, one a line ('#' comments). */
+static enum xs_status choose_file(struct xf_sweep_summary *s, const struct xs_space *sp,
+				  const char *path, struct xs_error *err)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return xf_error_set(err, XS_EIO, "--subnets '%s': give a count (1-256) or a file of "
+				    "arch strings (%s)", path, strerror(errno));
+	char line[XS_ARCH_MAX];
+	enum xs_status st = XS_OK;
+	while (st == XS_OK && fgets(line, sizeof(line), f) && s->narchs < MAX_SUBNETS) {
+		line[strcspn(line, "\r\n#")] = '\0';
+		if (line[0] == '\0')
+			continue;
+		struct xs_arch a;
+		struct xs_error e;
+		if ((st = xs_arch_parse(sp, line, &a, &e)) != XS_OK)
+			xf_error_set(err, st, "'%s': %s", path, e.msg);
+		else
+			memcpy(s->archs[s->narchs++], line, XS_ARCH_MAX);
+	}
+	fclose(f);
+	if (st == XS_OK && s->narchs == 0)
+		st = xf_error_set(err, XS_EINVAL, "'%s': no arch strings", path);
+	return st;
+}
+
+/* The sub-nets of the sweep (summary->archs and their MACs). */
+static enum xs_status choose_subnets(const struct xf_sweep_opts *o, const struct xs_space *sp,
+				     struct xf_sweep_summary *s, struct xs_error *err)
+{
+	s->archs = calloc(MAX_SUBNETS, sizeof(*s->archs));
+	s->macs = calloc(MAX_SUBNETS, sizeof(*s->macs));
+	if (s->archs == NULL || s->macs == NULL)
+		return xf_error_set(err, XS_ENOMEM, "out of memory");
+	const char *spec = o->subnets ? o->subnets : "6";
+	char *end;
+	long n = strtol(spec, &end, 10);
+	enum xs_status st = XS_OK;
+	if (o->narchs > 0) {
+		for (size_t i = 0; st == XS_OK && i < o->narchs; i++) {
+			struct xs_arch a;
+			if ((st = xs_arch_parse(sp, o->archs[i], &a, err)) == XS_OK)
+				add_arch_of(s, sp, &a);
+		}
+	} else if (*end == '\0' && n >= 1 && n <= MAX_SUBNETS) {
+		st = choose_count(s, sp, n, err);
+	} else {
+		st = choose_file(s, sp, spec, err);
+	}
+	for (size_t i = 0; st == XS_OK && i < s->narchs; i++) {
+		struct xs_arch a;
+		if ((st = xs_arch_parse(sp, s->archs[i], &a, err)) == XS_OK)
+			s->macs[i] = xs_arch_macs(sp, &a);
+	}
+	return st;
+}
+
+/* ---- the devices -------------------------------------------------------------------- */
+
+/* Every device found (this host's, emulated, adb; the USB phones no adb
+ * server lists go to the notes); *found of them into out[]. */
+static void devices_find(struct sweep *sw, struct xf_device *out, size_t *found)
+{
+	const struct xf_sweep_opts *o = sw->o;
+	char notes[4096];
+	size_t n = xf_devices_here(out, XF_MAX_DEVICES, notes, sizeof(notes));
+	if (!o->no_adb) {
+		struct xf_adb_server def;
+		const struct xf_adb_server *servers = o->adb_servers;
+		size_t nservers = o->nadb_servers;
+		if (nservers == 0) {
+			xf_adb_server_default(&def);
+			servers = &def;
+			nservers = 1;
+		}
+		size_t len = strlen(notes);
+		xf_devices_adb(servers, nservers, out, XF_MAX_DEVICES, &n, notes + len,
+			       sizeof(notes) - len);
+	}
+	size_t len = strlen(notes);
+	xf_devices_usb_notes(out, n, false, notes + len, sizeof(notes) - len);
+	if (notes[0]) {
+		struct xf_sweep_event ev = {.kind = XF_SWEEP_EV_NOTES, .text = notes};
+		emit(sw, &ev);
+	}
+	*found = n;
+}
+
+/* The devices the expression matches: the summary's rows and their jobs
+ * (*jobs malloc'd). XS_EINVAL (summary->no_match) when none does. */
+static enum xs_status devices_match(struct sweep *sw, struct job **jobs, struct xs_error *err)
+{
+	struct xf_sweep_summary *s = sw->sum;
+	struct xf_device *found = calloc(XF_MAX_DEVICES, sizeof(*found));
+	size_t nfound = 0;
+	if (found == NULL)
+		return xf_error_set(err, XS_ENOMEM, "out of memory");
+	devices_find(sw, found, &nfound);
+	s->devices = calloc(nfound ? nfound : 1, sizeof(*s->devices));
+	*jobs = calloc(nfound ? nfound : 1, sizeof(**jobs));
+	if (s->devices == NULL || *jobs == NULL) {
+		free(found);
+		return xf_error_set(err, XS_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < nfound; i++) {
+		size_t len = strlen(s->found);
+		snprintf(s->found + len, sizeof(s->found) - len, "%s%s", len ? " " : "",
+			 found[i].serial);
+		if (!xf_devexpr_match_device(sw->expr, &found[i]))
+			continue;
+		struct xf_sweep_device *d = &s->devices[s->ndevices];
+		snprintf(d->serial, sizeof(d->serial), "%s", found[i].serial);
+		snprintf(d->transport, sizeof(d->transport), "%s", found[i].transport);
+		snprintf(d->abi, sizeof(d->abi), "%s", found[i].abi);
+		snprintf(d->agent, sizeof(d->agent), "%s", found[i].agent);
+		snprintf(d->problem, sizeof(d->problem), "%s", found[i].problem);
+		if (d->problem[0]) {  /* listed with what to do, not run */
+			d->status = XF_SWEEP_UNAVAILABLE;
+			snprintf(d->error, sizeof(d->error), "%s", d->problem);
+		}
+		(*jobs)[s->ndevices] = (struct job){.sw = sw, .dev = found[i], .out = d,
+						    .index = s->ndevices};
+		s->ndevices++;
+	}
+	free(found);
+	if (s->ndevices == 0) {
+		s->no_match = true;
+		return xf_error_set(err, XS_EINVAL, "no device matches '%s'; found: %s",
+				    xf_devexpr_text(sw->expr), nfound ? s->found : "none");
+	}
+	return XS_OK;
+}
+
+/* ---- the sweep ------------------------------------------------------------------------- */
+
+/* The supernet, its sub-nets and the sweep's row, in one batch. */
+static enum xs_status db_prepare(struct sweep *sw, struct xs_error *err)
+{
+	const struct xf_sweep_opts *o = sw->o;
+	struct xf_sweep_summary *s = sw->sum;
+	char hex[65], space[4096], config[1024];
+	xs_sha256_hex(sw->sn->sha256, hex);
+	xs_space_print(&sw->sn->space, space, sizeof(space));
+	char count[32];
+	snprintf(count, sizeof(count), "%zu", s->narchs);
+	snprintf(config, sizeof(config), "devices=%s supernet=%s subnets=%s threads=%s "
+		 "precision=%s eval_n=%ld budget_s=%g%s%s", xf_devexpr_text(sw->expr), hex,
+		 o->narchs ? count : o->subnets ? o->subnets : "6", sw->threads, sw->precision,
+		 o->eval_n, o->budget_s, o->resume ? " resume" : "", o->quick ? " quick" : "");
+	sw->subnet_ids = calloc(s->narchs, sizeof(*sw->subnet_ids));
+	if (sw->subnet_ids == NULL)
+		return xf_error_set(err, XS_ENOMEM, "out of memory");
+	enum xs_status st = fdb_begin(sw->db);
+	if (st == XS_OK)
+		st = fdb_supernet_upsert(sw->db, sw->sn->space.name, hex, space, &sw->supernet_id);
+	for (size_t i = 0; st == XS_OK && i < s->narchs; i++) {
+		struct xs_arch a;
+		xs_arch_parse(&sw->sn->space, s->archs[i], &a, NULL);
+		st = fdb_subnet_upsert(sw->db, sw->supernet_id, s->archs[i], s->macs[i],
+				       xs_arch_params(&sw->sn->space, &a), &sw->subnet_ids[i]);
+	}
+	if (st == XS_OK)
+		st = fdb_sweep_begin(sw->db, config, &s->sweep_id);
+	if (st == XS_OK)
+		st = fdb_commit(sw->db);
+	if (st != XS_OK) {
+		xf_error_set(err, st, "%s", fdb_errmsg(sw->db));
+		fdb_rollback(sw->db);
+		s->sweep_id = -1;
+	}
+	return st;
+}
+
+static void reference_line(void *ctx, const char *line)
+{
+	struct xf_sweep_event ev = {.kind = XF_SWEEP_EV_REFERENCE, .text = line};
+	emit(ctx, &ev);
+}
+
+/* The host's reference (top-1 on the whole test set and the logits the
+ * devices compare theirs with, once per sub-net, kept in the DB) into
+ * sw->ref, and the list of sub-nets the agents get into sw->subnets_file. */
+static enum xs_status files_prepare(struct sweep *sw, struct xs_error *err)
+{
+	struct xf_sweep_summary *s = sw->sum;
+	struct xs_error e;
+	snprintf(sw->ref, sizeof(sw->ref), "%s/xnn-fleet-ref-%ld.csv", xf_tmpdir(), (long)getpid());
+	bool written;
+	if (xf_reference_update(sw->db, sw->sn, (const char (*)[XS_ARCH_MAX])s->archs,
+				sw->subnet_ids, s->narchs, sw->data.calib, sw->data.train_labels,
+				sw->data.eval, sw->data.labels, sw->precision, xf_cpus(), sw->ref,
+				&written, reference_line, sw, &e) != XS_OK) {
+		sw->ref[0] = '\0';
+		return xf_error_set(err, XS_EIO, "host reference: %s", e.msg);
+	}
+	if (!written)
+		sw->ref[0] = '\0';
+	/* the list the agents get (resume: a device may get fewer, later) */
+	snprintf(sw->subnets_file, sizeof(sw->subnets_file), "%s/xnn-fleet-subnets-XXXXXX",
+		 xf_tmpdir());
+	int fd = mkstemp(sw->subnets_file);
+	FILE *lf = fd >= 0 ? fdopen(fd, "w") : NULL;
+	for (size_t i = 0; lf && i < s->narchs; i++)
+		fprintf(lf, "%s\n", s->archs[i]);
+	if (lf == NULL || fclose(lf) != 0) {
+		if (lf == NULL && fd >= 0)
+			close(fd);
+		if (fd >= 0)
+			unlink(sw->subnets_file);
+		sw->subnets_file[0] = '\0';
+		return xf_error_set(err, XS_EIO, "cannot write the sub-net list: %s", strerror(errno));
+	}
+	return XS_OK;
+}
+
+/* Runs every usable device in its own thread, and ends the sweep's row. */
+static enum xs_status jobs_run(struct sweep *sw, struct job *jobs, struct xs_error *err)
+{
+	struct xf_sweep_summary *s = sw->sum;
+	pthread_t *threads = calloc(s->ndevices, sizeof(*threads));
+	bool *started = calloc(s->ndevices, sizeof(*started));
+	if (threads == NULL || started == NULL) {
+		free(threads);
+		free(started);
+		return xf_error_set(err, XS_ENOMEM, "out of memory");
+	}
+	struct xf_sweep_event ev = {.kind = XF_SWEEP_EV_START};
+	emit(sw, &ev);
+	for (size_t i = 0; i < s->ndevices; i++)
+		if (s->devices[i].status == XF_SWEEP_UNAVAILABLE) {
+			struct xf_sweep_event u = {.kind = XF_SWEEP_EV_UNAVAILABLE, .index = i,
+						   .device = &s->devices[i],
+						   .text = s->devices[i].error};
+			emit(sw, &u);
+		}
+	for (size_t i = 0; i < s->ndevices; i++)
+		if (s->devices[i].status == XF_SWEEP_PENDING)
+			started[i] = pthread_create(&threads[i], NULL, device_main, &jobs[i]) == 0;
+	size_t done = 0;
+	for (size_t i = 0; i < s->ndevices; i++) {
+		if (started[i])
+			pthread_join(threads[i], NULL);
+		else if (s->devices[i].status == XF_SWEEP_PENDING)
+			snprintf(s->devices[i].error, sizeof(s->devices[i].error), "cannot start a thread");
+		done += s->devices[i].status == XF_SWEEP_DONE || s->devices[i].status == XF_SWEEP_SKIPPED;
+	}
+	free(threads);
+	free(started);
+	if (fdb_begin(sw->db) == XS_OK &&
+	    fdb_sweep_end(sw->db, s->sweep_id, done == s->ndevices ? "done" : "incomplete") == XS_OK)
+		fdb_commit(sw->db);
+	else
+		fdb_rollback(sw->db);
+	return XS_OK;
+}
+
+static void totals(struct xf_sweep_summary *s)
+{
+	for (size_t i = 0; i < s->ndevices; i++) {
+		const struct xf_sweep_device *d = &s->devices[i];
+		s->by_status[d->status]++;
+		s->kernel_rows += d->kernel_rows;
+		s->subnet_rows += d->subnet_rows;
+		s->stored += d->stored;
+		s->clean += d->clean;
+		s->throttled += d->throttled;
+		s->noisy += d->noisy;
+		s->budget += d->budget;
+	}
+}
+
+/* Checks and completes the options into sw (defaults, the precision list). */
+static enum xs_status opts_read(struct sweep *sw, const struct xf_sweep_opts *o,
+				struct xs_error *err)
+{
+	sw->o = o;
+	sw->supernet_path = o->supernet_path ? o->supernet_path : XF_DEFAULT_SUPERNET;
+	sw->threads = o->threads ? o->threads : "1";
+	enum xs_precision pl[2];
+	size_t np;
+	if (!xf_precision_list_parse(o->precision ? o->precision : "f32", pl, &np))
+		return xf_error_set(err, XS_EINVAL, "precision '%s': give f32, int8 or f32,int8",
+				    o->precision);
+	snprintf(sw->precision, sizeof(sw->precision), "%s%s%s", xs_precision_name(pl[0]),
+		 np > 1 ? "," : "", np > 1 ? xs_precision_name(pl[1]) : "");
+	if (!o->dry_run && o->db == NULL)
+		return xf_error_set(err, XS_EINVAL, "no device DB to write to");
+	sw->db = o->db;
+	return XS_OK;
+}
+
+enum xs_status xf_sweep_run(const struct xf_sweep_opts *opts, xf_sweep_progress_fn progress,
+			    void *ctx, struct xf_sweep_summary *summary, struct xs_error *err)
+{
+	struct sweep sw = {.progress = progress, .ctx = ctx, .sum = summary};
+	struct xs_supernet *own_sn = NULL;
+	struct xf_devexpr *all = NULL;
+	struct job *jobs = NULL;
+	memset(summary, 0, sizeof(*summary));
+	summary->sweep_id = -1;
+	pthread_mutex_init(&sw.lock, NULL);
+	pthread_mutex_init(&sw.ui, NULL);
+	enum xs_status st = opts_read(&sw, opts, err);
+	if (st == XS_OK && (sw.expr = opts->devices) == NULL)
+		st = xf_devexpr_parse("all", &all, err);
+	sw.expr = sw.expr ? sw.expr : all;
+	if (st == XS_OK && (sw.sn = opts->supernet) == NULL) {
+		st = xs_supernet_load(sw.supernet_path, &own_sn, err);
+		sw.sn = own_sn;
+	}
+	if (st == XS_OK)
+		st = choose_subnets(opts, &sw.sn->space, summary, err);
+	if (st == XS_OK)
+		st = xf_data_stage(&sw.data, err);
+	if (st == XS_OK)
+		st = devices_match(&sw, &jobs, err);
+	if (st != XS_OK || opts->dry_run)
+		goto out;
+	if ((st = db_prepare(&sw, err)) == XS_OK && (st = files_prepare(&sw, err)) == XS_OK)
+		st = jobs_run(&sw, jobs, err);
+	if (sw.subnets_file[0])
+		unlink(sw.subnets_file);
+	if (sw.ref[0])
+		unlink(sw.ref);
+out:
+	totals(summary);
+	free(jobs);
+	free(sw.subnet_ids);
+	xs_supernet_destroy(own_sn);
+	xf_devexpr_destroy(all);
+	pthread_mutex_destroy(&sw.lock);
+	pthread_mutex_destroy(&sw.ui);
+	return st;
+}

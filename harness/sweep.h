@@ -1,0 +1,135 @@
+/* sweep.h - the sweep as a library call: the agent on every device that
+ * matches, its results in the caller's device DB.
+ *
+ * Per device, in its own thread: stage the agent and its files, probe (the
+ * device row), the kernel table, then the sub-net benchmarks. Rows are mapped
+ * (sweep-rows.h), queued and written in batches (fdb_*_results_insert, one
+ * transaction each: 32 rows, or what came in a second, and the rest at the
+ * end of each stream) under one mutex around the DB handle: a cut stream keeps
+ * every row that arrived whole and marks the run incomplete; resume measures
+ * only what the DB lacks. The library never prints: progress goes through
+ * the callback, the result into the summary. The DB handle is the caller's:
+ * the sweep opens none (select measures its tiers on its own handle). */
+#ifndef XF_SWEEP_H
+#define XF_SWEEP_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devexpr.h"
+#include "devices.h"
+#include "fdb.h"
+#include "xs.h"
+
+/* What to sweep. Zero-initialised fields take the defaults named. */
+struct xf_sweep_opts {
+	const struct xf_devexpr *devices;  /* NULL: all */
+	const char *supernet_path;         /* pushed to the devices; NULL: XF_DEFAULT_SUPERNET */
+	const struct xs_supernet *supernet; /* that file, already loaded (NULL: loaded here) */
+	/* the sub-nets: archs[0..narchs) when narchs > 0, else subnets: a count
+	 * N (the largest, the smallest, N - 2 spread over the MACs range) or a
+	 * file of arch strings; NULL: "6" */
+	const char *const *archs;
+	size_t narchs;
+	const char *subnets;
+	const char *threads;               /* "1,2,4"; NULL: "1" */
+	long eval_n;                       /* test images per sub-net; < 0: 10000 (1000 emulated) */
+	double budget_s;                   /* per device; 0: none */
+	bool resume;                       /* measure only what db lacks */
+	bool quick;
+	const char *precision;             /* "f32", "int8", "f32,int8"; NULL: "f32" */
+	const struct xf_adb_server *adb_servers;  /* nadb_servers of them; 0: adb's default */
+	size_t nadb_servers;
+	bool no_adb;                       /* no adb devices */
+	bool dry_run;                      /* the plan in the summary; nothing run or stored */
+	struct fdb *db;                    /* the caller's, open to write (not closed here;
+					      may be NULL for a dry run) */
+};
+
+enum xf_sweep_status {
+	XF_SWEEP_PENDING,        /* not run (yet) */
+	XF_SWEEP_DONE,           /* everything measured and stored */
+	XF_SWEEP_INCOMPLETE,     /* some of it: resume fills in the rest */
+	XF_SWEEP_FAILED,         /* nothing measured */
+	XF_SWEEP_UNAVAILABLE,    /* found but not usable (problem says why) */
+	XF_SWEEP_SKIPPED,        /* its model does not match the expression */
+};
+/* "pending", "done", "incomplete", "failed", "unavailable", "skipped". */
+const char *xf_sweep_status_name(enum xf_sweep_status s);
+
+/* One device of the sweep. */
+struct xf_sweep_device {
+	char serial[128], transport[16], abi[32];
+	char agent[PATH_MAX];      /* the agent binary on this host */
+	char problem[300];         /* as found: why it cannot be used ("" usable) */
+	enum xf_sweep_status status;
+	size_t kernel_rows, subnet_rows;  /* rows the agent gave */
+	size_t stored;             /* rows new in the DB */
+	size_t todo;               /* sub-net rows expected (0 until the benchmarks start) */
+	size_t clean, throttled, noisy, budget;  /* flags of its sub-net rows */
+	char error[512];           /* "" when none */
+};
+
+struct xf_sweep_summary {
+	int64_t sweep_id;          /* -1 when none was stored (dry run, early error) */
+	struct xf_sweep_device *devices;  /* ndevices, malloc'd: the ones that matched */
+	size_t ndevices;
+	char (*archs)[XS_ARCH_MAX];       /* the sub-nets, narchs, malloc'd */
+	uint64_t *macs;
+	size_t narchs;
+	char found[2048];          /* serials of every device found, space-separated */
+	bool no_match;             /* no device matched (then the error says so) */
+	/* totals over the devices */
+	size_t by_status[6];       /* devices per enum xf_sweep_status */
+	size_t kernel_rows, subnet_rows, stored, clean, throttled, noisy, budget;
+};
+/* Frees what the summary holds (not s itself); the summary of a failed
+ * call may be released too. */
+void xf_sweep_summary_release(struct xf_sweep_summary *s);
+
+enum xf_sweep_event_kind {
+	XF_SWEEP_EV_NOTES,        /* text: what device discovery said ("serial: what (fix)\n"...) */
+	XF_SWEEP_EV_REFERENCE,    /* text: the host's reference of a sub-net (one line) */
+	XF_SWEEP_EV_START,        /* sweep_id, devices and sub-nets known; about to run */
+	XF_SWEEP_EV_UNAVAILABLE,  /* a matching device that cannot be used: text says why */
+	XF_SWEEP_EV_STATE,        /* text: what device does now (push, probe, kernels, ...) */
+	XF_SWEEP_EV_KERNELS,      /* device->kernel_rows grew */
+	XF_SWEEP_EV_RESULT,       /* a sub-net row: device->subnet_rows of device->todo */
+	XF_SWEEP_EV_FINISHED,     /* device->status and device->error are final */
+};
+
+enum xf_sweep_phase { XF_SWEEP_PHASE_STAGE, XF_SWEEP_PHASE_PROBE, XF_SWEEP_PHASE_KERNEL_TABLE, XF_SWEEP_PHASE_SUBNETS };
+
+struct xf_sweep_event {
+	enum xf_sweep_event_kind kind;
+	const struct xf_sweep_summary *summary;
+	size_t index;                          /* the device's, in summary->devices */
+	const struct xf_sweep_device *device;  /* NULL for NOTES and START */
+	enum xf_sweep_phase phase;             /* STATE: which part of the run */
+	const char *text;                      /* NOTES, REFERENCE, UNAVAILABLE, STATE */
+	/* RESULT: the row as stored (valid during the call) */
+	const char *arch;
+	const struct fdb_key *key;
+	const struct fdb_subnet_result *result;
+};
+
+/* Called from the device threads, one call at a time (the library holds a
+ * lock around each); the event is valid during the call only. */
+typedef void (*xf_sweep_progress_fn)(void *ctx, const struct xf_sweep_event *ev);
+
+/* Runs the sweep: finds the devices (this host's, emulated, adb), keeps the
+ * ones opts->devices matches, stores the supernet, its sub-nets and a sweep
+ * row, the host's reference (top-1, logits) of each sub-net, then runs every
+ * usable device in its own thread and ends the sweep row ("done" when every
+ * device is done or skipped, else "incomplete"). progress may be NULL.
+ * *summary (release it) gets the devices and their counts, also on failure.
+ * XS_OK when the sweep ran, whatever each device did (see the summary's
+ * statuses); on error nothing more is run and err says why: no device
+ * matched (summary->no_match), the sub-nets or the supernet cannot be read,
+ * a DB error, the host reference. */
+enum xs_status xf_sweep_run(const struct xf_sweep_opts *opts, xf_sweep_progress_fn progress,
+			    void *ctx, struct xf_sweep_summary *summary, struct xs_error *err);
+
+#endif /* XF_SWEEP_H */
