@@ -275,7 +275,9 @@ void xf_rows_probe_device(const struct xf_probe *p, const struct xf_probe_info *
 {
 	*out = (struct fdb_device){
 		.transport = transport, .serial = serial,
-		.fingerprint = info->has_fingerprint ? info->fingerprint : abi,
+		/* the probe's, as xr_identity_read gives it (with its own fallback,
+		 * the ABI): the runtime matches a listed device by the same value */
+		.fingerprint = info->has_fingerprint ? info->fingerprint : NULL,
 		.model = info->has_model ? info->model : NULL,
 		.manufacturer = info->has_manufacturer ? info->manufacturer : NULL,
 		.soc = info->has_soc ? info->soc : NULL, .abi = abi,

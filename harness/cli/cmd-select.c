@@ -73,8 +73,9 @@ struct cli {
 	bool exclude_emulated, measure, regret;
 	enum xs_precision precs[2];
 	size_t nprecs;
-	char *sweep_args[34];      /* --adb-server pass-through */
-	size_t nsweep_args;
+	struct xf_adb_server servers[16];  /* --adb-server: where the sweep looks */
+	size_t nservers;
+	bool no_adb;
 	struct xf_budget b;
 	char budget_text[128];
 };
@@ -91,62 +92,6 @@ struct env {
 	struct xf_share *pop;
 	size_t npop;
 };
-
-/* ---- measuring through the sweep ------------------------------------------------------- */
-
-/* The pipeline's measure callback: `xnn-fleet sweep --resume` of arch on the
- * devices named, into the same DB. A device the sweep cannot reach stays
- * predicted; the sweep's own messages and table go to this terminal. */
-static enum xs_status measure_with_sweep(void *ctx, const char *const *serials, size_t nser,
-					 const char *arch, enum xs_precision prec, int tier,
-					 struct xs_error *err)
-{
-	struct cli *c = ctx;
-	char list[4096] = "", path[PATH_MAX];
-	size_t len = 0, n = 0;
-	for (size_t i = 0; i < nser; i++) {
-		if (strchr(serials[i], ',') || serials[i][0] == '\0') {
-			fprintf(stderr, "select: '%s' cannot be named in a sweep's device list (a comma "
-				"or empty): it stays predicted\n", serials[i]);
-			continue;
-		}
-		if (len + strlen(serials[i]) + 2 >= sizeof(list)) {
-			fprintf(stderr, "select: the tier's device list is longer than %zu bytes: %s "
-				"and the rest stay predicted\n", sizeof(list), serials[i]);
-			break;
-		}
-		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", n++ ? "," : "",
-					serials[i]);
-	}
-	if (n == 0)
-		return XS_OK;
-	snprintf(path, sizeof(path), "%s/xnn-fleet-select-XXXXXX", xf_tmpdir());
-	int fd = mkstemp(path);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return xf_error_set(err, XS_EIO, "cannot write '%s': %s", path, strerror(errno));
-	}
-	fprintf(f, "%s\n", arch);
-	fclose(f);
-	char *argv[64] = {"sweep", "--db", (char *)c->db_path, "--supernet",
-			  (char *)c->supernet_path, "--subnets", path, "--devices", list,
-			  "--precision", (char *)xs_precision_name(prec), "--resume",
-			  "--eval-n", "100"};  /* the device's top-1 is a check: accuracy is the host's */
-	int argc = 14;
-	for (size_t i = 0; i < c->nsweep_args && argc < 62; i++)
-		argv[argc++] = c->sweep_args[i];
-	fprintf(stderr, "select: measuring tier t%d's sub-net (%s) on %s\n", tier + 1,
-		xs_precision_name(prec), list);
-	fflush(stdout);
-	int rc = cmd_sweep(argc, argv);
-	unlink(path);
-	if (rc != 0)
-		fprintf(stderr, "select: the sweep for tier t%d did not finish on every device "
-			"(above); what it measured is used, the rest stays predicted\n", tier + 1);
-	return XS_OK;
-}
 
 /* ---- output ---------------------------------------------------------------------------- */
 
@@ -275,12 +220,14 @@ static int parse_options(int argc, char **argv, struct cli *c)
 			break;
 		case 's': c->seed = strtoull(optarg, NULL, 10); break;
 		case 'a':
-			if (c->nsweep_args + 2 > 32) {
-				fprintf(stderr, "xnn-fleet select: at most 16 --adb-server\n");
+			if (strcmp(optarg, "none") == 0) {
+				c->no_adb = true;
+			} else if (c->nservers == 16 ||
+				   !xf_adb_server_parse(optarg, &c->servers[c->nservers++])) {
+				fprintf(stderr, "xnn-fleet select: --adb-server '%s': give HOST:PORT (at "
+						"most 16), or none\n", optarg);
 				return 2;
 			}
-			c->sweep_args[c->nsweep_args++] = (char *)"--adb-server";
-			c->sweep_args[c->nsweep_args++] = optarg;
 			break;
 		case 'P':
 			if (!xf_precision_list_parse(optarg, c->precs, &c->nprecs)) {
@@ -404,7 +351,8 @@ int cmd_select(int argc, char **argv)
 		.npopulation = e.npop, .population_name = c.population, .evals = c.evals,
 		.seed = c.seed, .exclude_emulated = c.exclude_emulated, .regret = c.regret,
 		.precs = {c.precs[0], c.precs[1]}, .nprecs = c.nprecs,
-		.measure = c.measure ? measure_with_sweep : NULL, .measure_ctx = &c,
+		.measure = c.measure,
+		.sweep = {c.supernet_path, c.servers, c.nservers, c.no_adb},
 		.event = on_event, .event_ctx = &c};
 	if (xf_select_run(&o, &res, &err) != XS_OK) {
 		fprintf(stderr, "xnn-fleet select: %s\n", err.msg);

@@ -9,6 +9,7 @@
 #include "pipeline.h"
 #include "reference.h"
 #include "set-search.h"
+#include "sweep.h"
 #include "util.h"
 
 /* A tier while the pipeline works on it. */
@@ -238,22 +239,71 @@ static bool tier_needs_measuring(const struct run *r, const struct work_tier *w)
 	return false;
 }
 
-/* Tier t's candidate measured on its devices (the measure callback); their
- * models reloaded. */
+/* The sweep's word on each device of a tier's measuring, as notices. */
+static void on_sweep(void *ctx, const struct xf_sweep_event *ev)
+{
+	struct run *r = ctx;
+	if (ev->kind != XF_SWEEP_EV_FINISHED && ev->kind != XF_SWEEP_EV_UNAVAILABLE)
+		return;
+	const struct xf_sweep_device *d = ev->device;
+	char msg[1024];
+	if (d->status == XF_SWEEP_DONE || d->status == XF_SWEEP_SKIPPED)
+		snprintf(msg, sizeof(msg), "measured on %s: %zu sub-net row%s, %zu new", d->serial,
+			 d->subnet_rows, d->subnet_rows == 1 ? "" : "s", d->stored);
+	else
+		snprintf(msg, sizeof(msg), "%s: %s%s%.400s; what it measured is used, the rest "
+			 "stays predicted", d->serial, xf_sweep_status_name(d->status),
+			 d->error[0] || d->problem[0] ? ": " : "", d->error[0] ? d->error : d->problem);
+	xf_sel_emit(&r->s, &(struct xf_select_event){.kind = XF_SELECT_NOTICE, .msg = msg});
+}
+
+/* Tier t's candidate measured on its devices by the sweep, on the
+ * pipeline's DB handle; their models reloaded. */
 static enum xs_status measure_tier(struct run *r, size_t t, struct xs_error *err)
 {
+	const struct xf_select_opts *o = r->s.o;
 	const struct work_tier *w = &r->tiers[t];
 	const struct xf_cand *c = &r->s.cands.c[w->ci];
 	const char **serials = malloc((w->ndevs + 1) * sizeof(*serials));
 	if (serials == NULL)
 		return xf_error_set(err, XS_ENOMEM, "out of memory");
 	size_t n = 0;
-	for (size_t j = 0; j < w->ndevs; j++)
-		if (!r->s.fleet->dev[w->devs[j]].simulated)
-			serials[n++] = r->s.fleet->dev[w->devs[j]].serial;
-	enum xs_status st = r->s.o->measure(r->s.o->measure_ctx, serials, n, c->text, c->prec,
-					     (int)t, err);
+	char list[1024] = "";
+	for (size_t j = 0; j < w->ndevs; j++) {
+		const struct xf_fleet_device *d = &r->s.fleet->dev[w->devs[j]];
+		if (d->simulated)
+			continue;
+		size_t len = strlen(list);
+		snprintf(list + len, sizeof(list) - len, "%s%s", n ? "," : "", d->serial);
+		serials[n++] = d->serial;
+	}
+	struct xf_devexpr *ex = NULL;
+	enum xs_status st = n ? xf_devexpr_serials(serials, n, &ex, err) : XS_OK;
 	free(serials);
+	if (st != XS_OK || n == 0)
+		return st;
+	char msg[1200];
+	snprintf(msg, sizeof(msg), "measuring tier t%zu's sub-net (%s) on %s", t + 1,
+		 xs_precision_name(c->prec), list);
+	xf_sel_emit(&r->s, &(struct xf_select_event){.kind = XF_SELECT_NOTICE, .msg = msg});
+	const char *arch = c->text;
+	const struct xf_sweep_opts so = {
+		.devices = ex, .supernet_path = o->sweep.supernet_path, .supernet = o->sn,
+		.archs = &arch, .narchs = 1, .precision = xs_precision_name(c->prec),
+		.resume = true, .eval_n = 100, .adb_servers = o->sweep.adb_servers,
+		.nadb_servers = o->sweep.nadb_servers, .no_adb = o->sweep.no_adb, .db = o->db};
+	struct xf_sweep_summary sum;
+	struct xs_error serr;
+	st = xf_sweep_run(&so, on_sweep, r, &sum, &serr);
+	if (st != XS_OK && st != XS_ENOMEM) {  /* the devices stay predicted */
+		snprintf(msg, sizeof(msg), "tier t%zu: %.900s: it stays predicted", t + 1, serr.msg);
+		xf_sel_emit(&r->s, &(struct xf_select_event){.kind = XF_SELECT_NOTICE, .msg = msg});
+		st = XS_OK;
+	} else if (st == XS_ENOMEM) {
+		xf_error_set(err, st, "%s", serr.msg);
+	}
+	xf_sweep_summary_release(&sum);
+	xf_devexpr_destroy(ex);
 	for (size_t j = 0; st == XS_OK && j < w->ndevs; j++)
 		st = xf_fleet_reload_device(r->s.fleet, w->devs[j], err);
 	return st;

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "adb-client.h"
 #include "budget.h"
 #include "data.h"
 #include "fdb.h"
@@ -66,13 +67,17 @@ struct xf_select_event {
 };
 typedef void (*xf_select_event_fn)(void *ctx, const struct xf_select_event *ev);
 
-/* Measures arch in prec on the n devices named (their serials; the tier's
- * devices that are not simulated) and stores the results in the DB the
- * pipeline reads. Devices it cannot reach stay predicted: return XS_OK
- * then; anything else stops the run with err. */
-typedef enum xs_status (*xf_select_measure_fn)(void *ctx, const char *const *serials, size_t n,
-					       const char *arch, enum xs_precision prec, int tier,
-					       struct xs_error *err);
+/* How the chosen sub-nets are measured: xf_sweep_run (harness/sweep.h) on
+ * the pipeline's DB handle, of the tier's devices that are not simulated,
+ * resumed (what the DB has is not measured again), top-1 on 100 test images
+ * as a check (accuracy is the host's). Devices it cannot reach stay
+ * predicted. */
+struct xf_select_sweep {
+	const char *supernet_path;           /* the file sn was loaded from (pushed) */
+	const struct xf_adb_server *adb_servers;  /* nadb_servers; 0: adb's default */
+	size_t nadb_servers;
+	bool no_adb;
+};
 
 struct xf_select_opts {
 	struct fdb *db;                      /* open for writing; the caller's */
@@ -95,8 +100,8 @@ struct xf_select_opts {
 	bool regret;                         /* also the regret study (regret.h) */
 	enum xs_precision precs[2];          /* the precisions tiers may get */
 	size_t nprecs;
-	xf_select_measure_fn measure;        /* NULL: --no-measure (predictions only) */
-	void *measure_ctx;
+	bool measure;                        /* false: --no-measure (predictions only) */
+	struct xf_select_sweep sweep;        /* with measure */
 	xf_select_event_fn event;            /* may be NULL */
 	void *event_ctx;
 };

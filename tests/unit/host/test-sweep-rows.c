@@ -337,7 +337,7 @@ static void test_probe(void **state)
 	xf_rows_probe_device(&m.probe, &info, "adb", "P8", "arm64-v8a", true, &d);
 	assert_string_equal(d.transport, "adb");
 	assert_string_equal(d.serial, "P8");
-	assert_string_equal(d.fingerprint, "arm64-v8a");  /* unknown: the abi */
+	assert_null(d.fingerprint);  /* unknown stays unknown: no fallback of the sweep's own */
 	assert_string_equal(d.model, "Pixel 8, Pro");
 	assert_string_equal(d.manufacturer, "Google");
 	assert_string_equal(d.soc, "Tensor G3");
