@@ -345,7 +345,7 @@ $(O)/fuzz-sweep-rows: $(O)/fuzz-sweep-rows.o $(O)/harness/sweep-rows.o $(O)/harn
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(HARNESS_LIBS) $(LDLIBS) -o $@
 # the adb client's parsers; xnn-adbd's
-$(O)/fuzz-adb: $(O)/fuzz-adb.o $(O)/harness/transport/adb-client.o $(O)/runtime/props.o $(LIBXS)
+$(O)/fuzz-adb: $(O)/fuzz-adb.o $(O)/harness/transport/adb-client.o $(O)/harness/util.o $(O)/runtime/props.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(LDLIBS) -o $@
 $(O)/fuzz-manifest: $(O)/fuzz-manifest.o $(O)/runtime/manifest.o $(O)/runtime/manifest-write.o
