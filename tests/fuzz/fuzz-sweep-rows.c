@@ -85,7 +85,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct fdb_device d;
 		if (xf_rows_probe_info(&s.probe, &info, NULL) == XS_OK) {
 			xf_rows_probe_device(&s.probe, &info, "local", "host", "x86_64", false, &d);
-			if (d.fingerprint == NULL || info.cpus < 0 || info.cpus > 4096 ||
+			/* the fingerprint is the probe's, or unknown (NULL) */
+			if ((d.fingerprint != NULL) != info.has_fingerprint ||
+			    (d.fingerprint && d.fingerprint != info.fingerprint) ||
+			    info.cpus < 0 || info.cpus > 4096 ||
 			    strlen(info.cores) >= sizeof(info.cores))
 				__builtin_trap();
 		}

@@ -30,8 +30,7 @@ static char dir[512];
 static int setup(void **state)
 {
 	(void)state;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof(dir), "%s/fdb-test-XXXXXX", tmp ? tmp : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/fdb-test-XXXXXX", xf_tmpdir());
 	return mkdtemp(dir) ? 0 : -1;
 }
 

@@ -17,6 +17,7 @@
 #include "fdb.h"
 #include "rep.h"
 #include "report-data.h"
+#include "util.h"
 
 #define SHA "742e604ac6b7a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5"
 
@@ -25,8 +26,7 @@ static char dir[512], db_path[600];
 static int setup(void **state)
 {
 	(void)state;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof(dir), "%s/report-data-test-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/report-data-test-XXXXXX", xf_tmpdir());
 	if (mkdtemp(dir) == NULL)
 		return -1;
 	snprintf(db_path, sizeof(db_path), "%s/fleet.db", dir);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "rep.h"
+#include "util.h"
 
 #define GNUPLOT "/usr/bin/gnuplot"
 #define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -37,8 +38,7 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 static int setup(void **state)
 {
 	(void)state;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(out, sizeof(out), "%s/rep-test-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	snprintf(out, sizeof(out), "%s/rep-test-XXXXXX", xf_tmpdir());
 	return mkdtemp(out) ? 0 : -1;
 }
 
