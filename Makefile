@@ -203,7 +203,7 @@ BENCH_LIBS := -lXNNPACK -lpthreadpool -ldnnl $(shell pkg-config --libs openblas 
 BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------
-.PHONY: runtime-size rt-size-bins all agents test test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
+.PHONY: runtime-size rt-size-bins all agents test test-lint test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
 all: $(LIBS) $(LIBXR) $(EXAMPLES) $(LIBXA) $(XNN_AGENT) $(XNN_ADBD) $(TEST_BIN) $(HOST_BINS)
 
 # The agents for every target, static: what the harness pushes to devices.
@@ -367,6 +367,12 @@ test-fuzz: fuzz
 			&& test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 
+# The host side keeps its functions under 150 lines, so that each says one
+# thing (scripts/long-functions.sh lists the longer ones).
+test-lint:
+	$(Q)scripts/long-functions.sh harness device-db reports && \
+		echo "== no function over 150 lines in harness/, device-db/, reports/"
+
 # End-to-end tests: tests/e2e/tNNNN-*.sh against the built programs.
 test-e2e: $(XNN_FLEET) agents $(EXAMPLES) $(DATA_FILES) $(O)/tests/test-adb
 	$(Q)tests/run-e2e.sh $(O)
@@ -374,7 +380,7 @@ test-e2e: $(XNN_FLEET) agents $(EXAMPLES) $(DATA_FILES) $(O)/tests/test-adb
 ifeq ($(CROSS),)
 # test-e2e first: its tests run one after another for most of the run, so
 # they start as soon as the programs are built and the rest runs beside them
-test: test-e2e test-host test-asan test-aarch64 test-armv7 test-fuzz
+test: test-e2e test-host test-asan test-aarch64 test-armv7 test-fuzz test-lint
 test-asan: $(DATA_FILES) test-host | deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined O=$(O)/asan NODEPS=1 \
 		DATA=$(DATA) XNM_DIR=$(XNM_DIR) TOP1_MAX_MACS=$(TOP1_MAX_MACS_ASAN) test-host
