@@ -83,7 +83,7 @@ static bool has_shell_v2(const struct xf_adb_server *sv, const char *serial)
 	char *features = NULL, req[200];
 	struct xs_error err;
 	bool v2 = false;
-	snprintf(req, sizeof(req), "host-serial:%s:features", serial);
+	snprintf(req, sizeof(req), "host-serial:%.127s:features", serial);
 	if (xf_adb_query(sv, req, &features, &err) != XS_OK)
 		return false;
 	for (const char *f = features; *f;) {
@@ -130,8 +130,8 @@ static void adb_device(const struct xf_adb_server *sv, const struct xf_adb_dev *
 {
 	struct adb_state s = {.server = *sv};
 	xf_device_init(d, &xf_transport_adb, a->serial);
-	snprintf(d->alias, sizeof(d->alias), "%s", a->serial);
-	snprintf(d->model, sizeof(d->model), "%s", a->model);
+	snprintf(d->alias, sizeof(d->alias), "%.127s", a->serial);
+	snprintf(d->model, sizeof(d->model), "%.127s", a->model);
 	const char *advice = xf_adb_state_advice(a->state);
 	if (advice) {
 		snprintf(d->problem, sizeof(d->problem), "%s: %s", a->state, advice);
