@@ -339,7 +339,7 @@ static enum xs_status tier_check(struct run *r, size_t t, int round, bool *again
 					    "this budget (see xnn-fleet predict --eval)", t + 1);
 		struct xf_search_result res;
 		enum xs_precision prec;
-		char what[32];
+		char what[48];
 		snprintf(what, sizeof(what), "again for tier t%zu", t + 1);
 		enum xs_status st = xf_sel_search_set(s, w->devs, w->ndevs, what, &res, &prec, err);
 		if (st != XS_OK)
