@@ -5,6 +5,7 @@
 #                     host with ASan+UBSan, aarch64 and armv7 under qemu,
 #                     then the fuzz targets over their corpora
 #   make agents       xnn-agent and xnn-adbd, static, for x86_64, aarch64 and armv7
+#   make data         the data set as plain IDX files in build/data
 #   make fuzz         build the libFuzzer targets (clang) into $(O)/fuzz
 #   make bench        bench/kernels and bench/models (beside XNNPACK, oneDNN, OpenBLAS, PyTorch)
 #   make fleet        the main job: sweep the devices found into fleet.db, select tiers
@@ -191,6 +192,10 @@ $(DATA)/%: | deps
 	$(say) GUNZIP $@
 	$(Q)mkdir -p $(@D) && gzip -dc $(DATASET)/$*.gz > $@.tmp && mv $@.tmp $@
 
+# make data: the data set as plain IDX in $(DATA) (the agent's examples and
+# scripts/int8-accuracy.sh read it there; make test makes it too).
+data: $(DATA_FILES)
+
 # ---- fuzz targets: clang + libFuzzer, in their own build (make fuzz) ------------
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
@@ -203,7 +208,7 @@ BENCH_LIBS := -lXNNPACK -lpthreadpool -ldnnl $(shell pkg-config --libs openblas 
 BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------
-.PHONY: runtime-size rt-size-bins all agents test test-lint test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
+.PHONY: runtime-size rt-size-bins all agents data test test-lint test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
 all: $(LIBS) $(LIBXR) $(EXAMPLES) $(LIBXA) $(XNN_AGENT) $(XNN_ADBD) $(TEST_BIN) $(HOST_BINS)
 
 # The agents for every target, static: what the harness pushes to devices.

@@ -264,12 +264,15 @@ enum xs_status fdb_open(const char *path, enum fdb_mode mode, struct fdb **out,
 			snprintf(msg, msg_n, "device DB: out of memory");
 		return XS_ENOMEM;
 	}
+	bool must_exist = mode != FDB_WRITE;
+	if (mode == FDB_UPDATE)
+		mode = FDB_WRITE;
 	db->mode = mode;
 	enum xs_status st = XS_OK;
 	int flags = mode == FDB_READ ? SQLITE_OPEN_READONLY
 				     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	struct stat sb;
-	if (mode == FDB_READ && stat(path, &sb) != 0) {
+	if (must_exist && stat(path, &sb) != 0) {
 		st = fdb_seterr(db, XS_EIO, "cannot open '%s': no such file (make one with "
 				"'xnn-fleet sweep')", path);
 		goto out_fail;

@@ -34,6 +34,8 @@ struct fdb;
 enum fdb_mode {
 	FDB_READ,    /* the file must exist; any schema version */
 	FDB_WRITE,   /* created if missing; migrated; refused if newer */
+	FDB_UPDATE,  /* FDB_WRITE, but the file must exist (a mistyped name is an
+		      * error, not a new empty DB) */
 };
 
 /* Opens path. On failure *out is NULL and msg (may be NULL, at least 256

@@ -15,7 +15,7 @@ fleet="${BUILD:-$top/build}/bin/xnn-fleet"
 data="${DATA:-$top/build/data}"
 [ -x "$fleet" ] || { echo "int8-accuracy: $fleet is missing: run make first" >&2; exit 2; }
 [ -r "$data/train-images-idx3-ubyte" ] || {
-	echo "int8-accuracy: no data set in $data: run make test once, or give DATA=dir" >&2
+	echo "int8-accuracy: no data set in $data: run make data, or give DATA=dir" >&2
 	exit 2
 }
 cd "$top"

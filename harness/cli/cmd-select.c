@@ -304,7 +304,7 @@ static bool load_env(const struct cli *c, struct env *e)
 	e->ncpu = xf_cpus();
 	if (e->ncpu > 1 && xk_threadpool_create((size_t)e->ncpu, NULL, 0, false, &e->tp, &xe) != XK_OK)
 		e->tp = NULL;
-	if (fdb_open(c->db_path, FDB_WRITE, &e->db, msg, sizeof(msg)) != XS_OK) {
+	if (fdb_open(c->db_path, FDB_UPDATE, &e->db, msg, sizeof(msg)) != XS_OK) {
 		fprintf(stderr, "xnn-fleet: %s\n", msg);
 		return false;
 	}

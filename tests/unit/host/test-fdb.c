@@ -886,6 +886,26 @@ static char *simulate_csv(const char *name, const struct xf_simulate_opts *o,
 	return buf;
 }
 
+/* FDB_UPDATE: writes like FDB_WRITE, but a missing file is an error and
+ * is not created (a mistyped --db of select). */
+static void test_update_mode(void **state)
+{
+	(void)state;
+	char p[600], msg[512];
+	struct fdb *db = NULL;
+	snprintf(p, sizeof(p), "%s/update.db", dir);
+	assert_int_equal(fdb_open(p, FDB_UPDATE, &db, msg, sizeof(msg)), XS_EIO);
+	assert_null(db);
+	assert_non_null(strstr(msg, "no such file"));
+	assert_int_not_equal(access(p, F_OK), 0);
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
+	fdb_close(db);
+	assert_int_equal(fdb_open(p, FDB_UPDATE, &db, msg, sizeof(msg)), XS_OK);
+	int64_t id;
+	assert_int_equal(fdb_supernet_upsert(db, "sn", "ab", "space", &id), XS_OK);
+	fdb_close(db);
+}
+
 static void test_simulate(void **state)
 {
 	(void)state;
@@ -951,6 +971,7 @@ int main(void)
 		cmocka_unit_test(test_batch_one_transaction),
 		cmocka_unit_test(test_export_rows),
 		cmocka_unit_test(test_simulate),
+		cmocka_unit_test(test_update_mode),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
