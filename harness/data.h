@@ -23,10 +23,11 @@
 
 /* What --precision int8 does, for usage texts. */
 #define XF_INT8_HELP                                                            \
-	"weights int8 per output channel, activations int8 per tensor calibrated " \
-	"on the same images as BN; --float-layers keeps layers in f32: none or a " \
-	"comma list of stem, blocks, head, classifier (default stem,classifier); " \
-	"--calib-method minmax (default) or percentile[:P] (P default 99.99)"
+	"weights int8 per output channel,\n"                                        \
+	"activations int8 per tensor calibrated on the same images as BN;\n"       \
+	"--float-layers keeps layers in f32: none or a comma list of stem, blocks,\n" \
+	"head, classifier (default stem,classifier); --calib-method minmax\n"       \
+	"(default) or percentile[:P] (P default 99.99)"
 
 /* Loads an IDX file, plain or gzip'd (.gz: decompressed by running gzip).
  * dims: 3 images, 1 labels. */

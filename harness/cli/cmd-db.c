@@ -20,7 +20,7 @@ static const char usage_text[] =
 	"usage: xnn-fleet db info [--db FILE]\n"
 	"       xnn-fleet db export --csv [--db FILE] [--out FILE]\n"
 	"       xnn-fleet db merge OTHER.db [--db FILE]\n"
-	"       xnn-fleet db simulate [--db FILE] [--devices N] [--subnets M] (see --help)\n"
+	"       xnn-fleet db simulate [--db FILE] [--devices N] [--subnets M] [...]\n"
 	"\n"
 	"info   the DB's schema version and how many devices, supernets, sub-nets,\n"
 	"       sweeps, runs, kernel and sub-net results and manifests it holds\n"
@@ -28,9 +28,12 @@ static const char usage_text[] =
 	"       FILE or stdout\n"
 	"merge  adds what OTHER.db has and FILE lacks (devices by identity, results by\n"
 	"       measurement key; a result FILE has is kept), in one transaction\n"
+	"simulate  a simulated fleet (devices and results marked simulated, in their\n"
+	"       own DB, default sim.db) for scale tests of select and report;\n"
+	"       'xnn-fleet db simulate --help' tells more\n"
 	"\n"
-	"--db defaults to fleet.db. The DB is opened for reading: a DB written by a\n"
-	"newer xnn-fleet can be read.\n";
+	"--db defaults to fleet.db. info and export open it for reading (a DB written\n"
+	"by a newer xnn-fleet can be read); merge writes into it.\n";
 
 static const char simulate_usage_text[] =
 	"usage: xnn-fleet db simulate [--db FILE] [--devices N] [--subnets M] [--seed S]\n"
@@ -121,7 +124,10 @@ int cmd_db(int argc, char **argv)
 	const char *path = "fleet.db", *out = NULL, *other = NULL;
 	bool csv = false;
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
 			path = argv[++i];
 		} else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
 			out = argv[++i];
@@ -139,7 +145,7 @@ int cmd_db(int argc, char **argv)
 		return db_merge(path, other);
 	const bool export = strcmp(argv[1], "export") == 0;
 	if (strcmp(argv[1], "info") != 0 && !export) {
-		fprintf(stderr, "xnn-fleet db: '%s' is not a subcommand (info, export, merge)\n",
+		fprintf(stderr, "xnn-fleet db: '%s' is not a subcommand (info, export, merge, simulate)\n",
 			argv[1]);
 		return 2;
 	}

@@ -19,7 +19,8 @@ static const char usage_text[] =
 
 int cmd_manifest(int argc, char **argv)
 {
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+	if ((argc == 2 || argc == 3) && (strcmp(argv[argc - 1], "--help") == 0 ||
+					 strcmp(argv[argc - 1], "-h") == 0)) {
 		fputs(usage_text, stdout);
 		return 0;
 	}

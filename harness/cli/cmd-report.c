@@ -16,7 +16,8 @@
 #include "report-data.h"
 
 static const char usage_text[] =
-	"usage: xnn-fleet report [--db FILE] [--supernet NAME|SHA256] [--no-charts] --out DIR\n"
+	"usage: xnn-fleet report [--db FILE] [--supernet NAME|SHA256] [--no-charts]\n"
+	"                        --out DIR\n"
 	"\n"
 	"Writes DIR/index.html (supernets, devices, sweeps) and a page per supernet:\n"
 	"its devices (identity, transport, emulated or simulated, conditions, clean /\n"

@@ -14,11 +14,11 @@ static const struct {
 	{"supernet", cmd_supernet, "a supernet and its sub-nets: info, sample, synth, extract, eval"},
 	{"devices", cmd_devices, "the devices a sweep would reach, and the ones it cannot (why)"},
 	{"sweep", cmd_sweep, "measure the sub-nets on every reachable device into the DB"},
-	{"predict", cmd_predict, "sub-net latency per device from its kernel table; --eval: how good"},
+	{"predict", cmd_predict, "latency per device and sub-net from its kernel table; --eval"},
 	{"select", cmd_select, "device tiers and a sub-net per tier under budgets: the manifest"},
 	{"manifest", cmd_manifest, "check a manifest's model files (sizes and sha256)"},
 	{"report", cmd_report, "HTML pages with gnuplot charts of the device DB"},
-	{"db", cmd_db, "the device DB: info, export, merge"},
+	{"db", cmd_db, "the device DB: info, export, merge, simulate"},
 	{"agent-check", cmd_agent_check, "check an xnn-agent output stream as the sweep reads it"},
 };
 
