@@ -168,6 +168,11 @@ msg=$("$fleet" select --db "$db" --population "$TMPDIR/pop.csv" --no-measure --o
 printf 'model,share\nPixel 8,70\nPixel 8,30\n' > "$TMPDIR/pop.csv"
 msg=$("$fleet" select --db "$db" --population "$TMPDIR/pop.csv" --out "$TMPDIR/x" 2>&1); rc=$?
 [ "$rc" -eq 1 ] && grep -q "row 3: model 'Pixel 8' is there twice" <<<"$msg" || exit 1
+# a mistyped --db is an error, and no new DB is left behind
+msg=$("$fleet" select --db "$TMPDIR/missing.db" --out "$TMPDIR/x" 2>&1); rc=$?
+[ "$rc" -eq 1 ] && grep -q "cannot open '$TMPDIR/missing.db': no such file" <<<"$msg" &&
+	[ ! -e "$TMPDIR/missing.db" ] || exit 1
+: > "$TMPDIR/empty.db"
 msg=$("$fleet" select --db "$TMPDIR/empty.db" --out "$TMPDIR/x" 2>&1); rc=$?
 [ "$rc" -eq 1 ] && grep -q 'run xnn-fleet sweep' <<<"$msg" || exit 1
 msg=$("$fleet" select --db "$db" 2>&1); rc=$?
