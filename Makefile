@@ -132,7 +132,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 HOST_LIBS := $(LIBXF) $(LIBREP) $(LIBFDB)
 HARNESS_OBJ := $(FDB_OBJ) $(REP_OBJ) $(XF_OBJ) $(CLI_OBJ)
 XNN_FLEET := $(O)/bin/xnn-fleet
-HARNESS_LIBS := -lcsv -lsqlite3 -lpcre2-8 $(shell pkg-config --libs libusb-1.0 2>/dev/null || echo -lusb-1.0)
+HARNESS_LIBS = -lcsv -lsqlite3 -lpcre2-8 $(shell pkg-config --libs libusb-1.0 2>/dev/null || echo -lusb-1.0)
 # libusb's header lives in its own folder
 USB_CFLAGS = $(shell pkg-config --cflags libusb-1.0 2>/dev/null)
 ifeq ($(CROSS),)
@@ -204,8 +204,8 @@ FUZZ_RUNS ?= 200000
 # ---- bench (host only: links the reference libraries) ---------------------------
 BENCH_BIN := $(O)/bench/kernels
 BENCH_MODELS := $(O)/bench/models
-BENCH_LIBS := -lXNNPACK -lpthreadpool -ldnnl $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
-BENCH_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
+BENCH_LIBS = -lXNNPACK -lpthreadpool -ldnnl $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+BENCH_CFLAGS = $(shell pkg-config --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------
 .PHONY: runtime-size rt-size-bins all agents data test test-lint test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
