@@ -458,12 +458,7 @@ bench-models: $(BENCH_MODELS) $(DATA_FILES)
 # and the HTML report in reports/out/.
 # A sweep that could not reach every device still leaves the rest in the DB.
 fleet: all agents
-	-$(XNN_FLEET) sweep --devices all --precision f32,int8 --db fleet.db $(FLEET_ARGS)
-	$(XNN_FLEET) db info --db fleet.db
-	$(XNN_FLEET) select --db fleet.db --tiers auto --out fleet-manifest $(SELECT_ARGS)
-	$(XNN_FLEET) manifest check fleet-manifest
-	$(XNN_FLEET) report --db fleet.db --out reports/out
-	@echo "make fleet: measurements in fleet.db, the manifest and models in fleet-manifest/, the report in reports/out/index.html"
+	$(Q)FLEET_ARGS="$(FLEET_ARGS)" SELECT_ARGS="$(SELECT_ARGS)" scripts/fleet.sh $(XNN_FLEET)
 
 clean:
 	rm -rf $(O)

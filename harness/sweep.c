@@ -1,6 +1,7 @@
 /* sweep.c - the sweep (sweep.h): device discovery and matching, the sub-net
- * choice, the DB rows of the sweep, the host's reference, then one thread
- * per device (stage, probe, kernels, bench) writing its rows in batches. */
+ * choice, the DB rows of the sweep, the host's reference, then the devices
+ * (stage, probe, kernels, bench: those on this host's CPUs one at a time, the
+ * others in a bounded pool) writing their rows in batches. */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -279,6 +280,26 @@ static void count_flags(struct xf_sweep_device *d, const char *flags)
 	d->budget += strstr(flags, "budget") != NULL;
 }
 
+/* An emulated device is a correctness device: each of its rows must give
+ * the host's logits (the agent's max_logit_diff against the reference). */
+static void check_row(struct job *j, const char *arch, const struct fdb_key *key,
+		      const struct fdb_subnet_result *s)
+{
+	struct xf_sweep_device *d = j->out;
+	if (isnan(s->max_logit_diff)) {
+		d->unchecked++;
+		return;
+	}
+	d->checked++;
+	d->worst_diff = fmax(d->worst_diff, s->max_logit_diff);
+	if (s->max_logit_diff <= XF_SWEEP_LOGIT_TOL)
+		return;
+	if (d->mismatched++ == 0)
+		job_error(j, "%.100s %s: logits differ from the host's by %.3g (more than %g): "
+			  "this device's kernels or its sub-model compute other numbers",
+			  arch, key->precision, s->max_logit_diff, XF_SWEEP_LOGIT_TOL);
+}
+
 static void bench_row(void *ctx, const struct xf_agent_reader *r, char *const *f, size_t n)
 {
 	(void)n;
@@ -305,6 +326,8 @@ static void bench_row(void *ctx, const struct xf_agent_reader *r, char *const *f
 		return;
 	}
 	count_flags(j->out, s.flags);
+	if (j->dev.emulated)
+		check_row(j, arch, &key, &s);
 	struct xf_sweep_event ev = {.kind = XF_SWEEP_EV_RESULT, .index = j->index, .device = j->out,
 				    .arch = arch, .key = &key, .result = &s};
 	emit(sw, &ev);
@@ -533,7 +556,12 @@ static void device_measure(struct job *j)
 		todo = 0;
 		kernels_done = true;  /* nothing more can run: the run ends incomplete */
 	}
-	state(j, XF_SWEEP_PHASE_KERNEL_TABLE, "kernels%s", kernels_done ? " (in the DB)" : "");
+	/* the kernel table is timings only: an emulated device's would describe
+	 * no phone (its kernels are checked by the sub-nets' logits) */
+	bool untimed = j->dev.emulated && !o->time_emulated;
+	state(j, XF_SWEEP_PHASE_KERNEL_TABLE, "kernels%s",
+	      untimed ? ": not timed under emulation" : kernels_done ? " (in the DB)" : "");
+	kernels_done = kernels_done || untimed;
 	const char *kargs[] = {"kernels", "--supernet", j->files[F_SUPERNET].dev, "--threads",
 			       sw->threads, o->quick || j->dev.emulated ? "--quick" : NULL, NULL};
 	enum xs_status ks = kernels_done ? XS_OK : agent_stream(j, kargs, XF_ROWS_KERNELS, &err);
@@ -768,6 +796,8 @@ static enum xs_status devices_match(struct sweep *sw, struct job **jobs, struct 
 		snprintf(d->abi, sizeof(d->abi), "%s", found[i].abi);
 		snprintf(d->agent, sizeof(d->agent), "%s", found[i].agent);
 		snprintf(d->problem, sizeof(d->problem), "%s", found[i].problem);
+		d->emulated = found[i].emulated;
+		d->on_host = found[i].on_host;
 		if (d->problem[0]) {  /* listed with what to do, not run */
 			d->status = XF_SWEEP_UNAVAILABLE;
 			snprintf(d->error, sizeof(d->error), "%s", d->problem);
@@ -867,17 +897,78 @@ static enum xs_status files_prepare(struct sweep *sw, struct xs_error *err)
 	return XS_OK;
 }
 
-/* Runs every usable device in its own thread, and ends the sweep's row. */
+/* How the devices run. Those on this host's CPUs (this host, qemu-user,
+ * loopback adb) share one lane and run one after another, this host first:
+ * a timing taken while another agent computes on the same cores says nothing.
+ * The others (phones, boards) are taken by a pool of at most sw->jobs
+ * workers beside that lane. Statuses are read only after every thread is
+ * joined. */
+struct lanes {
+	struct job *jobs;
+	size_t n;
+	pthread_mutex_t lock;
+	size_t next;                 /* the next remote job to start */
+};
+
+static bool runnable(const struct job *j, bool on_host)
+{
+	return j->out->status == XF_SWEEP_PENDING && j->dev.on_host == on_host;
+}
+
+static void *host_lane(void *p)
+{
+	struct lanes *l = p;
+	for (int local = 1; local >= 0; local--)  /* this host first, then the others */
+		for (size_t i = 0; i < l->n; i++)
+			if (runnable(&l->jobs[i], true) &&
+			    (l->jobs[i].dev.ops == &xf_transport_local) == (local == 1))
+				device_main(&l->jobs[i]);
+	return NULL;
+}
+
+static void *remote_worker(void *p)
+{
+	struct lanes *l = p;
+	for (;;) {
+		struct job *j = NULL;
+		pthread_mutex_lock(&l->lock);
+		while (l->next < l->n && !runnable(&l->jobs[l->next], false))
+			l->next++;
+		if (l->next < l->n)
+			j = &l->jobs[l->next++];
+		pthread_mutex_unlock(&l->lock);
+		if (j == NULL)
+			return NULL;
+		device_main(j);
+	}
+}
+
+/* Workers for the remote devices: opts->jobs, else XF_SWEEP_JOBS_PER_SERVER
+ * per adb server; never more than there are such devices. */
+static size_t workers_for(const struct sweep *sw, size_t nremote)
+{
+	const struct xf_sweep_opts *o = sw->o;
+	size_t servers = o->nadb_servers ? o->nadb_servers : 1;
+	size_t w = o->jobs ? o->jobs : XF_SWEEP_JOBS_PER_SERVER * servers;
+	return w < nremote ? w : nremote;
+}
+
+/* Runs every usable device (the host lane and the pool), and ends the
+ * sweep's row. */
 static enum xs_status jobs_run(struct sweep *sw, struct job *jobs, struct xs_error *err)
 {
 	struct xf_sweep_summary *s = sw->sum;
-	pthread_t *threads = calloc(s->ndevices, sizeof(*threads));
-	bool *started = calloc(s->ndevices, sizeof(*started));
-	if (threads == NULL || started == NULL) {
-		free(threads);
-		free(started);
-		return xf_error_set(err, XS_ENOMEM, "out of memory");
+	struct lanes l = {.jobs = jobs, .n = s->ndevices};
+	size_t nhost = 0, nremote = 0;
+	for (size_t i = 0; i < s->ndevices; i++) {
+		nhost += runnable(&jobs[i], true);
+		nremote += runnable(&jobs[i], false);
 	}
+	size_t nw = workers_for(sw, nremote);
+	pthread_t *threads = calloc(nw + 1, sizeof(*threads));
+	if (threads == NULL)
+		return xf_error_set(err, XS_ENOMEM, "out of memory");
+	pthread_mutex_init(&l.lock, NULL);
 	struct xf_sweep_event ev = {.kind = XF_SWEEP_EV_START};
 	emit(sw, &ev);
 	for (size_t i = 0; i < s->ndevices; i++)
@@ -887,19 +978,39 @@ static enum xs_status jobs_run(struct sweep *sw, struct job *jobs, struct xs_err
 						   .text = s->devices[i].error};
 			emit(sw, &u);
 		}
+	/* threads[0]: the host lane; threads[1..]: the pool. A thread that
+	 * cannot start leaves its work to the others; with none at all, this
+	 * thread does it (the host lane last, so the pool's devices start). */
+	/* the lane's others say that they wait */
+	bool local = false, first = true;
 	for (size_t i = 0; i < s->ndevices; i++)
-		if (s->devices[i].status == XF_SWEEP_PENDING)
-			started[i] = pthread_create(&threads[i], NULL, device_main, &jobs[i]) == 0;
-	size_t done = 0;
+		local = local || (runnable(&jobs[i], true) && jobs[i].dev.ops == &xf_transport_local);
 	for (size_t i = 0; i < s->ndevices; i++) {
-		if (started[i])
-			pthread_join(threads[i], NULL);
-		else if (s->devices[i].status == XF_SWEEP_PENDING)
-			snprintf(s->devices[i].error, sizeof(s->devices[i].error), "cannot start a thread");
-		done += s->devices[i].status == XF_SWEEP_DONE || s->devices[i].status == XF_SWEEP_SKIPPED;
+		if (!runnable(&jobs[i], true))
+			continue;
+		bool runs_now = local ? jobs[i].dev.ops == &xf_transport_local : first;
+		if (!runs_now)
+			state(&jobs[i], XF_SWEEP_PHASE_STAGE, "waiting (on this host's CPUs)");
+		first = false;
 	}
+	size_t started = 0;
+	bool lane = nhost && pthread_create(&threads[0], NULL, host_lane, &l) == 0;
+	for (size_t k = 0; k < nw; k++)
+		started += pthread_create(&threads[1 + started], NULL, remote_worker, &l) == 0;
+	if (nremote && started == 0)
+		remote_worker(&l);
+	if (nhost && !lane)
+		host_lane(&l);
+	if (lane)
+		pthread_join(threads[0], NULL);
+	for (size_t k = 0; k < started; k++)
+		pthread_join(threads[1 + k], NULL);
 	free(threads);
-	free(started);
+	pthread_mutex_destroy(&l.lock);
+	size_t done = 0;
+	for (size_t i = 0; i < s->ndevices; i++)
+		done += s->devices[i].status == XF_SWEEP_DONE ||
+			s->devices[i].status == XF_SWEEP_SKIPPED;
 	if (fdb_begin(sw->db) == XS_OK &&
 	    fdb_sweep_end(sw->db, s->sweep_id, done == s->ndevices ? "done" : "incomplete") == XS_OK)
 		fdb_commit(sw->db);

@@ -1,8 +1,11 @@
 /* sweep.h - the sweep as a library call: the agent on every device that
  * matches, its results in the caller's device DB.
  *
- * Per device, in its own thread: stage the agent and its files, probe (the
- * device row), the kernel table, then the sub-net benchmarks. Rows are mapped
+ * Per device: stage the agent and its files, probe (the device row), the
+ * kernel table, then the sub-net benchmarks. Devices on this host's CPUs
+ * (this host, qemu-user, adb on loopback) run one after another, this host
+ * first, so no timing shares its cores with another agent; phones and
+ * boards run beside them, at most opts.jobs at once. Rows are mapped
  * (sweep-rows.h), queued and written in batches (fdb_*_results_insert, one
  * transaction each: 32 rows, or what came in a second, and the rest at the
  * end of each stream) under one mutex around the DB handle: a cut stream keeps
@@ -22,6 +25,16 @@
 #include "devices.h"
 #include "fdb.h"
 #include "xs.h"
+
+/* Phones measured at once per adb server by default: pushing files shares
+ * one USB host controller, and a phone's timing does not depend on the
+ * others. */
+#define XF_SWEEP_JOBS_PER_SERVER 4
+
+/* The largest logit difference an emulated device may show against the
+ * host's reference: another ISA's f32 kernels sum in another order (seen:
+ * under 1e-5); int8 is byte-exact up to the f32 classifier. */
+#define XF_SWEEP_LOGIT_TOL 1e-3
 
 /* What to sweep. Zero-initialised fields take the defaults named. */
 struct xf_sweep_opts {
@@ -43,6 +56,11 @@ struct xf_sweep_opts {
 	const struct xf_adb_server *adb_servers;  /* nadb_servers of them; 0: adb's default */
 	size_t nadb_servers;
 	bool no_adb;                       /* no adb devices */
+	bool time_emulated;                /* emulated devices get the kernel table and the
+					      full timing too (else they check the host's
+					      logits with a few runs each) */
+	size_t jobs;                       /* devices off this host run at most this many at
+					      once; 0: XF_SWEEP_JOBS_PER_SERVER per adb server */
 	bool dry_run;                      /* the plan in the summary; nothing run or stored */
 	struct fdb *db;                    /* the caller's, open to write (not closed here;
 					      may be NULL for a dry run) */
@@ -64,11 +82,17 @@ struct xf_sweep_device {
 	char serial[128], transport[16], abi[32];
 	char agent[PATH_MAX];      /* the agent binary on this host */
 	char problem[300];         /* as found: why it cannot be used ("" usable) */
+	bool emulated;             /* qemu-user: checked against the host, not timed for tiers */
+	bool on_host;              /* on this host's CPUs: run alone (see above) */
 	enum xf_sweep_status status;
 	size_t kernel_rows, subnet_rows;  /* rows the agent gave */
 	size_t stored;             /* rows new in the DB */
 	size_t todo;               /* sub-net rows expected (0 until the benchmarks start) */
 	size_t clean, throttled, noisy, budget;  /* flags of its sub-net rows */
+	/* emulated: its rows' logits against the host's reference (checked,
+	 * of them mismatched: over XF_SWEEP_LOGIT_TOL; unchecked: no reference) */
+	size_t checked, mismatched, unchecked;
+	double worst_diff;         /* the largest difference of the checked rows */
 	char error[512];           /* "" when none */
 };
 
@@ -122,7 +146,7 @@ typedef void (*xf_sweep_progress_fn)(void *ctx, const struct xf_sweep_event *ev)
 /* Runs the sweep: finds the devices (this host's, emulated, adb), keeps the
  * ones opts->devices matches, stores the supernet, its sub-nets and a sweep
  * row, the host's reference (top-1, logits) of each sub-net, then runs every
- * usable device in its own thread and ends the sweep row ("done" when every
+ * usable device (as above) and ends the sweep row ("done" when every
  * device is done or skipped, else "incomplete"). progress may be NULL.
  * *summary (release it) gets the devices and their counts, also on failure.
  * XS_OK when the sweep ran, whatever each device did (see the summary's

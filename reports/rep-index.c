@@ -60,6 +60,42 @@ static void sweeps_table(FILE *f, const struct rep_input *in)
 	fputs("</table>\n", f);
 }
 
+/* The first lines: what was timed, what was only checked, and what brings
+ * tiers when no phone was measured. */
+static void measured_lines(FILE *f, const struct rep_input *in, bool time_emulated)
+{
+	size_t here = 0, phones = 0, emulated = 0, simulated = 0;
+	for (size_t i = 0; i < in->ndevices; i++) {
+		const struct rep_device *d = &in->devices[i];
+		if (d->simulated)
+			simulated++;
+		else if (d->emulated)
+			emulated++;
+		else if (d->transport && strcmp(d->transport, "local") == 0)
+			here++;
+		else
+			phones++;
+	}
+	fprintf(f, "<p><strong>Timed:</strong> %zu phone%s or board%s", phones, phones == 1 ? "" : "s",
+		phones == 1 ? "" : "s");
+	if (here)
+		fputs(" and this host", f);
+	fputs(".", f);
+	if (emulated)
+		fprintf(f, " <strong>Checked, not timed:</strong> %zu emulated device%s (qemu-user: the host's "
+			"logits on another ISA; %s).", emulated, emulated == 1 ? "" : "s",
+			time_emulated ? "drawn as asked, though their times describe no phone"
+				      : "their times describe no phone and are not drawn");
+	if (simulated)
+		fprintf(f, " <strong>Simulated:</strong> %zu device%s (xnn-fleet db simulate).", simulated,
+			simulated == 1 ? "" : "s");
+	fputs("</p>\n", f);
+	if (phones == 0)
+		fputs("<p class=note>No phone or board was measured, so the tiers cover this host "
+		      "only: phones bring the tiers. Connect them over adb (or give "
+		      "<code>--adb-server</code> for a farm) and run the sweep again.</p>\n", f);
+}
+
 enum xs_status rep_index_page(const struct rep_input *in, const struct rep_opts *opts,
 			      const bool *written, struct xs_error *err)
 {
@@ -71,6 +107,7 @@ enum xs_status rep_index_page(const struct rep_input *in, const struct rep_opts 
 	fputs("<h1>xnn-fleet report</h1>\n<p>From the device DB <code>", f);
 	rep_html_put(f, in->db_name);
 	fputs("</code>.</p>\n", f);
+	measured_lines(f, in, opts->time_emulated);
 	supernets_table(f, in, written);
 	devices_table(f, in);
 	sweeps_table(f, in);

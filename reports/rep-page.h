@@ -23,8 +23,10 @@ struct rep_page {
 	FILE *gp;                      /* the gnuplot script, charts.gp */
 	size_t ncharts;                /* charts in it */
 	bool charts;                   /* gnuplot will draw them: <img> tags */
-	const struct rep_device **order;  /* devices with results, real first, by id */
+	const struct rep_device **order;  /* devices with results, real first, by id;
+					   * emulated ones only when timed (opts) */
 	size_t norder;
+	size_t emulated_out;           /* emulated devices with results left out of order */
 	enum xs_status st;             /* the first failure */
 	struct xs_error *err;          /* never NULL */
 };

@@ -99,15 +99,22 @@ static int cmp_dev_order(const void *x, const void *y)
 	return (a->id > b->id) - (a->id < b->id);
 }
 
-/* pg->order: the devices with results, real ones first, by id. */
-static bool order_devices(struct rep_page *pg)
+/* pg->order: the devices with results, real ones first, by id; emulated
+ * ones only when timed (their qemu times describe no phone). */
+static bool order_devices(struct rep_page *pg, bool time_emulated)
 {
 	pg->order = calloc(pg->in->ndevices + 1, sizeof(*pg->order));
 	if (pg->order == NULL)
 		return false;
-	for (size_t i = 0; i < pg->in->ndevices; i++)
-		if (has_results(pg->sn, pg->in->devices[i].id))
-			pg->order[pg->norder++] = &pg->in->devices[i];
+	for (size_t i = 0; i < pg->in->ndevices; i++) {
+		const struct rep_device *d = &pg->in->devices[i];
+		if (!has_results(pg->sn, d->id))
+			continue;
+		if (d->emulated && !d->simulated && !time_emulated)
+			pg->emulated_out++;
+		else
+			pg->order[pg->norder++] = d;
+	}
 	qsort(pg->order, pg->norder, sizeof(*pg->order), cmp_dev_order);
 	return true;
 }
@@ -128,6 +135,13 @@ static void page_head(struct rep_page *pg)
 	fprintf(f, "</code>; %" PRId64 " sub-nets in the DB, %" PRId64 " results (ok) from %" PRId64
 		" devices. Latency: one thread, ms; top-1: the host's, on the test set.</p>\n",
 		sn->subnet_count, sn->result_count, sn->device_count);
+	if (pg->emulated_out)
+		fprintf(f, "<p class=note>%zu emulated device%s (qemu-user): checked against the "
+			"host's logits, not timed. %s times describe no phone: they are in the "
+			"tables and CSV files, not in the charts, tiers or predictions "
+			"(<code>xnn-fleet report --time-emulated</code> draws them).</p>\n",
+			pg->emulated_out, pg->emulated_out == 1 ? "" : "s",
+			pg->emulated_out == 1 ? "Its" : "Their");
 	if (!pg->charts)
 		fputs("<p class=note>Charts need gnuplot (Debian: <code>apt install gnuplot-nox</code>) "
 		      "and were not drawn; the tables and the CSV files next to this page have the "
@@ -153,9 +167,10 @@ enum xs_status rep_supernet_page(const struct rep_input *in, const struct rep_su
 			fclose(pg.html);
 		return pg.st;
 	}
+	bool ordered = order_devices(&pg, opts->time_emulated);
 	page_head(&pg);
 	rep_section_devices(&pg);
-	if (order_devices(&pg)) {
+	if (ordered) {
 		rep_section_frontiers(&pg);
 		rep_section_kernels(&pg);
 		rep_section_predict(&pg);

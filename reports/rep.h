@@ -159,6 +159,8 @@ struct rep_opts {
 					* NULL: no charts (the pages say so) */
 	void (*on_event)(void *ctx, const struct rep_event *e);  /* may be NULL */
 	void *ctx;
+	bool time_emulated;            /* draw emulated devices' latencies too (by default
+					* they are checked, not timed: tables and CSV only) */
 };
 
 struct rep_summary {

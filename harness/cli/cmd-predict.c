@@ -15,7 +15,7 @@
 
 static const char usage_text[] =
 	"usage: xnn-fleet predict [--db FILE] [--supernet NAME|SHA256] [--threads N]\n"
-	"                         (--eval | --arch ARCH...)\n"
+	"                         [--time-emulated] (--eval | --arch ARCH...)\n"
 	"\n"
 	"Predicts sub-net latency (median, ms) on every device of the DB with a kernel\n"
 	"table: the sum of the sub-net's pieces as the table times them, calibrated\n"
@@ -27,6 +27,8 @@ static const char usage_text[] =
 	"         correlation and the worst error\n"
 	"--arch   the prediction for these sub-nets on each device (repeatable), as CSV\n"
 	"         rows device,arch,median_ms,note\n"
+	"--time-emulated  emulated devices (qemu-user) too: left out by default, their\n"
+	"         times describe no phone\n"
 	"--db defaults to fleet.db, --supernet to fmnist-ofa, --threads to 1.\n";
 
 /* A device's leave-one-out row of --eval; adds its counts to the totals. */
@@ -68,12 +70,12 @@ int cmd_predict(int argc, char **argv)
 		{"db", required_argument, NULL, 'D'},      {"supernet", required_argument, NULL, 's'},
 		{"threads", required_argument, NULL, 't'}, {"eval", no_argument, NULL, 'e'},
 		{"arch", required_argument, NULL, 'a'},    {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		{"time-emulated", no_argument, NULL, 'T'}, {NULL, 0, NULL, 0}};
 	const char *db_path = "fleet.db", *supernet = "fmnist-ofa";
 	const char *archs[64];
 	size_t narchs = 0;
 	int threads = 1;
-	bool eval = false;
+	bool eval = false, time_emulated = false;
 	optind = 1;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -82,6 +84,7 @@ int cmd_predict(int argc, char **argv)
 		case 's': supernet = optarg; break;
 		case 't': threads = atoi(optarg); break;
 		case 'e': eval = true; break;
+		case 'T': time_emulated = true; break;
 		case 'a':
 			if (narchs == 64) {
 				fprintf(stderr, "xnn-fleet predict: at most 64 --arch\n");
@@ -123,11 +126,15 @@ int cmd_predict(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
-	const struct xf_fleet_opts fo = {threads, 50, false};
+	const struct xf_fleet_opts fo = {threads, 50, !time_emulated};
 	if (xf_fleet_load(db, sn_id, &sp, &fo, &fleet, &err) != XS_OK) {
 		fprintf(stderr, "xnn-fleet: %s\n", err.msg);
 		goto out;
 	}
+	if (fleet->emulated_out)
+		fprintf(stderr, "xnn-fleet predict: %zu emulated device%s left out: their times "
+			"describe no phone (--time-emulated counts them)\n", fleet->emulated_out,
+			fleet->emulated_out > 1 ? "s" : "");
 	if (eval)
 		printf("%-20s %4s %7s %7s %7s %8s %7s  %s\n", "device", "n", "<=5%", "<=10%", "RMSPE",
 		       "spearman", "worst", "fit (ms = a*sum + b + c*blocks, all sub-nets)");

@@ -25,7 +25,7 @@
 
 static const char usage_text[] =
 	"usage: xnn-fleet select [--supernet FILE] [--budget SPEC] [--tiers K|auto]\n"
-	"                        [--population CSV] [--exclude-emulated] [--db FILE]\n"
+	"                        [--population CSV] [--time-emulated] [--db FILE]\n"
 	"                        [--evals N] [--seed N] [--no-measure] [--regret]\n"
 	"                        [--precision LIST]\n"
 	"                        [--adb-server HOST:PORT|none]... --out DIR\n"
@@ -59,6 +59,9 @@ static const char usage_text[] =
 	"--regret     also search the small sub-space (the smallest resolution, depth\n"
 	"             and kernel, every expand ratio: 81 sub-nets) exhaustively for the\n"
 	"             slowest tier and print the evolutionary search's regret\n"
+	"--time-emulated count emulated devices (qemu-user) as devices: by default\n"
+	"             they are left out of the tiers, as their times describe no\n"
+	"             phone (the sweep uses them to check the host's logits)\n"
 	"--supernet defaults to " XF_DEFAULT_SUPERNET ", --db to fleet.db. Latency is\n"
 	"for one thread. Devices without a kernel table in the DB are left out (run\n"
 	"xnn-fleet sweep first); so are devices where no sub-net meets the budget\n"
@@ -70,7 +73,7 @@ struct cli {
 	size_t tiers;              /* 0: auto */
 	size_t evals;
 	uint64_t seed;
-	bool exclude_emulated, measure, regret;
+	bool time_emulated, measure, regret;
 	enum xs_precision precs[2];
 	size_t nprecs;
 	struct xf_adb_server servers[16];  /* --adb-server: where the sweep looks */
@@ -180,7 +183,8 @@ static int parse_options(int argc, char **argv, struct cli *c)
 	static const struct option opts[] = {
 		{"supernet", required_argument, NULL, 'f'}, {"budget", required_argument, NULL, 'b'},
 		{"tiers", required_argument, NULL, 'k'},    {"population", required_argument, NULL, 'p'},
-		{"exclude-emulated", no_argument, NULL, 'x'},
+		{"exclude-emulated", no_argument, NULL, 'x'},  /* the default now; kept */
+		{"time-emulated", no_argument, NULL, 'T'},
 		{"db", required_argument, NULL, 'D'},       {"out", required_argument, NULL, 'o'},
 		{"evals", required_argument, NULL, 'e'},    {"seed", required_argument, NULL, 's'},
 		{"no-measure", no_argument, NULL, 'n'},     {"regret", no_argument, NULL, 'r'},
@@ -196,7 +200,8 @@ static int parse_options(int argc, char **argv, struct cli *c)
 		case 'f': c->supernet_path = optarg; break;
 		case 'b': c->budget = optarg; break;
 		case 'p': c->population = optarg; break;
-		case 'x': c->exclude_emulated = true; break;
+		case 'x': c->time_emulated = false; break;
+		case 'T': c->time_emulated = true; break;
 		case 'D': c->db_path = optarg; break;
 		case 'o': c->out_dir = optarg; break;
 		case 'n': c->measure = false; break;
@@ -349,7 +354,7 @@ int cmd_select(int argc, char **argv)
 		.images = e.calib, .labels = e.train_labels, .data = &e.data, .tp = e.tp,
 		.threads = e.ncpu, .budget = c.b, .tiers = c.tiers, .population = e.pop,
 		.npopulation = e.npop, .population_name = c.population, .evals = c.evals,
-		.seed = c.seed, .exclude_emulated = c.exclude_emulated, .regret = c.regret,
+		.seed = c.seed, .exclude_emulated = !c.time_emulated, .regret = c.regret,
 		.precs = {c.precs[0], c.precs[1]}, .nprecs = c.nprecs,
 		.measure = c.measure,
 		.sweep = {c.supernet_path, c.servers, c.nservers, c.no_adb},

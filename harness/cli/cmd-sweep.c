@@ -24,7 +24,7 @@ static const char usage_text[] =
 	"usage: xnn-fleet sweep [--devices all|SERIAL,...|FIELD=~REGEX] [--supernet FILE]\n"
 	"                       [--subnets N|FILE] [--threads LIST] [--eval-n N]\n"
 	"                       [--budget-s S] [--db FILE] [--resume] [--quick]\n"
-	"                       [--dry-run]\n"
+	"                       [--dry-run] [--jobs N] [--time-emulated]\n"
 	"                       [--precision LIST] [--adb-server HOST:PORT|none]...\n"
 	"\n"
 	"Runs xnn-agent on every reachable device and stores what it measures in the\n"
@@ -52,7 +52,14 @@ static const char usage_text[] =
 	"--adb-server (repeatable): the adb servers to ask, e.g. a farm host's or\n"
 	"DeviceFarmer's; default the one adb uses (ADB_SERVER_SOCKET,\n"
 	"ANDROID_ADB_SERVER_PORT, else 127.0.0.1:5037; started when not running on\n"
-	"loopback). 'none': no adb devices.\n";
+	"loopback). 'none': no adb devices.\n"
+	"Devices on this host's CPUs (this host, qemu-user, adb devices on loopback)\n"
+	"run one after another, this host first, so that no timing shares its cores\n"
+	"with another agent; phones and boards run beside them, --jobs at once\n"
+	"(default 4 per adb server). Emulated devices check the host's results (same\n"
+	"sub-model bytes, same logits) with a few runs of each sub-net and no kernel\n"
+	"table: their times describe no phone. --time-emulated times them as phones\n"
+	"are timed (select, predict and report still leave them out unless asked).\n";
 
 /* ---- progress: the live lines, or log lines ------------------------------------------ */
 
@@ -96,8 +103,9 @@ static void draw(struct screen *s, bool again)
 		} else if (running && strncmp(j->state, "kernels", 7) == 0) {
 			snprintf(extra, sizeof(extra), ": %zu rows", j->kernel_rows);
 		}
+		bool waiting = running && strncmp(j->state, "waiting", 7) == 0;
 		snprintf(line, sizeof(line), "%-16.16s %-11s %s%s", j->serial,
-			 running ? "running" : j->status, j->state, extra);
+			 waiting ? "waiting" : running ? "running" : j->status, j->state, extra);
 		line[width - 1 < (int)sizeof(line) ? width - 1 : (int)sizeof(line) - 1] = '\0';
 		fprintf(stderr, "\033[2K%s\n", line);
 	}
@@ -240,6 +248,34 @@ static void print_plan(const struct xf_sweep_summary *s)
 		printf("subnet,\"%s\",%" PRIu64 "\n", s->archs[i], s->macs[i]);
 }
 
+/* One line for the emulated devices: what they checked; and that their
+ * times rank nothing. */
+static void print_checks(const struct xf_sweep_summary *s)
+{
+	char names[512] = "";
+	size_t checked = 0, bad = 0, unchecked = 0, n = 0;
+	double worst = 0;
+	for (size_t i = 0; i < s->ndevices; i++) {
+		const struct xf_sweep_device *d = &s->devices[i];
+		if (!d->emulated || d->status == XF_SWEEP_UNAVAILABLE)
+			continue;
+		size_t len = strlen(names);
+		snprintf(names + len, sizeof(names) - len, "%s%s", n++ ? ", " : "", d->serial);
+		checked += d->checked;
+		bad += d->mismatched;
+		unchecked += d->unchecked;
+		worst = fmax(worst, d->worst_diff);
+	}
+	if (n == 0)
+		return;
+	char more[64] = "";
+	if (unchecked)
+		snprintf(more, sizeof(more), ", %zu unchecked (no host reference)", unchecked);
+	printf("emulated (%s): checked, not timed: %zu of %zu sub-net rows give the host's "
+	       "logits (largest difference %.2g)%s; their times describe no phone and stay "
+	       "out of tiers\n", names, checked - bad, checked, worst, more);
+}
+
 static void print_summary(const struct xf_sweep_summary *s, const char *db_path)
 {
 	printf("%-14s %-9s %-11s %7s %7s %6s  %s\n", "device", "transport", "status", "kernels",
@@ -258,6 +294,7 @@ static void print_summary(const struct xf_sweep_summary *s, const char *db_path)
 	       by[XF_SWEEP_FAILED], by[XF_SWEEP_UNAVAILABLE],
 	       by[XF_SWEEP_SKIPPED] ? ", some skipped" : "", s->kernel_rows, s->subnet_rows,
 	       s->stored, db_path, s->clean, s->throttled, s->noisy, s->budget);
+	print_checks(s);
 	if (by[XF_SWEEP_INCOMPLETE] || by[XF_SWEEP_FAILED])
 		printf("incomplete or failed devices keep what they stored: run again with "
 		       "--resume to measure only what is missing\n");
@@ -284,6 +321,8 @@ static int args_parse(int argc, char **argv, struct args *a)
 		{"dry-run", no_argument, NULL, 'n' + 256},
 		{"adb-server", required_argument, NULL, 'a'},
 		{"precision", required_argument, NULL, 'P'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"time-emulated", no_argument, NULL, 'T'},
 		{NULL, 0, NULL, 0}};
 	struct xf_sweep_opts *o = &a->o;
 	optind = 1;
@@ -298,6 +337,7 @@ static int args_parse(int argc, char **argv, struct args *a)
 		case 'D': a->db_path = optarg; break;
 		case 'r': o->resume = true; break;
 		case 'q': o->quick = true; break;
+		case 'T': o->time_emulated = true; break;
 		case 'n' + 256: o->dry_run = true; break;
 		case 'P': {
 			enum xs_precision pl[2];
@@ -335,6 +375,16 @@ static int args_parse(int argc, char **argv, struct args *a)
 				return 2;
 			}
 			break;
+		case 'j': {
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > XF_MAX_DEVICES) {
+				fprintf(stderr, "xnn-fleet sweep: --jobs '%s': give a count from 1 to "
+						"%d\n", optarg, XF_MAX_DEVICES);
+				return 2;
+			}
+			o->jobs = (size_t)v;
+			break;
+		}
 		case 'h': fputs(usage_text, stdout); return 0;
 		default: fputs(usage_text, stderr); return 2;
 		}

@@ -30,8 +30,12 @@ static void on_device(void *ctx, const struct fdb_device_row *r)
 {
 	struct devs_ctx *dc = ctx;
 	struct xf_fleet *f = dc->f;
-	if (dc->oom || (f->opts.exclude_emulated && r->emulated))
+	if (dc->oom)
 		return;
+	if (f->opts.exclude_emulated && r->emulated) {
+		f->emulated_out++;
+		return;
+	}
 	if (!xf_grow(&f->dev, f->n, &dc->cap, sizeof(*f->dev), 16)) {
 		dc->oom = true;
 		return;
@@ -208,7 +212,7 @@ enum xs_status xf_fleet_load(struct fdb *db, int64_t supernet_id, const struct x
 	struct xf_fleet *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return xf_error_set(err, XS_ENOMEM, "out of memory");
-	*f = (struct xf_fleet){db, supernet_id, sp, *opts, NULL, 0};
+	*f = (struct xf_fleet){.db = db, .supernet_id = supernet_id, .sp = sp, .opts = *opts};
 	struct devs_ctx dc = {f, 0, false};
 	enum xs_status st = XS_OK;
 	if (fdb_devices_each(db, on_device, &dc) != XS_OK)

@@ -81,6 +81,7 @@ struct xf_fleet {
 	struct xf_fleet_device *dev;  /* every device of the DB (by id), less the
 				       * emulated ones when excluded */
 	size_t n;
+	size_t emulated_out;     /* emulated devices left out (opts.exclude_emulated) */
 };
 
 /* Loads the devices of db with their kernel tables and measurements of

@@ -44,6 +44,10 @@ static enum xs_status devices(struct run *r, struct xs_error *err)
 	if (st != XS_OK)
 		return st;
 	const struct xf_fleet *f = s->fleet;
+	if (f->emulated_out)
+		xf_sel_notice(s, "%zu emulated device%s: checked, not timed: left out of the tiers "
+			      "(qemu timings describe no phone; --time-emulated counts them)",
+			      f->emulated_out, f->emulated_out > 1 ? "s" : "");
 	r->use = calloc(f->n + 1, sizeof(*r->use));
 	s->share = calloc(f->n + 1, sizeof(*s->share));
 	if (r->use == NULL || s->share == NULL)
@@ -291,7 +295,8 @@ static enum xs_status measure_tier(struct run *r, size_t t, struct xs_error *err
 		.devices = ex, .supernet_path = o->sweep.supernet_path, .supernet = o->sn,
 		.archs = &arch, .narchs = 1, .precision = xs_precision_name(c->prec),
 		.resume = true, .eval_n = 100, .adb_servers = o->sweep.adb_servers,
-		.nadb_servers = o->sweep.nadb_servers, .no_adb = o->sweep.no_adb, .db = o->db};
+		.nadb_servers = o->sweep.nadb_servers, .no_adb = o->sweep.no_adb, .db = o->db,
+		.time_emulated = !o->exclude_emulated};
 	struct xf_sweep_summary sum;
 	struct xs_error serr;
 	st = xf_sweep_run(&so, on_sweep, r, &sum, &serr);

@@ -326,6 +326,17 @@ size_t xf_adb_devices_parse(const char *text, struct xf_adb_dev *out, size_t max
 	return k;
 }
 
+bool xf_adb_serial_on_host(const char *serial)
+{
+	static const char *const prefixes[] = {"127.", "localhost:", "[::1]", "emulator-"};
+	if (strcmp(serial, "localhost") == 0 || strcmp(serial, "::1") == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(serial, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
 const char *xf_adb_state_advice(const char *state)
 {
 	if (strcmp(state, "device") == 0)

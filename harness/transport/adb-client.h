@@ -50,6 +50,11 @@ size_t xf_adb_devices_parse(const char *text, struct xf_adb_dev *out, size_t max
 /* What to do about a device in state (NULL for "device"). */
 const char *xf_adb_state_advice(const char *state);
 
+/* Whether a device serial names a device on this host: a loopback address
+ * (127.0.0.0/8, localhost, [::1], with or without a port) or an Android
+ * emulator's console name (emulator-5554). */
+bool xf_adb_serial_on_host(const char *serial);
+
 /* Quotes argv as single-quoted words separated by spaces ("'" becomes
  * "'\''") into out; returns the length it needs (out is cut when n is too
  * small, and always terminated). */

@@ -131,6 +131,7 @@ static void adb_device(const struct xf_adb_server *sv, const struct xf_adb_dev *
 	struct adb_state s = {.server = *sv};
 	xf_device_init(d, &xf_transport_adb, a->serial);
 	snprintf(d->alias, sizeof(d->alias), "%.127s", a->serial);
+	d->on_host = xf_adb_serial_on_host(a->serial);
 	snprintf(d->model, sizeof(d->model), "%.127s", a->model);
 	const char *advice = xf_adb_state_advice(a->state);
 	if (advice) {

@@ -32,6 +32,9 @@ struct xf_device {
 	char workdir[512];       /* its work folder (adb: xnn.fleet.workdir, else
 				    /data/local/tmp/xnn-fleet); "" when files stay here */
 	bool emulated;           /* qemu-user: a correctness device, never timed as a phone */
+	bool on_host;            /* runs on this host's CPUs (this host, qemu-user, an adb
+				    device on loopback: xnn-adbd, Android's emulator): timed
+				    only while no other such device runs */
 	char problem[300];       /* not usable: why, and what to do ("" = usable) */
 	alignas(max_align_t) unsigned char priv[XF_DEVICE_PRIV]; /* the transport's state
 				    (its own struct, copied in and out with memcpy) */

@@ -29,6 +29,7 @@ static void emulated_list(const struct xf_list_opts *o, struct xf_device *out, s
 		xf_device_init(d, &xf_transport_emulated, kinds[i].serial);
 		snprintf(d->abi, sizeof(d->abi), "%s", kinds[i].abi);
 		d->emulated = true;
+		d->on_host = true;
 		struct emulated_state s = {{0}};
 		snprintf(s.runner, sizeof(s.runner), "%s", kinds[i].runner);
 		memcpy(d->priv, &s, sizeof(s));

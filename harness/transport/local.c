@@ -161,6 +161,7 @@ static void local_list(const struct xf_list_opts *o, struct xf_device *out, size
 		return;
 	struct xf_device *d = &out[*n];
 	xf_device_init(d, &xf_transport_local, "host");
+	d->on_host = true;
 	snprintf(d->abi, sizeof(d->abi), "%s", abi);
 	if (!xf_agent_build_path(o->agent_dir, "xnn-agent", d->agent, sizeof(d->agent)))
 		return;

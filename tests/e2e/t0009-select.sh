@@ -7,7 +7,9 @@
 # DB; the runtime on this host and under qemu-aarch64 loads the tier that
 # lists it. Both devices measured f32 and int8, so each tier gets a (sub-net,
 # precision); a second selection in int8 only writes int8 models that the
-# runtime runs on both. Then bad input: a tampered model, a bad budget, a
+# runtime runs on both. The emulated device stands in for a slow phone here:
+# it is timed and tiered only because the commands say --time-emulated. Then
+# bad input: a tampered model, a bad budget, a
 # population naming no device of the DB, a DB without the supernet.
 set -euo pipefail
 fleet="$BUILD/bin/xnn-fleet"
@@ -23,12 +25,12 @@ printf '%s\n' r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
 	r24-d2.2.2.2-s1:e3k5,e3k5-s2:e3k5,e3k5-s3:e3k5,e3k5-s4:e3k5,e3k5 \
 	r28-d1.2.1.1-s1:e3k5-s2:e3k5,e3k5-s3:e3k5-s4:e3k5 > "$TMPDIR/list"
 "$fleet" sweep --devices host,qemu-aarch64 --subnets "$TMPDIR/list" --quick \
-	--eval-n 100 --db "$db"
+	--eval-n 100 --time-emulated --db "$db"
 # int8 for two of them (each device's int8/f32 ratio comes from the sub-nets
 # it ran in both; quantizing under qemu takes long)
 sed -n '1p; 5p' "$TMPDIR/list" > "$TMPDIR/list8"
 "$fleet" sweep --devices host,qemu-aarch64 --subnets "$TMPDIR/list8" --quick \
-	--eval-n 100 --precision int8 --resume --db "$db"
+	--eval-n 100 --precision int8 --resume --time-emulated --db "$db"
 # the host's int8 reference is in the DB, and each device's int8 logits were
 # compared with it (the same bytes on every ISA: the same logits)
 [ "$(q "select count(*) from subnet_accuracy where precision = 'int8' and test_top1 > 80
@@ -50,7 +52,8 @@ lat_ms=$(awk -v a="$small8" 'BEGIN {printf "%d", 1.5 * a + 1}')
 budget="p90<=${lat_ms}ms,mem<=4MB,size<=1MB"
 echo "budget $budget (the emulated device's smallest sub-net: p90 $small8 ms int8, $small32 ms f32)"
 
-out=$("$fleet" select --db "$db" --budget "$budget" --tiers 2 --evals 16 --out "$out_dir")
+out=$("$fleet" select --db "$db" --budget "$budget" --tiers 2 --evals 16 --time-emulated \
+	--out "$out_dir")
 echo "$out"
 m="$out_dir/manifest.json"
 cat "$m"
@@ -128,7 +131,7 @@ grep -q '(arm64-v8a) was measured in this tier' <<<"$out"
 # accuracy among what was scored that fits; the runtime runs them on the host
 # and under qemu-aarch64 and gets the same class
 out8="$TMPDIR/out8"
-"$fleet" select --db "$db" --budget "$budget" --tiers 2 --evals 16 --precision int8 \
+"$fleet" select --db "$db" --budget "$budget" --tiers 2 --evals 16 --precision int8 --time-emulated \
 	--no-measure --out "$out8"
 [ "$(jq -r '.tiers[].precision' "$out8/manifest.json" | sort -u)" = int8 ]
 for t in 1 2; do

@@ -405,10 +405,25 @@ static void test_live(void **state)
 	assert_non_null(strstr(err.msg, "not found"));
 }
 
+/* Serials of devices on this host's CPUs (timed one at a time with the host). */
+static void test_serial_on_host(void **state)
+{
+	(void)state;
+	static const char *const here[] = {"127.0.0.1:5555", "127.1.2.3:40001", "localhost:5555",
+					   "localhost", "[::1]:5555", "emulator-5554"};
+	static const char *const away[] = {"192.168.1.20:5555", "R58M12ABCDE", "0123456789ABCDEF",
+					   "10.0.0.127:5555", "emulatorX", ""};
+	for (size_t i = 0; i < sizeof(here) / sizeof(here[0]); i++)
+		assert_true(xf_adb_serial_on_host(here[i]));
+	for (size_t i = 0; i < sizeof(away) / sizeof(away[0]); i++)
+		assert_false(xf_adb_serial_on_host(away[i]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quote_through_sh),
+		cmocka_unit_test(test_serial_on_host),
 		cmocka_unit_test(test_words_refused),
 		cmocka_unit_test(test_devices_list),
 		cmocka_unit_test(test_shellv2_any_split),

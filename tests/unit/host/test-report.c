@@ -203,6 +203,11 @@ static void test_pages(void **state)
 	assert_non_null(strstr(index, "<a href=\"sn-0123456789ab.html\">net&lt;1&gt;</a>"));
 	assert_non_null(strstr(index, "<td>idle</td>"));
 	assert_null(strstr(index, "<b>"));
+	/* the first lines: what was timed (two local devices: this host), that
+	 * phones bring the tiers */
+	assert_non_null(strstr(index, "<strong>Timed:</strong> 0 phones or boards and this host."));
+	assert_non_null(strstr(index, "<strong>Simulated:</strong> 1 device"));
+	assert_non_null(strstr(index, "phones bring the tiers"));
 	free(index);
 	/* no string of the input in the gnuplot script */
 	char *gp = slurp("sn-0123456789ab/charts.gp");
@@ -245,6 +250,50 @@ static void test_csv(void **state)
 	assert_string_equal(p, "device,arch,predicted_ms,measured_ms\n"
 			   "1,\"r1,\"\"x\"\"\",1.05,1\n1,r2,3,2\n1,r3,2.9,3\n");
 	free(p);
+}
+
+/* An emulated device's results are in the tables and CSV files, not in the
+ * charts' data, and the page says why in one line; time_emulated draws them. */
+static void test_emulated(void **state)
+{
+	(void)state;
+	struct rep_device devs[3];
+	memcpy(devs, devices, sizeof(devs));
+	devs[1].simulated = false;
+	devs[1].emulated = true;
+	devs[1].transport = "emulated";
+	struct rep_supernet sn = supernet(SHA);
+	for (int timed = 0; timed < 2; timed++) {
+		struct seen seen = {0};
+		struct rep_input in = {.db_name = "e.db", .devices = devs, .ndevices = 3,
+				       .supernets = &sn, .nsupernets = 1};
+		struct rep_opts opts = {.out = out, .on_event = on_event, .ctx = &seen,
+					.time_emulated = timed};
+		struct xs_error err;
+		assert_int_equal(rep_render(&in, &opts, NULL, &err), XS_OK);
+		char *page = slurp("sn-0123456789ab.html");
+		char *fr = slurp("sn-0123456789ab/frontiers-f32.csv");
+		char *dev = slurp("sn-0123456789ab/devices.csv");
+		/* listed as a device either way */
+		assert_non_null(strstr(dev, "\n2,sim-2,m2,,,emulated,emulated,"));
+		char *index = slurp("index.html");
+		assert_non_null(strstr(index, "<strong>Checked, not timed:</strong> 1 emulated device "));
+		free(index);
+		if (timed) {
+			assert_null(strstr(page, "emulated device (qemu-user)"));
+			assert_non_null(strstr(fr, "\n2,r2,20,"));
+		} else {
+			assert_non_null(strstr(page, "1 emulated device (qemu-user): checked against "
+						     "the host's logits, not timed."));
+			assert_null(strstr(fr, "\n2,"));
+			assert_false(exists("sn-0123456789ab/dev-2-f32.csv"));
+		}
+		free(page);
+		free(fr);
+		free(dev);
+		assert_int_equal(teardown(NULL), 0);
+		assert_int_equal(setup(NULL), 0);
+	}
 }
 
 static void test_no_charts(void **state)
@@ -357,6 +406,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_charts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emulated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gnuplot_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gnuplot_fails, setup, teardown),
 		cmocka_unit_test(test_pareto),
