@@ -450,6 +450,7 @@ static bool device_probe(struct job *j)
 	/* the probe knows when the agent runs under emulation (e.g. an arm64
 	 * board of an adb server under qemu-user) */
 	j->dev.emulated = j->dev.emulated || j->info.emulator;
+	j->out->emulated = j->dev.emulated;
 	return device_store(j);
 }
 
