@@ -16,6 +16,7 @@
 # Knobs: O=build-dir  CROSS=aarch64-linux-gnu- | arm-linux-gnueabihf-
 #        SANITIZE=address,undefined  V=1 (show commands)  WERROR=1 (CI)
 #        NODEPS=1 (do not run scripts/install-deps.sh)
+#        INSTALL_DEPS=PROG (instead of scripts/install-deps.sh)  PKG_CONFIG_PROG=PROG
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -33,17 +34,36 @@ Q := @
 say = @printf '  %-7s %s\n'
 endif
 
+# The compiler is the one package make itself needs while it reads this file.
+# On a fresh machine without it: install the packages first (unless NODEPS=1),
+# then look again. `make clean` needs no compiler.
 TRIPLET := $(shell $(CC) -dumpmachine 2>/dev/null)
+NEEDS_CC := $(filter-out clean,$(or $(MAKECMDGOALS),all))
+INSTALL_DEPS ?= scripts/install-deps.sh
 ifeq ($(TRIPLET),)
-$(error cannot run '$(CC)': install it with scripts/install-deps.sh)
+ifneq ($(NODEPS),1)
+ifneq ($(NEEDS_CC),)
+$(info make: cannot run '$(CC)' yet: $(INSTALL_DEPS) first)
+DEPS_STATUS := $(shell $(INSTALL_DEPS) >&2; echo $$?)
+TRIPLET := $(shell $(CC) -dumpmachine 2>/dev/null)
+endif
+endif
+endif
+ifeq ($(TRIPLET),)
+ifneq ($(NEEDS_CC),)
+$(error cannot run '$(CC)': install it with scripts/install-deps.sh (Debian: apt install gcc))
+endif
 endif
 ARCH := $(firstword $(subst -, ,$(TRIPLET)))
 
 # Cross builds: pkg-config looks in the target's multiarch dirs.
+# PKG_CONFIG: the program (a knob: tests/setup/first-build.sh gives one that
+# knows no package until its fake install has run).
+PKG_CONFIG_PROG ?= pkg-config
 ifneq ($(CROSS),)
-PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(TRIPLET)/pkgconfig:/usr/share/pkgconfig pkg-config
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(TRIPLET)/pkgconfig:/usr/share/pkgconfig $(PKG_CONFIG_PROG)
 else
-PKG_CONFIG := pkg-config
+PKG_CONFIG := $(PKG_CONFIG_PROG)
 endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
@@ -132,9 +152,9 @@ CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 HOST_LIBS := $(LIBXF) $(LIBREP) $(LIBFDB)
 HARNESS_OBJ := $(FDB_OBJ) $(REP_OBJ) $(XF_OBJ) $(CLI_OBJ)
 XNN_FLEET := $(O)/bin/xnn-fleet
-HARNESS_LIBS = -lcsv -lsqlite3 -lpcre2-8 $(shell pkg-config --libs libusb-1.0 2>/dev/null || echo -lusb-1.0)
+HARNESS_LIBS = -lcsv -lsqlite3 -lpcre2-8 $(shell $(PKG_CONFIG_PROG) --libs libusb-1.0 2>/dev/null || echo -lusb-1.0)
 # libusb's header lives in its own folder
-USB_CFLAGS = $(shell pkg-config --cflags libusb-1.0 2>/dev/null)
+USB_CFLAGS = $(shell $(PKG_CONFIG_PROG) --cflags libusb-1.0 2>/dev/null)
 ifeq ($(CROSS),)
 HOST_BINS := $(XNN_FLEET)
 endif
@@ -204,11 +224,11 @@ FUZZ_RUNS ?= 200000
 # ---- bench (host only: links the reference libraries) ---------------------------
 BENCH_BIN := $(O)/bench/kernels
 BENCH_MODELS := $(O)/bench/models
-BENCH_LIBS = -lXNNPACK -lpthreadpool -ldnnl $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
-BENCH_CFLAGS = $(shell pkg-config --cflags openblas 2>/dev/null)
+BENCH_LIBS = -lXNNPACK -lpthreadpool -ldnnl $(shell $(PKG_CONFIG_PROG) --libs openblas 2>/dev/null || echo -lopenblas)
+BENCH_CFLAGS = $(shell $(PKG_CONFIG_PROG) --cflags openblas 2>/dev/null)
 
 # ---- targets -------------------------------------------------------------------
-.PHONY: runtime-size rt-size-bins all agents data test test-lint test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
+.PHONY: runtime-size rt-size-bins all agents data test test-lint test-setup test-e2e test-host test-asan test-aarch64 test-armv7 fuzz fuzz-bins test-fuzz bench bench-anchors bench-models clean deps fleet
 all: $(LIBS) $(LIBXR) $(EXAMPLES) $(LIBXA) $(XNN_AGENT) $(XNN_ADBD) $(TEST_BIN) $(HOST_BINS)
 
 # The agents for every target, static: what the harness pushes to devices.
@@ -227,7 +247,7 @@ ifneq ($(NODEPS),1)
 $(KERNEL_OBJ) $(SUPERNET_OBJ) $(RUNTIME_OBJ) $(EXAMPLES) $(AGENT_OBJ) $(AGENT_CMD_OBJ) $(ADBD_OBJ) $(HARNESS_OBJ) $(TEST_OBJ) $(TEST_BIN) $(BENCH_BIN) $(BENCH_MODELS) $(O)/bench/kernels.o $(O)/bench/kernels-qs8.o $(O)/bench/models.o $(O)/bench/timing.o: | deps
 endif
 deps:
-	$(Q)scripts/install-deps.sh
+	$(Q)$(INSTALL_DEPS)
 
 $(LIBXK): $(KERNEL_OBJ)
 	$(say) AR $@
@@ -378,6 +398,12 @@ test-lint:
 	$(Q)scripts/long-functions.sh harness device-db reports && \
 		echo "== no function over 150 lines in harness/, device-db/, reports/"
 
+# A first build on a machine without the packages (faked through the knobs
+# INSTALL_DEPS and PKG_CONFIG_PROG, tests/setup/first-build.sh): nothing make
+# reads at parse time may need them.
+test-setup:
+	$(Q)tests/setup/first-build.sh
+
 # End-to-end tests: tests/e2e/tNNNN-*.sh against the built programs.
 test-e2e: $(XNN_FLEET) agents $(EXAMPLES) $(DATA_FILES) $(O)/tests/test-adb
 	$(Q)tests/run-e2e.sh $(O)
@@ -385,7 +411,7 @@ test-e2e: $(XNN_FLEET) agents $(EXAMPLES) $(DATA_FILES) $(O)/tests/test-adb
 ifeq ($(CROSS),)
 # test-e2e first: its tests run one after another for most of the run, so
 # they start as soon as the programs are built and the rest runs beside them
-test: test-e2e test-host test-asan test-aarch64 test-armv7 test-fuzz test-lint
+test: test-e2e test-host test-asan test-aarch64 test-armv7 test-fuzz test-lint test-setup
 test-asan: $(DATA_FILES) test-host | deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined O=$(O)/asan NODEPS=1 \
 		DATA=$(DATA) XNM_DIR=$(XNM_DIR) TOP1_MAX_MACS=$(TOP1_MAX_MACS_ASAN) test-host

@@ -13,35 +13,35 @@ set -euo pipefail
 # Foreign architectures whose -dev packages the cross-built tests link.
 ARCHS=(arm64 armhf)
 
-PKGS=(
-	# build and unit tests
-	gcc make pkg-config libc6-dev libcmocka-dev
-	# fuzz targets (libFuzzer comes with clang's runtime)
-	clang libclang-rt-14-dev
-	# ARM builds (static agents) and running them here
-	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+# Each package with why it is needed (printed when it gets installed).
+PKGS=()
+declare -A WHY
+need() {
+	local why=$1 p
+	shift
+	for p in "$@"; do
+		PKGS+=("$p")
+		WHY[$p]=$why
+	done
+}
+need "the build and the unit tests" gcc make pkg-config libc6-dev libcmocka-dev
+need "the fuzz targets (clang's libFuzzer)" clang libclang-rt-14-dev
+need "the static ARM agents" gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
-	qemu-user
-	# the ARM unit tests link cmocka from Debian multiarch
-	libcmocka-dev:arm64 libcmocka-dev:armhf
-	# bench/: the reference libraries measured side by side
-	libxnnpack-dev libpthreadpool-dev libdnnl-dev libopenblas-dev
-	# the harness: reading agent output, the device DB, device expressions
-	libcsv-dev libsqlite3-dev libpcre2-dev
-	# devices: Debian's adb server (phones, boards, the xnn-adbd tests), USB listing
-	adb libusb-1.0-0-dev
-	# the e2e tests look into the device DB (integrity_check, counts)
-	sqlite3
-	# and into manifests (JSON)
-	jq
-	# reports: charts (gnuplot, run as a program); the e2e test loads the pages in
-	# headless Chromium
-	gnuplot-nox chromium
-	# the runtime reads manifests with jsmn (header only) and writes them itself
-	libjsmn-dev
-	# the data set: BN recalibration, top-1 (eval, the model tests); gzip'd IDX
-	dataset-fashion-mnist gzip
-)
+need "running the ARM agents here (the emulated devices)" qemu-user
+need "the ARM unit tests (cmocka from Debian multiarch)" libcmocka-dev:arm64 libcmocka-dev:armhf
+need "bench/: the reference libraries measured side by side" libxnnpack-dev \
+	libpthreadpool-dev libdnnl-dev libopenblas-dev
+need "the harness: agent output, the device DB, device expressions" libcsv-dev \
+	libsqlite3-dev libpcre2-dev
+need "phones and boards: Debian's adb server" adb
+need "phones on USB: listing them" libusb-1.0-0-dev
+need "the e2e tests: looking into the device DB" sqlite3
+need "the e2e tests: looking into manifests" jq
+need "the report's charts (gnuplot, run as a program)" gnuplot-nox
+need "the e2e test that loads the report pages (headless)" chromium
+need "the runtime's manifest reader (header only)" libjsmn-dev
+need "the data set: BN recalibration and top-1" dataset-fashion-mnist gzip
 
 NATIVE=$(dpkg --print-architecture)
 
@@ -50,6 +50,7 @@ NATIVE=$(dpkg --print-architecture)
 # scripts/train_supernet.py and export_xsn.py, and the PyTorch column of
 # bench/models: Debian's /usr/bin/python3.
 TRAIN_PKGS=(python3 python3-torch python3-numpy)
+for p in "${TRAIN_PKGS[@]}"; do WHY[$p]="supernet training and export, the PyTorch column"; done
 
 missing() {
 	local p want
@@ -73,7 +74,8 @@ case "${1:-}" in
 --check)
 	m=$(missing)
 	[ -z "$m" ] && { echo "install-deps: all ${#PKGS[@]} packages are installed"; exit 0; }
-	echo "install-deps: missing: $(echo $m)"; exit 1 ;;
+	for p in $m; do echo "install-deps: missing $p: ${WHY[$p]:-needed}"; done
+	exit 1 ;;
 -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 '') ;;
 *) echo "install-deps: unknown option '$1' (try --help)" >&2; exit 2 ;;
@@ -92,7 +94,9 @@ else
 	exit 1
 fi
 
-echo "install-deps: installing: $(echo $m)"
+for p in $m; do
+	echo "install-deps: installing $p: ${WHY[$p]:-needed}"
+done
 for a in "${ARCHS[@]}"; do
 	if ! dpkg --print-foreign-architectures | grep -qx "$a"; then
 		"${SUDO[@]}" dpkg --add-architecture "$a"
