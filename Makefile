@@ -305,9 +305,11 @@ $(O)/tests/test-%.o: tests/unit/host/test-%.c
 # The host-only tests link the host libraries too.
 $(filter-out $(HOST_TEST_BIN),$(TEST_BIN)): $(O)/tests/test-%: $(O)/tests/test-%.o $(TEST_UTIL_OBJ) $(LIBXA) $(LIBXR) $(LIBS)
 	$(say) LD $@
-	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) $(filter %.a,$^) $(CMOCKA_LIBS) $(LDLIBS) -o $@
 # the adb test also checks xnn-adbd's reading of what the harness sends
 $(O)/tests/test-adb: $(O)/agent/adbd/wire.o
+# the models-list test runs the agent's bench --models
+$(O)/tests/test-models: $(O)/agent/cmd-bench.o
 $(HOST_TEST_BIN): $(O)/tests/test-%: $(O)/tests/test-%.o $(TEST_UTIL_OBJ) $(HOST_LIBS) $(LIBXA) $(LIBXR) $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $(filter %.o %.a,$^) $(CMOCKA_LIBS) $(HARNESS_LIBS) $(LDLIBS) -o $@
@@ -386,6 +388,10 @@ $(O)/fuzz-select: $(O)/fuzz-select.o $(O)/harness/select/budget.o $(LIBXS)
 $(O)/fuzz-adbd: $(O)/fuzz-adbd.o $(O)/agent/adbd/wire.o $(O)/runtime/props.o
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
+# the agent's models list (bench --models)
+$(O)/fuzz-models: $(O)/fuzz-models.o $(O)/agent/models.o $(LIBXS)
+	$(say) LD $@
+	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(LDLIBS) -o $@
 test-fuzz: fuzz
 	$(Q)for f in $(FUZZ_BIN); do \
 		n=$${f##*/fuzz-}; c=$(O)/fuzz/run/corpus-$$n; \
