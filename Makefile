@@ -15,7 +15,7 @@
 #
 # Knobs: O=build-dir  CROSS=aarch64-linux-gnu- | arm-linux-gnueabihf-
 #        SANITIZE=address,undefined  V=1 (show commands)  WERROR=1 (CI)
-#        NODEPS=1 (do not run scripts/install-deps.sh)
+#        NODEPS=1 (do not run scripts/install-deps.sh)  AGENT_STRIP= (keep the agent's symbols)
 #        INSTALL_DEPS=PROG (instead of scripts/install-deps.sh)  PKG_CONFIG_PROG=PROG
 
 SHELL := /bin/bash
@@ -272,10 +272,14 @@ $(LIBFDB): $(FDB_OBJ)
 	$(Q)mkdir -p $(@D) && rm -f $@ && $(AR) rcs $@ $^
 
 # Static: it runs on Android and on boards with another libc (no sanitizer
-# build is static: the sanitizers' runtimes are shared).
+# build is static: the sanitizers' runtimes are shared). Stripped at link
+# (-s): the sweep pushes it to every device, and the symbols are most of it
+# (x86_64 11.3 MB -> 1.8 MB); AGENT_STRIP= keeps them for a debugger.
+# Sanitizer builds keep them for their stack traces.
+AGENT_STRIP ?= -s
 $(XNN_AGENT): $(AGENT_CMD_OBJ) $(LIBXA) $(LIBXR) $(LIBS)
 	$(say) LD $@
-	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $(if $(SANITIZE),,-static) $^ $(LDLIBS) -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(LDFLAGS) $(if $(SANITIZE),,-static $(AGENT_STRIP)) $^ $(LDLIBS) -o $@
 
 $(XNN_ADBD): $(ADBD_OBJ) $(O)/runtime/props.o
 	$(say) LD $@
@@ -301,9 +305,11 @@ $(O)/tests/test-%.o: tests/unit/host/test-%.c
 # The host-only tests link the host libraries too.
 $(filter-out $(HOST_TEST_BIN),$(TEST_BIN)): $(O)/tests/test-%: $(O)/tests/test-%.o $(TEST_UTIL_OBJ) $(LIBXA) $(LIBXR) $(LIBS)
 	$(say) LD $@
-	$(Q)$(CC) $(LDFLAGS) $^ $(CMOCKA_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) $(filter %.a,$^) $(CMOCKA_LIBS) $(LDLIBS) -o $@
 # the adb test also checks xnn-adbd's reading of what the harness sends
 $(O)/tests/test-adb: $(O)/agent/adbd/wire.o
+# the models-list test runs the agent's bench --models
+$(O)/tests/test-models: $(O)/agent/cmd-bench.o
 $(HOST_TEST_BIN): $(O)/tests/test-%: $(O)/tests/test-%.o $(TEST_UTIL_OBJ) $(HOST_LIBS) $(LIBXA) $(LIBXR) $(LIBS)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) $(filter %.o %.a,$^) $(CMOCKA_LIBS) $(HARNESS_LIBS) $(LDLIBS) -o $@
@@ -382,6 +388,10 @@ $(O)/fuzz-select: $(O)/fuzz-select.o $(O)/harness/select/budget.o $(LIBXS)
 $(O)/fuzz-adbd: $(O)/fuzz-adbd.o $(O)/agent/adbd/wire.o $(O)/runtime/props.o
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
+# the agent's models list (bench --models)
+$(O)/fuzz-models: $(O)/fuzz-models.o $(O)/agent/models.o $(LIBXS)
+	$(say) LD $@
+	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(LDLIBS) -o $@
 test-fuzz: fuzz
 	$(Q)for f in $(FUZZ_BIN); do \
 		n=$${f##*/fuzz-}; c=$(O)/fuzz/run/corpus-$$n; \

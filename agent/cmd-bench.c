@@ -1,6 +1,7 @@
 /* cmd-bench.c - xnn-agent bench: each sub-net of a list, extracted here (BN
- * recalibrated on the calibration images), timed, its memory and top-1
- * measured, one CSV row per (sub-net, threads). */
+ * recalibrated on the calibration images) or, with --models, read from the
+ * file the harness extracted (its sha256 checked first), timed, its memory
+ * and top-1 measured, one CSV row per (sub-net, threads). */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -8,15 +9,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models.h"
 #include "xa-cmd.h"
 #include "xs.h"
 
 static const char usage_text[] =
-	"usage: xnn-agent bench --supernet FILE --subnets FILE [--calib IDX]\n"
+	"usage: xnn-agent bench --supernet FILE --subnets FILE [--calib IDX] [--precision LIST]\n"
+	"       xnn-agent bench --models FILE\n"
 	"                       [--eval IDX [--labels IDX] [--eval-n N]] [--ref FILE]\n"
-	"                       [--precision LIST] [--threads LIST] [--cores big|little|all|LIST]\n"
+	"                       [--threads LIST] [--cores big|little|all|LIST]\n"
 	"                       [--budget-s S] [--start K] [--quick]\n"
 	"\n"
+	"--models FILE: the sub-models are .xnm files made elsewhere (the harness\n"
+	"extracts them on the host and pushes them), one per line of FILE: ARCH, f32\n"
+	"or int8, the file (relative to FILE's folder) and its sha256 (64 hex digits),\n"
+	"separated by tabs; '#' starts a comment. Each file's sha256 is checked\n"
+	"before it is loaded: a missing or damaged file is that model's error row\n"
+	"(re-run the sweep; it pushes the file again) and the others run. No\n"
+	"--supernet, --subnets, --calib or --precision then; --start counts models,\n"
+	"and build_ms is reading and checking the file plus the executor.\n"
+	"Without --models:\n"
 	"For each sub-net of --subnets (one arch string per line, or 'largest' /\n"
 	"'smallest'; '#' starts a comment) and each thread count: extract it (BN\n"
 	"recalibrated on the first images of --calib, required unless the space has no\n"
@@ -52,6 +64,8 @@ static const char *const columns[] = {
 
 struct opts {
 	const char *supernet, *subnets, *calib, *eval, *labels, *ref, *precision, *cores;
+	const char *models;      /* --models: the list (then no supernet, subnets, calib) */
+	bool precision_set;      /* --precision was given */
 	enum xs_precision precs[XS_PRECISION_COUNT];
 	size_t nprecs;
 	int threads[16];
@@ -149,6 +163,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"threads", required_argument, NULL, 't'},  {"cores", required_argument, NULL, 'C'},
 		{"budget-s", required_argument, NULL, 'b'}, {"start", required_argument, NULL, 'k'},
 		{"quick", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+		{"models", required_argument, NULL, 'm'},
 		{NULL, 0, NULL, 0}};
 	*o = (struct opts){.precision = "f32", .cores = "big", .threads = {1}, .nthreads = 1,
 			   .eval_n = -1};
@@ -163,7 +178,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'e': o->eval = optarg; break;
 		case 'l': o->labels = optarg; break;
 		case 'r': o->ref = optarg; break;
-		case 'p': o->precision = optarg; break;
+		case 'p': o->precision = optarg; o->precision_set = true; break;
+		case 'm': o->models = optarg; break;
 		case 'C': o->cores = optarg; break;
 		case 'q': o->quick = true; break;
 		case 'n':
@@ -206,8 +222,14 @@ static int parse(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "xnn-agent bench: unexpected '%s'\n", argv[optind]);
 		return 2;
 	}
-	if (o->supernet == NULL || o->subnets == NULL) {
-		fprintf(stderr, "xnn-agent bench: give --supernet FILE and --subnets FILE\n");
+	if (o->models && (o->supernet || o->subnets || o->calib || o->precision_set)) {
+		fprintf(stderr, "xnn-agent bench: --models lists the sub-models and their "
+				"precisions: give no --supernet, --subnets, --calib or --precision\n");
+		return 2;
+	}
+	if (o->models == NULL && (o->supernet == NULL || o->subnets == NULL)) {
+		fprintf(stderr, "xnn-agent bench: give --supernet FILE and --subnets FILE (or "
+				"--models FILE)\n");
 		return 2;
 	}
 	return 0;
@@ -248,6 +270,93 @@ static char **read_list(const char *path, size_t *n)
 	return list;
 }
 
+/* Where the sub-models come from: the supernet (extracted here) or, with
+ * --models, the listed files. */
+struct source {
+	const struct xs_supernet *sn;        /* NULL with --models */
+	const struct xs_idx *calib;          /* BN recalibration, int8 calibration */
+	const struct xa_model_entry *models; /* --models: the list's entries, else NULL */
+	char models_dir[1024];               /* the list's folder: its files are relative */
+};
+
+/* The model of item i in prec into built[prec], made once per item and
+ * precision for every thread count (the same bytes for any), and what
+ * making it took into built_s[prec]: extracted from the supernet (BN
+ * recalibrated; int8: that f32 model quantized) or, with --models, read
+ * from its file, its sha256 checked first. */
+static enum xs_status item_model(const struct source *src, size_t i, const struct xs_arch *a,
+				 enum xs_precision prec, struct xk_threadpool *tp,
+				 struct xs_model *built[2], double built_s[2], struct xs_error *err)
+{
+	const int q8 = prec == XS_PRECISION_INT8;
+	enum xs_status st = XS_OK;
+	double b0 = xa_now();
+	if (src->models) {
+		if (built[q8] == NULL) {
+			st = xa_model_open(&src->models[i], src->models_dir, &built[q8], err);
+			built_s[q8] = xa_now() - b0;
+		}
+		return st;
+	}
+	if (built[0] == NULL) {
+		st = xs_model_extract(src->sn, a, src->calib, tp, &built[0], err);
+		built_s[0] = xa_now() - b0;
+	}
+	if (st == XS_OK && q8 && built[1] == NULL) {
+		struct xs_quant_options qo;
+		xs_quant_options_default(&qo);
+		b0 = xa_now();
+		st = xs_model_quantize(built[0], src->calib, &qo, src->sn->space.recal_images, tp,
+				       &built[1], err);
+		built_s[1] = xa_now() - b0;
+	}
+	return st;
+}
+
+/* The sub-net list (--subnets, with the supernet) or the models list
+ * (--models) into src and *list / *nlist; false after saying why. */
+static bool sources_load(const struct opts *o, struct source *src, struct xs_supernet **sn,
+			 struct xs_idx **calib, struct xa_model_entry **models, char ***list,
+			 size_t *nlist)
+{
+	struct xs_error err;
+	if (o->models) {
+		if (xa_models_load(o->models, models, nlist, &err) != XS_OK) {
+			fprintf(stderr, "xnn-agent: %s\n", err.msg);
+			return false;
+		}
+		src->models = *models;
+		snprintf(src->models_dir, sizeof(src->models_dir), "%s", o->models);
+		char *slash = strrchr(src->models_dir, '/');
+		if (slash)
+			slash[slash == src->models_dir] = '\0';  /* "/list" -> "/" */
+		else
+			snprintf(src->models_dir, sizeof(src->models_dir), ".");
+		return true;
+	}
+	if (xs_supernet_load(o->supernet, sn, &err) != XS_OK) {
+		fprintf(stderr, "xnn-agent: %s\n", err.msg);
+		return false;
+	}
+	src->sn = *sn;
+	*list = read_list(o->subnets, nlist);
+	if (*list == NULL) {
+		fprintf(stderr, "xnn-agent: cannot read '%s': %s\n", o->subnets, strerror(errno));
+		return false;
+	}
+	if (o->calib && xs_idx_load(o->calib, 3, calib, &err) != XS_OK) {
+		fprintf(stderr, "xnn-agent: --calib: %s\n", err.msg);
+		return false;
+	}
+	src->calib = *calib;
+	if (*calib == NULL && (*sn)->space.in_c == 1) {
+		fprintf(stderr, "xnn-agent bench: the supernet's sub-nets need BN recalibration: "
+				"give --calib with its training images\n");
+		return false;
+	}
+	return true;
+}
+
 int xa_cmd_bench(int argc, char **argv)
 {
 	struct opts o;
@@ -259,7 +368,10 @@ int xa_cmd_bench(int argc, char **argv)
 	struct xs_supernet *sn = NULL;
 	struct xs_idx *calib = NULL, *eval = NULL, *labels = NULL;
 	char **list = NULL;
+	struct xa_model_entry *models = NULL;
+	struct source src = {0};
 	size_t nlist = 0;
+	error_rows = 0;
 	int cpus[XA_MAX_CPUS];
 	size_t ncpus = 0;
 	char why[256];
@@ -293,24 +405,8 @@ int xa_cmd_bench(int argc, char **argv)
 		fprintf(stderr, "xnn-agent bench: %s\n", why);
 		return 2;
 	}
-	if (xs_supernet_load(o.supernet, &sn, &err) != XS_OK) {
-		fprintf(stderr, "xnn-agent: %s\n", err.msg);
+	if (!sources_load(&o, &src, &sn, &calib, &models, &list, &nlist))
 		goto out_free;
-	}
-	list = read_list(o.subnets, &nlist);
-	if (list == NULL) {
-		fprintf(stderr, "xnn-agent: cannot read '%s': %s\n", o.subnets, strerror(errno));
-		goto out_free;
-	}
-	if (o.calib && xs_idx_load(o.calib, 3, &calib, &err) != XS_OK) {
-		fprintf(stderr, "xnn-agent: --calib: %s\n", err.msg);
-		goto out_free;
-	}
-	if (calib == NULL && sn->space.in_c == 1) {
-		fprintf(stderr, "xnn-agent bench: the supernet's sub-nets need BN recalibration: "
-				"give --calib with its training images\n");
-		goto out_free;
-	}
 	if (o.eval) {
 		char lpath[1024];
 		const char *lp = o.labels;
@@ -343,22 +439,32 @@ int xa_cmd_bench(int argc, char **argv)
 	struct xa_csv c;
 	xa_csv_init(&c, stdout);
 	xa_csv_meta(&c, "table", "bench");
-	xa_csv_meta(&c, "supernet", "%s", sn->space.name);
-	char hex[65];
-	xs_sha256_hex(sn->sha256, hex);
-	xa_csv_meta(&c, "supernet_sha256", "%s", hex);
+	if (sn) {
+		xa_csv_meta(&c, "supernet", "%s", sn->space.name);
+		char hex[65];
+		xs_sha256_hex(sn->sha256, hex);
+		xa_csv_meta(&c, "supernet_sha256", "%s", hex);
+	} else {
+		xa_csv_meta(&c, "models", "%s", o.models);
+	}
 	xa_csv_meta(&c, "subnets", "%zu", nlist);
 	xa_csv_meta(&c, "start", "%ld", o.start);
 	xa_csv_meta(&c, "cores", "%s", o.cores);
 	xa_csv_meta(&c, "budget_s", "%g", o.budget_s);
 	xa_csv_header(&c, columns, NCOLS);
-	const size_t per_arch = o.nprecs * o.nthreads;
+	/* rows per item: --subnets, each precision and thread count; --models
+	 * (an item is one precision), each thread count */
+	const bool listed = o.models != NULL;
+	const size_t per_arch = (listed ? 1 : o.nprecs) * o.nthreads;
 	const size_t per_list = (nlist > (size_t)o.start ? nlist - (size_t)o.start : 0) * per_arch;
 	size_t done = 0;
 	for (size_t i = (size_t)o.start; i < nlist; i++) {
 		struct xs_arch a;
-		const struct xs_space *sp = &sn->space;
-		if (strcmp(list[i], "largest") == 0)
+		char arch[XS_ARCH_MAX];
+		const struct xs_space *sp = sn ? &sn->space : NULL;
+		if (listed)
+			snprintf(arch, sizeof(arch), "%s", models[i].arch);
+		else if (strcmp(list[i], "largest") == 0)
 			xs_arch_largest(sp, &a);
 		else if (strcmp(list[i], "smallest") == 0)
 			xs_arch_smallest(sp, &a);
@@ -367,15 +473,16 @@ int xa_cmd_bench(int argc, char **argv)
 			done += per_arch;
 			continue;
 		}
-		char arch[XS_ARCH_MAX];
-		xs_arch_print(sp, &a, arch, sizeof(arch));
+		if (sp)
+			xs_arch_print(sp, &a, arch, sizeof(arch));
 		/* the sub-net's model per precision, built once for every thread
 		 * count (the same bytes for any), with what building it cost */
 		struct xs_model *built[2] = {NULL, NULL};
 		double built_s[2] = {0, 0};
 		for (size_t pt = 0; pt < per_arch; pt++, done++) {
 			const size_t ti = pt % o.nthreads;
-			const enum xs_precision prec = o.precs[pt / o.nthreads];
+			const enum xs_precision prec = listed ? models[i].precision
+							      : o.precs[pt / o.nthreads];
 			/* the budget left, shared by what is left */
 			double left = o.budget_s > 0 ? o.budget_s - (xa_now() - t_start) : INFINITY;
 			double share = left / (double)(per_list - done);
@@ -404,28 +511,17 @@ int xa_cmd_bench(int argc, char **argv)
 				continue;
 			}
 			/* build = extraction (with recalibration; int8: and the
-			 * quantization of that model) + the executor; the RSS delta
-			 * counts what running costs: from before the executor is
-			 * made (the peak reset there) to after timing */
+			 * quantization of that model), or reading the listed file,
+			 * + the executor; the RSS delta counts what running costs:
+			 * from before the executor is made (the peak reset there)
+			 * to after timing */
 			const int q8 = prec == XS_PRECISION_INT8;
 			struct xs_model *m = NULL;
 			struct xs_exec *e = NULL;
 			long long rss0 = -1;
 			bool reset = false;
-			enum xs_status st = XS_OK;
-			double b0 = xa_now();
-			if (built[0] == NULL) {
-				st = xs_model_extract(sn, &a, calib, tp, &built[0], &err);
-				built_s[0] = xa_now() - b0;
-			}
-			if (st == XS_OK && q8 && built[1] == NULL) {
-				struct xs_quant_options qo;
-				xs_quant_options_default(&qo);
-				b0 = xa_now();
-				st = xs_model_quantize(built[0], calib, &qo, sp->recal_images, tp,
-						       &built[1], &err);
-				built_s[1] = xa_now() - b0;
-			}
+			double b0 = 0;
+			enum xs_status st = item_model(&src, i, &a, prec, tp, built, built_s, &err);
 			m = built[q8];
 			if (st == XS_OK) {
 				rss0 = status_kb("VmRSS");
@@ -570,6 +666,7 @@ out_free:
 	for (size_t i = 0; list && i < nlist; i++)
 		free(list[i]);
 	free(list);
+	free(models);
 	xs_idx_destroy(calib);
 	xs_idx_destroy(eval);
 	xs_idx_destroy(labels);

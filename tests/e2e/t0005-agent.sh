@@ -2,7 +2,8 @@
 # t0005-agent.sh - xnn-agent as the harness runs it: probe and bench streams
 # end with "#end rows=N" matching their rows; the same sub-net gives the same
 # top-1 and sub-model sha256 natively and under qemu-aarch64; bad input gives
-# an error row or message and a non-zero exit status.
+# an error row or message and a non-zero exit status. bench --models runs
+# the host's extraction as it is, after checking its sha256.
 set -euo pipefail
 agent="$BUILD/bin/xnn-agent"
 arm="$BUILD/aarch64/bin/xnn-agent"
@@ -50,6 +51,34 @@ else
 	exit 1
 fi
 
+# --models: the host's extraction (xnn-fleet supernet extract), its sha256
+# checked, then run as it is: the same bytes and top-1 as the extraction
+# here and under qemu-aarch64; a damaged copy is that model's error row,
+# saying what to do, and the other model runs
+arch=$(col "$TMPDIR/x86.csv" arch)
+"$fleet" supernet extract --arch "$arch" --out "$TMPDIR/small.xnm" --calib "$calib" >/dev/null
+sum=$(sha256sum "$TMPDIR/small.xnm" | cut -c1-64)
+[ "$sum" = "$(col "$TMPDIR/x86.csv" sha256)" ]
+cp "$TMPDIR/small.xnm" "$TMPDIR/damaged.xnm"
+printf '\001' | dd of="$TMPDIR/damaged.xnm" bs=1 seek=200 conv=notrunc 2>/dev/null
+printf '# the host extracted these\n%s\tf32\tsmall.xnm\t%s\n%s\tf32\tdamaged.xnm\t%s\n' \
+	"$arch" "$sum" "$arch" "$sum" > "$TMPDIR/models.txt"
+for run in "" qemu-aarch64; do
+	a=$agent; [ -z "$run" ] || a=$arm
+	set +e
+	$run "$a" bench --models "$TMPDIR/models.txt" --eval "$eval" --eval-n 1000 --quick \
+		> "$TMPDIR/models.csv" 2> "$TMPDIR/models.err"; rc=$?
+	set -e
+	cat "$TMPDIR/models.csv" "$TMPDIR/models.err"
+	[ "$rc" -eq 1 ]
+	rows_ok "$TMPDIR/models.csv"
+	for c in sha256 top1 arch; do
+		[ "$(col "$TMPDIR/models.csv" $c)" = "$(col "$TMPDIR/x86.csv" $c)" ]
+	done
+	grep -q "^1,.*,error,.*damaged.xnm': re-run the sweep; the file was damaged in transfer" \
+		"$TMPDIR/models.csv"
+done
+
 # a cut stream: the reader says so, exit 1
 head -c 1500 "$TMPDIR/x86.csv" > "$TMPDIR/cut.csv"
 set +e; msg=$("$fleet" agent-check "$TMPDIR/cut.csv" 2>&1); rc=$?; set -e
@@ -79,6 +108,8 @@ fails 1 "give --calib" "$agent" bench --supernet models/fmnist-ofa.xsn --subnets
 fails 1 "cannot read '$TMPDIR/nolist'" "$agent" bench --supernet models/fmnist-ofa.xsn --subnets "$TMPDIR/nolist" --calib "$calib"
 fails 2 "cores" "$agent" bench --supernet models/fmnist-ofa.xsn --subnets "$TMPDIR/list" --cores 99
 fails 2 "give --supernet" "$agent" bench
+fails 2 "give no --supernet" "$agent" bench --models "$TMPDIR/models.txt" --precision int8
+fails 1 "line 1: 1 field, not 4" "$agent" bench --models "$TMPDIR/list"
 # a budget too small for one run: an error row, exit 1
 set +e
 "$agent" bench --supernet models/fmnist-ofa.xsn --subnets "$TMPDIR/list" --calib "$calib" \
