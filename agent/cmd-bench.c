@@ -32,10 +32,8 @@ static const char usage_text[] =
 	"For each sub-net of --subnets (one arch string per line, or 'largest' /\n"
 	"'smallest'; '#' starts a comment) and each thread count: extract it (BN\n"
 	"recalibrated on the first images of --calib, required unless the space has no\n"
-	"images), time it (cold first run, warm-up until stable, then at least 20 runs\n"
-	"and 1 s, at most 10 s; redone after a cool-down when throttled or noisy, then\n"
-	"flagged), its planned memory and peak RSS delta, top-1 on --eval (plain IDX;\n"
-	"labels default to the images file with 'images-idx3' -> 'labels-idx1'), and\n"
+	"images), time it, its planned memory and peak RSS delta, top-1 on --eval (plain\n"
+	"IDX; labels default to the images file with 'images-idx3' -> 'labels-idx1'), and\n"
 	"the largest logit difference against --ref (CSV rows arch,image,logit0,...;\n"
 	"int8 rows compare with rows whose arch field is 'ARCH int8').\n"
 	"--precision f32 (default), int8 or f32,int8: int8 quantizes each extracted\n"
@@ -44,13 +42,22 @@ static const char usage_text[] =
 	"--budget-s bounds the whole command: runs and eval images shrink to fit and\n"
 	"the row says so. --start K begins at the K-th sub-net (0-based). One CSV row\n"
 	"per sub-net and thread count; '#end rows=N' last. A sub-net that fails gets a\n"
-	"row with status 'error' and the reason, and the exit status is 1.\n";
+	"row with status 'error' and the reason, and the exit status is 1.\n"
+	"\n"
+	"Timing: a cold first run; warm-up until stable; runs under 1 ms are timed in\n"
+	"batches (a sample is the mean of enough back-to-back runs to last 1 ms: the\n"
+	"'batch' column); then at least 20 samples and 0.5 s, until the 95% bootstrap\n"
+	"interval of the median is within +-1% and p90's within +-3% (the intervals\n"
+	"are columns), at most 10 s. Not there by then: 'noisy'; frequency fell or a\n"
+	"zone got hot: 'throttled'; either is redone after a cool-down, then flagged.\n"
+	"--cores big (default: the fastest cluster), little, all or a list: thread i\n"
+	"runs pinned on the i-th core of the set (one thread: its first core).\n";
 
 static const char *const columns[] = {
 	"index", "arch", "precision", "threads", "cores", "pinned", "status", "flags",
 	"n", "median_ms", "mean_ms", "stdev_ms", "cv", "rcv", "min_ms", "max_ms", "p90_ms",
-	"p99_ms", "cold_ms", "warm_runs", "redos", "build_ms", "arena_bytes",
-	"weight_bytes", "peak_rss_delta_bytes", "rss_method", "eval_images", "top1",
+	"p99_ms", "batch", "median_lo_ms", "median_hi_ms", "p90_lo_ms", "p90_hi_ms",
+	"cold_ms", "warm_runs", "redos", "build_ms", "arena_bytes", "weight_bytes", "peak_rss_delta_bytes", "rss_method", "eval_images", "top1",
 	"max_logit_diff", "sha256", "temp_before_c", "temp_after_c", "freq_before",
 	"freq_after", "error"};
 #define NCOLS (sizeof(columns) / sizeof(columns[0]))
@@ -158,7 +165,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"quick", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
 		{"models", required_argument, NULL, 'm'},
 		{NULL, 0, NULL, 0}};
-	*o = (struct opts){.precision = "f32", .cores = "all", .threads = {1}, .nthreads = 1,
+	*o = (struct opts){.precision = "f32", .cores = "big", .threads = {1}, .nthreads = 1,
 			   .eval_n = -1};
 	optind = 1;
 	int ch;
@@ -617,6 +624,11 @@ int xa_cmd_bench(int argc, char **argv)
 			xa_csv_number(&c, 1e3 * s->max);
 			xa_csv_number(&c, 1e3 * s->p90);
 			xa_csv_number(&c, 1e3 * s->p99);
+			xa_csv_fieldf(&c, "%zu", ms.batch);
+			xa_csv_number(&c, 1e3 * ms.median_lo);
+			xa_csv_number(&c, 1e3 * ms.median_hi);
+			xa_csv_number(&c, 1e3 * ms.p90_lo);
+			xa_csv_number(&c, 1e3 * ms.p90_hi);
 			xa_csv_number(&c, 1e3 * ms.cold_s);
 			xa_csv_fieldf(&c, "%zu", ms.warm_runs);
 			xa_csv_fieldf(&c, "%d", ms.redos);

@@ -24,7 +24,10 @@ static const char usage_text[] =
 	"and stem per resolution, each block configuration (stage, first or not,\n"
 	"input resolution, expand, kernel), and the head per resolution; one CSV row\n"
 	"per piece and thread count (median, mean, CV, p90, min in ms; flags as in\n"
-	"bench), '#end rows=N' last. --quick measures each piece for less time.\n";
+	"bench), '#end rows=N' last. --cores: as bench's (default big: thread i on the\n"
+	"i-th core of the fastest cluster). A piece stops when its median is known to\n"
+	"+-2% and p90 to +-5% (95% bootstrap intervals); --quick measures each piece\n"
+	"for less time.\n";
 
 static const char *const columns[] = {
 	"piece", "stage", "first", "res", "cin", "cout", "expand", "kernel", "stride",
@@ -232,7 +235,7 @@ int xa_cmd_kernels(int argc, char **argv)
 		{"cores", required_argument, NULL, 'C'},    {"precision", required_argument, NULL, 'p'},
 		{"quick", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
-	const char *supernet = NULL, *cores = "all", *precision = "f32", *threads_s = "1";
+	const char *supernet = NULL, *cores = "big", *precision = "f32", *threads_s = "1";
 	bool quick = false;
 	optind = 1;
 	int ch;
@@ -276,12 +279,18 @@ int xa_cmd_kernels(int argc, char **argv)
 	}
 	struct xa_measure_cfg cfg;
 	xa_measure_defaults(&cfg);
-	cfg.min_s = quick ? 0.05 : 0.3;
+	/* 196 pieces on this supernet: the interval decides when one is known,
+	 * the minimum time only guards against a lucky start */
+	cfg.min_s = quick ? 0.05 : 0.1;
 	cfg.min_runs = quick ? 5 : 20;
-	cfg.warm_s = quick ? 0.02 : 0.1;
+	cfg.warm_s = quick ? 0.02 : 0.05;
 	cfg.max_s = quick ? 0.5 : 3.0;
 	cfg.redo = quick ? 0 : 1;
 	cfg.cool_s = 1.0;
+	/* a table for the predictor: +-2% on the median is plenty */
+	cfg.median_tol = 0.02;
+	cfg.p90_tol = 0.05;
+	cfg.resamples = 200;
 	struct xa_csv c;
 	xa_csv_init(&c, stdout);
 	xa_csv_meta(&c, "table", "kernels");

@@ -19,8 +19,10 @@ static const char usage_text[] =
 	"                       SoC, temperatures, governors and frequencies,\n"
 	"                       battery, whether it is an emulator ('unknown' when\n"
 	"                       unreadable), and probe_score (the runtime's: GFLOP/s of\n"
-	"                       a fixed layer). --root reads /proc, /sys and /etc under\n"
-	"                       DIR instead of / (for tests; no score then)\n"
+	"                       a fixed layer), cores.big (the fastest cluster: where\n"
+	"                       bench and kernels run by default). --root reads /proc,\n"
+	"                       /sys and /etc under DIR instead of / (for tests; no\n"
+	"                       score or cores.big then)\n"
 	"  bench --supernet F --subnets FILE [...]\n"
 	"                       latency, memory and top-1 of each sub-net of FILE\n"
 	"                       ('xnn-agent bench --help' tells more)\n"
@@ -65,6 +67,15 @@ static int cmd_probe(int argc, char **argv)
 		char v[32];
 		snprintf(v, sizeof(v), "%.2f", xr_probe_score());
 		emit_row(&c, "probe_score", v);
+		/* bench's and kernels' default core set, as they resolve it: the
+		 * harness keys their rows with it before they run */
+		int cpus[XA_MAX_CPUS];
+		size_t n = 0;
+		char why[128], list[1024];
+		if (xa_cores_parse("big", cpus, &n, why, sizeof(why))) {
+			xa_cores_format(cpus, n, list, sizeof(list));
+			emit_row(&c, "cores.big", list);
+		}
 	}
 	xa_csv_finish(&c);
 	return 0;

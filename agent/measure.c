@@ -4,16 +4,22 @@
  *   warm-up  until at least warm_runs runs and warm_s seconds, and the median
  *            of the last 5 runs is within 5% of the 5 before (stable), capped
  *            at 4 x warm_s
- *   measure  until at least min_runs runs and min_s seconds, capped by max_s
+ *   batch    a run shorter than batch_s (1 ms) is timed in batches: one sample
+ *            is the mean of enough back-to-back runs to last batch_s (a
+ *            sub-0.1 ms run timed alone is mostly the clock and the
+ *            scheduler's tick); the row gives the runs per sample
+ *   measure  at least min_runs samples and min_s seconds, then until the
+ *            bootstrap 95% interval of the median is within +-median_tol of
+ *            it and p90's within +-p90_tol (checked as the samples grow by a
+ *            quarter), capped by max_s
  *
  * all on CLOCK_MONOTONIC. The conditions (hottest thermal zone, the cores'
  * current frequency as a share of their maximum) are read before and after.
  * A measurement is "throttled" when the frequency share fell by more than 10%
- * or a zone passed hot_c, "noisy" when the robust CV (1.4826 MAD / median)
- * is over cv_limit or more than 5% of the runs are outliers (the plain CV is
- * reported too, but one interrupt in 10,000 microsecond runs would set it
- * over any limit); either is cooled down
- * (cool_s) and redone up to redo times, then published with its flag. */
+ * or a zone passed hot_c, "noisy" when its intervals were still wider than
+ * the tolerances at max_s; either is cooled down (cool_s) and redone up to
+ * redo times, then published with its flag and its intervals. The CV, robust
+ * CV and outliers are reported for the reader, not used to decide. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +85,8 @@ void xa_conditions_read(struct xa_conditions *c)
 void xa_measure_defaults(struct xa_measure_cfg *cfg)
 {
 	*cfg = (struct xa_measure_cfg){.warm_runs = 5, .warm_s = 0.2, .min_runs = 20,
-				       .min_s = 1.0, .max_s = 10.0, .cv_limit = 0.05,
+				       .min_s = 0.5, .max_s = 10.0, .batch_s = 1e-3,
+				       .median_tol = 0.01, .p90_tol = 0.03, .resamples = 400,
 				       .hot_c = 85.0, .redo = 2, .cool_s = 5.0};
 }
 
@@ -124,8 +131,26 @@ static bool measure_once(xa_run_fn fn, void *ctx, const struct xa_measure_cfg *c
 		}
 	}
 	m->warm_runs = runs;
+	/* runs per sample: the median of the last (up to 5) warm runs against
+	 * batch_s */
+	const size_t k = runs < 5 ? runs : 5;
+	double last[5];
+	for (size_t i = 0; i < k; i++) {
+		double v = recent[(runs - 1 - i) % 10];
+		size_t j = i;
+		for (; j > 0 && last[j - 1] > v; j--)
+			last[j] = last[j - 1];
+		last[j] = v;
+	}
+	const double per_run = last[k / 2];
+	size_t batch = 1;
+	if (cfg->batch_s > 0 && per_run < cfg->batch_s)
+		batch = per_run > cfg->batch_s * 1e-5 ? (size_t)ceil(cfg->batch_s / per_run) : 100000;
+	m->batch = batch;
 	/* measurement */
-	size_t n = 0;
+	size_t n = 0, next_check = cfg->min_runs > 1 ? cfg->min_runs : 2;
+	double ci[4] = {NAN, NAN, NAN, NAN};
+	m->converged = false;
 	const double t0 = xa_now();
 	for (;;) {
 		if (n == *cap) {
@@ -137,14 +162,30 @@ static bool measure_once(xa_run_fn fn, void *ctx, const struct xa_measure_cfg *c
 			*cap = nc;
 		}
 		double a = xa_now();
-		fn(ctx);
+		for (size_t r = 0; r < batch; r++)
+			fn(ctx);
 		double b = xa_now();
-		(*samples)[n++] = b - a;
+		(*samples)[n++] = (b - a) / (double)batch;
 		double spent = b - t0;
-		if ((n >= cfg->min_runs && spent >= cfg->min_s) || spent >= cfg->max_s)
-			break;
+		bool capped = spent >= cfg->max_s;
+		if ((n >= next_check && spent >= cfg->min_s) || capped) {
+			if (!xa_stats_compute(*samples, n, &m->stats) ||
+			    !xa_bootstrap(*samples, n, cfg->resamples, ci))
+				return false;
+			const double md = m->stats.median, p9 = m->stats.p90;
+			m->converged = ci[0] >= md * (1 - cfg->median_tol) &&
+				       ci[1] <= md * (1 + cfg->median_tol) &&
+				       ci[2] >= p9 * (1 - cfg->p90_tol) && ci[3] <= p9 * (1 + cfg->p90_tol);
+			if (m->converged || capped)
+				break;
+			next_check = n + (n / 4 > 5 ? n / 4 : 5);
+		}
 	}
-	return xa_stats_compute(*samples, n, &m->stats);
+	m->median_lo = ci[0];
+	m->median_hi = ci[1];
+	m->p90_lo = ci[2];
+	m->p90_hi = ci[3];
+	return true;
 }
 
 bool xa_measure(xa_run_fn fn, void *ctx, const struct xa_measure_cfg *cfg,
@@ -166,8 +207,7 @@ bool xa_measure(xa_run_fn fn, void *ctx, const struct xa_measure_cfg *cfg,
 		m->throttled = (!isnan(m->before.freq_share) && !isnan(m->after.freq_share) &&
 				m->after.freq_share < 0.9 * m->before.freq_share) ||
 			       (!isnan(m->after.temp_c) && m->after.temp_c >= cfg->hot_c);
-		m->noisy = m->stats.rcv > cfg->cv_limit ||
-			   (double)m->stats.outliers > 0.05 * (double)m->stats.n;
+		m->noisy = !m->converged;
 		m->redos = attempt;
 		if ((!m->throttled && !m->noisy) || attempt >= cfg->redo)
 			break;

@@ -37,6 +37,13 @@ bool xa_stats_compute(const double *x, size_t n, struct xa_stats *out);
 /* The p-quantile (0 <= p <= 1) of n >= 1 sorted samples, as above. */
 double xa_quantile(const double *sorted, size_t n, double p);
 
+/* Percentile-bootstrap 95% intervals of the median and of p90 of n >= 1
+ * samples: `resamples` resamples with replacement (a fixed seed: the same
+ * samples give the same intervals), each quantile as xa_quantile computes it.
+ * out[0..3] = median low, median high, p90 low, p90 high. O(resamples * n)
+ * (no sort per resample). false when n is 0 or memory is short. */
+bool xa_bootstrap(const double *x, size_t n, size_t resamples, double out[4]);
+
 /* ---- measuring (agent/measure.c says how) ------------------------------------------ */
 
 double xa_now(void);  /* CLOCK_MONOTONIC, seconds */
@@ -53,7 +60,12 @@ struct xa_measure_cfg {
 	size_t min_runs;     /* measure at least this many runs ... */
 	double min_s;        /* ... and this long ... */
 	double max_s;        /* ... but never longer than this */
-	double cv_limit;     /* robust CV above this, or more than 5% outliers: noisy */
+	double batch_s;      /* a sample is the mean of enough back-to-back runs to
+			      * last at least this (0: one run per sample) */
+	double median_tol;   /* stop when the median's 95% interval is within +- this
+			      * share of it ... */
+	double p90_tol;      /* ... and p90's within +- this (else: noisy at max_s) */
+	size_t resamples;    /* bootstrap resamples per check */
 	double hot_c;        /* a zone at or above: throttled */
 	int redo;            /* redos of a throttled or noisy measurement */
 	double cool_s;       /* pause before a redo */
@@ -61,7 +73,10 @@ struct xa_measure_cfg {
 void xa_measure_defaults(struct xa_measure_cfg *cfg);
 
 struct xa_measurement {
-	struct xa_stats stats;   /* seconds per run */
+	struct xa_stats stats;   /* seconds per run, over the samples */
+	double median_lo, median_hi, p90_lo, p90_hi;  /* 95% intervals (s) */
+	size_t batch;            /* runs per sample (>= 1) */
+	bool converged;          /* both intervals within their tolerance */
 	double cold_s;           /* the first run */
 	size_t warm_runs;
 	struct xa_conditions before, after;  /* of the published attempt */

@@ -31,7 +31,8 @@
 	X(peak_rss_delta_bytes, delta) X(rss_method, text) X(eval_images, count) \
 	X(top1, real) X(max_logit_diff, real) X(xnm_sha256, text) X(pinned, text) \
 	X(temp_before_c, real) X(temp_after_c, real) X(freq_before, real) \
-	X(freq_after, real) X(error, text)
+	X(freq_after, real) X(error, text) X(batch, count) X(median_lo_ms, real) \
+	X(median_hi_ms, real) X(p90_lo_ms, real) X(p90_hi_ms, real)
 
 /* kernel_results after run_id, device_id, supernet_id (the key sits
  * between stride and macs in the table). */

@@ -287,7 +287,7 @@ enum xs_status fdb_subnet_results_each(struct fdb *db, int64_t supernet_id, int6
 		" r.flags, r.xnm_sha256, r.threads, su.macs, su.params, r.n, r.arena_bytes,"
 		" r.weight_bytes, r.peak_rss_delta_bytes, r.median_ms, r.p90_ms, r.p99_ms, r.top1,"
 		" CASE r.precision WHEN 'f32' THEN su.test_top1 ELSE a.test_top1 END,"
-		" r.max_logit_diff"
+		" r.max_logit_diff, r.median_hi_ms, r.p90_hi_ms"
 		" FROM subnet_results r JOIN subnets su ON su.id = r.subnet_id"
 		" LEFT JOIN subnet_accuracy a ON a.subnet_id = r.subnet_id AND"
 		"  a.precision = r.precision"
@@ -304,7 +304,7 @@ enum xs_status fdb_subnet_results_each(struct fdb *db, int64_t supernet_id, int6
 			(int)col_int(s, 8, 0), col_int(s, 9, -1), col_int(s, 10, -1), col_int(s, 11, -1),
 			col_int(s, 12, -1), col_int(s, 13, -1), col_int(s, 14, INT64_MIN),
 			col_real(s, 15), col_real(s, 16), col_real(s, 17), col_real(s, 18),
-			col_real(s, 19), col_real(s, 20)};
+			col_real(s, 19), col_real(s, 20), col_real(s, 21), col_real(s, 22)};
 		fn(ctx, &r);
 	}
 	return fdb_query_end(db, s, rc);

@@ -90,6 +90,13 @@ static const char *const migrations[] = {
 	"  precision TEXT NOT NULL CHECK (precision <> 'f32'),"
 	"  val_top1 REAL, test_top1 REAL, ref_logits TEXT,"
 	"  PRIMARY KEY (subnet_id, precision));",
+	/* 4: the measurement protocol's batch (runs per sample) and the 95%
+	 * bootstrap intervals of the median and p90 */
+	"ALTER TABLE subnet_results ADD COLUMN batch INTEGER;"
+	"ALTER TABLE subnet_results ADD COLUMN median_lo_ms REAL;"
+	"ALTER TABLE subnet_results ADD COLUMN median_hi_ms REAL;"
+	"ALTER TABLE subnet_results ADD COLUMN p90_lo_ms REAL;"
+	"ALTER TABLE subnet_results ADD COLUMN p90_hi_ms REAL;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

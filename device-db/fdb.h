@@ -27,7 +27,7 @@
 #include "xs.h"
 
 /* The schema version this program writes. */
-#define FDB_SCHEMA_VERSION 3
+#define FDB_SCHEMA_VERSION 4
 
 struct fdb;
 
@@ -127,6 +127,8 @@ struct fdb_subnet_result {
 	double median_ms, mean_ms, stdev_ms, cv, rcv, min_ms, max_ms, p90_ms, p99_ms,
 	       cold_ms, build_ms, top1, max_logit_diff, temp_before_c, temp_after_c,
 	       freq_before, freq_after;
+	int64_t batch;                      /* runs per sample; negative: unknown */
+	double median_lo_ms, median_hi_ms, p90_lo_ms, p90_hi_ms;  /* 95% intervals; NAN */
 };
 
 /* Stores a result unless one with the same key is there (then *stored is
@@ -203,6 +205,7 @@ struct fdb_result_row {
 	int threads;
 	int64_t macs, params, n, arena_bytes, weight_bytes, peak_rss_delta_bytes;
 	double median_ms, p90_ms, p99_ms, top1, test_top1, max_logit_diff;  /* NAN: unknown */
+	double median_hi_ms, p90_hi_ms;  /* the 95% intervals' upper ends; NAN: unknown */
 };
 typedef void (*fdb_result_fn)(void *ctx, const struct fdb_result_row *r);
 /* The 'ok' sub-net results of a supernet, of one device (device_id >= 0) or

@@ -179,7 +179,9 @@ static void sim_subnet_rows(struct sim *m, double speed)
 			.cv = 0.02, .rcv = 0.02, .min_ms = 0.97 * t, .max_ms = 1.3 * t,
 			.p90_ms = 1.05 * t, .p99_ms = 1.15 * t, .cold_ms = 2 * t, .build_ms = NAN,
 			.top1 = NAN, .max_logit_diff = NAN, .temp_before_c = NAN,
-			.temp_after_c = NAN, .freq_before = NAN, .freq_after = NAN};
+			.temp_after_c = NAN, .freq_before = NAN, .freq_after = NAN, .batch = 1,
+			.median_lo_ms = 0.995 * t, .median_hi_ms = 1.005 * t,
+			.p90_lo_ms = 1.03 * t, .p90_hi_ms = 1.07 * t};
 	}
 }
 

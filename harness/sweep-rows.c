@@ -42,7 +42,7 @@ enum {
 	B_ARCH, B_STATUS, B_ERROR, B_PRECISION, B_THREADS, B_CORES, B_PINNED, B_FLAGS, B_N,
 	B_MEDIAN, B_P90, B_ARENA, B_WEIGHT, B_TOP1, B_DIFF, B_EVAL, B_MEAN, B_STDEV, B_CV, B_RCV,
 	B_MIN, B_MAX, B_P99, B_COLD, B_BUILD, B_RSS, B_RSS_METHOD, B_SHA256, B_TEMP0, B_TEMP1,
-	B_FREQ0, B_FREQ1, B_NCOLS
+	B_FREQ0, B_FREQ1, B_BATCH, B_MED_LO, B_MED_HI, B_P90_LO, B_P90_HI, B_NCOLS
 };
 static const struct colspec bench_cols[] = {
 	TEXT("arch"), TEXT("status"), TEXT("error"), TEXT("precision"), NUM("threads", 1, 4096),
@@ -54,7 +54,9 @@ static const struct colspec bench_cols[] = {
 	OPT("p99_ms", 0, 1e30), OPT("cold_ms", 0, 1e30), OPT("build_ms", 0, 1e30),
 	OPT("peak_rss_delta_bytes", -1e13, 1e13), TEXT("rss_method"), TEXT("sha256"),
 	OPT("temp_before_c", -300, 1e4), OPT("temp_after_c", -300, 1e4),
-	OPT("freq_before", 0, 1e13), OPT("freq_after", 0, 1e13)};
+	OPT("freq_before", 0, 1e13), OPT("freq_after", 0, 1e13), OPT("batch", 1, 1e9),
+	OPT("median_lo_ms", 0, 1e30), OPT("median_hi_ms", 0, 1e30), OPT("p90_lo_ms", 0, 1e30),
+	OPT("p90_hi_ms", 0, 1e30)};
 
 _Static_assert(sizeof(bench_cols) / sizeof(bench_cols[0]) == B_NCOLS, "bench columns");
 _Static_assert(sizeof(kernel_cols) / sizeof(kernel_cols[0]) == K_NCOLS, "kernel columns");
@@ -173,7 +175,8 @@ enum xs_status xf_rows_bench(const struct xf_rows_header *h, const struct xf_age
 		.max_ms = v[B_MAX], .p90_ms = v[B_P90], .p99_ms = v[B_P99], .cold_ms = v[B_COLD],
 		.build_ms = v[B_BUILD], .top1 = v[B_TOP1], .max_logit_diff = v[B_DIFF],
 		.temp_before_c = v[B_TEMP0], .temp_after_c = v[B_TEMP1], .freq_before = v[B_FREQ0],
-		.freq_after = v[B_FREQ1]};
+		.freq_after = v[B_FREQ1], .batch = count(v[B_BATCH]), .median_lo_ms = v[B_MED_LO],
+		.median_hi_ms = v[B_MED_HI], .p90_lo_ms = v[B_P90_LO], .p90_hi_ms = v[B_P90_HI]};
 	key->precision = f[h->col[B_PRECISION]];
 	key->threads = (int)v[B_THREADS];
 	key->cores = f[h->col[B_CORES]];
@@ -263,6 +266,9 @@ enum xs_status xf_rows_probe_info(const struct xf_probe *p, struct xf_probe_info
 	char b[16];
 	info->emulator = xf_probe_get(p, "emulator", b, sizeof(b)) && strcmp(b, "yes") == 0;
 	probe_clusters(p, info->clusters, sizeof(info->clusters));
+	/* the cores bench and kernels run on by default (their rows' key) */
+	if (xf_probe_get(p, "cores.big", info->cores, sizeof(info->cores)))
+		return XS_OK;
 	for (int c = 0, len = 0; c < info->cpus && len < 1000; c++)
 		len += snprintf(info->cores + len, sizeof(info->cores) - (size_t)len, "%s%d",
 				c ? " " : "", c);

@@ -61,7 +61,8 @@ struct xf_probe_info {
 	int cpus;               /* 0 unknown */
 	int64_t ram_bytes;      /* 0 unknown */
 	bool emulator;          /* emulator,yes */
-	char cores[1024];       /* "0 1 ... cpus-1", the agent's "all" ("" unknown) */
+	char cores[1024];       /* the agent's default core set (its probe's cores.big), else
+				 * "0 1 ... cpus-1" ("" unknown) */
 };
 
 /* Reads p into *info. XS_EFORMAT when cpus or ram_bytes is there but not a

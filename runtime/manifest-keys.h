@@ -10,7 +10,7 @@
 	X(format) X(version) X(supernet) X(name) X(sha256)                          \
 	X(budget) X(latency_ms) X(percentile) X(memory_bytes) X(size_bytes)         \
 	X(fallback) X(tiers) X(arch) X(precision) X(file) X(size)                    \
-	X(expected) X(top1) X(val_top1) X(source)                                   \
+	X(expected) X(top1) X(val_top1) X(source) X(timing)                         \
 	X(devices) X(model) X(fingerprint) X(serial)                                \
 	X(rules) X(models) X(socs) X(ram_min) X(ram_max) X(cpu_features)            \
 	X(probe_min)
@@ -34,5 +34,8 @@ static const char xr_manifest_key_names[XR_NKEYS][16] = {
 /* The values of expected.source. */
 #define XR_SOURCE_MEASURED "measured"
 #define XR_SOURCE_PREDICTED "predicted"
+/* The values of expected.timing. */
+#define XR_TIMING_CLEAN "clean"
+#define XR_TIMING_WIDENED "widened"
 
 #endif /* XR_MANIFEST_KEYS_H */

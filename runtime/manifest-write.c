@@ -213,6 +213,10 @@ static void write_expected(struct out *o, const struct xr_tier *t, const char *p
 	}
 	key(o, XR_KEY(source));
 	string(o, t->predicted ? XR_SOURCE_PREDICTED : XR_SOURCE_MEASURED, 16, "source");
+	if (!t->predicted) {
+		key(o, XR_KEY(timing));
+		string(o, t->widened ? XR_TIMING_WIDENED : XR_TIMING_CLEAN, 16, "timing");
+	}
 	close_object(o);
 }
 
@@ -440,6 +444,8 @@ static void cmp_tier(struct cmp *c, const struct xr_tier *a, const struct xr_tie
 	cmp_num(c, a->val_top1, b->val_top1, p, "expected.val_top1");
 	if (a->predicted != b->predicted)
 		differ(c, "%s.expected.source differs", p);
+	if (a->widened != b->widened)
+		differ(c, "%s.expected.timing differs", p);
 	cmp_num(c, a->probe_min, b->probe_min, p, XR_KEY(probe_min));
 	if (a->nlisted != b->nlisted)
 		differ(c, "%s.devices: %zu and %zu entries", p, a->nlisted, b->nlisted);

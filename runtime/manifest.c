@@ -274,6 +274,13 @@ static bool tier_expected(struct doc *d, int i, struct xr_tier *t)
 		ok = fail(d, XR_KEY(source), " '%s' is not " XR_SOURCE_MEASURED " or "
 			   XR_SOURCE_PREDICTED, source);
 	t->predicted = ok && strcmp(source, XR_SOURCE_PREDICTED) == 0;
+	char timing[16] = XR_TIMING_CLEAN;
+	if (ok && find(d, e, XR_KEY(timing)) >= 0 &&
+	    (ok = get_text(d, e, XR_KEY_timing, timing, sizeof(timing))) &&
+	    strcmp(timing, XR_TIMING_CLEAN) != 0 && strcmp(timing, XR_TIMING_WIDENED) != 0)
+		ok = fail(d, XR_KEY(timing), " '%s' is not " XR_TIMING_CLEAN " or "
+			   XR_TIMING_WIDENED, timing);
+	t->widened = ok && strcmp(timing, XR_TIMING_WIDENED) == 0;
 	d->p = tier_p;
 	return ok;
 }

@@ -14,7 +14,8 @@
  *      {"name": "t1", "arch": "<arch string>", "precision": "f32",
  *       "file": "t1.xnm", "size": 123456, "sha256": "<64 hex>",
  *       "expected": {"latency_ms": 1.2, "memory_bytes": 300000, "top1": 92.1,
- *                    "val_top1": 91.8, "source": "measured" | "predicted"},
+ *                    "val_top1": 91.8, "source": "measured" | "predicted",
+ *                    "timing": "clean" | "widened"},
  *       "devices": [{"model": "Pixel 8", "fingerprint": "google/shiba/...",
  *                    "serial": "abc123"}],
  *       "rules": {"models": ["Pixel 8*"], "socs": ["Tensor*"],
@@ -22,7 +23,9 @@
  *       "probe_min": 120.5}]}
  * Unknown keys are ignored (a newer writer may add some); a missing or
  * malformed known one is an error naming it. Optional: fallback, top1,
- * val_top1, devices (and a device's fingerprint and serial), rules (and each
+ * val_top1, timing (measured tiers: "clean" when every device's figure was a
+ * clean measurement, "widened" when some was noisy or throttled and counts at
+ * its interval's upper end), devices (and a device's fingerprint and serial), rules (and each
  * of its keys), probe_min. Model and SoC patterns are fnmatch(3) globs; ram
  * bounds are bytes, 0 for none; a tier's rules match when every given part
  * matches. probe_min: the smallest probe score of the tier's devices (0 =
@@ -70,6 +73,8 @@ struct xr_tier {
 	double latency_ms, memory_bytes;           /* expected */
 	double top1, val_top1;                     /* expected; NAN: not given */
 	bool predicted;                            /* latency from prediction */
+	bool widened;                              /* timing "widened" (else clean or
+						    * not given) */
 	struct xr_listed listed[XR_MAX_LISTED];    /* the devices measured in it */
 	size_t nlisted;
 	struct xr_rules rules;

@@ -147,14 +147,24 @@ static void print_tiers(const struct cli *c, const struct xf_select_result *r)
 	       "arch (latency: measured or predicted, the largest of the tier)");
 	for (size_t t = 0; t < r->ntiers; t++) {
 		const struct xf_select_tier *to = &r->tiers[t];
-		printf("t%-3zu %-10zu %-5s %9.4g %7.2f %7.2f %9" PRIu64 " %9" PRIu64 "  %s (%s)\n",
+		char widened[64] = "";
+		if (to->widened)
+			snprintf(widened, sizeof(widened), "; %zu of %zu widened: not clean",
+				 to->widened, to->ndevs);
+		printf("t%-3zu %-10zu %-5s %9.4g %7.2f %7.2f %9" PRIu64 " %9" PRIu64 "  %s (%s%s)\n",
 		       t + 1, to->ndevs, xs_precision_name(to->prec), to->lat_ms, to->val_top1,
 		       to->test_top1, to->memory, to->size, to->text,
-		       to->all_measured ? "measured" : "predicted");
-		for (size_t j = 0; j < to->ndevs; j++)
-			printf("       %-24.24s p%d %.4g ms %s, share %.3f\n",
-			       r->fleet->dev[to->devs[j]].serial, c->b.percentile, to->dev_lat[j],
-			       to->dev_measured[j] ? "measured" : "predicted", r->share[to->devs[j]]);
+		       to->all_measured ? "measured" : "predicted", widened);
+		for (size_t j = 0; j < to->ndevs; j++) {
+			const size_t d = to->devs[j];
+			const bool w = to->dev_measured[j] &&
+				       !xf_fleet_clean(r->fleet, d, to->text, to->prec);
+			printf("       %-24.24s p%d %.4g ms %s%s, share %.3f\n",
+			       r->fleet->dev[d].serial, c->b.percentile, to->dev_lat[j],
+			       to->dev_measured[j] ? "measured" : "predicted",
+			       w ? " (widened to its interval's upper end: the row was not clean)" : "",
+			       r->share[d]);
+		}
 	}
 }
 

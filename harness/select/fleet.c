@@ -76,10 +76,19 @@ static void on_result(void *ctx, const struct fdb_result_row *r)
 	double lat = pc == 50 ? r->median_ms : pc == 99 ? r->p99_ms : r->p90_ms;
 	if (isnan(lat))
 		return;
+	/* a figure the protocol could not pin down (noisy: its interval never
+	 * got narrow; throttled; cut by a budget) counts at its interval's upper
+	 * end, at least 5% over (10% when the row has no interval) */
+	const bool clean = r->flags && strcmp(r->flags, "clean") == 0;
+	if (!clean) {
+		const double hi = pc == 50 ? r->median_hi_ms : pc == 90 ? r->p90_hi_ms : NAN;
+		lat = isnan(hi) ? 1.10 * lat : hi > 1.05 * lat ? hi : 1.05 * lat;
+	}
 	for (size_t i = 0; i < d->nm; i++)  /* newest agent version wins: rows come by id */
 		if (d->m[i].prec == prec && strcmp(d->m[i].arch, r->arch) == 0) {
 			d->m[i].lat = lat;
 			d->m[i].median = r->median_ms;
+			d->m[i].clean = clean;
 			return;
 		}
 	if (!xf_grow(&d->m, d->nm, &mc->cap, sizeof(*d->m), 16)) {
@@ -92,6 +101,7 @@ static void on_result(void *ctx, const struct fdb_result_row *r)
 	m->prec = prec;
 	m->lat = lat;
 	m->median = r->median_ms;
+	m->clean = clean;
 	m->memory = r->arena_bytes >= 0 && r->weight_bytes >= 0 ? r->arena_bytes + r->weight_bytes
 								 : -1;
 }
@@ -248,16 +258,30 @@ bool xf_fleet_find(const struct xf_fleet *f, int64_t device_id, size_t *index)
 	return false;
 }
 
-bool xf_fleet_measured(const struct xf_fleet *f, size_t i, const char *arch,
-		       enum xs_precision prec, double *lat_ms)
+static const struct xf_fleet_meas *measured(const struct xf_fleet *f, size_t i,
+					     const char *arch, enum xs_precision prec)
 {
 	const struct xf_fleet_device *d = &f->dev[i];
 	for (size_t j = 0; arch && j < d->nm; j++)
-		if (d->m[j].prec == prec && strcmp(d->m[j].arch, arch) == 0) {
-			*lat_ms = d->m[j].lat;
-			return true;
-		}
-	return false;
+		if (d->m[j].prec == prec && strcmp(d->m[j].arch, arch) == 0)
+			return &d->m[j];
+	return NULL;
+}
+
+bool xf_fleet_measured(const struct xf_fleet *f, size_t i, const char *arch,
+		       enum xs_precision prec, double *lat_ms)
+{
+	const struct xf_fleet_meas *m = measured(f, i, arch, prec);
+	if (m)
+		*lat_ms = m->lat;
+	return m != NULL;
+}
+
+bool xf_fleet_clean(const struct xf_fleet *f, size_t i, const char *arch,
+		    enum xs_precision prec)
+{
+	const struct xf_fleet_meas *m = measured(f, i, arch, prec);
+	return m && m->clean;
 }
 
 double xf_fleet_predicted(const struct xf_fleet *f, size_t i, const struct xs_arch *a,

@@ -8,7 +8,7 @@
  * geometric mean over the sub-nets measured in both) with its spread.
  *
  * A sub-net's latency on a device at the model's percentile: measured when
- * the DB has it, else predicted = calib(sum of pieces) * ratio * correction
+ * the DB has it (a row not flagged clean at its interval's upper end), else predicted = calib(sum of pieces) * ratio * correction
  * (f32), times int8_ratio (int8). The fleet reads the DB only in load and
  * reload; latency calls do no I/O. */
 #ifndef XF_FLEET_H
@@ -32,7 +32,10 @@ struct xf_fleet_opts {
 struct xf_fleet_meas {
 	char arch[XS_ARCH_MAX];  /* as the DB has it (canonical) */
 	enum xs_precision prec;
-	double lat, median;      /* at the percentile; median (ms) */
+	double lat, median;      /* at the percentile (widened unless clean); median (ms) */
+	bool clean;              /* the row's flags are "clean"; else lat is its
+				  * interval's upper end, at least 5% (no interval: 10%)
+				  * over the figure */
 	int64_t memory;          /* arena + weights, -1 unknown */
 	bool fitted;             /* one of the calibration's points */
 	char missing[160];       /* f32 and not fitted: the piece the table lacks ("": none
@@ -103,6 +106,11 @@ bool xf_fleet_find(const struct xf_fleet *f, int64_t device_id, size_t *index);
  * percentile; false when the DB has none. */
 bool xf_fleet_measured(const struct xf_fleet *f, size_t i, const char *arch,
 		       enum xs_precision prec, double *lat_ms);
+
+/* Whether device i's measured latency of arch in prec is a clean figure
+ * (false when not measured or widened). */
+bool xf_fleet_clean(const struct xf_fleet *f, size_t i, const char *arch,
+		    enum xs_precision prec);
 
 /* Device i's predicted latency of a in prec at the percentile (see the top).
  * NAN when the device has no table, the table lacks a piece, or prec is int8

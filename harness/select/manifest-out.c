@@ -96,6 +96,7 @@ static enum xs_status manifest_fill(const struct xf_select_manifest_opts *mo,
 		o->top1 = isnan(t->test_top1) ? t->val_top1 : t->test_top1;
 		o->val_top1 = t->val_top1;
 		o->predicted = !t->all_measured;
+		o->widened = t->widened > 0;
 	}
 	return XS_OK;
 }

@@ -449,6 +449,8 @@ static enum xs_status result_of(struct run *r, struct xf_select_result *res,
 			to->dev_lat[j] = xf_fleet_latency(s->fleet, d, &c->a, c->prec, c->text,
 							  &to->dev_measured[j]);
 			to->all_measured = to->all_measured && to->dev_measured[j];
+			to->widened += to->dev_measured[j] &&
+				       !xf_fleet_clean(s->fleet, d, c->text, c->prec);
 			to->lat_ms = to->dev_lat[j] > to->lat_ms ? to->dev_lat[j] : to->lat_ms;
 			res->expected += s->share[d] * c->val;
 			res->in_tiers += s->share[d];

@@ -115,6 +115,8 @@ struct xf_select_tier {
 	double val_top1, test_top1;          /* percent; test NAN: unknown */
 	double lat_ms;                       /* the largest over its devices */
 	bool all_measured;                   /* every device's lat_ms measured */
+	size_t widened;                      /* devices whose measured lat_ms was widened
+					      * (not a clean row: fleet.h) */
 	size_t ndevs;
 	size_t *devs;                        /* indices into the result's fleet; owned */
 	double *dev_lat;                     /* each device's latency; owned */

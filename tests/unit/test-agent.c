@@ -59,6 +59,87 @@ static void test_stats(void **state)
 	assert_float_equal(xa_quantile((const double[]){1, 2, 3, 4}, 4, 0.99), 3.97, 1e-12);
 }
 
+/* The bootstrap intervals: exact on constant samples, around the median and
+ * p90 of 0..1000, the same on a second call, and covering the true median
+ * of a normal distribution in about 95% of 200 draws. */
+static void test_bootstrap(void **state)
+{
+	(void)state;
+	double ci[4], again[4];
+	assert_false(xa_bootstrap(NULL, 0, 100, ci));
+	double same[30];
+	for (int i = 0; i < 30; i++)
+		same[i] = 3.25;
+	assert_true(xa_bootstrap(same, 30, 100, ci));
+	for (int i = 0; i < 4; i++)
+		assert_true(ci[i] == 3.25);
+	double *x = malloc(1001 * sizeof(*x));
+	for (int i = 0; i < 1001; i++)
+		x[i] = (double)((i * 389) % 1001);  /* 0..1000, scrambled */
+	assert_true(xa_bootstrap(x, 1001, 400, ci));
+	assert_true(ci[0] <= 500 && ci[0] >= 440 && ci[1] >= 500 && ci[1] <= 560);
+	assert_true(ci[2] <= 900 && ci[2] >= 860 && ci[3] >= 900 && ci[3] <= 940);
+	assert_true(xa_bootstrap(x, 1001, 400, again));
+	assert_memory_equal(ci, again, sizeof(ci));
+	/* coverage: N(0, 1) by Box-Muller from a fixed LCG */
+	uint64_t s = 12345;
+	int covered = 0;
+	for (int draw = 0; draw < 200; draw++) {
+		for (int i = 0; i < 200; i += 2) {
+			double u[2];
+			for (int k = 0; k < 2; k++) {
+				s = s * 6364136223846793005ull + 1442695040888963407ull;
+				u[k] = ((double)(s >> 11) + 0.5) / 9007199254740992.0;
+			}
+			double r = sqrt(-2 * log(u[0]));
+			x[i] = r * cos(6.283185307179586 * u[1]);
+			x[i + 1] = r * sin(6.283185307179586 * u[1]);
+		}
+		assert_true(xa_bootstrap(x, 200, 200, ci));
+		covered += ci[0] <= 0 && ci[1] >= 0;
+	}
+	if (covered < 170 || covered > 199)  /* 177 with these draws (Python: 184) */
+		fail_msg("the median's 95%% interval covered 0 in %d of 200 draws", covered);
+	free(x);
+}
+
+static void spin(void *p)
+{
+	const double until = xa_now() + *(const double *)p;
+	while (xa_now() < until)
+		;
+}
+
+/* A 20 us run is timed in batches of about 50 (1 ms); a 2 ms run alone;
+ * the intervals hold the median and p90. */
+static void test_measure_batch(void **state)
+{
+	(void)state;
+	struct xa_measure_cfg cfg;
+	xa_measure_defaults(&cfg);
+	cfg.warm_s = 0.01;
+	cfg.min_s = 0.05;
+	cfg.max_s = 0.3;
+	cfg.redo = 0;
+	struct xa_measurement m;
+	double t = 20e-6;
+	assert_true(xa_measure(spin, &t, &cfg, &m));
+	if (m.batch < 20 || m.batch > 60)
+		fail_msg("a 20 us run: batches of %zu, want about 50", m.batch);
+	assert_true(m.stats.median >= 19e-6);
+	assert_true(m.median_lo <= m.stats.median && m.stats.median <= m.median_hi);
+	assert_true(m.p90_lo <= m.stats.p90 && m.stats.p90 <= m.p90_hi);
+	assert_int_equal(m.noisy, !m.converged);
+	t = 2e-3;
+	assert_true(xa_measure(spin, &t, &cfg, &m));
+	assert_int_equal(m.batch, 1);
+	assert_true(m.stats.n >= 20 || m.stats.n * 2e-3 >= cfg.max_s);
+	cfg.batch_s = 0;  /* batching off */
+	t = 20e-6;
+	assert_true(xa_measure(spin, &t, &cfg, &m));
+	assert_int_equal(m.batch, 1);
+}
+
 /* ---- CSV ---------------------------------------------------------------------------- */
 
 static char *output_of(void (*fn)(struct xa_csv *))
@@ -275,6 +356,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_bootstrap),
+		cmocka_unit_test(test_measure_batch),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_probe_fake),
 		cmocka_unit_test(test_probe_empty),

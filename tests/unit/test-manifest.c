@@ -181,6 +181,8 @@ static void test_layout(void **state)
 	assert_string_equal(t->listed[1].model, "Phone \"<script>\" \\ &\x01\t\n");
 	assert_string_equal(t->listed[0].model, "Pixel 8 \xc3\xa9");  /* raw UTF-8 as is */
 	assert_string_equal(t->listed[1].serial, "emulator-5554");
+	assert_false(t->widened || m->tiers[1].widened);  /* clean; predicted */
+	assert_true(m->tiers[2].widened);
 	assert_true(t->val_top1 == 92.5 && t->top1 == 92.71 && t->latency_ms == 0.2736);
 	assert_int_equal(m->fallback, 2);
 	assert_int_equal(xr_manifest_write(m, &json, &n, why, sizeof(why)), XR_OK);
@@ -430,6 +432,10 @@ static void test_missing_keys(void **state)
 	       "tiers[0].expected.memory_bytes is missing");
 	bad_in(json, n, "\"source\":\t\"measured\"", "\"source\":\t1",
 	       "tiers[0].expected.source is not a string");
+	bad_in(json, n, "\"timing\":\t\"clean\"", "\"timing\":\t\"fast\"",
+	       "tiers[0].expected.timing 'fast' is not clean or widened");
+	bad_in(json, n, "\"timing\":\t\"clean\"", "\"timing\":\t0",
+	       "tiers[0].expected.timing is not a string");
 	bad_in(json, n, "\"serial\":\t\"\"", "\"serial\":\t5", "tiers[0].devices[0].serial is not a string");
 	bad_in(json, n, "\"fingerprint\":\t\"\"", "\"fingerprint\":\t[]",
 	       "tiers[0].devices[0].fingerprint is not a string");

@@ -196,6 +196,11 @@ static void test_bad_files(void **state)
 	assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h, "DROP TABLE subnet_accuracy;"
 					 "ALTER TABLE subnets DROP COLUMN ref_logits;"
+					 "ALTER TABLE subnet_results DROP COLUMN batch;"
+					 "ALTER TABLE subnet_results DROP COLUMN median_lo_ms;"
+					 "ALTER TABLE subnet_results DROP COLUMN median_hi_ms;"
+					 "ALTER TABLE subnet_results DROP COLUMN p90_lo_ms;"
+					 "ALTER TABLE subnet_results DROP COLUMN p90_hi_ms;"
 					 "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
 	assert_int_equal(query_int(p, "PRAGMA user_version"), 1);
@@ -279,7 +284,8 @@ static struct fdb_subnet_result result(double median_ms)
 		.peak_rss_delta_bytes = -4096, .rss_method = "VmHWM", .eval_images = 10000,
 		.top1 = 90.01, .max_logit_diff = NAN, .xnm_sha256 = "44ef", .pinned = "1/1",
 		.temp_before_c = NAN, .temp_after_c = NAN, .freq_before = NAN,
-		.freq_after = NAN};
+		.freq_after = NAN, .batch = 40, .median_lo_ms = 0.99 * median_ms,
+		.median_hi_ms = 1.01 * median_ms, .p90_lo_ms = NAN, .p90_hi_ms = NAN};
 }
 
 struct seen {
@@ -586,7 +592,7 @@ static void test_columns(void **state)
 		FDB_KEY_COLUMNS(COLUMN) FDB_KERNEL_RESULT_COLUMNS(COLUMN)};
 	const size_t ns = sizeof(subnet) / sizeof(subnet[0]);
 	const size_t nk = sizeof(kernel) / sizeof(kernel[0]);
-	assert_int_equal(ns, 4 + 4 + 28);
+	assert_int_equal(ns, 4 + 4 + 33);
 	assert_int_equal(nk, 4 + 4 + 18);
 	sqlite3 *h;
 	assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
@@ -843,13 +849,14 @@ static void test_export_rows(void **state)
 	assert_int_equal(fdb_subnet_results_export(db, on_export, &e, &rows), XS_OK);
 	assert_int_equal(rows, 0);
 	assert_int_equal(e.calls, 1);
-	assert_int_equal(e.ncol, 11 + 4 + 28);
+	assert_int_equal(e.ncol, 11 + 4 + 33);
 	assert_string_equal(e.names,
 		"device_id,transport,serial,model,soc,abi,emulated,simulated,supernet,arch,macs,"
 		"precision,threads,cores,agent_version,status,flags,n,median_ms,mean_ms,stdev_ms,"
 		"cv,rcv,min_ms,max_ms,p90_ms,p99_ms,cold_ms,build_ms,arena_bytes,weight_bytes,"
 		"peak_rss_delta_bytes,rss_method,eval_images,top1,max_logit_diff,xnm_sha256,pinned,"
-		"temp_before_c,temp_after_c,freq_before,freq_after,error");
+		"temp_before_c,temp_after_c,freq_before,freq_after,error,batch,median_lo_ms,"
+		"median_hi_ms,p90_lo_ms,p90_hi_ms");
 	struct fdb_key k = {x.dev, "f32", 1, "0", "0.1"};
 	struct fdb_subnet_result r = result(2.5);  /* p99 unknown */
 	assert_int_equal(fdb_subnet_result_insert(db, x.run, &k, x.sub[1], &r, NULL), XS_OK);
@@ -865,7 +872,7 @@ static void test_export_rows(void **state)
 	assert_true(strncmp(buf, e.names, strlen(e.names)) == 0);
 	assert_non_null(strstr(buf, "\n1,local,host,,,,0,0,s,r20-1,1,f32,1,0,0.1,ok,clean,100,"
 				    "2.5,2.5,0.01,0.01,0.005,2.5,2.5,2.5,,1.0,2.0,1000,2000,-4096,"
-				    "VmHWM,10000,90.01,,44ef,1/1,,,,,\n"));
+				    "VmHWM,10000,90.01,,44ef,1/1,,,,,,40,2.475,2.525,,\n"));
 	free(buf);
 	fdb_close(db);
 }

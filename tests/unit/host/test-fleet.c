@@ -103,8 +103,10 @@ static void put_table(struct world *w, int64_t dev)
 	}
 }
 
-static void put_result(struct world *w, int64_t dev, size_t arch, const char *prec,
-		       const char *version, double median, double p90)
+/* A row with flags and p90's interval's upper end (NAN: none). */
+static void put_flagged(struct world *w, int64_t dev, size_t arch, const char *prec,
+			const char *version, double median, double p90, const char *flags,
+			double p90_hi)
 {
 	struct fdb_key key = {dev, prec, 1, "0", version};
 	struct fdb_subnet_result r;
@@ -120,10 +122,20 @@ static void put_result(struct world *w, int64_t dev, size_t arch, const char *pr
 	r.median_ms = median;
 	r.p90_ms = p90;
 	r.p99_ms = p90 * 1.5;
+	r.flags = flags;
+	r.batch = -1;
+	r.median_lo_ms = r.median_hi_ms = r.p90_lo_ms = NAN;
+	r.p90_hi_ms = p90_hi;
 	bool stored;
 	assert_int_equal(fdb_subnet_result_insert(w->db, w->run, &key, w->subnet[arch], &r, &stored),
 			 XS_OK);
 	assert_true(stored);
+}
+
+static void put_result(struct world *w, int64_t dev, size_t arch, const char *prec,
+		       const char *version, double median, double p90)
+{
+	put_flagged(w, dev, arch, prec, version, median, p90, "clean", NAN);
 }
 
 static int64_t put_device(struct world *w, const char *serial, bool emulated)
@@ -271,6 +283,22 @@ static void test_model(void **state)
 	assert_true(fabs(f->dev[p].ratio - 1) < 1e-12);
 	assert_true(xf_fleet_measured(f, p, archs[2], XS_PRECISION_F32, &lat));
 	assert_true(fabs(lat - 2 * sum[2]) < 1e-9);
+	xf_fleet_destroy(f);
+	/* rows not flagged clean count at their interval's upper end, at least
+	 * 5% over; with no interval, 10% over */
+	put_flagged(w, w->bare, 0, "f32", "test-1", 10, 12, "noisy", 18);
+	put_flagged(w, w->bare, 1, "f32", "test-1", 10, 12, "throttled", NAN);
+	put_flagged(w, w->bare, 2, "f32", "test-1", 10, 12, "noisy", 12.1);
+	put_flagged(w, w->bare, 3, "f32", "test-1", 10, 12, "clean", 18);
+	assert_int_equal(xf_fleet_load(w->db, w->sn_id, w->sp, &all, &f, &err), XS_OK);
+	assert_true(xf_fleet_find(f, w->bare, &b));
+	const double want[4] = {18, 1.10 * 12, 1.05 * 12, 12};
+	for (size_t i = 0; i < 4; i++) {
+		assert_true(xf_fleet_measured(f, b, archs[i], XS_PRECISION_F32, &lat));
+		assert_true(fabs(lat - want[i]) < 1e-9);
+		assert_int_equal(xf_fleet_clean(f, b, archs[i], XS_PRECISION_F32), i == 3);
+	}
+	assert_false(xf_fleet_clean(f, b, archs[0], XS_PRECISION_INT8));  /* not measured */
 	xf_fleet_destroy(f);
 	/* bad options */
 	const struct xf_fleet_opts bad = {1, 95, false};

@@ -111,7 +111,8 @@ static const char bench_header[] =
 	"index,arch,precision,threads,cores,pinned,status,flags,n,median_ms,mean_ms,stdev_ms,cv,"
 	"rcv,min_ms,max_ms,p90_ms,p99_ms,cold_ms,warm_runs,redos,build_ms,arena_bytes,"
 	"weight_bytes,peak_rss_delta_bytes,rss_method,eval_images,top1,max_logit_diff,sha256,"
-	"temp_before_c,temp_after_c,freq_before,freq_after,error\n";
+	"temp_before_c,temp_after_c,freq_before,freq_after,error,batch,median_lo_ms,median_hi_ms,"
+	"p90_lo_ms,p90_hi_ms\n";
 
 /* The table's header with one row after it (and the end line). */
 static enum xs_status map_one(enum xf_rows_table table, const char *row, struct mapped *m)
@@ -247,7 +248,8 @@ static void test_bench_good(void **state)
 	assert_int_equal(bench_one("0,r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3,int8,4,0 1 2 3,"
 				   "4/4,ok,throttled noisy,5500,0.018177,0.037,0.27,7.4,0.0073,"
 				   "0.017746,5.22,0.018358,0.0195,0.0794,1391,0,233.95,79936,229032,"
-				   "-4096,VmHWM,1000,91.5,0.00012,44efeb,41.5,43,0.75,0.5,", &m),
+				   "-4096,VmHWM,1000,91.5,0.00012,44efeb,41.5,43,0.75,0.5,,56,0.0181,0.0183,"
+				   "0.0182,0.0185", &m),
 			 XS_OK);
 	assert_int_equal(m.good, 1);
 	assert_string_equal(m.arch, "r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3");
@@ -270,14 +272,19 @@ static void test_bench_good(void **state)
 	assert_true(m.s.top1 == 91.5 && m.s.max_logit_diff == 0.00012);
 	assert_true(m.s.temp_before_c == 41.5 && m.s.temp_after_c == 43);
 	assert_true(m.s.freq_before == 0.75 && m.s.freq_after == 0.5);
+	assert_int_equal(m.s.batch, 56);
+	assert_true(m.s.median_lo_ms == 0.0181 && m.s.median_hi_ms == 0.0183);
+	assert_true(m.s.p90_lo_ms == 0.0182 && m.s.p90_hi_ms == 0.0185);
 	/* unknowns: NAN, INT64_MIN for the RSS delta, -1 for a count */
 	assert_int_equal(bench_one("0,a,f32,1,0,1/1,ok,clean,9,0.5,,,,,,,0.6,,,1,0,,10,20,unknown,"
-				   "m,,,,,,,,,", &m), XS_OK);
+				   "m,,,,,,,,,,,,,,", &m), XS_OK);
 	assert_int_equal(m.good, 1);
 	assert_int_equal(m.s.peak_rss_delta_bytes, INT64_MIN);
 	assert_int_equal(m.s.eval_images, -1);
 	assert_true(isnan(m.s.top1) && isnan(m.s.max_logit_diff) && isnan(m.s.p99_ms));
 	assert_true(isnan(m.s.temp_before_c) && isnan(m.s.freq_after));
+	assert_int_equal(m.s.batch, -1);
+	assert_true(isnan(m.s.median_hi_ms) && isnan(m.s.p90_hi_ms));
 }
 
 static void test_bench_bad(void **state)
@@ -287,19 +294,19 @@ static void test_bench_bad(void **state)
 		const char *row, *why;
 		enum xs_status st;
 	} bad[] = {
-		{"0,a,f16,1,0,1/1,ok,clean,9,0.5,,,,,,,0.6,,,1,0,,10,20,0,m,,,,,,,,,",
+		{"0,a,f16,1,0,1/1,ok,clean,9,0.5,,,,,,,0.6,,,1,0,,10,20,0,m,,,,,,,,,,,,,,",
 		 "bench row 1: precision 'f16' is not f32 or int8", XS_EFORMAT},
-		{"0,a,f32,1,0,1/1,ok,clean,9,-5,,,,,,,0.6,,,1,0,,10,20,0,m,,,,,,,,,",
+		{"0,a,f32,1,0,1/1,ok,clean,9,-5,,,,,,,0.6,,,1,0,,10,20,0,m,,,,,,,,,,,,,,",
 		 "bench row 1: median_ms '-5' is not a number in [0, 1e+07]", XS_EFORMAT},
-		{"0,a,f32,1,0,1/1,ok,clean,9,0.5,,,,,,,nan,,,1,0,,10,20,0,m,,,,,,,,,",
+		{"0,a,f32,1,0,1/1,ok,clean,9,0.5,,,,,,,nan,,,1,0,,10,20,0,m,,,,,,,,,,,,,,",
 		 "p90_ms 'nan' is not a number", XS_EFORMAT},
-		{"0,a,f32,1,0,1/1,ok,clean,9,0.5,,,,,,,0.6,,,1,0,,10,20,0,m,,101,,,,,,,",
+		{"0,a,f32,1,0,1/1,ok,clean,9,0.5,,,,,,,0.6,,,1,0,,10,20,0,m,,101,,,,,,,,,,,,",
 		 "top1 '101' is not a number in [0, 100]", XS_EFORMAT},
-		{"0,a,f32,1,0,1/1,ok,clean,9,0.5,,,,,,,0.6,,,1,0,,,20,0,m,,,,,,,,,",
+		{"0,a,f32,1,0,1/1,ok,clean,9,0.5,,,,,,,0.6,,,1,0,,,20,0,m,,,,,,,,,,,,,,",
 		 "arena_bytes ''", XS_EFORMAT},
-		{"0,a,f32,1,0,1/1,ok,clean,9,0.5,,,,,,,0.6,,,1,0,,10,20,0,m,,,,,-400,,,,",
+		{"0,a,f32,1,0,1/1,ok,clean,9,0.5,,,,,,,0.6,,,1,0,,10,20,0,m,,,,,-400,,,,,,,,,",
 		 "temp_before_c '-400'", XS_EFORMAT},
-		{"1,r20-d9,,,,,error,,,,,,,,,,,,,,,,,,,,,,,,,,,,arch: depth 9 is not in the space",
+		{"1,r20-d9,,,,,error,,,,,,,,,,,,,,,,,,,,,,,,,,,,arch: depth 9 is not in the space,,,,,",
 		 "r20-d9: arch: depth 9 is not in the space", XS_EINVAL},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
