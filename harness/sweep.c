@@ -40,6 +40,7 @@ struct sweep {
 	uint32_t eval_n[2];
 	size_t neval;
 	char ref[PATH_MAX];          /* the host's reference logits ("" = none) */
+	char space[PATH_MAX];        /* the search space's text: all a kernel table needs */
 	struct fdb *db;
 	pthread_mutex_t lock;        /* around every use of db */
 	pthread_mutex_t ui;          /* around every progress call */
@@ -296,6 +297,7 @@ static void count_flags(struct xf_sweep_device *d, const char *flags)
 	d->throttled += strstr(flags, "throttled") != NULL;
 	d->noisy += strstr(flags, "noisy") != NULL;
 	d->budget += strstr(flags, "budget") != NULL;
+	d->untimed += strstr(flags, "untimed") != NULL;
 }
 
 /* An emulated device is a correctness device: each of its rows must give
@@ -462,11 +464,14 @@ static bool device_probe(struct job *j)
 {
 	struct sweep *sw = j->sw;
 	struct xs_error err;
-	const char *const names[] = {"xnn-agent", "supernet.xsn", "train-images-idx3-ubyte", "",
-				     "", "reference.csv",
-				     sw->o->extract_on_device ? "subnets.txt" : "models.txt"};
-	const char *hosts[] = {j->dev.agent, sw->supernet_path, sw->data.calib, "", "", sw->ref,
-			       j->list};
+	/* extracting there: the supernet (and the training images); else the
+	 * space's text for the kernel table */
+	const bool there = sw->o->extract_on_device;
+	const char *const names[] = {"xnn-agent", there ? "supernet.xsn" : "space.txt",
+				     "train-images-idx3-ubyte", "", "", "reference.csv",
+				     there ? "subnets.txt" : "models.txt"};
+	const char *hosts[] = {j->dev.agent, there ? sw->supernet_path : sw->space,
+			       sw->data.calib, "", "", sw->ref, j->list};
 	for (size_t i = 0; i < F_COUNT; i++)
 		j->files[i] = (struct xf_stage_file){.host = hosts[i], .name = names[i],
 						     .mode = i == F_AGENT ? 0755 : 0644};
@@ -673,7 +678,11 @@ static void bench_args(struct job *j, const char **args, char *budget, char *eva
 		args[n++] = "--budget-s";
 		args[n++] = budget;
 	}
-	if (o->quick || j->dev.emulated)
+	/* emulated: the logits and top-1 checked, not timed (--time-emulated:
+	 * a short timing for those who study the emulator) */
+	if (j->dev.emulated && !o->time_emulated)
+		args[n++] = "--check";
+	else if (o->quick || j->dev.emulated)
 		args[n++] = "--quick";
 	if (sw->ref[0]) {
 		args[n++] = "--ref";
@@ -701,7 +710,8 @@ static void device_measure(struct job *j)
 	 * no phone (its kernels are checked by the sub-nets' logits) */
 	state(j, XF_SWEEP_PHASE_KERNEL_TABLE, "kernels%s",
 	      p.untimed ? ": not timed under emulation" : p.kernels_done ? " (in the DB)" : "");
-	const char *kargs[] = {"kernels", "--supernet", j->files[F_SUPERNET].dev, "--threads",
+	const char *kargs[] = {"kernels", o->extract_on_device ? "--supernet" : "--space",
+			       j->files[F_SUPERNET].dev, "--threads",
 			       sw->threads, o->quick || j->dev.emulated ? "--quick" : NULL, NULL};
 	enum xs_status ks = p.kernels_done || p.untimed
 		? XS_OK : agent_stream(j, kargs, XF_ROWS_KERNELS, &err);
@@ -1077,6 +1087,12 @@ static enum xs_status files_prepare(struct sweep *sw, struct xs_error *err)
 	if (st != XS_OK)
 		return st;
 	snprintf(sw->ref, sizeof(sw->ref), "%.3000s/reference.csv", sw->ship.dir);
+	snprintf(sw->space, sizeof(sw->space), "%.3000s/space.txt", sw->ship.dir);
+	char text[8192];
+	size_t tl = xs_space_print(&sw->sn->space, text, sizeof(text));
+	if (tl >= sizeof(text) || xf_file_write(sw->space, (const uint8_t *)text, tl, err) != XS_OK)
+		return tl >= sizeof(text) ? xf_error_set(err, XS_EINVAL, "the space's text is over "
+							 "%zu bytes", sizeof(text)) : XS_EIO;
 	bool written;
 	if (xf_reference_update(sw->db, sw->sn, (const char (*)[XS_ARCH_MAX])s->archs,
 				sw->subnet_ids, s->narchs, sw->data.calib, sw->data.train_labels,
@@ -1229,6 +1245,7 @@ static void totals(struct xf_sweep_summary *s)
 		s->throttled += d->throttled;
 		s->noisy += d->noisy;
 		s->budget += d->budget;
+		s->untimed += d->untimed;
 		s->staged_bytes += d->staged_bytes;
 		s->pushed_bytes += d->pushed_bytes;
 	}

@@ -36,7 +36,7 @@ static const char usage_text[] =
 	"extracts every sub-net once in each precision (the same bytes on every ISA);\n"
 	"a device gets the agent for its ABI (stripped), those .xnm files with their\n"
 	"list (the agent checks each sha256 before it runs the file), the first test\n"
-	"images and the supernet when it makes a kernel table, in its work folder\n"
+	"images and, for its kernel table, the search space (text), in its work folder\n"
 	"(/data/local/tmp/xnn-fleet; skipped when the same sha256 is there): the\n"
 	"table says how many bytes each was given and how many were copied. Offline\n"
 	"or unauthorized devices are listed with what to do. The sub-nets are the\n"
@@ -49,7 +49,7 @@ static const char usage_text[] =
 	"transport or model, e.g. 'abi=~^arm' or 'model=~Pixel'.\n"
 	"--supernet defaults to " XF_DEFAULT_SUPERNET ", --db to fleet.db,\n"
 	"--threads to 1, --eval-n (test images per sub-net on a device; the host's\n"
-	"top-1 on all 10,000 is what select and the report use) to 1000, 200 on\n"
+	"top-1 on all 10,000 is what select and the report use) to 500, 64 on\n"
 	"emulated devices, --budget-s (per device) to none. --resume measures only what\n"
 	"the DB lacks. --quick measures each thing for less time. --dry-run prints the\n"
 	"devices and sub-nets (CSV rows 'device,...' and 'subnet,ARCH,MACS') and stops.\n"
@@ -66,9 +66,10 @@ static const char usage_text[] =
 	"run one after another, this host first, so that no timing shares its cores\n"
 	"with another agent; phones and boards run beside them, --jobs at once\n"
 	"(default 4 per adb server). Emulated devices check the host's results (same\n"
-	"sub-model bytes, same logits) with a few runs of each sub-net and no kernel\n"
-	"table: their times describe no phone. --time-emulated times them as phones\n"
-	"are timed (select, predict and report still leave them out unless asked).\n";
+	"sub-model bytes, same logits, top-1 on 64 images): one run of each sub-model,\n"
+	"no timing loop and no kernel table (rows flagged 'untimed'), as their times\n"
+	"describe no phone. --time-emulated times them briefly, with the kernel table\n"
+	"(select, predict and report still leave them out unless asked).\n";
 
 /* ---- progress: the live lines, or log lines ------------------------------------------ */
 
@@ -312,11 +313,11 @@ static void print_summary(const struct xf_sweep_summary *s, const char *db_path)
 	const size_t *by = s->by_status;
 	printf("\n%zu device%s: %zu done, %zu incomplete, %zu failed, %zu unavailable%s; "
 	       "%zu kernel and %zu sub-net rows read, %zu new in %s; sub-net flags: %zu clean, "
-	       "%zu throttled, %zu noisy, %zu over budget\n", s->ndevices,
+	       "%zu throttled, %zu noisy, %zu over budget, %zu untimed (emulated)\n", s->ndevices,
 	       s->ndevices == 1 ? "" : "s", by[XF_SWEEP_DONE], by[XF_SWEEP_INCOMPLETE],
 	       by[XF_SWEEP_FAILED], by[XF_SWEEP_UNAVAILABLE],
 	       by[XF_SWEEP_SKIPPED] ? ", some skipped" : "", s->kernel_rows, s->subnet_rows,
-	       s->stored, db_path, s->clean, s->throttled, s->noisy, s->budget);
+	       s->stored, db_path, s->clean, s->throttled, s->noisy, s->budget, s->untimed);
 	print_checks(s);
 	if (by[XF_SWEEP_INCOMPLETE] || by[XF_SWEEP_FAILED])
 		printf("incomplete or failed devices keep what they stored: run again with "
