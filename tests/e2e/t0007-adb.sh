@@ -182,7 +182,10 @@ grep -Eq '^TB0001 +adb +done ' <<<"$out"
 # ---- the harness killed mid-sweep ----------------------------------------------------------
 printf '%s\n' r24-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
 	r24-d1.1.1.1-s1:e3k3-s2:e3k3-s3:e3k3-s4:e3k3 \
-	r24-d1.1.1.1-s1:e2k5-s2:e2k5-s3:e2k5-s4:e2k5 > "$TMPDIR/list3"
+	r24-d1.1.1.1-s1:e2k5-s2:e2k5-s3:e2k5-s4:e2k5 \
+	r24-d1.1.1.1-s1:e3k5-s2:e3k5-s3:e3k5-s4:e3k5 \
+	r24-d1.1.1.1-s1:e2k7-s2:e2k7-s3:e2k7-s4:e2k7 \
+	r24-d1.1.1.1-s1:e3k7-s2:e3k7-s3:e3k7-s4:e3k7 > "$TMPDIR/list3"
 sweep --subnets "$TMPDIR/list3" --resume --devices TB0001 > /dev/null 2>&1 &
 spid=$!
 wait_rows "$tb = 'TB0001'" 7
@@ -190,17 +193,20 @@ kill -9 "$spid"
 wait "$spid" || true
 [ "$(q 'pragma integrity_check')" = ok ]
 sweep --subnets "$TMPDIR/list3" --resume --devices TB0001 | grep -Eq '^TB0001 +adb +done '
-[ "$(q "$tb = 'TB0001'")" -eq 9 ]
+[ "$(q "$tb = 'TB0001'")" -eq 12 ]
 [ "$(q "select count(*) from (select 1 from subnet_results group by device_id, subnet_id,
    precision, threads, cores, agent_version having count(*) > 1)")" -eq 0 ]
 
 # ---- the adb server stopped mid-sweep: a clear error, then resume ------------------------------
 printf '%s\n' r28-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
 	r28-d1.1.1.1-s1:e3k3-s2:e3k3-s3:e3k3-s4:e3k3 \
-	r28-d1.1.1.1-s1:e2k5-s2:e2k5-s3:e2k5-s4:e2k5 > "$TMPDIR/list4"
+	r28-d1.1.1.1-s1:e2k5-s2:e2k5-s3:e2k5-s4:e2k5 \
+	r28-d1.1.1.1-s1:e3k5-s2:e3k5-s3:e3k5-s4:e3k5 \
+	r28-d1.1.1.1-s1:e2k7-s2:e2k7-s3:e2k7-s4:e2k7 \
+	r28-d1.1.1.1-s1:e3k7-s2:e3k7-s3:e3k7-s4:e3k7 > "$TMPDIR/list4"
 sweep --subnets "$TMPDIR/list4" --resume --devices TB0001 > "$TMPDIR/out4" 2>&1 &
 spid=$!
-wait_rows "$tb = 'TB0001'" 10
+wait_rows "$tb = 'TB0001'" 13
 adb -P "$P" kill-server
 set +e; wait "$spid"; rc=$?; set -e
 cat "$TMPDIR/out4"
@@ -210,7 +216,7 @@ adb -P "$P" start-server
 for n in x86 arm nasty; do adb -P "$P" connect "127.0.0.1:$(port_of $n)"; done
 wait_devices 3
 sweep --subnets "$TMPDIR/list4" --resume --devices TB0001 | grep -Eq '^TB0001 +adb +done '
-[ "$(q "$tb = 'TB0001'")" -eq 12 ]
+[ "$(q "$tb = 'TB0001'")" -eq 18 ]
 
 # ---- cut and garbled agent output ----------------------------------------------------------------
 # a copy of xnn-fleet beside an "agent" that cuts bench's stream after its
@@ -236,11 +242,11 @@ set -e
 echo "$out"
 [ "$rc" -eq 1 ]
 grep -E '^TB0001 +adb +incomplete ' <<<"$out" | grep -q 'bench on TB0001'
-[ "$(q "$tb = 'TB0001'")" -eq 13 ]  # the row before the cut is kept
+[ "$(q "$tb = 'TB0001'")" -eq 19 ]  # the row before the cut is kept
 # the real agent again: --resume measures the one that is missing
 out=$(sweep --subnets "$TMPDIR/list5" --resume --devices TB0001 2>&1)
 grep -q 'TB0001: resuming: 1 of 2 sub-nets' <<<"$out"
-[ "$(q "$tb = 'TB0001'")" -eq 14 ]
+[ "$(q "$tb = 'TB0001'")" -eq 20 ]
 [ "$(q 'pragma integrity_check')" = ok ]
 
 # a well-formed stream with a damaged value: that row is refused, the rest kept
@@ -263,10 +269,10 @@ set -e
 echo "$out"
 [ "$rc" -eq 1 ]
 grep -E '^TB0001 +adb +incomplete ' <<<"$out" | grep -q "median_ms '-5' is not a number"
-[ "$(q "$tb = 'TB0001'")" -eq 15 ]
+[ "$(q "$tb = 'TB0001'")" -eq 21 ]
 [ "$(q "select count(*) from subnet_results where median_ms < 0")" -eq 0 ]
 sweep --subnets "$TMPDIR/list6" --resume --devices TB0001 | grep -Eq '^TB0001 +adb +done '
-[ "$(q "$tb = 'TB0001'")" -eq 16 ]
+[ "$(q "$tb = 'TB0001'")" -eq 22 ]
 
 # ---- a second adb server with a phone that does not authorize this host ---------------
 # (xnn-adbd --refuse-auth asks for ADB auth and accepts no key)
