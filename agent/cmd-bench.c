@@ -18,7 +18,7 @@ static const char usage_text[] =
 	"       xnn-agent bench --models FILE\n"
 	"                       [--eval IDX [--labels IDX] [--eval-n N]] [--ref FILE]\n"
 	"                       [--threads LIST] [--cores big|little|all|LIST]\n"
-	"                       [--budget-s S] [--start K] [--quick]\n"
+	"                       [--budget-s S] [--start K] [--quick | --check]\n"
 	"\n"
 	"--models FILE: the sub-models are .xnm files made elsewhere (the harness\n"
 	"extracts them on the host and pushes them), one per line of FILE: ARCH, f32\n"
@@ -51,7 +51,11 @@ static const char usage_text[] =
 	"are columns), at most 10 s. Not there by then: 'noisy'; frequency fell or a\n"
 	"zone got hot: 'throttled'; either is redone after a cool-down, then flagged.\n"
 	"--cores big (default: the fastest cluster), little, all or a list: thread i\n"
-	"runs pinned on the i-th core of the set (one thread: its first core).\n";
+	"runs pinned on the i-th core of the set (one thread: its first core).\n"
+	"--check: correctness only, for emulated devices (whose times describe no\n"
+	"phone): no warm-up and no timing loop; each model runs once before it is\n"
+	"evaluated and compared with --ref, and its row has n 1, that run's time and\n"
+	"the flag 'untimed'.\n";
 
 static const char *const columns[] = {
 	"index", "arch", "precision", "threads", "cores", "pinned", "status", "flags",
@@ -72,7 +76,7 @@ struct opts {
 	size_t nthreads;
 	double budget_s;
 	long start, eval_n;
-	bool quick;
+	bool quick, check;
 };
 
 void xa_run_exec_once(void *p)
@@ -140,6 +144,22 @@ static size_t ref_logits(const char *path, const char *arch, uint32_t classes, f
 
 static int error_rows;
 
+/* --check: one run, its time as the row's (n 1, no intervals), the
+ * conditions around it. */
+static void check_run(struct xa_run_exec *r, struct xa_measurement *ms)
+{
+	*ms = (struct xa_measurement){.batch = 1, .median_lo = NAN, .median_hi = NAN,
+				      .p90_lo = NAN, .p90_hi = NAN};
+	xa_conditions_read(&ms->before);
+	double t0 = xa_now();
+	xa_run_exec_once(r);
+	double t = xa_now() - t0;
+	xa_conditions_read(&ms->after);
+	ms->cold_s = t;
+	ms->stats = (struct xa_stats){.n = 1, .median = t, .mean = t, .min = t, .max = t,
+				      .p90 = t, .p99 = NAN};
+}
+
 /* The error row of sub-net index (arch may be NULL); the exit status will
  * be 1. */
 static void error_row(struct xa_csv *c, long index, const char *arch, const char *msg)
@@ -164,6 +184,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"budget-s", required_argument, NULL, 'b'}, {"start", required_argument, NULL, 'k'},
 		{"quick", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
 		{"models", required_argument, NULL, 'm'},
+		{"check", no_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0}};
 	*o = (struct opts){.precision = "f32", .cores = "big", .threads = {1}, .nthreads = 1,
 			   .eval_n = -1};
@@ -182,6 +203,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'm': o->models = optarg; break;
 		case 'C': o->cores = optarg; break;
 		case 'q': o->quick = true; break;
+		case 'K': o->check = true; break;
 		case 'n':
 			o->eval_n = strtol(optarg, &end, 10);
 			if (*end || o->eval_n < 0) {
@@ -220,6 +242,11 @@ static int parse(int argc, char **argv, struct opts *o)
 	}
 	if (optind != argc) {
 		fprintf(stderr, "xnn-agent bench: unexpected '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (o->quick && o->check) {
+		fprintf(stderr, "xnn-agent bench: --quick times for less, --check does not time: "
+				"give one of them\n");
 		return 2;
 	}
 	if (o->models && (o->supernet || o->subnets || o->calib || o->precision_set)) {
@@ -548,7 +575,9 @@ int xa_cmd_bench(int argc, char **argv)
 					xs_exec_input(e)[k] = (float)((k * 7919) % 255) / 127.0f - 1.0f;
 			struct xa_run_exec rc2 = {e, tp};
 			struct xa_measurement ms;
-			if (!xa_measure(xa_run_exec_once, &rc2, &mc, &ms)) {
+			if (o.check)
+				check_run(&rc2, &ms);
+			else if (!xa_measure(xa_run_exec_once, &rc2, &mc, &ms)) {
 				error_row(&c, (long)i, arch, "out of memory");
 				xs_exec_destroy(e);
 				xk_threadpool_destroy(tp);
@@ -598,9 +627,10 @@ int xa_cmd_bench(int argc, char **argv)
 			}
 			const struct xa_stats *s = &ms.stats;
 			char flags[64];
-			snprintf(flags, sizeof(flags), "%s%s%s%s", ms.throttled ? "throttled " : "",
-				 ms.noisy ? "noisy " : "", cut ? "budget " : "",
-				 !ms.throttled && !ms.noisy && !cut ? "clean" : "");
+			snprintf(flags, sizeof(flags), "%s%s%s%s%s", o.check ? "untimed " : "",
+				 ms.throttled ? "throttled " : "", ms.noisy ? "noisy " : "",
+				 cut ? "budget " : "",
+				 !o.check && !ms.throttled && !ms.noisy && !cut ? "clean" : "");
 			size_t fl = strlen(flags);
 			if (fl && flags[fl - 1] == ' ')
 				flags[fl - 1] = '\0';

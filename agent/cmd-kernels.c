@@ -6,6 +6,7 @@
  * resolution ("res" is a piece's input resolution; for the resize, its
  * output). A sub-net's predicted latency is the sum of its pieces (the
  * harness calibrates it with the sub-nets measured on the same device). */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,8 +18,8 @@
 #include "xs.h"
 
 static const char usage_text[] =
-	"usage: xnn-agent kernels --supernet FILE [--threads LIST] [--cores SPEC]\n"
-	"                         [--precision f32] [--quick]\n"
+	"usage: xnn-agent kernels --supernet FILE | --space FILE [--threads LIST]\n"
+	"                         [--cores SPEC] [--precision f32] [--quick]\n"
 	"\n"
 	"Times every distinct piece of the supernet's sub-nets on this device: resize\n"
 	"and stem per resolution, each block configuration (stage, first or not,\n"
@@ -27,7 +28,9 @@ static const char usage_text[] =
 	"bench), '#end rows=N' last. --cores: as bench's (default big: thread i on the\n"
 	"i-th core of the fastest cluster). A piece stops when its median is known to\n"
 	"+-2% and p90 to +-5% (95% bootstrap intervals); --quick measures each piece\n"
-	"for less time.\n";
+	"for less time. The pieces' weights are a fixed pattern: only the search space\n"
+	"is read, from the supernet or from --space, the space's key=value text as the\n"
+	"supernet holds it (what the sweep pushes: a few hundred bytes).\n";
 
 static const char *const columns[] = {
 	"piece", "stage", "first", "res", "cin", "cout", "expand", "kernel", "stride",
@@ -228,20 +231,52 @@ static void all_pieces(struct job *j, const struct xs_space *sp)
 	}
 }
 
+/* The space text of path (at most 64 KiB) parsed into out; false with err
+ * naming the file. */
+static bool space_read(const char *path, struct xs_space *out, struct xs_error *err)
+{
+	enum { MAX = 64 * 1024 };
+	FILE *f = fopen(path, "rb");
+	char *buf = f ? malloc(MAX + 1) : NULL;
+	size_t n = buf ? fread(buf, 1, MAX + 1, f) : 0;
+	bool ok = false;
+	if (f == NULL)
+		snprintf(err->msg, sizeof(err->msg), "cannot open '%.400s': %s", path, strerror(errno));
+	else if (buf == NULL)
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+	else if (ferror(f))
+		snprintf(err->msg, sizeof(err->msg), "cannot read '%.400s'", path);
+	else if (n > MAX)
+		snprintf(err->msg, sizeof(err->msg), "'%.400s' is over %d bytes: not a space's text",
+			 path, MAX);
+	else if (xs_space_parse(buf, n, out, err) != XS_OK) {
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		snprintf(err->msg, sizeof(err->msg), "'%.200s': %.300s", path, why);
+	} else
+		ok = true;
+	free(buf);
+	if (f)
+		fclose(f);
+	return ok;
+}
+
 int xa_cmd_kernels(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"supernet", required_argument, NULL, 'f'}, {"threads", required_argument, NULL, 't'},
 		{"cores", required_argument, NULL, 'C'},    {"precision", required_argument, NULL, 'p'},
 		{"quick", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+		{"space", required_argument, NULL, 's'},
 		{NULL, 0, NULL, 0}};
-	const char *supernet = NULL, *cores = "big", *precision = "f32", *threads_s = "1";
+	const char *supernet = NULL, *space_file = NULL, *cores = "big", *precision = "f32", *threads_s = "1";
 	bool quick = false;
 	optind = 1;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': supernet = optarg; break;
+		case 's': space_file = optarg; break;
 		case 't': threads_s = optarg; break;
 		case 'C': cores = optarg; break;
 		case 'p': precision = optarg; break;
@@ -250,8 +285,8 @@ int xa_cmd_kernels(int argc, char **argv)
 		default: fputs(usage_text, stderr); return 2;
 		}
 	}
-	if (optind != argc || supernet == NULL) {
-		fprintf(stderr, "xnn-agent kernels: give --supernet FILE%s%s\n",
+	if (optind != argc || (supernet == NULL) == (space_file == NULL)) {
+		fprintf(stderr, "xnn-agent kernels: give --supernet FILE or --space FILE%s%s\n",
 			optind != argc ? "; unexpected " : "", optind != argc ? argv[optind] : "");
 		return 2;
 	}
@@ -271,10 +306,20 @@ int xa_cmd_kernels(int argc, char **argv)
 		fprintf(stderr, "xnn-agent kernels: %s\n", why);
 		return 2;
 	}
-	struct xs_supernet *sn;
+	struct xs_supernet *sn = NULL;
+	struct xs_space space;
 	struct xs_error err;
-	if (xs_supernet_load(supernet, &sn, &err) != XS_OK) {
-		fprintf(stderr, "xnn-agent: %s\n", err.msg);
+	char hex[65] = "";
+	if (supernet) {
+		if (xs_supernet_load(supernet, &sn, &err) != XS_OK) {
+			fprintf(stderr, "xnn-agent: %s\n", err.msg);
+			return 1;
+		}
+		space = sn->space;
+		xs_sha256_hex(sn->sha256, hex);
+		xs_supernet_destroy(sn);
+	} else if (!space_read(space_file, &space, &err)) {
+		fprintf(stderr, "xnn-agent kernels: --space: %s\n", err.msg);
 		return 1;
 	}
 	struct xa_measure_cfg cfg;
@@ -294,10 +339,9 @@ int xa_cmd_kernels(int argc, char **argv)
 	struct xa_csv c;
 	xa_csv_init(&c, stdout);
 	xa_csv_meta(&c, "table", "kernels");
-	xa_csv_meta(&c, "supernet", "%s", sn->space.name);
-	char hex[65];
-	xs_sha256_hex(sn->sha256, hex);
-	xa_csv_meta(&c, "supernet_sha256", "%s", hex);
+	xa_csv_meta(&c, "supernet", "%s", space.name);
+	if (hex[0])
+		xa_csv_meta(&c, "supernet_sha256", "%s", hex);
 	char cl[1024];
 	xa_cores_format(cpus, ncpus, cl, sizeof(cl));
 	xa_csv_meta(&c, "cores", "%s", cl);  /* as bench's cores column: the key */
@@ -313,11 +357,10 @@ int xa_cmd_kernels(int argc, char **argv)
 			continue;
 		}
 		fprintf(stderr, "kernels: %d thread%s...\n", threads[t], threads[t] > 1 ? "s" : "");
-		all_pieces(&j, &sn->space);
+		all_pieces(&j, &space);
 		errors += j.errors;
 		xk_threadpool_destroy(j.tp);
 	}
 	xa_csv_finish(&c);
-	xs_supernet_destroy(sn);
 	return errors ? 1 : 0;
 }

@@ -15,6 +15,7 @@
 #include "data.h"
 #include "devices.h"
 #include "reference.h"
+#include "ship.h"
 #include "sweep-rows.h"
 #include "util.h"
 
@@ -27,11 +28,19 @@ struct sweep {
 	const struct xf_sweep_opts *o;
 	const char *supernet_path, *threads;
 	char precision[16];          /* "f32", "int8" or "f32,int8" */
+	enum xs_precision precs[2];  /* the same, nprecs of them */
+	size_t nprecs;
 	const struct xf_devexpr *expr;
 	const struct xs_supernet *sn;
 	struct xf_data data;         /* the data set, staged */
+	struct xf_ship ship;         /* the staging folder: sub-models, test images, lists */
+	/* the compact test images: for every device (--eval-n), or for the
+	 * others [0] and the emulated ones [1]; count 0: none */
+	char eval[2][PATH_MAX], labels[2][PATH_MAX];
+	uint32_t eval_n[2];
+	size_t neval;
 	char ref[PATH_MAX];          /* the host's reference logits ("" = none) */
-	char subnets_file[PATH_MAX]; /* every sub-net's arch, one a line */
+	char space[PATH_MAX];        /* the search space's text: all a kernel table needs */
 	struct fdb *db;
 	pthread_mutex_t lock;        /* around every use of db */
 	pthread_mutex_t ui;          /* around every progress call */
@@ -56,7 +65,9 @@ struct queue {
 	char *strs[BATCH][6];
 };
 
-enum { F_AGENT, F_SUPERNET, F_CALIB, F_EVAL, F_LABELS, F_REF, F_SUBNETS, F_COUNT };
+/* The files a device may get besides the sub-models: F_LIST is its sub-net
+ * list (extracted there) or its models list. */
+enum { F_AGENT, F_SUPERNET, F_CALIB, F_EVAL, F_LABELS, F_REF, F_LIST, F_COUNT };
 
 struct job {
 	struct sweep *sw;
@@ -71,6 +82,8 @@ struct job {
 	bool hdr_read, hdr_bad;
 	struct queue q;
 	struct xf_stage_file files[F_COUNT];
+	char list[PATH_MAX];             /* its list here, in the staging folder */
+	bool agent_counted;              /* the agent is in its staged bytes */
 };
 
 static const char *const status_names[] = {"pending", "done", "incomplete", "failed",
@@ -132,6 +145,12 @@ static void job_error(struct job *j, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(j->out->error, sizeof(j->out->error), fmt, ap);
 	va_end(ap);
+}
+
+/* Which of sw's test image files a device evaluates. */
+static size_t eval_slot(const struct sweep *sw, bool emulated)
+{
+	return sw->neval > 1 && emulated ? 1 : 0;
 }
 
 /* ---- rows to the DB, in batches --------------------------------------------------------- */
@@ -278,6 +297,7 @@ static void count_flags(struct xf_sweep_device *d, const char *flags)
 	d->throttled += strstr(flags, "throttled") != NULL;
 	d->noisy += strstr(flags, "noisy") != NULL;
 	d->budget += strstr(flags, "budget") != NULL;
+	d->untimed += strstr(flags, "untimed") != NULL;
 }
 
 /* An emulated device is a correctness device: each of its rows must give
@@ -364,28 +384,54 @@ static void push_progress(void *ctx, const struct xf_stage_file *f)
 	state(ctx, XF_SWEEP_PHASE_STAGE, "push %s (%lld bytes)", f->name, f->size);
 }
 
-/* Puts the files of idx[] (the agent first) on the device, their size and
- * sha256 computed here: the device keeps what it has already. */
-static bool stage(struct job *j, const size_t *idx, size_t n)
+/* Counts file f of a stage in the device's row: given (the agent once per
+ * device), and copied. */
+static void stage_count(struct job *j, const struct xf_stage_file *f, bool agent)
 {
-	struct xf_stage_file f[XF_MAX_STAGE];
+	struct xf_sweep_device *d = j->out;
+	if (!agent || !j->agent_counted) {
+		d->staged_files++;
+		d->staged_bytes += f->size;
+		j->agent_counted = j->agent_counted || agent;
+	}
+	if (f->copied) {
+		d->pushed_files++;
+		d->pushed_bytes += f->size;
+	}
+}
+
+/* Puts files[0..n) (files[0] the agent) on the device, their size and
+ * sha256 computed here unless given: the device keeps what it has already.
+ * In batches of XF_MAX_STAGE, the agent first in each (the transport checks
+ * what is there with it). Fills each file's dev and copied. */
+static bool stage(struct job *j, struct xf_stage_file *files, size_t n)
+{
 	struct xs_error err;
-	for (size_t i = 0; i < n; i++) {
-		f[i] = j->files[idx[i]];
-		if (!xf_file_sha256(f[i].host, &f[i].size, f[i].sha256)) {
-			job_error(j, "cannot read '%.400s'", f[i].host);
+	for (size_t i = 0; i < n; i++)
+		if (files[i].sha256[0] == '\0' &&
+		    !xf_file_sha256(files[i].host, &files[i].size, files[i].sha256)) {
+			job_error(j, "cannot read '%.400s'", files[i].host);
 			return false;
 		}
-	}
-	size_t pushed = 0;
-	if (xf_device_stage(&j->dev, f, n, &pushed, push_progress, j, &err) != XS_OK) {
-		job_error(j, "%s", err.msg);
-		return false;
-	}
-	for (size_t i = 0; i < n; i++)
-		memcpy(j->files[idx[i]].dev, f[i].dev, sizeof(f[i].dev));
-	if (pushed || strcmp(f[0].dev, f[0].host) != 0)  /* copied to the device's folder */
-		state(j, XF_SWEEP_PHASE_STAGE, "%zu of %zu files pushed to %s", pushed, n, j->dev.workdir);
+	size_t next = 1;
+	do {
+		struct xf_stage_file f[XF_MAX_STAGE];
+		size_t from[XF_MAX_STAGE], k = 0, pushed = 0;
+		from[k] = 0;
+		f[k++] = files[0];
+		for (; k < XF_MAX_STAGE && next < n; next++) {
+			from[k] = next;
+			f[k++] = files[next];
+		}
+		if (xf_device_stage(&j->dev, f, k, &pushed, push_progress, j, &err) != XS_OK) {
+			job_error(j, "%s", err.msg);
+			return false;
+		}
+		for (size_t i = 0; i < k; i++) {
+			memcpy(files[from[i]].dev, f[i].dev, sizeof(f[i].dev));
+			stage_count(j, &f[i], from[i] == 0);
+		}
+	} while (next < n);
 	return true;
 }
 
@@ -412,22 +458,24 @@ static bool device_store(struct job *j)
 	return st == XS_OK;
 }
 
-/* Stages the agent and the data, probes the device and stores it. false
- * when it cannot go on (status failed or skipped, error set). */
+/* Stages the agent, probes the device and stores it. false when it cannot
+ * go on (status failed or skipped, error set). */
 static bool device_probe(struct job *j)
 {
 	struct sweep *sw = j->sw;
 	struct xs_error err;
-	static const char *const names[] = {"xnn-agent", "supernet.xsn", "train-images-idx3-ubyte",
-					    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
-					    "reference.csv", "subnets.txt"};
-	const char *hosts[] = {j->dev.agent, sw->supernet_path, sw->data.calib, sw->data.eval,
-			       sw->data.labels, sw->ref, sw->subnets_file};
+	/* extracting there: the supernet (and the training images); else the
+	 * space's text for the kernel table */
+	const bool there = sw->o->extract_on_device;
+	const char *const names[] = {"xnn-agent", there ? "supernet.xsn" : "space.txt",
+				     "train-images-idx3-ubyte", "", "", "reference.csv",
+				     there ? "subnets.txt" : "models.txt"};
+	const char *hosts[] = {j->dev.agent, there ? sw->supernet_path : sw->space,
+			       sw->data.calib, "", "", sw->ref, j->list};
 	for (size_t i = 0; i < F_COUNT; i++)
 		j->files[i] = (struct xf_stage_file){.host = hosts[i], .name = names[i],
 						     .mode = i == F_AGENT ? 0755 : 0644};
-	static const size_t first[] = {F_AGENT, F_SUPERNET, F_CALIB, F_EVAL, F_LABELS, F_REF};
-	if (!stage(j, first, sw->ref[0] ? 6 : 5))
+	if (!stage(j, &j->files[F_AGENT], 1))
 		return false;
 	state(j, XF_SWEEP_PHASE_PROBE, "probe");
 	const char *args[] = {"probe", NULL};
@@ -454,63 +502,148 @@ static bool device_probe(struct job *j)
 	return device_store(j);
 }
 
-/* The rows a device has for sub-net i in every precision and thread count. */
-static bool subnet_done(struct job *j, size_t i)
+/* What a device measures. */
+struct plan {
+	bool kernels_done;       /* the kernel table is in the DB */
+	bool untimed;            /* emulated: no kernel table */
+	bool *want;              /* host extraction: the ship's models it gets (malloc'd) */
+	size_t archs;            /* sub-nets with rows to measure */
+	size_t rows;             /* bench rows expected */
+};
+
+/* The DB has the device's rows of sub-net i in precision prec for every
+ * thread count. */
+static bool model_done(struct job *j, size_t i, const char *prec)
 {
 	struct sweep *sw = j->sw;
 	bool have = true;
-	for (const char *pr = sw->precision; *pr && have;) {
-		char prec[8];
-		size_t pl = strcspn(pr, ",");
-		snprintf(prec, sizeof(prec), "%.*s", (int)(pl < 7 ? pl : 7), pr);
-		for (const char *t = sw->threads; *t && have;) {
-			struct fdb_key key = {j->device_id, prec, atoi(t), j->info.cores,
-					      j->agent_version};
-			bool e = false;
-			have = fdb_subnet_result_exists(sw->db, &key, sw->subnet_ids[i], &e) == XS_OK &&
-			       e;
-			t += strcspn(t, ",");
-			t += *t == ',';
-		}
-		pr += pl;
-		pr += *pr == ',';
+	for (const char *t = sw->threads; *t && have;) {
+		struct fdb_key key = {j->device_id, prec, atoi(t), j->info.cores, j->agent_version};
+		bool e = false;
+		have = fdb_subnet_result_exists(sw->db, &key, sw->subnet_ids[i], &e) == XS_OK && e;
+		t += strcspn(t, ",");
+		t += *t == ',';
 	}
 	return have;
 }
 
-/* resume: whether the kernel table is in the DB for every thread count
- * (kernels are measured in f32), and the list of the sub-nets the device
- * lacks, written to list (*todo of them). */
-static bool resume_plan(struct job *j, char *list, size_t list_n, bool *kernels_done,
-			size_t *todo)
+/* The kernel table is in the DB for every thread count (kernels are
+ * measured in f32). */
+static bool kernels_in_db(struct job *j)
 {
 	struct sweep *sw = j->sw;
-	pthread_mutex_lock(&sw->lock);
-	*kernels_done = true;
-	for (const char *t = sw->threads; *t && *kernels_done;) {
+	bool done = true;
+	for (const char *t = sw->threads; *t && done;) {
 		struct fdb_key key = {j->device_id, "f32", atoi(t), j->info.cores, j->agent_version};
 		int64_t have = 0;
-		*kernels_done = fdb_kernel_results_count(sw->db, &key, sw->supernet_id, &have) ==
-				XS_OK && have > 0;
+		done = fdb_kernel_results_count(sw->db, &key, sw->supernet_id, &have) == XS_OK &&
+		       have > 0;
 		t += strcspn(t, ",");
 		t += *t == ',';
 	}
-	snprintf(list, list_n, "%.3000s.%zu", sw->subnets_file, j->index);
-	FILE *f = fopen(list, "w");
-	*todo = 0;
-	for (size_t i = 0; f && i < sw->sum->narchs; i++)
-		if (!subnet_done(j, i)) {
-			fprintf(f, "%s\n", sw->sum->archs[i]);
-			(*todo)++;
-		}
-	pthread_mutex_unlock(&sw->lock);
-	if (f == NULL || fclose(f) != 0) {
-		job_error(j, "cannot write '%.250s'", list);
+	return done;
+}
+
+/* What the device lacks (resume: what the DB lacks, else everything), and
+ * its list in j->list: the sub-nets (extracted there) or the models list. */
+static bool plan_make(struct job *j, struct plan *p)
+{
+	struct sweep *sw = j->sw;
+	const struct xf_sweep_opts *o = sw->o;
+	const size_t np = sw->nprecs, n = sw->sum->narchs;
+	size_t nthr = 1;
+	for (const char *c = sw->threads; *c; c++)
+		nthr += *c == ',';
+	*p = (struct plan){.untimed = j->dev.emulated && !o->time_emulated};
+	if (!o->extract_on_device && (p->want = calloc(n * np + 1, sizeof(*p->want))) == NULL) {
+		job_error(j, "out of memory");
 		return false;
 	}
-	state(j, XF_SWEEP_PHASE_STAGE, "resuming: %zu of %zu sub-nets to measure", *todo,
-	      sw->sum->narchs);
+	FILE *f = o->extract_on_device ? fopen(j->list, "w") : NULL;
+	pthread_mutex_lock(&sw->lock);
+	p->kernels_done = o->resume && kernels_in_db(j);
+	for (size_t i = 0; i < n; i++) {
+		size_t lack = 0;
+		for (size_t k = 0; k < np; k++) {
+			bool need = !o->resume || !model_done(j, i, xs_precision_name(sw->precs[k]));
+			if (p->want)
+				p->want[i * np + k] = need;
+			lack += need;
+		}
+		p->archs += lack > 0;
+		p->rows += (p->want ? lack : lack ? np : 0) * nthr;
+		if (lack && f)
+			fprintf(f, "%s\n", sw->sum->archs[i]);
+	}
+	pthread_mutex_unlock(&sw->lock);
+	struct xs_error err;
+	if ((o->extract_on_device && (f == NULL || fclose(f) != 0)) ||
+	    (p->want && xf_ship_list_write(&sw->ship, p->want, j->list, &err) != XS_OK)) {
+		job_error(j, "cannot write '%.250s'", j->list);
+		return false;
+	}
+	if (o->resume)
+		state(j, XF_SWEEP_PHASE_STAGE, "resuming: %zu of %zu sub-nets to measure", p->archs,
+		      n);
 	return true;
+}
+
+/* The last part of a path. */
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+/* Stages what the kernel table and the bench need: the agent; the supernet
+ * for the kernel table or an extraction there (then the training images);
+ * the test images; the host's reference; the list; with host extraction the
+ * sub-models of the list. Then says what went over. */
+static bool stage_bench(struct job *j, const struct plan *p)
+{
+	struct sweep *sw = j->sw;
+	const bool there = sw->o->extract_on_device;
+	const size_t e = eval_slot(sw, j->dev.emulated), nm = p->want ? sw->ship.nmodels : 0;
+	j->files[F_EVAL].host = sw->eval[e];
+	j->files[F_LABELS].host = sw->labels[e];
+	j->files[F_EVAL].name = base_name(sw->eval[e]);
+	j->files[F_LABELS].name = base_name(sw->labels[e]);
+	struct xf_stage_file *f = calloc(F_COUNT + nm, sizeof(*f));
+	size_t at[F_COUNT], n = 0;
+	if (f == NULL) {
+		job_error(j, "out of memory");
+		return false;
+	}
+	const bool with[F_COUNT] = {
+		[F_AGENT] = true, [F_SUPERNET] = there || (!p->kernels_done && !p->untimed),
+		[F_CALIB] = there, [F_EVAL] = sw->eval_n[e] > 0, [F_LABELS] = sw->eval_n[e] > 0,
+		[F_REF] = sw->ref[0] != '\0', [F_LIST] = p->rows > 0};
+	for (size_t i = 0; i < F_COUNT; i++)
+		if (with[i]) {
+			at[i] = n;
+			f[n++] = j->files[i];
+		}
+	for (size_t k = 0; k < nm && p->rows; k++)
+		if (p->want[k]) {
+			const struct xf_ship_model *m = &sw->ship.models[k];
+			f[n] = (struct xf_stage_file){.host = m->path, .name = m->name, .mode = 0644,
+						      .size = m->size};
+			memcpy(f[n++].sha256, m->sha256, sizeof(m->sha256));
+		}
+	bool ok = stage(j, f, n);
+	for (size_t i = 0; ok && i < F_COUNT; i++)
+		if (with[i])
+			memcpy(j->files[i].dev, f[at[i]].dev, sizeof(f[at[i]].dev));
+	free(f);
+	const struct xf_sweep_device *d = j->out;
+	if (ok && strcmp(j->files[F_AGENT].dev, j->files[F_AGENT].host) != 0)
+		state(j, XF_SWEEP_PHASE_STAGE, "%zu of %zu files pushed to %s: %lld of %lld bytes",
+		      d->pushed_files, d->staged_files, j->dev.workdir, d->pushed_bytes,
+		      d->staged_bytes);
+	else if (ok)
+		state(j, XF_SWEEP_PHASE_STAGE, "%zu files used where they are: %lld bytes",
+		      d->staged_files, d->staged_bytes);
+	return ok;
 }
 
 /* The agent's bench command for this device (into args, NULL-ended). */
@@ -518,19 +651,38 @@ static void bench_args(struct job *j, const char **args, char *budget, char *eva
 {
 	struct sweep *sw = j->sw;
 	const struct xf_sweep_opts *o = sw->o;
-	snprintf(budget, 32, "%g", o->budget_s);
-	snprintf(evaln, 32, "%ld", o->eval_n >= 0 ? o->eval_n : j->dev.emulated ? 1000 : 10000);
-	const char *base[] = {"bench", "--supernet", j->files[F_SUPERNET].dev, "--subnets",
-			      j->files[F_SUBNETS].dev, "--calib", j->files[F_CALIB].dev,
-			      "--eval", j->files[F_EVAL].dev, "--eval-n", evaln,
-			      "--threads", sw->threads, "--precision", sw->precision};
-	size_t n = sizeof(base) / sizeof(base[0]);
-	memcpy(args, base, sizeof(base));
+	const size_t e = eval_slot(sw, j->dev.emulated);
+	size_t n = 0;
+	args[n++] = "bench";
+	if (o->extract_on_device) {
+		const char *there[] = {"--supernet", j->files[F_SUPERNET].dev, "--subnets",
+				       j->files[F_LIST].dev, "--calib", j->files[F_CALIB].dev,
+				       "--precision", sw->precision};
+		memcpy(args + n, there, sizeof(there));
+		n += sizeof(there) / sizeof(there[0]);
+	} else {
+		args[n++] = "--models";
+		args[n++] = j->files[F_LIST].dev;
+	}
+	if (sw->eval_n[e] > 0) {
+		snprintf(evaln, 32, "%u", sw->eval_n[e]);
+		const char *ev[] = {"--eval", j->files[F_EVAL].dev, "--labels",
+				    j->files[F_LABELS].dev, "--eval-n", evaln};
+		memcpy(args + n, ev, sizeof(ev));
+		n += sizeof(ev) / sizeof(ev[0]);
+	}
+	args[n++] = "--threads";
+	args[n++] = sw->threads;
 	if (o->budget_s > 0) {
+		snprintf(budget, 32, "%g", o->budget_s);
 		args[n++] = "--budget-s";
 		args[n++] = budget;
 	}
-	if (o->quick || j->dev.emulated)
+	/* emulated: the logits and top-1 checked, not timed (--time-emulated:
+	 * a short timing for those who study the emulator) */
+	if (j->dev.emulated && !o->time_emulated)
+		args[n++] = "--check";
+	else if (o->quick || j->dev.emulated)
 		args[n++] = "--quick";
 	if (sw->ref[0]) {
 		args[n++] = "--ref";
@@ -545,46 +697,56 @@ static void device_measure(struct job *j)
 	struct sweep *sw = j->sw;
 	const struct xf_sweep_opts *o = sw->o;
 	struct xs_error err;
-	char list[PATH_MAX];
-	snprintf(list, sizeof(list), "%s", sw->subnets_file);
-	j->files[F_SUBNETS].host = list;
-	size_t todo = sw->sum->narchs;
-	bool kernels_done = false;
-	if (o->resume && !resume_plan(j, list, sizeof(list), &kernels_done, &todo))
+	struct plan p;
+	if (!plan_make(j, &p)) {
+		free(p.want);
 		return;
-	static const size_t second[] = {F_AGENT, F_SUBNETS};
-	if (todo && !stage(j, second, 2)) {
-		todo = 0;
-		kernels_done = true;  /* nothing more can run: the run ends incomplete */
+	}
+	if ((p.rows || (!p.kernels_done && !p.untimed)) && !stage_bench(j, &p)) {
+		p.rows = 0;
+		p.kernels_done = true;  /* nothing more can run: the run ends incomplete */
 	}
 	/* the kernel table is timings only: an emulated device's would describe
 	 * no phone (its kernels are checked by the sub-nets' logits) */
-	bool untimed = j->dev.emulated && !o->time_emulated;
 	state(j, XF_SWEEP_PHASE_KERNEL_TABLE, "kernels%s",
-	      untimed ? ": not timed under emulation" : kernels_done ? " (in the DB)" : "");
-	kernels_done = kernels_done || untimed;
-	const char *kargs[] = {"kernels", "--supernet", j->files[F_SUPERNET].dev, "--threads",
+	      p.untimed ? ": not timed under emulation" : p.kernels_done ? " (in the DB)" : "");
+	const char *kargs[] = {"kernels", o->extract_on_device ? "--supernet" : "--space",
+			       j->files[F_SUPERNET].dev, "--threads",
 			       sw->threads, o->quick || j->dev.emulated ? "--quick" : NULL, NULL};
-	enum xs_status ks = kernels_done ? XS_OK : agent_stream(j, kargs, XF_ROWS_KERNELS, &err);
+	enum xs_status ks = p.kernels_done || p.untimed
+		? XS_OK : agent_stream(j, kargs, XF_ROWS_KERNELS, &err);
 	if (ks != XS_OK)
 		job_error(j, "%s", err.msg);
-	size_t per = 1, nthr = 1;  /* rows per sub-net: one per precision and thread count */
-	for (const char *c = sw->precision; *c; c++)
-		per += *c == ',';
-	for (const char *c = sw->threads; *c; c++)
-		nthr += *c == ',';
-	j->out->todo = todo * per * nthr;
-	state(j, XF_SWEEP_PHASE_SUBNETS, "%zu sub-nets", todo);
-	const char *bargs[24];
+	j->out->todo = p.rows;
+	state(j, XF_SWEEP_PHASE_SUBNETS, "%zu sub-nets", p.archs);
+	const char *bargs[32];
 	char budget[32], evaln[32];
 	bench_args(j, bargs, budget, evaln);
-	enum xs_status bs = todo ? agent_stream(j, bargs, XF_ROWS_BENCH, &err) : XS_OK;
-	if (o->resume)
-		unlink(list);
+	enum xs_status bs = p.rows ? agent_stream(j, bargs, XF_ROWS_BENCH, &err) : XS_OK;
 	if (bs != XS_OK)
 		job_error(j, "%s", err.msg);
+	free(p.want);
 	bool complete = ks == XS_OK && bs == XS_OK && j->out->error[0] == '\0';
 	j->out->status = complete ? XF_SWEEP_DONE : XF_SWEEP_INCOMPLETE;
+}
+
+/* The run's end in the DB; its conditions say what the device was given. */
+static void run_end(struct job *j)
+{
+	struct sweep *sw = j->sw;
+	const struct xf_sweep_device *d = j->out;
+	char given[256];
+	snprintf(given, sizeof(given), "staged_bytes=%lld staged_files=%zu pushed_bytes=%lld "
+		 "pushed_files=%zu models=%s", d->staged_bytes, d->staged_files, d->pushed_bytes,
+		 d->pushed_files, sw->o->extract_on_device ? "device" : "host");
+	pthread_mutex_lock(&sw->lock);
+	if (fdb_begin(sw->db) == XS_OK &&
+	    fdb_run_end(sw->db, j->run_id, xf_sweep_status_name(d->status),
+			d->error[0] ? d->error : NULL, given) == XS_OK)
+		fdb_commit(sw->db);
+	else
+		fdb_rollback(sw->db);
+	pthread_mutex_unlock(&sw->lock);
 }
 
 static void *device_main(void *p)
@@ -592,18 +754,12 @@ static void *device_main(void *p)
 	struct job *j = p;
 	struct sweep *sw = j->sw;
 	j->out->status = XF_SWEEP_FAILED;
+	snprintf(j->list, sizeof(j->list), "%.3000s/list-%zu.txt", sw->ship.dir, j->index);
 	if (device_probe(j)) {
 		device_measure(j);
-		const char *status = xf_sweep_status_name(j->out->status);
-		pthread_mutex_lock(&sw->lock);
-		if (fdb_begin(sw->db) == XS_OK &&
-		    fdb_run_end(sw->db, j->run_id, status, j->out->error[0] ? j->out->error : NULL,
-				NULL) == XS_OK)
-			fdb_commit(sw->db);
-		else
-			fdb_rollback(sw->db);
-		pthread_mutex_unlock(&sw->lock);
+		run_end(j);
 	}
+	unlink(j->list);
 	queue_clear(&j->q);
 	emit_job(j, XF_SWEEP_EV_FINISHED);
 	return NULL;
@@ -829,9 +985,10 @@ static enum xs_status db_prepare(struct sweep *sw, struct xs_error *err)
 	char count[32];
 	snprintf(count, sizeof(count), "%zu", s->narchs);
 	snprintf(config, sizeof(config), "devices=%s supernet=%s subnets=%s threads=%s "
-		 "precision=%s eval_n=%ld budget_s=%g%s%s", xf_devexpr_text(sw->expr), hex,
+		 "precision=%s eval_n=%ld budget_s=%g%s%s%s", xf_devexpr_text(sw->expr), hex,
 		 o->narchs ? count : o->subnets ? o->subnets : "6", sw->threads, sw->precision,
-		 o->eval_n, o->budget_s, o->resume ? " resume" : "", o->quick ? " quick" : "");
+		 o->eval_n, o->budget_s, o->resume ? " resume" : "", o->quick ? " quick" : "",
+		 o->extract_on_device ? " extract_on_device" : "");
 	sw->subnet_ids = calloc(s->narchs, sizeof(*sw->subnet_ids));
 	if (sw->subnet_ids == NULL)
 		return xf_error_set(err, XS_ENOMEM, "out of memory");
@@ -862,14 +1019,80 @@ static void reference_line(void *ctx, const char *line)
 	emit(ctx, &ev);
 }
 
-/* The host's reference (top-1 on the whole test set and the logits the
- * devices compare theirs with, once per sub-net, kept in the DB) into
- * sw->ref, and the list of sub-nets the agents get into sw->subnets_file. */
+/* The compact test images (ship.h): --eval-n for every device, else
+ * XF_SWEEP_EVAL_N for phones, boards and this host and
+ * XF_SWEEP_EVAL_N_EMULATED for emulated devices. */
+static enum xs_status eval_prepare(struct sweep *sw, struct xs_error *err)
+{
+	const long want = sw->o->eval_n;
+	sw->neval = want >= 0 ? 1 : 2;
+	sw->eval_n[0] = want < 0 ? XF_SWEEP_EVAL_N : want < (long)UINT32_MAX ? (uint32_t)want
+									: UINT32_MAX;
+	sw->eval_n[1] = XF_SWEEP_EVAL_N_EMULATED;
+	for (size_t k = 0; k < sw->neval; k++) {
+		enum xs_status st = sw->eval_n[k] == 0 ? XS_OK
+			: xf_ship_eval(&sw->ship, sw->data.eval, sw->data.labels, sw->eval_n[k],
+				       sw->eval[k], sw->labels[k], PATH_MAX, err);
+		if (st != XS_OK)
+			return st;
+	}
+	return XS_OK;
+}
+
+static void extract_line(void *ctx, const char *line)
+{
+	struct xf_sweep_event ev = {.kind = XF_SWEEP_EV_EXTRACT, .text = line};
+	emit(ctx, &ev);
+}
+
+/* Every sub-net of the sweep in each precision, extracted here once for all
+ * the devices (BN recalibrated on the training images when they are the
+ * space's images), on every CPU: no device is timed yet. */
+static enum xs_status models_prepare(struct sweep *sw, struct xs_error *err)
+{
+	const struct xs_space *sp = &sw->sn->space;
+	struct xf_sweep_summary *s = sw->sum;
+	struct xs_idx *calib = NULL;
+	double t0 = xf_now();
+	enum xs_status st = xs_idx_load(sw->data.calib, 3, &calib, err);
+	if (st != XS_OK)
+		return st;
+	const bool recal = sp->in_c == 1 && calib->rows == sp->in_h && calib->cols == sp->in_w;
+	st = xf_ship_extract(&sw->ship, sw->sn, (const char (*)[XS_ARCH_MAX])s->archs, s->narchs,
+			     sw->precs, sw->nprecs, recal ? calib : NULL, xf_cpus(), extract_line, sw,
+			     err);
+	xs_idx_destroy(calib);
+	if (st == XS_OK) {
+		long long bytes = 0;
+		for (size_t k = 0; k < sw->ship.nmodels; k++)
+			bytes += sw->ship.models[k].size;
+		char line[160];
+		snprintf(line, sizeof(line), "host extract: %zu sub-models, %lld bytes, in %.1f s "
+			 "(the devices check their sha256 and run them)", sw->ship.nmodels, bytes,
+			 xf_now() - t0);
+		extract_line(sw, line);
+	}
+	return st;
+}
+
+/* In the staging folder (ship.h): the host's reference (top-1 on the whole
+ * test set and the logits the devices compare theirs with, once per
+ * sub-net, kept in the DB) as sw->ref, the compact test images and, unless
+ * the devices extract their sub-nets, the sub-models. */
 static enum xs_status files_prepare(struct sweep *sw, struct xs_error *err)
 {
 	struct xf_sweep_summary *s = sw->sum;
 	struct xs_error e;
-	snprintf(sw->ref, sizeof(sw->ref), "%s/xnn-fleet-ref-%ld.csv", xf_tmpdir(), (long)getpid());
+	enum xs_status st = xf_ship_init(&sw->ship, err);
+	if (st != XS_OK)
+		return st;
+	snprintf(sw->ref, sizeof(sw->ref), "%.3000s/reference.csv", sw->ship.dir);
+	snprintf(sw->space, sizeof(sw->space), "%.3000s/space.txt", sw->ship.dir);
+	char text[8192];
+	size_t tl = xs_space_print(&sw->sn->space, text, sizeof(text));
+	if (tl >= sizeof(text) || xf_file_write(sw->space, (const uint8_t *)text, tl, err) != XS_OK)
+		return tl >= sizeof(text) ? xf_error_set(err, XS_EINVAL, "the space's text is over "
+							 "%zu bytes", sizeof(text)) : XS_EIO;
 	bool written;
 	if (xf_reference_update(sw->db, sw->sn, (const char (*)[XS_ARCH_MAX])s->archs,
 				sw->subnet_ids, s->narchs, sw->data.calib, sw->data.train_labels,
@@ -880,22 +1103,12 @@ static enum xs_status files_prepare(struct sweep *sw, struct xs_error *err)
 	}
 	if (!written)
 		sw->ref[0] = '\0';
-	/* the list the agents get (resume: a device may get fewer, later) */
-	snprintf(sw->subnets_file, sizeof(sw->subnets_file), "%s/xnn-fleet-subnets-XXXXXX",
-		 xf_tmpdir());
-	int fd = mkstemp(sw->subnets_file);
-	FILE *lf = fd >= 0 ? fdopen(fd, "w") : NULL;
-	for (size_t i = 0; lf && i < s->narchs; i++)
-		fprintf(lf, "%s\n", s->archs[i]);
-	if (lf == NULL || fclose(lf) != 0) {
-		if (lf == NULL && fd >= 0)
-			close(fd);
-		if (fd >= 0)
-			unlink(sw->subnets_file);
-		sw->subnets_file[0] = '\0';
-		return xf_error_set(err, XS_EIO, "cannot write the sub-net list: %s", strerror(errno));
-	}
-	return XS_OK;
+	if ((st = eval_prepare(sw, err)) != XS_OK || sw->o->extract_on_device)
+		return st;
+	bool runs = false;  /* no sub-model is made for devices that do not run */
+	for (size_t i = 0; i < s->ndevices; i++)
+		runs = runs || s->devices[i].status == XF_SWEEP_PENDING;
+	return runs ? models_prepare(sw, err) : XS_OK;
 }
 
 /* How the devices run. Those on this host's CPUs (this host, qemu-user,
@@ -1032,6 +1245,9 @@ static void totals(struct xf_sweep_summary *s)
 		s->throttled += d->throttled;
 		s->noisy += d->noisy;
 		s->budget += d->budget;
+		s->untimed += d->untimed;
+		s->staged_bytes += d->staged_bytes;
+		s->pushed_bytes += d->pushed_bytes;
 	}
 }
 
@@ -1049,6 +1265,8 @@ static enum xs_status opts_read(struct sweep *sw, const struct xf_sweep_opts *o,
 				    o->precision);
 	snprintf(sw->precision, sizeof(sw->precision), "%s%s%s", xs_precision_name(pl[0]),
 		 np > 1 ? "," : "", np > 1 ? xs_precision_name(pl[1]) : "");
+	memcpy(sw->precs, pl, sizeof(pl));
+	sw->nprecs = np;
 	if (!o->dry_run && o->db == NULL)
 		return xf_error_set(err, XS_EINVAL, "no device DB to write to");
 	sw->db = o->db;
@@ -1084,11 +1302,8 @@ enum xs_status xf_sweep_run(const struct xf_sweep_opts *opts, xf_sweep_progress_
 		goto out;
 	if ((st = db_prepare(&sw, err)) == XS_OK && (st = files_prepare(&sw, err)) == XS_OK)
 		st = jobs_run(&sw, jobs, err);
-	if (sw.subnets_file[0])
-		unlink(sw.subnets_file);
-	if (sw.ref[0])
-		unlink(sw.ref);
 out:
+	xf_ship_release(&sw.ship);
 	totals(summary);
 	free(jobs);
 	free(sw.subnet_ids);

@@ -1,8 +1,13 @@
 /* sweep.h - the sweep as a library call: the agent on every device that
  * matches, its results in the caller's device DB.
  *
- * Per device: stage the agent and its files, probe (the device row), the
- * kernel table, then the sub-net benchmarks. Devices on this host's CPUs
+ * First, here: the host's reference of each sub-net, the test images cut
+ * to what the devices evaluate and, unless they extract there, every
+ * sub-net in each precision as an .xnm file (ship.h). Per device: stage the
+ * agent, probe (the device row), stage what it measures with (the
+ * sub-models and their list, or the supernet and the training images to
+ * extract them there; the supernet also for the kernel table; the test
+ * images), the kernel table, then the sub-net benchmarks. Devices on this host's CPUs
  * (this host, qemu-user, adb on loopback) run one after another, this host
  * first, so no timing shares its cores with another agent; phones and
  * boards run beside them, at most opts.jobs at once. Rows are mapped
@@ -36,6 +41,14 @@
  * under 1e-5); int8 is byte-exact up to the f32 classifier. */
 #define XF_SWEEP_LOGIT_TOL 1e-3
 
+/* Test images a device evaluates each sub-net on, unless --eval-n says: a
+ * device's top-1 only shows that it computes the host's numbers (the
+ * host's top-1 on the whole test set is the one select and the report use),
+ * and emulated devices (hundreds of times slower) only check that they
+ * compute the host's numbers. */
+#define XF_SWEEP_EVAL_N 500
+#define XF_SWEEP_EVAL_N_EMULATED 64
+
 /* What to sweep. Zero-initialised fields take the defaults named. */
 struct xf_sweep_opts {
 	const struct xf_devexpr *devices;  /* NULL: all */
@@ -48,7 +61,8 @@ struct xf_sweep_opts {
 	size_t narchs;
 	const char *subnets;
 	const char *threads;               /* "1,2,4"; NULL: "1" */
-	long eval_n;                       /* test images per sub-net; < 0: 10000 (1000 emulated) */
+	long eval_n;                       /* test images per sub-net; < 0: XF_SWEEP_EVAL_N
+					      (XF_SWEEP_EVAL_N_EMULATED on emulated devices) */
 	double budget_s;                   /* per device; 0: none */
 	bool resume;                       /* measure only what db lacks */
 	bool quick;
@@ -61,6 +75,10 @@ struct xf_sweep_opts {
 					      logits with a few runs each) */
 	size_t jobs;                       /* devices off this host run at most this many at
 					      once; 0: XF_SWEEP_JOBS_PER_SERVER per adb server */
+	bool extract_on_device;            /* each device extracts its sub-nets from the
+					      supernet (the training images pushed too), as
+					      the tests do to prove the bytes equal; else
+					      the host does once and ships the .xnm files */
 	bool dry_run;                      /* the plan in the summary; nothing run or stored */
 	struct fdb *db;                    /* the caller's, open to write (not closed here;
 					      may be NULL for a dry run) */
@@ -88,11 +106,16 @@ struct xf_sweep_device {
 	size_t kernel_rows, subnet_rows;  /* rows the agent gave */
 	size_t stored;             /* rows new in the DB */
 	size_t todo;               /* sub-net rows expected (0 until the benchmarks start) */
-	size_t clean, throttled, noisy, budget;  /* flags of its sub-net rows */
+	size_t clean, throttled, noisy, budget, untimed;  /* flags of its sub-net rows */
 	/* emulated: its rows' logits against the host's reference (checked,
 	 * of them mismatched: over XF_SWEEP_LOGIT_TOL; unchecked: no reference) */
 	size_t checked, mismatched, unchecked;
 	double worst_diff;         /* the largest difference of the checked rows */
+	/* the files its agent was given (the agent counted once), and of them
+	 * the ones copied to it in this run (none where files are used in
+	 * place: this host, qemu-user) */
+	long long staged_bytes, pushed_bytes;
+	size_t staged_files, pushed_files;
 	char error[512];           /* "" when none */
 };
 
@@ -107,7 +130,8 @@ struct xf_sweep_summary {
 	bool no_match;             /* no device matched (then the error says so) */
 	/* totals over the devices */
 	size_t by_status[6];       /* devices per enum xf_sweep_status */
-	size_t kernel_rows, subnet_rows, stored, clean, throttled, noisy, budget;
+	size_t kernel_rows, subnet_rows, stored, clean, throttled, noisy, budget, untimed;
+	long long staged_bytes, pushed_bytes;
 };
 /* Frees what the summary holds (not s itself); the summary of a failed
  * call may be released too. */
@@ -116,6 +140,7 @@ void xf_sweep_summary_release(struct xf_sweep_summary *s);
 enum xf_sweep_event_kind {
 	XF_SWEEP_EV_NOTES,        /* text: what device discovery said ("serial: what (fix)\n"...) */
 	XF_SWEEP_EV_REFERENCE,    /* text: the host's reference of a sub-net (one line) */
+	XF_SWEEP_EV_EXTRACT,      /* text: a sub-model extracted here for the devices (one line) */
 	XF_SWEEP_EV_START,        /* sweep_id, devices and sub-nets known; about to run */
 	XF_SWEEP_EV_UNAVAILABLE,  /* a matching device that cannot be used: text says why */
 	XF_SWEEP_EV_STATE,        /* text: what device does now (push, probe, kernels, ...) */

@@ -15,7 +15,7 @@
 #include "xs.h"
 
 static const char usage_text[] =
-	"usage: xnn-fleet supernet info [--supernet FILE] [--arch ARCH]...\n"
+	"usage: xnn-fleet supernet info [--supernet FILE] [--arch ARCH]... [--space]\n"
 	"       xnn-fleet supernet sample [--supernet FILE] [-n N] [--seed S]\n"
 	"                                 [--largest] [--smallest]\n"
 	"       xnn-fleet supernet synth --out FILE [--seed S]\n"
@@ -24,7 +24,9 @@ static const char usage_text[] =
 	"\n"
 	"info    the space, the file's sha256 and size, how many sub-nets there are,\n"
 	"        and the largest and smallest with their MACs and parameters; with\n"
-	"        --arch, only CSV arch,macs,params for each ARCH given (checked)\n"
+	"        --arch, only CSV arch,macs,params for each ARCH given (checked); with\n"
+	"        --space, only the space's key=value text (what 'xnn-agent kernels\n"
+	"        --space' reads, and what the sweep gives devices for their kernel table)\n"
 	"sample  N sub-nets (default 10) drawn with seed S (default 1), each choice\n"
 	"        uniform as in training: CSV arch,macs,params; --largest and\n"
 	"        --smallest put those first\n"
@@ -110,14 +112,14 @@ int cmd_supernet(int argc, char **argv)
 	const char *path = XF_DEFAULT_SUPERNET, *out = NULL;
 	long n = 10;
 	unsigned long long seed = 1;
-	bool largest = false, smallest = false;
+	bool largest = false, smallest = false, space_only = false;
 	const char *archs[64];
 	int narchs = 0;
 	static const struct option opts[] = {
 		{"supernet", required_argument, NULL, 'f'}, {"seed", required_argument, NULL, 's'},
 		{"largest", no_argument, NULL, 'L'},        {"smallest", no_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},           {"arch", required_argument, NULL, 'a'},
-		{"out", required_argument, NULL, 'o'},
+		{"out", required_argument, NULL, 'o'},       {"space", no_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0}};
 	optind = 2;
 	int c;
@@ -157,6 +159,9 @@ int cmd_supernet(int argc, char **argv)
 		case 'S':
 			smallest = true;
 			break;
+		case 'P':
+			space_only = true;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -191,7 +196,11 @@ int cmd_supernet(int argc, char **argv)
 		return 1;
 	}
 	int rc = 0;
-	if (strcmp(sub, "info") == 0 && narchs > 0) {
+	if (strcmp(sub, "info") == 0 && space_only) {
+		char text[8192];
+		size_t tl = xs_space_print(&sn->space, text, sizeof(text));
+		rc = tl < sizeof(text) && fwrite(text, 1, tl, stdout) == tl ? 0 : 1;
+	} else if (strcmp(sub, "info") == 0 && narchs > 0) {
 		printf("arch,macs,params\n");
 		for (int i = 0; i < narchs && rc == 0; i++) {
 			struct xs_arch a;

@@ -25,15 +25,20 @@ static const char usage_text[] =
 	"                       [--subnets N|FILE] [--threads LIST] [--eval-n N]\n"
 	"                       [--budget-s S] [--db FILE] [--resume] [--quick]\n"
 	"                       [--dry-run] [--jobs N] [--time-emulated]\n"
+	"                       [--extract-on-device]\n"
 	"                       [--precision LIST] [--adb-server HOST:PORT|none]...\n"
 	"\n"
 	"Runs xnn-agent on every reachable device and stores what it measures in the\n"
 	"device DB: the device's probe, its kernel table and, for every sub-net of the\n"
 	"sweep, latency, memory and top-1. Devices: this host ('host'), the aarch64\n"
 	"and armv7 agents under qemu-user ('qemu-aarch64', 'qemu-arm'; build them\n"
-	"with 'make agents'), and the phones and boards of adb servers: the agent for\n"
-	"the device's ABI, the supernet and the data go to its work folder\n"
-	"(/data/local/tmp/xnn-fleet; skipped when the same sha256 is there). Offline\n"
+	"with 'make agents'), and the phones and boards of adb servers. This host\n"
+	"extracts every sub-net once in each precision (the same bytes on every ISA);\n"
+	"a device gets the agent for its ABI (stripped), those .xnm files with their\n"
+	"list (the agent checks each sha256 before it runs the file), the first test\n"
+	"images and, for its kernel table, the search space (text), in its work folder\n"
+	"(/data/local/tmp/xnn-fleet; skipped when the same sha256 is there): the\n"
+	"table says how many bytes each was given and how many were copied. Offline\n"
 	"or unauthorized devices are listed with what to do. The sub-nets are the\n"
 	"same for every device: the largest, the smallest and N - 2 spread evenly (log\n"
 	"scale) over the MACs range, picked from seeded random draws (--subnets N,\n"
@@ -43,12 +48,16 @@ static const char usage_text[] =
 	"--devices: all (default), serials, or FIELD=~REGEX (PCRE2) on serial, abi,\n"
 	"transport or model, e.g. 'abi=~^arm' or 'model=~Pixel'.\n"
 	"--supernet defaults to " XF_DEFAULT_SUPERNET ", --db to fleet.db,\n"
-	"--threads to 1, --eval-n (test images per sub-net) to 10000 here and 1000 on\n"
+	"--threads to 1, --eval-n (test images per sub-net on a device; the host's\n"
+	"top-1 on all 10,000 is what select and the report use) to 500, 64 on\n"
 	"emulated devices, --budget-s (per device) to none. --resume measures only what\n"
 	"the DB lacks. --quick measures each thing for less time. --dry-run prints the\n"
 	"devices and sub-nets (CSV rows 'device,...' and 'subnet,ARCH,MACS') and stops.\n"
 	"--precision: f32 (the default), int8, or f32,int8: each sub-net in each\n"
-	"precision (int8: quantized on the device, the same bytes as the host's).\n"
+	"precision (int8: quantized from the f32 sub-net).\n"
+	"--extract-on-device: each device extracts (and quantizes) its sub-nets from\n"
+	"the supernet, BN recalibrated on the training images pushed with it (47 MB):\n"
+	"what the tests use to prove that every ISA makes the host's bytes.\n"
 	"--adb-server (repeatable): the adb servers to ask, e.g. a farm host's or\n"
 	"DeviceFarmer's; default the one adb uses (ADB_SERVER_SOCKET,\n"
 	"ANDROID_ADB_SERVER_PORT, else 127.0.0.1:5037; started when not running on\n"
@@ -57,9 +66,10 @@ static const char usage_text[] =
 	"run one after another, this host first, so that no timing shares its cores\n"
 	"with another agent; phones and boards run beside them, --jobs at once\n"
 	"(default 4 per adb server). Emulated devices check the host's results (same\n"
-	"sub-model bytes, same logits) with a few runs of each sub-net and no kernel\n"
-	"table: their times describe no phone. --time-emulated times them as phones\n"
-	"are timed (select, predict and report still leave them out unless asked).\n";
+	"sub-model bytes, same logits, top-1 on 64 images): one run of each sub-model,\n"
+	"no timing loop and no kernel table (rows flagged 'untimed'), as their times\n"
+	"describe no phone. --time-emulated times them briefly, with the kernel table\n"
+	"(select, predict and report still leave them out unless asked).\n";
 
 /* ---- progress: the live lines, or log lines ------------------------------------------ */
 
@@ -197,7 +207,7 @@ static void on_progress(void *p, const struct xf_sweep_event *ev)
 		fprintf(stderr, "%s", ev->text);
 		return;
 	}
-	if (ev->kind == XF_SWEEP_EV_REFERENCE) {
+	if (ev->kind == XF_SWEEP_EV_REFERENCE || ev->kind == XF_SWEEP_EV_EXTRACT) {
 		fprintf(stderr, "%s\n", ev->text);
 		return;
 	}
@@ -276,24 +286,38 @@ static void print_checks(const struct xf_sweep_summary *s)
 	       "out of tiers\n", names, checked - bad, checked, worst, more);
 }
 
+/* bytes as "12.3 MB" (10^6), "456 KB" or "789 B". */
+static void human_bytes(long long b, char *out, size_t n)
+{
+	if (b >= 1000000)
+		snprintf(out, n, "%.1f MB", (double)b / 1e6);
+	else if (b >= 1000)
+		snprintf(out, n, "%.0f KB", (double)b / 1e3);
+	else
+		snprintf(out, n, "%lld B", b);
+}
+
 static void print_summary(const struct xf_sweep_summary *s, const char *db_path)
 {
-	printf("%-14s %-9s %-11s %7s %7s %6s  %s\n", "device", "transport", "status", "kernels",
-	       "subnets", "stored", "error");
+	printf("%-14s %-9s %-11s %7s %7s %6s %9s %9s  %s\n", "device", "transport", "status",
+	       "kernels", "subnets", "stored", "given", "pushed", "error");
 	for (size_t i = 0; i < s->ndevices; i++) {
 		const struct xf_sweep_device *d = &s->devices[i];
-		printf("%-14s %-9s %-11s %7zu %7zu %6zu  %s\n", d->serial, d->transport,
+		char given[32], pushed[32];
+		human_bytes(d->staged_bytes, given, sizeof(given));
+		human_bytes(d->pushed_bytes, pushed, sizeof(pushed));
+		printf("%-14s %-9s %-11s %7zu %7zu %6zu %9s %9s  %s\n", d->serial, d->transport,
 		       xf_sweep_status_name(d->status), d->kernel_rows, d->subnet_rows, d->stored,
-		       d->error);
+		       given, pushed, d->error);
 	}
 	const size_t *by = s->by_status;
 	printf("\n%zu device%s: %zu done, %zu incomplete, %zu failed, %zu unavailable%s; "
 	       "%zu kernel and %zu sub-net rows read, %zu new in %s; sub-net flags: %zu clean, "
-	       "%zu throttled, %zu noisy, %zu over budget\n", s->ndevices,
+	       "%zu throttled, %zu noisy, %zu over budget, %zu untimed (emulated)\n", s->ndevices,
 	       s->ndevices == 1 ? "" : "s", by[XF_SWEEP_DONE], by[XF_SWEEP_INCOMPLETE],
 	       by[XF_SWEEP_FAILED], by[XF_SWEEP_UNAVAILABLE],
 	       by[XF_SWEEP_SKIPPED] ? ", some skipped" : "", s->kernel_rows, s->subnet_rows,
-	       s->stored, db_path, s->clean, s->throttled, s->noisy, s->budget);
+	       s->stored, db_path, s->clean, s->throttled, s->noisy, s->budget, s->untimed);
 	print_checks(s);
 	if (by[XF_SWEEP_INCOMPLETE] || by[XF_SWEEP_FAILED])
 		printf("incomplete or failed devices keep what they stored: run again with "
@@ -323,6 +347,7 @@ static int args_parse(int argc, char **argv, struct args *a)
 		{"precision", required_argument, NULL, 'P'},
 		{"jobs", required_argument, NULL, 'j'},
 		{"time-emulated", no_argument, NULL, 'T'},
+		{"extract-on-device", no_argument, NULL, 'X'},
 		{NULL, 0, NULL, 0}};
 	struct xf_sweep_opts *o = &a->o;
 	optind = 1;
@@ -338,6 +363,7 @@ static int args_parse(int argc, char **argv, struct args *a)
 		case 'r': o->resume = true; break;
 		case 'q': o->quick = true; break;
 		case 'T': o->time_emulated = true; break;
+		case 'X': o->extract_on_device = true; break;
 		case 'n' + 256: o->dry_run = true; break;
 		case 'P': {
 			enum xs_precision pl[2];

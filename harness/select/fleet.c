@@ -72,6 +72,9 @@ static void on_result(void *ctx, const struct fdb_result_row *r)
 	if (mc->oom || r->threads != mc->o->threads || r->precision == NULL ||
 	    !xs_precision_parse(r->precision, &prec) || r->arch == NULL || isnan(r->median_ms))
 		return;
+	/* an emulated device's check (bench --check): one run, no timing */
+	if (r->flags && strstr(r->flags, "untimed"))
+		return;
 	const int pc = mc->o->percentile;
 	double lat = pc == 50 ? r->median_ms : pc == 99 ? r->p99_ms : r->p90_ms;
 	if (isnan(lat))

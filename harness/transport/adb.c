@@ -299,6 +299,7 @@ static enum xs_status adb_stage(struct xf_device *d, struct xf_stage_file *files
 	struct xs_error e1;
 	remote_sums(d, files, n, size, sha, &e1);  /* no agent there yet: all go */
 	for (size_t i = 0; i < n; i++) {
+		files[i].copied = false;
 		if (size[i] == files[i].size && strcmp(sha[i], files[i].sha256) == 0)
 			continue;
 		if (progress)
@@ -307,6 +308,7 @@ static enum xs_status adb_stage(struct xf_device *d, struct xf_stage_file *files
 				 err);
 		if (st != XS_OK)
 			return st;
+		files[i].copied = true;
 		(*pushed)++;
 	}
 	return *pushed ? stage_verify(d, &s, files, n, err) : XS_OK;

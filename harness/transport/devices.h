@@ -79,6 +79,8 @@ struct xf_stage_file {
 	long long size;          /* of the host file (xf_file_sha256) */
 	char sha256[65];         /* "": a copying transport computes it (and size) */
 	char dev[PATH_MAX];      /* out: its path on the device */
+	bool copied;             /* out: copied to the device by this stage (else it was
+				    there already, or is used in place) */
 };
 
 /* Size and SHA-256 (hex) of a file here. false when it cannot be read. */

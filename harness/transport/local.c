@@ -112,8 +112,10 @@ enum xs_status xf_stage_here(struct xf_device *d, struct xf_stage_file *files, s
 	(void)progress;
 	(void)ctx;
 	(void)err;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		snprintf(files[i].dev, sizeof(files[i].dev), "%s", files[i].host);
+		files[i].copied = false;
+	}
 	*pushed = 0;
 	return XS_OK;
 }

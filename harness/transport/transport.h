@@ -47,9 +47,9 @@ struct xf_transport {
 	void (*list)(const struct xf_list_opts *o, struct xf_device *out, size_t max, size_t *n,
 		     char *notes, size_t notes_n);
 	/* Makes files[0..n) available on d (files[0] is the agent): fills each
-	 * files[i].dev; a copying transport skips a file whose size and sha256
-	 * are there already and checks both after the copy. *pushed gets how
-	 * many were copied. */
+	 * files[i].dev and files[i].copied; a copying transport skips a file
+	 * whose size and sha256 are there already and checks both after the
+	 * copy. *pushed gets how many were copied. */
 	enum xs_status (*stage)(struct xf_device *d, struct xf_stage_file *files, size_t n,
 				size_t *pushed, xf_stage_progress_fn progress, void *ctx,
 				struct xs_error *err);

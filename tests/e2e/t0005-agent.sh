@@ -53,8 +53,9 @@ fi
 
 # --models: the host's extraction (xnn-fleet supernet extract), its sha256
 # checked, then run as it is: the same bytes and top-1 as the extraction
-# here and under qemu-aarch64; a damaged copy is that model's error row,
-# saying what to do, and the other model runs
+# here and under qemu-aarch64 (there with --check, as the sweep runs emulated
+# devices: one run, no timing loop, flagged untimed); a damaged copy is that
+# model's error row, saying what to do, and the other model runs
 arch=$(col "$TMPDIR/x86.csv" arch)
 "$fleet" supernet extract --arch "$arch" --out "$TMPDIR/small.xnm" --calib "$calib" >/dev/null
 sum=$(sha256sum "$TMPDIR/small.xnm" | cut -c1-64)
@@ -64,9 +65,9 @@ printf '\001' | dd of="$TMPDIR/damaged.xnm" bs=1 seek=200 conv=notrunc 2>/dev/nu
 printf '# the host extracted these\n%s\tf32\tsmall.xnm\t%s\n%s\tf32\tdamaged.xnm\t%s\n' \
 	"$arch" "$sum" "$arch" "$sum" > "$TMPDIR/models.txt"
 for run in "" qemu-aarch64; do
-	a=$agent; [ -z "$run" ] || a=$arm
+	a=$agent how=--quick; [ -z "$run" ] || { a=$arm; how=--check; }
 	set +e
-	$run "$a" bench --models "$TMPDIR/models.txt" --eval "$eval" --eval-n 1000 --quick \
+	$run "$a" bench --models "$TMPDIR/models.txt" --eval "$eval" --eval-n 1000 $how \
 		> "$TMPDIR/models.csv" 2> "$TMPDIR/models.err"; rc=$?
 	set -e
 	cat "$TMPDIR/models.csv" "$TMPDIR/models.err"
@@ -77,6 +78,12 @@ for run in "" qemu-aarch64; do
 	done
 	grep -q "^1,.*,error,.*damaged.xnm': re-run the sweep; the file was damaged in transfer" \
 		"$TMPDIR/models.csv"
+	if [ -n "$run" ]; then
+		[ "$(col "$TMPDIR/models.csv" n)" = 1 ] && [ "$(col "$TMPDIR/models.csv" flags)" = untimed ]
+		[ -z "$(col "$TMPDIR/models.csv" median_lo_ms)" ]
+	else
+		[ "$(col "$TMPDIR/models.csv" n)" -ge 10 ]
+	fi
 done
 
 # a cut stream: the reader says so, exit 1
@@ -108,6 +115,7 @@ fails 1 "give --calib" "$agent" bench --supernet models/fmnist-ofa.xsn --subnets
 fails 1 "cannot read '$TMPDIR/nolist'" "$agent" bench --supernet models/fmnist-ofa.xsn --subnets "$TMPDIR/nolist" --calib "$calib"
 fails 2 "cores" "$agent" bench --supernet models/fmnist-ofa.xsn --subnets "$TMPDIR/list" --cores 99
 fails 2 "give --supernet" "$agent" bench
+fails 2 "give one of them" "$agent" bench --models "$TMPDIR/models.txt" --quick --check
 fails 2 "give no --supernet" "$agent" bench --models "$TMPDIR/models.txt" --precision int8
 fails 1 "line 1: 1 field, not 4" "$agent" bench --models "$TMPDIR/list"
 # a budget too small for one run: an error row, exit 1
@@ -130,10 +138,18 @@ rows_ok "$TMPDIR/k.csv"
 [ "$(grep -c '^block,' "$TMPDIR/k.csv")" -eq 189 ]
 # no piece twice: the key columns (piece .. stride) are unique
 [ "$(grep -v '^#' "$TMPDIR/k.csv" | cut -d, -f1-9 | sort | uniq -d | wc -l)" -eq 0 ]
-# the same pieces under qemu-aarch64 (the tiny space: quick)
+# the same pieces under qemu-aarch64 (the tiny space: quick), there from the
+# space's text alone (what the sweep pushes instead of the supernet)
+"$fleet" supernet info --supernet tests/fuzz/corpus-xsn/tiny.xsn --space > "$TMPDIR/space.txt"
+[ "$(stat -c %s "$TMPDIR/space.txt")" -lt 1000 ]
 "$agent" kernels --supernet tests/fuzz/corpus-xsn/tiny.xsn --quick --threads 1,2 > "$TMPDIR/kt.csv"
-qemu-aarch64 "$arm" kernels --supernet tests/fuzz/corpus-xsn/tiny.xsn --quick --threads 1,2 > "$TMPDIR/kt-arm.csv"
+qemu-aarch64 "$arm" kernels --space "$TMPDIR/space.txt" --quick --threads 1,2 > "$TMPDIR/kt-arm.csv"
+! grep -q '^#supernet_sha256=' "$TMPDIR/kt-arm.csv"
 rows_ok "$TMPDIR/kt-arm.csv"
 diff <(grep -v '^#' "$TMPDIR/kt.csv" | cut -d, -f1-12) <(grep -v '^#' "$TMPDIR/kt-arm.csv" | cut -d, -f1-12)
 fails 1 "cannot open '$TMPDIR/none.xsn'" "$agent" kernels --supernet "$TMPDIR/none.xsn"
-fails 2 "give --supernet" "$agent" kernels
+fails 2 "give --supernet FILE or --space FILE" "$agent" kernels
+fails 2 "give --supernet FILE or --space FILE" "$agent" kernels --space "$TMPDIR/space.txt" \
+	--supernet models/fmnist-ofa.xsn
+head -c 40 "$TMPDIR/space.txt" > "$TMPDIR/space-cut.txt"
+fails 1 "space-cut.txt': space: " "$agent" kernels --space "$TMPDIR/space-cut.txt"

@@ -112,10 +112,31 @@ printf '%s\n' "$nasty_model" | cmp - "$TMPDIR/m.txt"
    where a.started < b.ended and b.started < a.ended")" -eq 0 ]
 # the same bytes and top-1 on the x86_64 board and the arm64 one under qemu
 [ "$(q "select count(distinct xnm_sha256 || top1) from subnet_results")" -eq 2 ]
-# the files went to the work folders and are skipped the next time
+# the files went to the work folders: the agent, the sub-models the host
+# extracted (what the rows ran: their sha256), the test images cut to
+# --eval-n; the space's text where a kernel table is made (not under qemu),
+# never the supernet or the training images
 cmp "$BUILD/bin/xnn-agent" "$TMPDIR/x86/data/xnn-agent"
-cmp models/fmnist-ofa.xsn "$TMPDIR/arm/data/supernet.xsn"
-grep -q 'TB0001: 6 of 6 files pushed' "$TMPDIR/sweep1.err"
+cmp "$BUILD/aarch64/bin/xnn-agent" "$TMPDIR/arm/data/xnn-agent"
+"$fleet" supernet info --space | cmp - "$TMPDIR/x86/data/space.txt"
+[ ! -e "$TMPDIR/arm/data/space.txt" ]
+for d in x86 arm; do
+	[ ! -e "$TMPDIR/$d/data/supernet.xsn" ] && [ ! -e "$TMPDIR/$d/data/train-images-idx3-ubyte" ]
+done
+for d in x86 arm; do
+	sha256sum "$TMPDIR/$d/data"/xnm-*.xnm | cut -d' ' -f1 | sort > "$TMPDIR/sums.$d"
+	q "select distinct xnm_sha256 from subnet_results order by 1" | cmp - "$TMPDIR/sums.$d"
+done
+[ "$(stat -c %s "$TMPDIR/x86/data/t10k-300-images-idx3-ubyte")" -eq $((16 + 300 * 784)) ]
+grep -Eq 'TB0001: 8 of 8 files pushed to .*: [0-9]+ of [0-9]+ bytes' "$TMPDIR/sweep1.err"
+# what a phone is given, stored with its run: under 8 MB (the stripped
+# agent, two sub-models, the space for the kernel table, 300 images)
+for s in TB0001 AB0002; do
+	given=$(q "select conditions from runs r join devices d on d.id = r.device_id
+		   where d.serial = '$s'" | sed -n 's/.*pushed_bytes=\([0-9]*\).*/\1/p')
+	echo "$s: $given bytes pushed"
+	[ "$given" -gt 500000 ] && [ "$given" -lt 8000000 ]
+done
 
 # ---- the client's calls one by one (tests/unit/host/test-adb.c, test_live):
 # shell_v2 and legacy exit codes and streams, push/stat/pull, pull confined
@@ -151,14 +172,20 @@ wait_devices 4
 out=$(sweep --subnets "$TMPDIR/list2" --resume --devices TB0001 2>"$TMPDIR/err3")
 cat "$TMPDIR/err3"; echo "$out"
 grep -q "TB0001: resuming: $((6 - have)) of 4 sub-nets" "$TMPDIR/err3"
-grep -q 'TB0001: 0 of 6 files pushed' "$TMPDIR/err3"
+# only the models list is new (it names fewer): the sub-models are there
+grep -Eq 'TB0001: 1 of [0-9]+ files pushed' "$TMPDIR/err3"
+grep -q 'TB0001: push models.txt' "$TMPDIR/err3"
+[ "$(grep -c 'TB0001: push ' "$TMPDIR/err3")" -eq 1 ]
 grep -Eq '^TB0001 +adb +done ' <<<"$out"
 [ "$(q "$tb = 'TB0001'")" -eq 6 ]
 
 # ---- the harness killed mid-sweep ----------------------------------------------------------
 printf '%s\n' r24-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
 	r24-d1.1.1.1-s1:e3k3-s2:e3k3-s3:e3k3-s4:e3k3 \
-	r24-d1.1.1.1-s1:e2k5-s2:e2k5-s3:e2k5-s4:e2k5 > "$TMPDIR/list3"
+	r24-d1.1.1.1-s1:e2k5-s2:e2k5-s3:e2k5-s4:e2k5 \
+	r24-d1.1.1.1-s1:e3k5-s2:e3k5-s3:e3k5-s4:e3k5 \
+	r24-d1.1.1.1-s1:e2k7-s2:e2k7-s3:e2k7-s4:e2k7 \
+	r24-d1.1.1.1-s1:e3k7-s2:e3k7-s3:e3k7-s4:e3k7 > "$TMPDIR/list3"
 sweep --subnets "$TMPDIR/list3" --resume --devices TB0001 > /dev/null 2>&1 &
 spid=$!
 wait_rows "$tb = 'TB0001'" 7
@@ -166,17 +193,20 @@ kill -9 "$spid"
 wait "$spid" || true
 [ "$(q 'pragma integrity_check')" = ok ]
 sweep --subnets "$TMPDIR/list3" --resume --devices TB0001 | grep -Eq '^TB0001 +adb +done '
-[ "$(q "$tb = 'TB0001'")" -eq 9 ]
+[ "$(q "$tb = 'TB0001'")" -eq 12 ]
 [ "$(q "select count(*) from (select 1 from subnet_results group by device_id, subnet_id,
    precision, threads, cores, agent_version having count(*) > 1)")" -eq 0 ]
 
 # ---- the adb server stopped mid-sweep: a clear error, then resume ------------------------------
 printf '%s\n' r28-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
 	r28-d1.1.1.1-s1:e3k3-s2:e3k3-s3:e3k3-s4:e3k3 \
-	r28-d1.1.1.1-s1:e2k5-s2:e2k5-s3:e2k5-s4:e2k5 > "$TMPDIR/list4"
+	r28-d1.1.1.1-s1:e2k5-s2:e2k5-s3:e2k5-s4:e2k5 \
+	r28-d1.1.1.1-s1:e3k5-s2:e3k5-s3:e3k5-s4:e3k5 \
+	r28-d1.1.1.1-s1:e2k7-s2:e2k7-s3:e2k7-s4:e2k7 \
+	r28-d1.1.1.1-s1:e3k7-s2:e3k7-s3:e3k7-s4:e3k7 > "$TMPDIR/list4"
 sweep --subnets "$TMPDIR/list4" --resume --devices TB0001 > "$TMPDIR/out4" 2>&1 &
 spid=$!
-wait_rows "$tb = 'TB0001'" 10
+wait_rows "$tb = 'TB0001'" 13
 adb -P "$P" kill-server
 set +e; wait "$spid"; rc=$?; set -e
 cat "$TMPDIR/out4"
@@ -186,7 +216,7 @@ adb -P "$P" start-server
 for n in x86 arm nasty; do adb -P "$P" connect "127.0.0.1:$(port_of $n)"; done
 wait_devices 3
 sweep --subnets "$TMPDIR/list4" --resume --devices TB0001 | grep -Eq '^TB0001 +adb +done '
-[ "$(q "$tb = 'TB0001'")" -eq 12 ]
+[ "$(q "$tb = 'TB0001'")" -eq 18 ]
 
 # ---- cut and garbled agent output ----------------------------------------------------------------
 # a copy of xnn-fleet beside an "agent" that cuts bench's stream after its
@@ -212,11 +242,11 @@ set -e
 echo "$out"
 [ "$rc" -eq 1 ]
 grep -E '^TB0001 +adb +incomplete ' <<<"$out" | grep -q 'bench on TB0001'
-[ "$(q "$tb = 'TB0001'")" -eq 13 ]  # the row before the cut is kept
+[ "$(q "$tb = 'TB0001'")" -eq 19 ]  # the row before the cut is kept
 # the real agent again: --resume measures the one that is missing
 out=$(sweep --subnets "$TMPDIR/list5" --resume --devices TB0001 2>&1)
 grep -q 'TB0001: resuming: 1 of 2 sub-nets' <<<"$out"
-[ "$(q "$tb = 'TB0001'")" -eq 14 ]
+[ "$(q "$tb = 'TB0001'")" -eq 20 ]
 [ "$(q 'pragma integrity_check')" = ok ]
 
 # a well-formed stream with a damaged value: that row is refused, the rest kept
@@ -239,10 +269,10 @@ set -e
 echo "$out"
 [ "$rc" -eq 1 ]
 grep -E '^TB0001 +adb +incomplete ' <<<"$out" | grep -q "median_ms '-5' is not a number"
-[ "$(q "$tb = 'TB0001'")" -eq 15 ]
+[ "$(q "$tb = 'TB0001'")" -eq 21 ]
 [ "$(q "select count(*) from subnet_results where median_ms < 0")" -eq 0 ]
 sweep --subnets "$TMPDIR/list6" --resume --devices TB0001 | grep -Eq '^TB0001 +adb +done '
-[ "$(q "$tb = 'TB0001'")" -eq 16 ]
+[ "$(q "$tb = 'TB0001'")" -eq 22 ]
 
 # ---- a second adb server with a phone that does not authorize this host ---------------
 # (xnn-adbd --refuse-auth asks for ADB auth and accepts no key)

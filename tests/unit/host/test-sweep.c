@@ -2,8 +2,12 @@
  * real agent, build/bin/xnn-agent) with two small sub-nets into a fresh
  * SQLite file: the device, its kernel table and its sub-net rows are in the
  * DB as the summary counts them, the callback saw the device run and finish;
- * a resumed sweep stores nothing new; a dry run stores nothing; an
- * expression that matches no device says which there are. */
+ * the sub-models were extracted here and run as they are (their sha256 in
+ * the rows), and what the device was given is counted and stored with its
+ * run; a resumed sweep stores nothing new; int8 extracted on the device
+ * gives the bytes extracted here; no staging folder is left; a dry run
+ * stores nothing; an expression that matches no device says which there
+ * are. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +21,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "data.h"
 #include "sweep.h"
 #include "util.h"
 
@@ -47,6 +52,9 @@ static int setup(void **state)
 	snprintf(dir, sizeof(dir), "%s/test-sweep-XXXXXX", xf_tmpdir());
 	if (mkdtemp(dir) == NULL)
 		return -1;
+	/* the sweep's staging folders in the test's own: teardown sees them gone */
+	if (setenv("TMPDIR", dir, 1) != 0)
+		return -1;
 	snprintf(db_path, sizeof(db_path), "%s/fleet.db", dir);
 	return 0;
 }
@@ -60,7 +68,10 @@ static int teardown(void **state)
 		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
 		unlink(p);
 	}
-	rmdir(dir);
+	if (rmdir(dir) != 0) {
+		fprintf(stderr, "test-sweep: '%s' is not empty (a staging folder left?)\n", dir);
+		return -1;
+	}
 	return 0;
 }
 
@@ -81,7 +92,7 @@ static int64_t q(const char *sql)
 
 /* What the callback saw. */
 struct seen {
-	size_t notes, start, states, kernels, results, finished;
+	size_t notes, start, states, kernels, results, finished, extracted;
 	enum xf_sweep_status finished_status;
 	char last_state[160];
 	bool probe, subnets_phase;
@@ -94,6 +105,7 @@ static void on_event(void *ctx, const struct xf_sweep_event *ev)
 	switch (ev->kind) {
 	case XF_SWEEP_EV_NOTES: s->notes++; break;
 	case XF_SWEEP_EV_REFERENCE: break;
+	case XF_SWEEP_EV_EXTRACT: s->extracted++; break;
 	case XF_SWEEP_EV_START:
 		s->start++;
 		assert_true(ev->summary->sweep_id > 0);
@@ -110,7 +122,8 @@ static void on_event(void *ctx, const struct xf_sweep_event *ev)
 		s->results++;
 		assert_string_equal(ev->device->serial, "host");
 		assert_true(ev->result->median_ms > 0);
-		assert_string_equal(ev->key->precision, "f32");
+		assert_true(strcmp(ev->key->precision, "f32") == 0 ||
+			    strcmp(ev->key->precision, "int8") == 0);
 		assert_true(strcmp(ev->arch, archs[0]) == 0 || strcmp(ev->arch, archs[1]) == 0);
 		break;
 	case XF_SWEEP_EV_FINISHED:
@@ -118,6 +131,45 @@ static void on_event(void *ctx, const struct xf_sweep_event *ev)
 		s->finished_status = ev->device->status;
 		break;
 	}
+}
+
+/* The rows in precision prec whose sha256 is that of the sub-model the host
+ * makes of their sub-net (as xnn-fleet supernet extract does). */
+static int64_t rows_with_host_bytes(const char *prec)
+{
+	struct xs_error err;
+	struct xf_data data;
+	struct xs_supernet *sn;
+	struct xs_idx *calib;
+	assert_int_equal(xf_data_stage(&data, &err), XS_OK);
+	assert_int_equal(xs_supernet_load("models/fmnist-ofa.xsn", &sn, &err), XS_OK);
+	assert_int_equal(xs_idx_load(data.calib, 3, &calib, &err), XS_OK);
+	int64_t n = 0;
+	for (size_t i = 0; i < 2; i++) {
+		struct xs_arch a;
+		struct xs_model *m = NULL, *q8 = NULL;
+		assert_int_equal(xs_arch_parse(&sn->space, archs[i], &a, &err), XS_OK);
+		assert_int_equal(xs_model_extract(sn, &a, calib, NULL, &m, &err), XS_OK);
+		if (strcmp(prec, "int8") == 0) {
+			struct xs_quant_options qo;
+			xs_quant_options_default(&qo);
+			assert_int_equal(xs_model_quantize(m, calib, &qo, sn->space.recal_images, NULL,
+							   &q8, &err), XS_OK);
+		}
+		uint8_t sum[32];
+		char hex[65], sql[400];
+		assert_int_equal(xs_model_sha256(q8 ? q8 : m, sum, &err), XS_OK);
+		xs_sha256_hex(sum, hex);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM subnet_results r JOIN subnets s ON "
+			 "s.id = r.subnet_id WHERE s.arch = '%s' AND r.precision = '%s' AND "
+			 "r.xnm_sha256 = '%s'", archs[i], prec, hex);
+		n += q(sql);
+		xs_model_destroy(m);
+		xs_model_destroy(q8);
+	}
+	xs_idx_destroy(calib);
+	xs_supernet_destroy(sn);
+	return n;
 }
 
 /* The options of the test's sweeps: this host only, the two sub-nets. */
@@ -180,6 +232,22 @@ static void test_sweep_host(void **state)
 	/* the host's reference: top-1 on the test set, the logits compared */
 	assert_int_equal(q("SELECT count(*) FROM subnets WHERE test_top1 BETWEEN 80 AND 100"), 2);
 	assert_int_equal(q("SELECT count(*) FROM subnet_results WHERE max_logit_diff = 0"), 2);
+	/* extracted here (two lines and the total), run as they are: the rows
+	 * carry the sha256 of the models the host makes */
+	assert_int_equal(seen.extracted, 3);
+	assert_int_equal(rows_with_host_bytes("f32"), 2);
+	/* what it was given: the agent, the supernet (its kernel table), the
+	 * test images and labels, the reference, the models list, two models;
+	 * used where they are, none copied; the run row keeps the count */
+	assert_int_equal(d->staged_files, 8);
+	assert_true(d->staged_bytes > 1000000);
+	assert_int_equal(d->pushed_files, 0);
+	assert_int_equal(d->pushed_bytes, 0);
+	assert_int_equal(sum.staged_bytes, d->staged_bytes);
+	char sql[200];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM runs WHERE conditions = 'staged_bytes=%lld "
+		 "staged_files=8 pushed_bytes=0 pushed_files=0 models=host'", d->staged_bytes);
+	assert_int_equal(q(sql), 1);
 	xf_sweep_summary_release(&sum);
 
 	/* resume: nothing left to measure, nothing new */
@@ -194,7 +262,29 @@ static void test_sweep_host(void **state)
 	assert_int_equal(seen.results, 0);
 	assert_int_equal(q("SELECT count(*) FROM subnet_results"), 2);
 	assert_int_equal(q("SELECT count(*) FROM sweeps"), 2);
+	assert_int_equal(seen.extracted, 3);  /* extracted, though nothing ran */
 	xf_sweep_summary_release(&sum);
+
+	/* int8 beside, extracted by the agent (the training images go too):
+	 * the same bytes as the host's int8 extraction of the same sub-nets */
+	o.precision = "f32,int8";
+	o.extract_on_device = true;
+	memset(&seen, 0, sizeof(seen));
+	if (xf_sweep_run(&o, on_event, &seen, &sum, &err) != XS_OK)
+		fail_msg("sweep on the device: %s", err.msg);
+	d = &sum.devices[0];
+	if (d->status != XF_SWEEP_DONE)
+		fail_msg("host: %s: %s", xf_sweep_status_name(d->status), d->error);
+	assert_int_equal(seen.extracted, 0);
+	/* the agent measures each listed sub-net in both precisions; only the
+	 * int8 rows were missing */
+	assert_int_equal(seen.results, 4);
+	assert_int_equal(d->stored, 2);
+	assert_int_equal(q("SELECT count(*) FROM subnet_results WHERE precision = 'int8'"), 2);
+	assert_int_equal(q("SELECT count(*) FROM runs WHERE conditions LIKE '% models=device'"), 1);
+	assert_true(d->staged_bytes > 47000000);  /* the training images */
+	xf_sweep_summary_release(&sum);
+	assert_int_equal(rows_with_host_bytes("int8"), 2);
 	fdb_close(db);
 	xf_devexpr_destroy(host);
 }
