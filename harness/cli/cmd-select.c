@@ -117,11 +117,26 @@ static void on_event(void *ctx, const struct xf_select_event *ev)
 		       xs_precision_name(c->precs[0]),
 		       c->nprecs > 1 ? ",int8: int8 where the device measured it" : "");
 		break;
-	case XF_SELECT_SEARCH:
+	case XF_SELECT_SEARCH: {
+		/* the ETA from this search's pace since its first score (scores
+		 * from the DB are free: the pace counts them too) */
+		static char what[128];
+		static double t0;
+		static size_t s0;
+		if (strncmp(what, ev->what, sizeof(what) - 1) != 0) {
+			snprintf(what, sizeof(what), "%s", ev->what);
+			t0 = xf_now();
+			s0 = ev->scored;
+		}
+		char eta[48] = "";
+		double per = ev->scored > s0 ? (xf_now() - t0) / (double)(ev->scored - s0) : 0;
+		if (per > 0 && ev->scored < ev->evals)
+			snprintf(eta, sizeof(eta), ", ETA %.0f s", per * (double)(ev->evals - ev->scored));
 		if (ev->scored % 10 == 0 || ev->scored == ev->evals)
-			fprintf(stderr, "search %s: %zu/%zu sub-nets scored, best top-1 %.2f\n", ev->what,
-				ev->scored, ev->evals, ev->best);
+			fprintf(stderr, "search %s: %zu/%zu sub-nets scored, best top-1 %.2f%s\n",
+				ev->what, ev->scored, ev->evals, ev->best, eta);
 		break;
+	}
 	case XF_SELECT_DEVICE:
 		if (!isnan(d->int8_ratio))
 			snprintf(int8, sizeof(int8), ", int8 %.2fx the f32 time +-%.0f%%", d->int8_ratio,
