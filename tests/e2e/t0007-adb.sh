@@ -289,3 +289,20 @@ grep "^127.0.0.1:$(port_of locked),adb," <<<"$out" | grep -q ',no,"unauthorized:
 # a sweep lists it with what to do instead of skipping it silently
 out=$("$fleet" sweep --dry-run --adb-server "127.0.0.1:$P2")
 grep "^device,127.0.0.1:$(port_of locked),adb," <<<"$out" | grep -q "Allow USB debugging"
+
+# ---- what a phone is given on the default sweep: under 8 MB --------------------------
+# (six sub-nets in f32, 500 test images, the kernel table: a DB of its own,
+# as for a phone never swept; --quick only shortens the timing). The agent
+# counts; this board's x86_64 agent is the largest of the three ABIs'
+# (arm64-v8a's is about half its size)
+pdb="$TMPDIR/phone.db"
+out=$("$fleet" sweep --devices TB0001 --adb-server "127.0.0.1:$P" --quick --db "$pdb" 2>&1)
+echo "$out"
+grep -Eq '^TB0001 +adb +done +196 +6 ' <<<"$out"
+conditions=$(sqlite3 "$pdb" "select conditions from runs")
+echo "$conditions"
+given=$(sed -n 's/.*staged_bytes=\([0-9]*\).*/\1/p' <<<"$conditions")
+echo "a phone's default sweep: $given bytes, agent included"
+[ "$given" -gt "$(stat -c %s "$BUILD/bin/xnn-agent")" ] && [ "$given" -lt 8000000 ]
+[ "$(sqlite3 "$pdb" "select count(*) from subnet_results where eval_images = 500
+   and precision = 'f32'")" -eq 6 ]
