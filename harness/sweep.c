@@ -982,12 +982,18 @@ static enum xs_status db_prepare(struct sweep *sw, struct xs_error *err)
 	char hex[65], space[4096], config[1024];
 	xs_sha256_hex(sw->sn->sha256, hex);
 	xs_space_print(&sw->sn->space, space, sizeof(space));
-	char count[32];
+	char count[32], evaln[64];
 	snprintf(count, sizeof(count), "%zu", s->narchs);
+	/* the counts the devices evaluate, not the option's "default" */
+	if (o->eval_n >= 0)
+		snprintf(evaln, sizeof(evaln), "%ld", o->eval_n);
+	else
+		snprintf(evaln, sizeof(evaln), "%d,emulated:%d", XF_SWEEP_EVAL_N,
+			 XF_SWEEP_EVAL_N_EMULATED);
 	snprintf(config, sizeof(config), "devices=%s supernet=%s subnets=%s threads=%s "
-		 "precision=%s eval_n=%ld budget_s=%g%s%s%s", xf_devexpr_text(sw->expr), hex,
+		 "precision=%s eval_n=%s budget_s=%g%s%s%s", xf_devexpr_text(sw->expr), hex,
 		 o->narchs ? count : o->subnets ? o->subnets : "6", sw->threads, sw->precision,
-		 o->eval_n, o->budget_s, o->resume ? " resume" : "", o->quick ? " quick" : "",
+		 evaln, o->budget_s, o->resume ? " resume" : "", o->quick ? " quick" : "",
 		 o->extract_on_device ? " extract_on_device" : "");
 	sw->subnet_ids = calloc(s->narchs, sizeof(*sw->subnet_ids));
 	if (sw->subnet_ids == NULL)
