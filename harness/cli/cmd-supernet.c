@@ -174,6 +174,10 @@ int cmd_supernet(int argc, char **argv)
 		fprintf(stderr, "xnn-fleet supernet: unexpected '%s'\n", argv[optind]);
 		return 2;
 	}
+	if (space_only && (narchs > 0 || strcmp(sub, "info") != 0)) {
+		fprintf(stderr, "xnn-fleet supernet: --space goes with 'info' alone (no --arch)\n");
+		return 2;
+	}
 	struct xs_supernet *sn;
 	struct xs_error err;
 	if (strcmp(sub, "synth") == 0) {
@@ -199,7 +203,11 @@ int cmd_supernet(int argc, char **argv)
 	if (strcmp(sub, "info") == 0 && space_only) {
 		char text[8192];
 		size_t tl = xs_space_print(&sn->space, text, sizeof(text));
-		rc = tl < sizeof(text) && fwrite(text, 1, tl, stdout) == tl ? 0 : 1;
+		rc = tl < sizeof(text) && fwrite(text, 1, tl, stdout) == tl && fflush(stdout) == 0
+			     ? 0 : 1;
+		if (rc)
+			fprintf(stderr, "xnn-fleet supernet info: cannot write the space of '%s'%s\n",
+				path, tl < sizeof(text) ? " to stdout" : ": its text is too long");
 	} else if (strcmp(sub, "info") == 0 && narchs > 0) {
 		printf("arch,macs,params\n");
 		for (int i = 0; i < narchs && rc == 0; i++) {
