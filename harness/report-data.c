@@ -167,15 +167,56 @@ static void on_kernel(void *ctx, const struct fdb_kernel_row *k)
 
 /* ---- one supernet's page --------------------------------------------------------- */
 
-/* The index of device dev's one-thread f32 result of arch in c, or -1. */
-static long result_of(const struct sn_rows *c, int64_t dev, const char *arch)
+/* sn's one-thread f32 results by (device, arch), the first of equals first:
+ * a fleet of 1000 devices x 200 sub-nets looked up 200,000 times would be
+ * 4e10 steps by a linear search (90 s of a report); sorted, it is 0.1 s. */
+struct result_ref {
+	int64_t dev;
+	const char *arch;
+	size_t j;                      /* into sn_rows.results */
+};
+
+static int result_ref_cmp(const void *pa, const void *pb)
 {
+	const struct result_ref *a = pa, *b = pb;
+	if (a->dev != b->dev)
+		return a->dev < b->dev ? -1 : 1;
+	int k = strcmp(a->arch, b->arch);
+	if (k != 0)
+		return k;
+	return a->j < b->j ? -1 : a->j > b->j;
+}
+
+/* The f32 results of c, sorted (NULL when out of memory; *n: how many). */
+static struct result_ref *result_refs(const struct sn_rows *c, size_t *n)
+{
+	struct result_ref *v = malloc((c->nresults + 1) * sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	*n = 0;
 	for (size_t j = 0; j < c->nresults; j++) {
 		const struct rep_result *x = &c->results[j];
-		if (x->device_id == dev && strcmp(x->precision, "f32") == 0 &&
-		    strcmp(x->arch, arch) == 0)
-			return (long)j;
+		if (strcmp(x->precision, "f32") == 0)
+			v[(*n)++] = (struct result_ref){x->device_id, x->arch, j};
 	}
+	qsort(v, *n, sizeof(*v), result_ref_cmp);
+	return v;
+}
+
+/* The index of device dev's first one-thread f32 result of arch, or -1. */
+static long result_of(const struct result_ref *v, size_t n, int64_t dev, const char *arch)
+{
+	size_t lo = 0, hi = n;  /* the first element not below (dev, arch, 0) */
+	const struct result_ref key = {dev, arch, 0};
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (result_ref_cmp(&v[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && v[lo].dev == dev && strcmp(v[lo].arch, arch) == 0)
+		return (long)v[lo].j;
 	return -1;
 }
 
@@ -200,6 +241,10 @@ static enum xs_status predictions_gather(struct fdb *db, const struct rep_supern
 	if (st != XS_OK)
 		return st;
 	double *pred = NULL;
+	size_t nrefs;
+	struct result_ref *refs = result_refs(c, &nrefs);
+	if (refs == NULL)
+		st = xf_error_set(err, XS_ENOMEM, "out of memory");
 	for (size_t i = 0; st == XS_OK && i < fleet->n; i++) {
 		const struct xf_fleet_device *d = &fleet->dev[i];
 		if (d->kt == NULL || d->nfit < 3)
@@ -210,7 +255,7 @@ static enum xs_status predictions_gather(struct fdb *db, const struct rep_supern
 			break;
 		}
 		for (size_t k = 0; k < d->nfit; k++) {
-			long j = result_of(c, d->id, d->m[d->fit_meas[k]].arch);
+			long j = result_of(refs, nrefs, d->id, d->m[d->fit_meas[k]].arch);
 			if (j < 0)
 				continue;
 			if (!xf_grow(&c->predictions, c->npredictions, &c->cappredictions,
@@ -223,6 +268,7 @@ static enum xs_status predictions_gather(struct fdb *db, const struct rep_supern
 		}
 	}
 	free(pred);
+	free(refs);
 	xf_fleet_destroy(fleet);
 	return st;
 }
