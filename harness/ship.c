@@ -56,8 +56,9 @@ struct extract_job {
 	struct xf_ship *s;
 	const struct xs_supernet *sn;
 	const struct xs_idx *calib;
-	size_t n, next;            /* archs, and the next to take */
-	size_t built;              /* models written so far */
+	const bool *todo;          /* models to build: s->nmodels of them */
+	size_t n, next;            /* archs, and the next to look at */
+	size_t built, total;       /* models written so far, of total */
 	pthread_mutex_t lock;      /* around next, built, st, err and progress */
 	enum xs_status st;         /* the first error */
 	struct xs_error *err;
@@ -80,10 +81,12 @@ static enum xs_status model_write(struct xf_ship *s, size_t k, const struct xs_m
 	o->size = (long long)size;
 	st = xf_file_write(o->path, buf, size, err);
 	free(buf);
+	o->built = st == XS_OK;
 	return st;
 }
 
-/* Arch i in every precision: models i * nprecs + p. */
+/* Arch i's models to build (models i * nprecs + p): its f32 model is
+ * extracted even when only int8 is wanted, int8 being quantized from it. */
 static enum xs_status extract_arch(struct extract_job *x, size_t i, struct xs_error *err)
 {
 	struct xf_ship *s = x->s;
@@ -97,6 +100,8 @@ static enum xs_status extract_arch(struct extract_job *x, size_t i, struct xs_er
 	for (size_t p = 0; st == XS_OK && p < s->nprecs; p++) {
 		size_t k = i * s->nprecs + p;
 		struct xs_model *q = NULL;
+		if (!x->todo[k])
+			continue;
 		if (s->models[k].precision == XS_PRECISION_INT8) {
 			struct xs_quant_options qo;
 			xs_quant_options_default(&qo);
@@ -114,7 +119,7 @@ static enum xs_status extract_arch(struct extract_job *x, size_t i, struct xs_er
 			pthread_mutex_lock(&x->lock);
 			x->built++;
 			snprintf(line, sizeof(line), "host extract %zu/%zu: %s %s, %lld bytes (%.1f s)",
-				 x->built, s->nmodels, s->models[k].arch,
+				 x->built, x->total, s->models[k].arch,
 				 xs_precision_name(s->models[k].precision), s->models[k].size,
 				 xf_now() - t0);
 			x->progress(x->ctx, line);
@@ -125,11 +130,22 @@ static enum xs_status extract_arch(struct extract_job *x, size_t i, struct xs_er
 	return st;
 }
 
+/* Whether arch i has a model to build. */
+static bool arch_todo(const struct extract_job *x, size_t i)
+{
+	for (size_t p = 0; p < x->s->nprecs; p++)
+		if (x->todo[i * x->s->nprecs + p])
+			return true;
+	return false;
+}
+
 static void *extract_worker(void *p)
 {
 	struct extract_job *x = p;
 	for (;;) {
 		pthread_mutex_lock(&x->lock);
+		while (x->st == XS_OK && x->next < x->n && !arch_todo(x, x->next))
+			x->next++;
 		size_t i = x->st == XS_OK && x->next < x->n ? x->next++ : x->n;
 		pthread_mutex_unlock(&x->lock);
 		if (i == x->n)
@@ -148,11 +164,9 @@ static void *extract_worker(void *p)
 	}
 }
 
-enum xs_status xf_ship_extract(struct xf_ship *s, const struct xs_supernet *sn,
-			       const char (*archs)[XS_ARCH_MAX], size_t n,
-			       const enum xs_precision *precs, size_t np,
-			       const struct xs_idx *calib, int threads,
-			       xf_ship_progress_fn progress, void *ctx, struct xs_error *err)
+enum xs_status xf_ship_models_init(struct xf_ship *s, const char (*archs)[XS_ARCH_MAX],
+				   size_t n, const enum xs_precision *precs, size_t np,
+				   struct xs_error *err)
 {
 	free(s->models);
 	s->nmodels = 0;
@@ -170,11 +184,29 @@ enum xs_status xf_ship_extract(struct xf_ship *s, const struct xs_supernet *sn,
 			snprintf(m->path, sizeof(m->path), "%.3000s/%s", s->dir, m->name);
 		}
 	s->nmodels = n * np;
-	struct extract_job x = {.s = s, .sn = sn, .calib = calib, .n = n, .st = XS_OK,
+	return XS_OK;
+}
+
+enum xs_status xf_ship_build(struct xf_ship *s, const struct xs_supernet *sn, const bool *want,
+			     const struct xs_idx *calib, int threads, xf_ship_progress_fn progress,
+			     void *ctx, size_t *built, struct xs_error *err)
+{
+	bool *todo = calloc(s->nmodels + 1, sizeof(*todo));
+	if (built)
+		*built = 0;
+	if (todo == NULL)
+		return xf_error_set(err, XS_ENOMEM, "out of memory");
+	struct extract_job x = {.s = s, .sn = sn, .calib = calib, .todo = todo,
+				.n = s->nprecs ? s->nmodels / s->nprecs : 0, .st = XS_OK,
 				.err = err, .progress = progress, .ctx = ctx};
+	for (size_t k = 0; k < s->nmodels; k++)
+		x.total += todo[k] = (want == NULL || want[k]) && !s->models[k].built;
+	size_t narchs = 0;
+	for (size_t i = 0; i < x.n; i++)
+		narchs += arch_todo(&x, i);
 	pthread_mutex_init(&x.lock, NULL);
 	size_t nw = threads < 1 ? 1 : (size_t)threads;
-	nw = nw < n ? nw : n;
+	nw = nw < narchs ? nw : narchs;
 	pthread_t *t = calloc(nw ? nw : 1, sizeof(*t));
 	size_t started = 0;
 	while (t && started + 1 < nw && pthread_create(&t[started], NULL, extract_worker, &x) == 0)
@@ -184,11 +216,20 @@ enum xs_status xf_ship_extract(struct xf_ship *s, const struct xs_supernet *sn,
 		pthread_join(t[k], NULL);
 	free(t);
 	pthread_mutex_destroy(&x.lock);
-	if (x.st != XS_OK) {
-		for (size_t k = 0; k < s->nmodels; k++)
+	size_t n = 0;
+	for (size_t k = 0; k < s->nmodels; k++) {
+		if (!todo[k] || !s->models[k].built)
+			continue;
+		if (x.st == XS_OK) {
+			n++;
+		} else {  /* nothing of a failed call is kept */
 			unlink(s->models[k].path);
-		s->nmodels = 0;
+			s->models[k].built = false;
+		}
 	}
+	free(todo);
+	if (built)
+		*built = n;
 	return x.st;
 }
 
@@ -255,6 +296,11 @@ enum xs_status xf_ship_eval(const struct xf_ship *s, const char *images, const c
 enum xs_status xf_ship_list_write(const struct xf_ship *s, const bool *want, const char *path,
 				  struct xs_error *err)
 {
+	for (size_t k = 0; k < s->nmodels; k++)
+		if ((want == NULL || want[k]) && !s->models[k].built)
+			return xf_error_set(err, XS_EINVAL, "%.200s %s: not extracted (no file to "
+					    "list)", s->models[k].arch,
+					    xs_precision_name(s->models[k].precision));
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);

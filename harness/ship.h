@@ -25,11 +25,12 @@
 /* One sub-model in one precision. */
 struct xf_ship_model {
 	char arch[XS_ARCH_MAX];
-	size_t arch_index;             /* in the archs given to xf_ship_extract */
+	size_t arch_index;             /* in the archs given to xf_ship_models_init */
 	enum xs_precision precision;
 	char name[XF_SHIP_NAME_MAX];   /* the file's name, here and on devices:
 					  "xnm-003-int8.xnm" (index and precision) */
 	char path[PATH_MAX];           /* here, in the staging folder */
+	bool built;                    /* the file is written: sha256 and size are its */
 	char sha256[65];               /* of the file's bytes */
 	long long size;
 };
@@ -54,19 +55,25 @@ void xf_ship_release(struct xf_ship *s);
  * one call at a time. */
 typedef void (*xf_ship_progress_fn)(void *ctx, const char *line);
 
-/* Writes archs[0..n) in each of precs[0..np) (each precision once) as .xnm
- * files into the staging folder, with threads workers (at least one), each
- * taking whole archs: the f32 model extracted once (BN recalibrated on calib,
- * NULL: the stored statistics), int8 quantized from it with the default
- * options on calib's first recal_images images, as `xnn-agent bench
- * --supernet` and `xnn-fleet supernet extract` do: the same bytes. Fills
- * s->models. progress may be NULL. On error nothing is kept (s->nmodels 0)
- * and err names the sub-net. */
-enum xs_status xf_ship_extract(struct xf_ship *s, const struct xs_supernet *sn,
-			       const char (*archs)[XS_ARCH_MAX], size_t n,
-			       const enum xs_precision *precs, size_t np,
-			       const struct xs_idx *calib, int threads,
-			       xf_ship_progress_fn progress, void *ctx, struct xs_error *err);
+/* Names the models of archs[0..n) in each of precs[0..np) (each precision
+ * once) in s->models, arch by arch; none is built yet. XS_ENOMEM. */
+enum xs_status xf_ship_models_init(struct xf_ship *s, const char (*archs)[XS_ARCH_MAX],
+				   size_t n, const enum xs_precision *precs, size_t np,
+				   struct xs_error *err);
+
+/* Writes the models k with want[k] (want NULL: all) that are not built yet
+ * as .xnm files into the staging folder, with threads workers (at least
+ * one), each taking whole archs: the f32 model extracted once (BN
+ * recalibrated on calib, NULL: the stored statistics), int8 quantized from
+ * it with the default options on calib's first recal_images images, as
+ * `xnn-agent bench --supernet` and `xnn-fleet supernet extract` do: the same
+ * bytes. A sweep calls it for what its reference lacks, then for what its
+ * devices lack: no model is built twice. *built (may be NULL) gets the count
+ * written by this call. progress may be NULL. On error the files of this
+ * call are removed (not built) and err names the sub-net. */
+enum xs_status xf_ship_build(struct xf_ship *s, const struct xs_supernet *sn, const bool *want,
+			     const struct xs_idx *calib, int threads, xf_ship_progress_fn progress,
+			     void *ctx, size_t *built, struct xs_error *err);
 
 /* The first count images of the IDX file images and the first count labels
  * of labels (plain IDX), as a compact IDX pair in the staging folder
@@ -78,7 +85,8 @@ enum xs_status xf_ship_eval(const struct xf_ship *s, const char *images, const c
 			    struct xs_error *err);
 
 /* Writes the models list of the models k with want[k] (want NULL: all) to
- * path, through path.tmp and a rename. XS_EIO with err naming the file. */
+ * path, through path.tmp and a rename. XS_EIO with err naming the file;
+ * XS_EINVAL naming the first of them not built. */
 enum xs_status xf_ship_list_write(const struct xf_ship *s, const bool *want, const char *path,
 				  struct xs_error *err);
 

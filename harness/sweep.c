@@ -69,6 +69,19 @@ struct queue {
  * list (extracted there) or its models list. */
 enum { F_AGENT, F_SUPERNET, F_CALIB, F_EVAL, F_LABELS, F_REF, F_LIST, F_COUNT };
 
+/* What a device measures. */
+struct plan {
+	bool kernels_done;       /* the kernel table is in the DB */
+	bool untimed;            /* emulated: no kernel table */
+	bool *want;              /* the ship's models it lacks (malloc'd; with extraction
+				    there, the precisions of each sub-net it lists) */
+	size_t archs;            /* sub-nets with rows to measure */
+	size_t rows;             /* bench rows expected */
+};
+
+/* One device, in two passes over every device (both in the lanes, below):
+ * the probe, its device row and its plan; then, when the host has extracted
+ * what the plans need, its run: the measuring. */
 struct job {
 	struct sweep *sw;
 	struct xf_device dev;
@@ -84,6 +97,10 @@ struct job {
 	struct xf_stage_file files[F_COUNT];
 	char list[PATH_MAX];             /* its list here, in the staging folder */
 	bool agent_counted;              /* the agent is in its staged bytes */
+	struct plan plan;                /* what it lacks (pass 1) */
+	bool probed;                     /* its device row is in the DB: pass 2 runs it */
+	bool planned;                    /* plan is made: pass 2 measures it */
+	bool finished;                   /* FINISHED was sent */
 };
 
 static const char *const status_names[] = {"pending", "done", "incomplete", "failed",
@@ -435,8 +452,8 @@ static bool stage(struct job *j, struct xf_stage_file *files, size_t n)
 	return true;
 }
 
-/* Stores the device row and the device's run. */
-static bool device_store(struct job *j)
+/* Stores the device row (run_id 0), or, with run, the device's run. */
+static bool device_store(struct job *j, bool run)
 {
 	struct sweep *sw = j->sw;
 	struct fdb_device d;
@@ -444,9 +461,9 @@ static bool device_store(struct job *j)
 			     j->dev.emulated, &d);
 	pthread_mutex_lock(&sw->lock);
 	enum xs_status st = fdb_begin(sw->db);
-	if (st == XS_OK)
+	if (st == XS_OK && !run)
 		st = fdb_device_upsert(sw->db, &d, &j->device_id);
-	if (st == XS_OK)
+	if (st == XS_OK && run)
 		st = fdb_run_begin(sw->db, sw->sum->sweep_id, j->device_id, &j->run_id);
 	if (st == XS_OK)
 		st = fdb_commit(sw->db);
@@ -499,17 +516,8 @@ static bool device_probe(struct job *j)
 	 * board of an adb server under qemu-user) */
 	j->dev.emulated = j->dev.emulated || j->info.emulator;
 	j->out->emulated = j->dev.emulated;
-	return device_store(j);
+	return device_store(j, false);
 }
-
-/* What a device measures. */
-struct plan {
-	bool kernels_done;       /* the kernel table is in the DB */
-	bool untimed;            /* emulated: no kernel table */
-	bool *want;              /* host extraction: the ship's models it gets (malloc'd) */
-	size_t archs;            /* sub-nets with rows to measure */
-	size_t rows;             /* bench rows expected */
-};
 
 /* The DB has the device's rows of sub-net i in precision prec for every
  * thread count. */
@@ -544,8 +552,8 @@ static bool kernels_in_db(struct job *j)
 	return done;
 }
 
-/* What the device lacks (resume: what the DB lacks, else everything), and
- * its list in j->list: the sub-nets (extracted there) or the models list. */
+/* What the device lacks (resume: what the DB lacks, else everything):
+ * known before any sub-model is extracted for it. */
 static bool plan_make(struct job *j, struct plan *p)
 {
 	struct sweep *sw = j->sw;
@@ -555,37 +563,53 @@ static bool plan_make(struct job *j, struct plan *p)
 	for (const char *c = sw->threads; *c; c++)
 		nthr += *c == ',';
 	*p = (struct plan){.untimed = j->dev.emulated && !o->time_emulated};
-	if (!o->extract_on_device && (p->want = calloc(n * np + 1, sizeof(*p->want))) == NULL) {
+	if ((p->want = calloc(n * np + 1, sizeof(*p->want))) == NULL) {
 		job_error(j, "out of memory");
 		return false;
 	}
-	FILE *f = o->extract_on_device ? fopen(j->list, "w") : NULL;
 	pthread_mutex_lock(&sw->lock);
 	p->kernels_done = o->resume && kernels_in_db(j);
 	for (size_t i = 0; i < n; i++) {
 		size_t lack = 0;
 		for (size_t k = 0; k < np; k++) {
 			bool need = !o->resume || !model_done(j, i, xs_precision_name(sw->precs[k]));
-			if (p->want)
-				p->want[i * np + k] = need;
+			p->want[i * np + k] = need;
 			lack += need;
 		}
 		p->archs += lack > 0;
-		p->rows += (p->want ? lack : lack ? np : 0) * nthr;
-		if (lack && f)
-			fprintf(f, "%s\n", sw->sum->archs[i]);
+		/* extracting there, the agent measures a listed sub-net in every
+		 * precision */
+		p->rows += (o->extract_on_device ? (lack ? np : 0) : lack) * nthr;
 	}
 	pthread_mutex_unlock(&sw->lock);
-	struct xs_error err;
-	if ((o->extract_on_device && (f == NULL || fclose(f) != 0)) ||
-	    (p->want && xf_ship_list_write(&sw->ship, p->want, j->list, &err) != XS_OK)) {
-		job_error(j, "cannot write '%.250s'", j->list);
-		return false;
-	}
 	if (o->resume)
 		state(j, XF_SWEEP_PHASE_STAGE, "resuming: %zu of %zu sub-nets to measure", p->archs,
 		      n);
 	return true;
+}
+
+/* The device's list in j->list: the sub-nets it lacks (extracted there) or
+ * the models list of the sub-models it lacks. */
+static bool plan_list_write(struct job *j, const struct plan *p)
+{
+	struct sweep *sw = j->sw;
+	struct xs_error err;
+	bool ok;
+	if (sw->o->extract_on_device) {
+		FILE *f = fopen(j->list, "w");
+		for (size_t i = 0; f && i < sw->sum->narchs; i++)
+			for (size_t k = 0; k < sw->nprecs; k++)
+				if (p->want[i * sw->nprecs + k]) {
+					fprintf(f, "%s\n", sw->sum->archs[i]);
+					break;
+				}
+		ok = f != NULL && fclose(f) == 0;
+	} else {
+		ok = xf_ship_list_write(&sw->ship, p->want, j->list, &err) == XS_OK;
+	}
+	if (!ok)
+		job_error(j, "cannot write '%.250s'", j->list);
+	return ok;
 }
 
 /* The last part of a path. */
@@ -603,7 +627,7 @@ static bool stage_bench(struct job *j, const struct plan *p)
 {
 	struct sweep *sw = j->sw;
 	const bool there = sw->o->extract_on_device;
-	const size_t e = eval_slot(sw, j->dev.emulated), nm = p->want ? sw->ship.nmodels : 0;
+	const size_t e = eval_slot(sw, j->dev.emulated), nm = there ? 0 : sw->ship.nmodels;
 	j->files[F_EVAL].host = sw->eval[e];
 	j->files[F_LABELS].host = sw->labels[e];
 	j->files[F_EVAL].name = base_name(sw->eval[e]);
@@ -697,11 +721,9 @@ static void device_measure(struct job *j)
 	struct sweep *sw = j->sw;
 	const struct xf_sweep_opts *o = sw->o;
 	struct xs_error err;
-	struct plan p;
-	if (!plan_make(j, &p)) {
-		free(p.want);
+	struct plan p = j->plan;
+	if (p.rows && !plan_list_write(j, &p))
 		return;
-	}
 	if ((p.rows || (!p.kernels_done && !p.untimed)) && !stage_bench(j, &p)) {
 		p.rows = 0;
 		p.kernels_done = true;  /* nothing more can run: the run ends incomplete */
@@ -725,7 +747,6 @@ static void device_measure(struct job *j)
 	enum xs_status bs = p.rows ? agent_stream(j, bargs, XF_ROWS_BENCH, &err) : XS_OK;
 	if (bs != XS_OK)
 		job_error(j, "%s", err.msg);
-	free(p.want);
 	bool complete = ks == XS_OK && bs == XS_OK && j->out->error[0] == '\0';
 	j->out->status = complete ? XF_SWEEP_DONE : XF_SWEEP_INCOMPLETE;
 }
@@ -749,20 +770,40 @@ static void run_end(struct job *j)
 	pthread_mutex_unlock(&sw->lock);
 }
 
-static void *device_main(void *p)
+/* The device is done with: FINISHED, and what it kept goes. */
+static void device_finish(struct job *j)
 {
-	struct job *j = p;
+	free(j->plan.want);
+	j->plan.want = NULL;
+	unlink(j->list);
+	queue_clear(&j->q);
+	j->finished = true;
+	emit_job(j, XF_SWEEP_EV_FINISHED);
+}
+
+/* Pass 1: the probe, and what the device lacks. One that cannot go on is
+ * finished here. */
+static void device_prepare(struct job *j)
+{
 	struct sweep *sw = j->sw;
 	j->out->status = XF_SWEEP_FAILED;
 	snprintf(j->list, sizeof(j->list), "%.3000s/list-%zu.txt", sw->ship.dir, j->index);
-	if (device_probe(j)) {
-		device_measure(j);
+	j->probed = device_probe(j);
+	j->planned = j->probed && plan_make(j, &j->plan);
+	if (!j->probed)
+		device_finish(j);
+}
+
+/* Pass 2: its run (begun here: a run's times are its measuring's), what
+ * its plan says, the run's end. */
+static void device_run(struct job *j)
+{
+	if (device_store(j, true)) {
+		if (j->planned)
+			device_measure(j);
 		run_end(j);
 	}
-	unlink(j->list);
-	queue_clear(&j->q);
-	emit_job(j, XF_SWEEP_EV_FINISHED);
-	return NULL;
+	device_finish(j);
 }
 
 /* ---- the sub-nets ------------------------------------------------------------------- */
@@ -1051,40 +1092,61 @@ static void extract_line(void *ctx, const char *line)
 	emit(ctx, &ev);
 }
 
-/* Every sub-net of the sweep in each precision, extracted here once for all
- * the devices (BN recalibrated on the training images when they are the
- * space's images), on every CPU: no device is timed yet. */
-static enum xs_status models_prepare(struct sweep *sw, struct xs_error *err)
+/* The sub-models want[k] says, extracted here unless they are already (BN
+ * recalibrated on the training images when they are the space's images),
+ * on every CPU: no device is timed meanwhile. */
+static enum xs_status models_prepare(struct sweep *sw, const bool *want, struct xs_error *err)
 {
 	const struct xs_space *sp = &sw->sn->space;
-	struct xf_sweep_summary *s = sw->sum;
 	struct xs_idx *calib = NULL;
 	double t0 = xf_now();
+	size_t built = 0;
 	enum xs_status st = xs_idx_load(sw->data.calib, 3, &calib, err);
 	if (st != XS_OK)
 		return st;
 	const bool recal = sp->in_c == 1 && calib->rows == sp->in_h && calib->cols == sp->in_w;
-	st = xf_ship_extract(&sw->ship, sw->sn, (const char (*)[XS_ARCH_MAX])s->archs, s->narchs,
-			     sw->precs, sw->nprecs, recal ? calib : NULL, xf_cpus(), extract_line, sw,
-			     err);
+	st = xf_ship_build(&sw->ship, sw->sn, want, recal ? calib : NULL, xf_cpus(), extract_line,
+			   sw, &built, err);
 	xs_idx_destroy(calib);
-	if (st == XS_OK) {
+	if (st == XS_OK && built) {
 		long long bytes = 0;
 		for (size_t k = 0; k < sw->ship.nmodels; k++)
-			bytes += sw->ship.models[k].size;
+			bytes += want[k] ? sw->ship.models[k].size : 0;
 		char line[160];
 		snprintf(line, sizeof(line), "host extract: %zu sub-models, %lld bytes, in %.1f s "
-			 "(the devices check their sha256 and run them)", sw->ship.nmodels, bytes,
+			 "(the devices check their sha256 and run them)", built, bytes,
 			 xf_now() - t0);
 		extract_line(sw, line);
 	}
 	return st;
 }
 
+/* Between the passes: the sub-models some device that runs still lacks (its
+ * plan); none when no device has a row to measure, or they extract there. */
+static enum xs_status models_for_devices(struct sweep *sw, const struct job *jobs,
+					 struct xs_error *err)
+{
+	const size_t nm = sw->ship.nmodels;
+	if (sw->o->extract_on_device || nm == 0)
+		return XS_OK;
+	bool *want = calloc(nm, sizeof(*want)), any = false;
+	if (want == NULL)
+		return xf_error_set(err, XS_ENOMEM, "out of memory");
+	for (size_t i = 0; i < sw->sum->ndevices; i++)
+		for (size_t k = 0; jobs[i].planned && jobs[i].plan.rows && k < nm; k++) {
+			want[k] = want[k] || jobs[i].plan.want[k];
+			any = any || want[k];
+		}
+	enum xs_status st = any ? models_prepare(sw, want, err) : XS_OK;
+	free(want);
+	return st;
+}
+
 /* In the staging folder (ship.h): the host's reference (top-1 on the whole
  * test set and the logits the devices compare theirs with, once per
  * sub-net, kept in the DB) as sw->ref, the compact test images and, unless
- * the devices extract their sub-nets, the sub-models. */
+ * the devices extract their sub-nets, the names of the sub-models (built
+ * when the devices' plans are known: models_for_devices). */
 static enum xs_status files_prepare(struct sweep *sw, struct xs_error *err)
 {
 	struct xf_sweep_summary *s = sw->sum;
@@ -1111,28 +1173,36 @@ static enum xs_status files_prepare(struct sweep *sw, struct xs_error *err)
 		sw->ref[0] = '\0';
 	if ((st = eval_prepare(sw, err)) != XS_OK || sw->o->extract_on_device)
 		return st;
-	bool runs = false;  /* no sub-model is made for devices that do not run */
-	for (size_t i = 0; i < s->ndevices; i++)
-		runs = runs || s->devices[i].status == XF_SWEEP_PENDING;
-	return runs ? models_prepare(sw, err) : XS_OK;
+	return xf_ship_models_init(&sw->ship, (const char (*)[XS_ARCH_MAX])s->archs, s->narchs,
+				   sw->precs, sw->nprecs, err);
 }
 
 /* How the devices run. Those on this host's CPUs (this host, qemu-user,
  * loopback adb) share one lane and run one after another, this host first:
  * a timing taken while another agent computes on the same cores says nothing.
  * The others (phones, boards) are taken by a pool of at most sw->jobs
- * workers beside that lane. Statuses are read only after every thread is
- * joined. */
+ * workers beside that lane. Each pass (probe, then measure) runs the lanes
+ * to their end. Statuses are read only after every thread is joined. */
 struct lanes {
 	struct job *jobs;
 	size_t n;
+	bool measure;                /* pass 2 (device_run), else pass 1 (device_prepare) */
 	pthread_mutex_t lock;
 	size_t next;                 /* the next remote job to start */
 };
 
-static bool runnable(const struct job *j, bool on_host)
+static bool runnable(const struct lanes *l, const struct job *j, bool on_host)
 {
-	return j->out->status == XF_SWEEP_PENDING && j->dev.on_host == on_host;
+	bool ready = l->measure ? j->probed && !j->finished : j->out->status == XF_SWEEP_PENDING;
+	return ready && j->dev.on_host == on_host;
+}
+
+static void lane_job(const struct lanes *l, struct job *j)
+{
+	if (l->measure)
+		device_run(j);
+	else
+		device_prepare(j);
 }
 
 static void *host_lane(void *p)
@@ -1140,9 +1210,9 @@ static void *host_lane(void *p)
 	struct lanes *l = p;
 	for (int local = 1; local >= 0; local--)  /* this host first, then the others */
 		for (size_t i = 0; i < l->n; i++)
-			if (runnable(&l->jobs[i], true) &&
+			if (runnable(l, &l->jobs[i], true) &&
 			    (l->jobs[i].dev.ops == &xf_transport_local) == (local == 1))
-				device_main(&l->jobs[i]);
+				lane_job(l, &l->jobs[i]);
 	return NULL;
 }
 
@@ -1152,14 +1222,14 @@ static void *remote_worker(void *p)
 	for (;;) {
 		struct job *j = NULL;
 		pthread_mutex_lock(&l->lock);
-		while (l->next < l->n && !runnable(&l->jobs[l->next], false))
+		while (l->next < l->n && !runnable(l, &l->jobs[l->next], false))
 			l->next++;
 		if (l->next < l->n)
 			j = &l->jobs[l->next++];
 		pthread_mutex_unlock(&l->lock);
 		if (j == NULL)
 			return NULL;
-		device_main(j);
+		lane_job(l, j);
 	}
 }
 
@@ -1173,46 +1243,38 @@ static size_t workers_for(const struct sweep *sw, size_t nremote)
 	return w < nremote ? w : nremote;
 }
 
-/* Runs every usable device (the host lane and the pool), and ends the
- * sweep's row. */
-static enum xs_status jobs_run(struct sweep *sw, struct job *jobs, struct xs_error *err)
+/* One pass over the devices: the host lane and the pool, to their end. */
+static enum xs_status pass_run(struct sweep *sw, struct job *jobs, bool measure,
+			       struct xs_error *err)
 {
 	struct xf_sweep_summary *s = sw->sum;
-	struct lanes l = {.jobs = jobs, .n = s->ndevices};
+	struct lanes l = {.jobs = jobs, .n = s->ndevices, .measure = measure};
 	size_t nhost = 0, nremote = 0;
 	for (size_t i = 0; i < s->ndevices; i++) {
-		nhost += runnable(&jobs[i], true);
-		nremote += runnable(&jobs[i], false);
+		nhost += runnable(&l, &jobs[i], true);
+		nremote += runnable(&l, &jobs[i], false);
 	}
 	size_t nw = workers_for(sw, nremote);
 	pthread_t *threads = calloc(nw + 1, sizeof(*threads));
 	if (threads == NULL)
 		return xf_error_set(err, XS_ENOMEM, "out of memory");
 	pthread_mutex_init(&l.lock, NULL);
-	struct xf_sweep_event ev = {.kind = XF_SWEEP_EV_START};
-	emit(sw, &ev);
-	for (size_t i = 0; i < s->ndevices; i++)
-		if (s->devices[i].status == XF_SWEEP_UNAVAILABLE) {
-			struct xf_sweep_event u = {.kind = XF_SWEEP_EV_UNAVAILABLE, .index = i,
-						   .device = &s->devices[i],
-						   .text = s->devices[i].error};
-			emit(sw, &u);
-		}
-	/* threads[0]: the host lane; threads[1..]: the pool. A thread that
-	 * cannot start leaves its work to the others; with none at all, this
-	 * thread does it (the host lane last, so the pool's devices start). */
 	/* the lane's others say that they wait */
 	bool local = false, first = true;
 	for (size_t i = 0; i < s->ndevices; i++)
-		local = local || (runnable(&jobs[i], true) && jobs[i].dev.ops == &xf_transport_local);
+		local = local || (runnable(&l, &jobs[i], true) &&
+				  jobs[i].dev.ops == &xf_transport_local);
 	for (size_t i = 0; i < s->ndevices; i++) {
-		if (!runnable(&jobs[i], true))
+		if (!runnable(&l, &jobs[i], true))
 			continue;
 		bool runs_now = local ? jobs[i].dev.ops == &xf_transport_local : first;
 		if (!runs_now)
 			state(&jobs[i], XF_SWEEP_PHASE_STAGE, "waiting (on this host's CPUs)");
 		first = false;
 	}
+	/* threads[0]: the host lane; threads[1..]: the pool. A thread that
+	 * cannot start leaves its work to the others; with none at all, this
+	 * thread does it (the host lane last, so the pool's devices start). */
 	size_t started = 0;
 	bool lane = nhost && pthread_create(&threads[0], NULL, host_lane, &l) == 0;
 	for (size_t k = 0; k < nw; k++)
@@ -1227,6 +1289,36 @@ static enum xs_status jobs_run(struct sweep *sw, struct job *jobs, struct xs_err
 		pthread_join(threads[1 + k], NULL);
 	free(threads);
 	pthread_mutex_destroy(&l.lock);
+	return XS_OK;
+}
+
+/* Runs every usable device: the probes and plans, the sub-models they lack
+ * extracted here, the measuring; then ends the sweep's row. When the
+ * extraction fails no device measures (none has a run): each probed one is
+ * failed with its error, and so is the call. */
+static enum xs_status jobs_run(struct sweep *sw, struct job *jobs, struct xs_error *err)
+{
+	struct xf_sweep_summary *s = sw->sum;
+	struct xf_sweep_event ev = {.kind = XF_SWEEP_EV_START};
+	emit(sw, &ev);
+	for (size_t i = 0; i < s->ndevices; i++)
+		if (s->devices[i].status == XF_SWEEP_UNAVAILABLE) {
+			struct xf_sweep_event u = {.kind = XF_SWEEP_EV_UNAVAILABLE, .index = i,
+						   .device = &s->devices[i],
+						   .text = s->devices[i].error};
+			emit(sw, &u);
+		}
+	enum xs_status st = pass_run(sw, jobs, false, err);
+	if (st == XS_OK)
+		st = models_for_devices(sw, jobs, err);
+	if (st == XS_OK)
+		st = pass_run(sw, jobs, true, err);
+	for (size_t i = 0; i < s->ndevices; i++)  /* probed, no run: st says why */
+		if (jobs[i].probed && !jobs[i].finished) {
+			if (jobs[i].out->error[0] == '\0')
+				job_error(&jobs[i], "%s", err ? err->msg : "not measured");
+			device_finish(&jobs[i]);
+		}
 	size_t done = 0;
 	for (size_t i = 0; i < s->ndevices; i++)
 		done += s->devices[i].status == XF_SWEEP_DONE ||
@@ -1236,7 +1328,7 @@ static enum xs_status jobs_run(struct sweep *sw, struct job *jobs, struct xs_err
 		fdb_commit(sw->db);
 	else
 		fdb_rollback(sw->db);
-	return XS_OK;
+	return st;
 }
 
 static void totals(struct xf_sweep_summary *s)

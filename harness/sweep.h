@@ -1,13 +1,16 @@
 /* sweep.h - the sweep as a library call: the agent on every device that
  * matches, its results in the caller's device DB.
  *
- * First, here: the host's reference of each sub-net, the test images cut
- * to what the devices evaluate and, unless they extract there, every
- * sub-net in each precision as an .xnm file (ship.h). Per device: stage the
- * agent, probe (the device row), stage what it measures with (the
- * sub-models and their list, or the supernet and the training images to
- * extract them there; the supernet also for the kernel table; the test
- * images), the kernel table, then the sub-net benchmarks. Devices on this host's CPUs
+ * First, here: the host's reference of each sub-net and the test images
+ * cut to what the devices evaluate. Then two passes over the devices: each
+ * stages the agent, probes (the device row) and plans what it lacks (resume:
+ * what the DB lacks); then, unless they extract there, the host extracts the
+ * sub-nets some device still measures, each in each precision once as an
+ * .xnm file (ship.h; nothing when no device has a row to measure); then each
+ * device stages what it measures with (the sub-models and their list, or the
+ * supernet and the training images to extract them there; the space's text
+ * for the kernel table; the test images), the kernel table, then the sub-net
+ * benchmarks. Devices on this host's CPUs
  * (this host, qemu-user, adb on loopback) run one after another, this host
  * first, so no timing shares its cores with another agent; phones and
  * boards run beside them, at most opts.jobs at once. Rows are mapped

@@ -89,6 +89,7 @@ struct screen {
 	struct line *lines;
 	size_t n;
 	bool running, stop;     /* the draw thread */
+	bool drawn;             /* the live lines are on the terminal */
 	pthread_cond_t wake;
 	pthread_t thread;
 };
@@ -119,7 +120,21 @@ static void draw(struct screen *s, bool again)
 		line[width - 1 < (int)sizeof(line) ? width - 1 : (int)sizeof(line) - 1] = '\0';
 		fprintf(stderr, "\033[2K%s\n", line);
 	}
+	s->drawn = true;
 	fflush(stderr);
+}
+
+/* A log line: above the live lines, which move down under it (the host
+ * extracts what the devices lack once their probes are done). */
+static void screen_log(struct screen *s, const char *text)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->drawn)
+		fprintf(stderr, "\033[%zuA\033[J", s->n);
+	fprintf(stderr, "%s\n", text);
+	if (s->drawn)
+		draw(s, false);
+	pthread_mutex_unlock(&s->lock);
 }
 
 static void *screen_main(void *p)
@@ -208,7 +223,7 @@ static void on_progress(void *p, const struct xf_sweep_event *ev)
 		return;
 	}
 	if (ev->kind == XF_SWEEP_EV_REFERENCE || ev->kind == XF_SWEEP_EV_EXTRACT) {
-		fprintf(stderr, "%s\n", ev->text);
+		screen_log(s, ev->text);
 		return;
 	}
 	if (ev->kind == XF_SWEEP_EV_START) {

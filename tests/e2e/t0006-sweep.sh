@@ -3,7 +3,8 @@
 # device (qemu-user) into a fresh DB: every device probed and stored, every
 # sub-net measured on each, the emulated one marked so and only checked (the
 # host's logits, no kernel table), the same sub-model sha256 and top-1 on
-# both, the two never run at once; --resume then measures nothing again.
+# both, the two never run at once; --resume then measures and extracts
+# nothing again.
 set -euo pipefail
 fleet="$BUILD/bin/xnn-fleet"
 db="$TMPDIR/fleet.db"
@@ -54,19 +55,22 @@ for arch in $(cat "$TMPDIR/list"); do
 	[ -n "$a" ] && [ "$a" = "$b" ]
 done
 
-# resume: nothing left to measure, nothing stored twice
+# resume: nothing left to measure, nothing stored twice, nothing extracted
 out=$("$fleet" sweep --devices host,qemu-aarch64 --subnets "$TMPDIR/list" --quick \
 	--eval-n 300 --db "$db" --resume 2>&1)
 echo "$out"
 grep -q 'host: resuming: 0 of 2 sub-nets' <<<"$out"
+! grep -q 'host extract' <<<"$out"
 grep -q 'qemu-aarch64: kernels: not timed under emulation' <<<"$out"
 "$fleet" db info --db "$db" | grep -q '^sub-net results 4$'
 
-# int8 beside f32 (--resume: only the int8 rows are new): quantized on each
-# device, the same bytes there as on this host's extraction, smaller in memory
+# int8 beside f32 (--resume: only the int8 rows are new, only the int8
+# sub-models extracted), the same bytes as this host's extraction, smaller in
+# memory
 out=$("$fleet" sweep --devices host,qemu-aarch64 --subnets "$TMPDIR/list" --quick \
 	--eval-n 300 --db "$db" --resume --precision f32,int8 2>&1)
 echo "$out"
+grep -q '^host extract: 2 sub-models' <<<"$out"
 "$fleet" db info --db "$db" | grep -q '^sub-net results 8$'
 [ "$(q "select count(*) from subnet_results where precision = 'int8' and status = 'ok'")" -eq 4 ]
 small=r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3

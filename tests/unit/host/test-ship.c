@@ -1,7 +1,9 @@
 /* test-ship.c - what a sweep ships (harness/ship.c): the sub-models
  * extracted by several workers are the bytes one extraction here makes (f32,
  * and int8 quantized from it, as the agent does); the models list it writes
- * is the one the agent reads (agent/models.c), all of it or a subset; the
+ * is the one the agent reads (agent/models.c), all of it or a subset; a
+ * build of some of the models writes those only, a later one only what is
+ * not built yet, and a list naming a model not built is refused; the
  * compact test images are the first images and labels of the test set; a
  * sub-net that cannot be extracted leaves nothing; the folder goes with
  * xf_ship_release. */
@@ -60,10 +62,12 @@ static void test_extract_and_list(void **state)
 	const enum xs_precision precs[] = {XS_PRECISION_F32, XS_PRECISION_INT8};
 	size_t lines = 0;
 	/* three workers for three sub-nets: each builds whole archs */
-	if (xf_ship_extract(&s, tu_fx.sn, archs, 3, precs, 2, tu_fx.train, 3, NULL, NULL, &err) !=
-	    XS_OK)
+	size_t built = 0;
+	assert_int_equal(xf_ship_models_init(&s, archs, 3, precs, 2, &err), XS_OK);
+	if (xf_ship_build(&s, tu_fx.sn, NULL, tu_fx.train, 3, NULL, NULL, &built, &err) != XS_OK)
 		fail_msg("extract: %s", err.msg);
 	assert_int_equal(s.nmodels, 6);
+	assert_int_equal(built, 6);
 	for (size_t k = 0; k < s.nmodels; k++) {
 		const struct xf_ship_model *m = &s.models[k];
 		assert_string_equal(m->arch, archs[k / 2]);
@@ -72,6 +76,7 @@ static void test_extract_and_list(void **state)
 		char name[64], hex[65];
 		snprintf(name, sizeof(name), "xnm-%03zu-%s.xnm", k / 2, k % 2 ? "int8" : "f32");
 		assert_string_equal(m->name, name);
+		assert_true(m->built);
 		expected_sha(m->arch, m->precision, hex);
 		assert_string_equal(m->sha256, hex);
 		size_t n;
@@ -128,13 +133,70 @@ static void test_extract_error(void **state)
 		"r20-d9.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3",
 	};
 	const enum xs_precision f32 = XS_PRECISION_F32;
-	assert_int_not_equal(xf_ship_extract(&s, tu_fx.sn, bad, 2, &f32, 1, tu_fx.train, 1, NULL,
-					     NULL, &err), XS_OK);
+	size_t built = 9;
+	assert_int_equal(xf_ship_models_init(&s, bad, 2, &f32, 1, &err), XS_OK);
+	assert_int_not_equal(xf_ship_build(&s, tu_fx.sn, NULL, tu_fx.train, 1, NULL, NULL, &built,
+					   &err), XS_OK);
 	assert_non_null(strstr(err.msg, "host extraction of r20-d9.1.1.1"));
-	assert_int_equal(s.nmodels, 0);
+	assert_int_equal(built, 0);
+	assert_false(s.models[0].built);
 	char p[PATH_MAX + 32];
 	snprintf(p, sizeof(p), "%s/xnm-000-f32.xnm", s.dir);
 	assert_false(exists(p));  /* nothing kept */
+	xf_ship_release(&s);
+}
+
+static void count_line(void *ctx, const char *line)
+{
+	(void)line;
+	(*(size_t *)ctx)++;
+}
+
+/* What a resumed sweep does: some models, then the rest, none twice. */
+static void test_build_some(void **state)
+{
+	(void)state;
+	struct xf_ship s;
+	struct xs_error err;
+	assert_int_equal(xf_ship_init(&s, &err), XS_OK);
+	const enum xs_precision precs[] = {XS_PRECISION_F32, XS_PRECISION_INT8};
+	assert_int_equal(xf_ship_models_init(&s, archs, 2, precs, 2, &err), XS_OK);
+	assert_int_equal(s.nmodels, 4);
+	for (size_t k = 0; k < s.nmodels; k++)
+		assert_false(s.models[k].built);
+	/* only the second arch's int8: its f32 is not written */
+	bool want[4] = {false, false, false, true};
+	size_t built = 0, lines = 0;
+	if (xf_ship_build(&s, tu_fx.sn, want, tu_fx.train, 2, count_line, &lines, &built, &err) !=
+	    XS_OK)
+		fail_msg("build: %s", err.msg);
+	assert_int_equal(built, 1);
+	assert_int_equal(lines, 1);
+	assert_true(s.models[3].built);
+	assert_false(exists(s.models[2].path));
+	char hex[65];
+	expected_sha(archs[1], XS_PRECISION_INT8, hex);
+	assert_string_equal(s.models[3].sha256, hex);
+	/* a list naming a model not built is refused */
+	char list[PATH_MAX + 16];
+	snprintf(list, sizeof(list), "%s/models.txt", s.dir);
+	assert_int_equal(xf_ship_list_write(&s, NULL, list, &err), XS_EINVAL);
+	assert_non_null(strstr(err.msg, "not extracted"));
+	assert_false(exists(list));
+	assert_int_equal(xf_ship_list_write(&s, want, list, &err), XS_OK);
+	/* then all: the three others only */
+	lines = 0;
+	assert_int_equal(xf_ship_build(&s, tu_fx.sn, NULL, tu_fx.train, 2, count_line, &lines,
+				       &built, &err), XS_OK);
+	assert_int_equal(built, 3);
+	assert_int_equal(lines, 3);
+	for (size_t k = 0; k < s.nmodels; k++)
+		assert_true(s.models[k].built && exists(s.models[k].path));
+	/* and again: nothing */
+	assert_int_equal(xf_ship_build(&s, tu_fx.sn, NULL, tu_fx.train, 2, count_line, &lines,
+				       &built, &err), XS_OK);
+	assert_int_equal(built, 0);
+	assert_int_equal(lines, 3);
 	xf_ship_release(&s);
 }
 
@@ -182,6 +244,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eval),
 		cmocka_unit_test(test_extract_error),
+		cmocka_unit_test(test_build_some),
 		cmocka_unit_test(test_extract_and_list),
 	};
 	int rc = cmocka_run_group_tests(tests, tu_fixture_setup, tu_fixture_teardown);

@@ -4,7 +4,8 @@
  * DB as the summary counts them, the callback saw the device run and finish;
  * the sub-models were extracted here and run as they are (their sha256 in
  * the rows), and what the device was given is counted and stored with its
- * run; a resumed sweep stores nothing new; int8 extracted on the device
+ * run; a resumed sweep stores nothing new and extracts nothing, one that
+ * lacks one row extracts that sub-model only; int8 extracted on the device
  * gives the bytes extracted here; no staging folder is left; a dry run
  * stores nothing; an expression that matches no device says which there
  * are. */
@@ -73,6 +74,16 @@ static int teardown(void **state)
 		return -1;
 	}
 	return 0;
+}
+
+static void exec_sql(const char *sql)
+{
+	sqlite3 *h;
+	char *msg = NULL;
+	assert_int_equal(sqlite3_open_v2(db_path, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+	sqlite3_close(h);
 }
 
 static int64_t q(const char *sql)
@@ -262,7 +273,23 @@ static void test_sweep_host(void **state)
 	assert_int_equal(seen.results, 0);
 	assert_int_equal(q("SELECT count(*) FROM subnet_results"), 2);
 	assert_int_equal(q("SELECT count(*) FROM sweeps"), 2);
-	assert_int_equal(seen.extracted, 3);  /* extracted, though nothing ran */
+	assert_int_equal(seen.extracted, 0);  /* nothing to run: nothing extracted */
+	xf_sweep_summary_release(&sum);
+
+	/* resume with one row gone: that sub-model only (a line and the total) */
+	char del[300];
+	snprintf(del, sizeof(del), "DELETE FROM subnet_results WHERE subnet_id = (SELECT id FROM "
+		 "subnets WHERE arch = '%s')", archs[1]);
+	exec_sql(del);
+	memset(&seen, 0, sizeof(seen));
+	if (xf_sweep_run(&o, on_event, &seen, &sum, &err) != XS_OK)
+		fail_msg("resumed sweep: %s", err.msg);
+	assert_int_equal(sum.devices[0].status, XF_SWEEP_DONE);
+	assert_int_equal(seen.extracted, 2);
+	assert_int_equal(seen.results, 1);
+	assert_int_equal(sum.stored, 1);
+	assert_int_equal(sum.kernel_rows, 0);
+	assert_int_equal(rows_with_host_bytes("f32"), 2);
 	xf_sweep_summary_release(&sum);
 
 	/* int8 beside, extracted by the agent (the training images go too):
