@@ -12,24 +12,17 @@
 #include "data.h"
 #include "util.h"
 
-/* Builds one sub-net in prec and evaluates it; *logits_text gets its first
+/* Evaluates model m of a sub-net of sn; *logits_text gets its first
  * images' logits as "image,v0,...\n" rows (malloc'd). */
-static enum xs_status measure(const struct xs_supernet *sn, const char *arch,
-			      enum xs_precision prec, const struct xs_idx *calib,
-			      const struct xs_idx *train_labels,
+static enum xs_status measure(const struct xs_supernet *sn, const struct xs_model *m,
+			      const struct xs_idx *calib, const struct xs_idx *train_labels,
 			      const struct xs_idx *eval, const struct xs_idx *labels,
 			      struct xk_threadpool *tp, double *top1, double *val_top1,
 			      char **logits_text, struct xs_error *err)
 {
-	struct xs_arch a;
-	struct xs_model *m = NULL;
 	struct xs_exec *e = NULL;
 	float *logits = NULL;
-	enum xs_status st = xs_arch_parse(&sn->space, arch, &a, err);
-	if (st == XS_OK)
-		st = xs_model_build(sn, &a, prec, calib, tp, &m, err);
-	if (st == XS_OK)
-		st = xs_exec_create(m, XK_ISA_DEFAULT, 32, &e, err);
+	enum xs_status st = xs_exec_create(m, XK_ISA_DEFAULT, 32, &e, err);
 	size_t count = eval->count, correct = 0;
 	if (st == XS_OK && (logits = malloc(count * m->classes * sizeof(float))) == NULL) {
 		st = xf_error_set(err, XS_ENOMEM, "out of memory");
@@ -68,7 +61,61 @@ static enum xs_status measure(const struct xs_supernet *sn, const char *arch,
 	}
 	free(logits);
 	xs_exec_destroy(e);
-	xs_model_destroy(m);
+	return st;
+}
+
+/* Sub-net i (arch) in prec: from model, else built here. */
+static enum xs_status model_get(const struct xs_supernet *sn, const char *arch, size_t i,
+				enum xs_precision prec, const struct xs_idx *calib,
+				struct xk_threadpool *tp, xf_reference_model_fn model, void *ctx,
+				struct xs_model **out, struct xs_error *err)
+{
+	struct xs_arch a;
+	*out = NULL;
+	if (model)
+		return model(ctx, i, prec, out, err);
+	enum xs_status st = xs_arch_parse(&sn->space, arch, &a, err);
+	return st == XS_OK ? xs_model_build(sn, &a, prec, calib, tp, out, err) : st;
+}
+
+/* Whether a stored reference (as fdb_subnet_reference gives it) lacks a
+ * part: then it is measured again. */
+static bool lacks(const struct xs_space *sp, double top1, double val, const char *text)
+{
+	return text == NULL || isnan(top1) || (sp->val_images && isnan(val));
+}
+
+/* Whether eval's images are the space's input (else no reference). */
+static bool space_images(const struct xs_space *sp, const struct xs_idx *eval)
+{
+	return sp->in_c == 1 && eval->rows == sp->in_h && eval->cols == sp->in_w;
+}
+
+enum xs_status xf_reference_lacking(struct fdb *db, const struct xs_supernet *sn,
+				    const int64_t *ids, size_t n, const char *eval,
+				    const char *precisions, bool *lack, struct xs_error *err)
+{
+	enum xs_precision precs[2];
+	size_t np = 0;
+	struct xs_idx *ei = NULL;
+	if (!xf_precision_list_parse(precisions, precs, &np))
+		return xf_error_set(err, XS_EINVAL, "precision '%.40s': use f32, int8 or f32,int8",
+				    precisions);
+	memset(lack, 0, n * np * sizeof(*lack));
+	enum xs_status st = xs_idx_load(eval, 3, &ei, err);
+	for (size_t i = 0; st == XS_OK && space_images(&sn->space, ei) && i < n; i++)
+		for (size_t k = 0; st == XS_OK && k < np; k++) {
+			double top1, val;
+			char *text = NULL;
+			st = fdb_subnet_reference(db, ids[i], xs_precision_name(precs[k]), &top1, &val,
+						  &text);
+			if (st != XS_OK)
+				xf_error_set(err, st, "%s", fdb_errmsg(db));
+			else
+				lack[i * np + k] = lacks(&sn->space, top1, val, text);
+			free(text);
+		}
+	xs_idx_destroy(ei);
 	return st;
 }
 
@@ -90,8 +137,8 @@ enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 				   const char *calib, const char *train_labels, const char *eval,
 				   const char *labels, const char *precisions, int threads,
 				   const char *ref_path, bool *ref_written,
-				   xf_reference_progress_fn progress, void *ctx,
-				   struct xs_error *err)
+				   xf_reference_model_fn model, xf_reference_progress_fn progress,
+				   void *ctx, struct xs_error *err)
 {
 	const struct xs_space *sp = &sn->space;
 	struct xs_idx *ci = NULL, *ei = NULL, *li = NULL, *tl = NULL;
@@ -108,7 +155,7 @@ enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 		st = xs_idx_load(train_labels, 1, &tl, err);
 	if (st != XS_OK)
 		goto out_free;
-	if (sp->in_c != 1 || ei->rows != sp->in_h || ei->cols != sp->in_w) {
+	if (!space_images(sp, ei)) {
 		st = XS_OK;  /* not this data set's space: no accuracy to speak of */
 		goto out_free;
 	}
@@ -136,14 +183,17 @@ enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 				xf_error_set(err, st, "%s", fdb_errmsg(db));
 				break;
 			}
-			if (text == NULL || isnan(top1) || (sp->val_images && isnan(val))) {
+			if (lacks(sp, top1, val, text)) {
 				double t0 = xf_now();
+				struct xs_model *m = NULL;
 				free(text);
 				text = NULL;
 				say(progress, ctx, "host reference %zu/%zu %s: %s ...", i + 1, n, pname,
 				    archs[i]);
-				st = measure(sn, archs[i], precs[k], ci, tl, ei, li, tp, &top1, &val, &text,
-					     err);
+				st = model_get(sn, archs[i], i, precs[k], ci, tp, model, ctx, &m, err);
+				if (st == XS_OK)
+					st = measure(sn, m, ci, tl, ei, li, tp, &top1, &val, &text, err);
+				xs_model_destroy(m);
 				if (st != XS_OK)
 					break;
 				if (fdb_subnet_reference_set(db, ids[i], pname, top1, val, text) != XS_OK) {

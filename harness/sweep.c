@@ -1100,7 +1100,11 @@ static enum xs_status models_prepare(struct sweep *sw, const bool *want, struct 
 	const struct xs_space *sp = &sw->sn->space;
 	struct xs_idx *calib = NULL;
 	double t0 = xf_now();
-	size_t built = 0;
+	size_t built = 0, todo = 0;
+	for (size_t k = 0; k < sw->ship.nmodels; k++)
+		todo += want[k] && !sw->ship.models[k].built;
+	if (todo == 0)  /* not even the training images to load */
+		return XS_OK;
 	enum xs_status st = xs_idx_load(sw->data.calib, 3, &calib, err);
 	if (st != XS_OK)
 		return st;
@@ -1129,28 +1133,67 @@ static enum xs_status models_for_devices(struct sweep *sw, const struct job *job
 	const size_t nm = sw->ship.nmodels;
 	if (sw->o->extract_on_device || nm == 0)
 		return XS_OK;
-	bool *want = calloc(nm, sizeof(*want)), any = false;
+	bool *want = calloc(nm, sizeof(*want));
 	if (want == NULL)
 		return xf_error_set(err, XS_ENOMEM, "out of memory");
 	for (size_t i = 0; i < sw->sum->ndevices; i++)
-		for (size_t k = 0; jobs[i].planned && jobs[i].plan.rows && k < nm; k++) {
+		for (size_t k = 0; jobs[i].planned && jobs[i].plan.rows && k < nm; k++)
 			want[k] = want[k] || jobs[i].plan.want[k];
-			any = any || want[k];
-		}
-	enum xs_status st = any ? models_prepare(sw, want, err) : XS_OK;
+	enum xs_status st = models_prepare(sw, want, err);
 	free(want);
 	return st;
 }
 
-/* In the staging folder (ship.h): the host's reference (top-1 on the whole
- * test set and the logits the devices compare theirs with, once per
- * sub-net, kept in the DB) as sw->ref, the compact test images and, unless
- * the devices extract their sub-nets, the names of the sub-models (built
- * when the devices' plans are known: models_for_devices). */
+/* The reference's model of sub-net i in prec: the staged file, which the
+ * devices run too. */
+static enum xs_status staged_model(void *ctx, size_t i, enum xs_precision prec,
+				   struct xs_model **out, struct xs_error *err)
+{
+	const struct sweep *sw = ctx;
+	const struct xf_ship *sh = &sw->ship;
+	for (size_t k = i * sh->nprecs; k < (i + 1) * sh->nprecs && k < sh->nmodels; k++)
+		if (sh->models[k].precision == prec)
+			return sh->models[k].built ? xs_model_load(sh->models[k].path, out, NULL, err)
+				: xf_error_set(err, XS_EINVAL, "%.200s %s: not extracted",
+					       sh->models[k].arch, xs_precision_name(prec));
+	return xf_error_set(err, XS_EINVAL, "sub-net %zu: not staged", i);
+}
+
+/* The host's reference (top-1 on the whole test set and the logits the
+ * devices compare theirs with, once per sub-net, kept in the DB) as
+ * sw->ref. With host extraction, the sub-models it lacks are extracted first
+ * and it evaluates those files: a sub-net is extracted once per sweep. */
+static enum xs_status reference_prepare(struct sweep *sw, struct xs_error *err)
+{
+	struct xf_sweep_summary *s = sw->sum;
+	const bool here = !sw->o->extract_on_device;
+	struct xs_error e;
+	bool written, *lack = NULL;
+	enum xs_status st = XS_OK;
+	if (here && (lack = calloc(sw->ship.nmodels + 1, sizeof(*lack))) == NULL)
+		return xf_error_set(err, XS_ENOMEM, "out of memory");
+	if (here && (st = xf_reference_lacking(sw->db, sw->sn, sw->subnet_ids, s->narchs,
+					       sw->data.eval, sw->precision, lack, &e)) == XS_OK)
+		st = models_prepare(sw, lack, &e);
+	free(lack);
+	if (st == XS_OK)
+		st = xf_reference_update(sw->db, sw->sn, (const char (*)[XS_ARCH_MAX])s->archs,
+					 sw->subnet_ids, s->narchs, sw->data.calib,
+					 sw->data.train_labels, sw->data.eval, sw->data.labels,
+					 sw->precision, xf_cpus(), sw->ref, &written,
+					 here ? staged_model : NULL, reference_line, sw, &e);
+	if (st != XS_OK || !written)
+		sw->ref[0] = '\0';
+	return st == XS_OK ? XS_OK : xf_error_set(err, XS_EIO, "host reference: %s", e.msg);
+}
+
+/* In the staging folder (ship.h): the space's text, the sub-models' names
+ * (unless the devices extract theirs; built for the reference and for the
+ * devices' plans: models_for_devices), the host's reference and the
+ * compact test images. */
 static enum xs_status files_prepare(struct sweep *sw, struct xs_error *err)
 {
 	struct xf_sweep_summary *s = sw->sum;
-	struct xs_error e;
 	enum xs_status st = xf_ship_init(&sw->ship, err);
 	if (st != XS_OK)
 		return st;
@@ -1161,20 +1204,13 @@ static enum xs_status files_prepare(struct sweep *sw, struct xs_error *err)
 	if (tl >= sizeof(text) || xf_file_write(sw->space, (const uint8_t *)text, tl, err) != XS_OK)
 		return tl >= sizeof(text) ? xf_error_set(err, XS_EINVAL, "the space's text is over "
 							 "%zu bytes", sizeof(text)) : XS_EIO;
-	bool written;
-	if (xf_reference_update(sw->db, sw->sn, (const char (*)[XS_ARCH_MAX])s->archs,
-				sw->subnet_ids, s->narchs, sw->data.calib, sw->data.train_labels,
-				sw->data.eval, sw->data.labels, sw->precision, xf_cpus(), sw->ref,
-				&written, reference_line, sw, &e) != XS_OK) {
-		sw->ref[0] = '\0';
-		return xf_error_set(err, XS_EIO, "host reference: %s", e.msg);
-	}
-	if (!written)
-		sw->ref[0] = '\0';
-	if ((st = eval_prepare(sw, err)) != XS_OK || sw->o->extract_on_device)
+	if (!sw->o->extract_on_device &&
+	    (st = xf_ship_models_init(&sw->ship, (const char (*)[XS_ARCH_MAX])s->archs, s->narchs,
+				      sw->precs, sw->nprecs, err)) != XS_OK)
 		return st;
-	return xf_ship_models_init(&sw->ship, (const char (*)[XS_ARCH_MAX])s->archs, s->narchs,
-				   sw->precs, sw->nprecs, err);
+	if ((st = reference_prepare(sw, err)) != XS_OK)
+		return st;
+	return eval_prepare(sw, err);
 }
 
 /* How the devices run. Those on this host's CPUs (this host, qemu-user,

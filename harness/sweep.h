@@ -1,11 +1,13 @@
 /* sweep.h - the sweep as a library call: the agent on every device that
  * matches, its results in the caller's device DB.
  *
- * First, here: the host's reference of each sub-net and the test images
- * cut to what the devices evaluate. Then two passes over the devices: each
- * stages the agent, probes (the device row) and plans what it lacks (resume:
- * what the DB lacks); then, unless they extract there, the host extracts the
- * sub-nets some device still measures, each in each precision once as an
+ * First, here: the host's reference of each sub-net (unless the devices
+ * extract theirs, from the sub-models the reference lacks, extracted as the
+ * devices get them) and the test images cut to what the devices evaluate.
+ * Then two passes over the devices: each stages the agent, probes (the
+ * device row) and plans what it lacks (resume: what the DB lacks); then,
+ * unless they extract there, the host extracts the sub-nets some device still
+ * measures and the reference did not, each in each precision once as an
  * .xnm file (ship.h; nothing when no device has a row to measure); then each
  * device stages what it measures with (the sub-models and their list, or the
  * supernet and the training images to extract them there; the space's text

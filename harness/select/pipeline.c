@@ -403,8 +403,8 @@ static enum xs_status test_top1(struct run *r, struct xs_error *err)
 		enum xs_status st = xf_reference_update(o->db, o->sn, (const char (*)[XS_ARCH_MAX])archs,
 							&id, 1, o->data->calib, o->data->train_labels,
 							o->data->eval, o->data->labels, pname,
-							o->threads, ref, &written, reference_line,
-							&r->s, &rerr);
+							o->threads, ref, &written, NULL,
+							reference_line, &r->s, &rerr);
 		unlink(ref);
 		if (st != XS_OK)
 			return xf_error_set(err, st, "host reference: %s", rerr.msg);

@@ -2,9 +2,9 @@
  * real agent, build/bin/xnn-agent) with two small sub-nets into a fresh
  * SQLite file: the device, its kernel table and its sub-net rows are in the
  * DB as the summary counts them, the callback saw the device run and finish;
- * the sub-models were extracted here and run as they are (their sha256 in
- * the rows), and what the device was given is counted and stored with its
- * run; a resumed sweep stores nothing new and extracts nothing, one that
+ * the sub-models were extracted here once, for the reference and the
+ * device, and run as they are (their sha256 in the rows), and what the
+ * device was given is counted and stored with its run; a resumed sweep stores nothing new and extracts nothing, one that
  * lacks one row extracts that sub-model only; int8 extracted on the device
  * gives the bytes extracted here; no staging folder is left; a dry run
  * stores nothing; an expression that matches no device says which there
@@ -107,6 +107,7 @@ struct seen {
 	enum xf_sweep_status finished_status;
 	char last_state[160];
 	bool probe, subnets_phase;
+	bool reference_unextracted;  /* a reference line came before any extraction */
 };
 
 static void on_event(void *ctx, const struct xf_sweep_event *ev)
@@ -115,7 +116,7 @@ static void on_event(void *ctx, const struct xf_sweep_event *ev)
 	assert_non_null(ev->summary);
 	switch (ev->kind) {
 	case XF_SWEEP_EV_NOTES: s->notes++; break;
-	case XF_SWEEP_EV_REFERENCE: break;
+	case XF_SWEEP_EV_REFERENCE: s->reference_unextracted |= s->extracted == 0; break;
 	case XF_SWEEP_EV_EXTRACT: s->extracted++; break;
 	case XF_SWEEP_EV_START:
 		s->start++;
@@ -243,9 +244,11 @@ static void test_sweep_host(void **state)
 	/* the host's reference: top-1 on the test set, the logits compared */
 	assert_int_equal(q("SELECT count(*) FROM subnets WHERE test_top1 BETWEEN 80 AND 100"), 2);
 	assert_int_equal(q("SELECT count(*) FROM subnet_results WHERE max_logit_diff = 0"), 2);
-	/* extracted here (two lines and the total), run as they are: the rows
-	 * carry the sha256 of the models the host makes */
+	/* extracted here once (two lines and the total), before the reference
+	 * evaluates those files, run as they are: the rows carry the sha256 of
+	 * the models the host makes */
 	assert_int_equal(seen.extracted, 3);
+	assert_false(seen.reference_unextracted);
 	assert_int_equal(rows_with_host_bytes("f32"), 2);
 	/* what it was given: the agent, the supernet (its kernel table), the
 	 * test images and labels, the reference, the models list, two models;
