@@ -30,7 +30,9 @@ static const char usage_text[] =
 	"+-2% and p90 to +-5% (95% bootstrap intervals); --quick measures each piece\n"
 	"for less time. The pieces' weights are a fixed pattern: only the search space\n"
 	"is read, from the supernet or from --space, the space's key=value text as the\n"
-	"supernet holds it (what the sweep pushes: a few hundred bytes).\n";
+	"supernet holds it (what the sweep pushes: a few hundred bytes). On stderr\n"
+	"first: 'kernels: N rows to time (P pieces x T thread counts)' (the sweep's\n"
+	"count and ETA).\n";
 
 static const char *const columns[] = {
 	"piece", "stage", "first", "res", "cin", "cout", "expand", "kernel", "stride",
@@ -88,11 +90,12 @@ static bool piece_weights(struct piece *p)
 }
 
 struct job {
-	struct xa_csv *c;
+	struct xa_csv *c;          /* NULL: a walk that only counts the pieces */
 	const struct xa_measure_cfg *cfg;
 	struct xk_threadpool *tp;
 	int threads;
 	int errors;
+	size_t pieces;             /* the walk's count */
 };
 
 static uint32_t up(uint32_t a, uint32_t s) { return (a + s - 1) / s; }
@@ -105,6 +108,10 @@ static void time_piece(struct job *j, struct piece *p, const char *kind, int sta
 	struct xs_error err;
 	struct xs_exec *ex = NULL;
 	struct xa_measurement ms;
+	if (j->c == NULL) {
+		j->pieces++;
+		return;
+	}
 	bool ok = piece_weights(p) && xs_exec_create(&p->m, XK_ISA_DEFAULT, 1, &ex, &err) == XS_OK;
 	if (ok) {
 		const struct xs_value *in = &p->values[0];
@@ -347,9 +354,15 @@ int xa_cmd_kernels(int argc, char **argv)
 	xa_csv_meta(&c, "cores", "%s", cl);  /* as bench's cores column: the key */
 	xa_csv_meta(&c, "cores_spec", "%s", cores);
 	xa_csv_header(&c, columns, NCOLS);
+	/* how many rows come, before the first (stdout holds the table only):
+	 * the sweep's count and ETA */
+	struct job walk = {.c = NULL};
+	all_pieces(&walk, &space);
+	fprintf(stderr, "kernels: %zu rows to time (%zu pieces x %zu thread count%s)\n",
+		walk.pieces * nthreads, walk.pieces, nthreads, nthreads > 1 ? "s" : "");
 	int errors = 0;
 	for (size_t t = 0; t < nthreads; t++) {
-		struct job j = {&c, &cfg, NULL, threads[t], 0};
+		struct job j = {&c, &cfg, NULL, threads[t], 0, 0};
 		struct xk_error xe;
 		if (xk_threadpool_create((size_t)threads[t], cpus, ncpus, true, &j.tp, &xe) != XK_OK) {
 			fprintf(stderr, "xnn-agent: %s\n", xe.msg);

@@ -371,6 +371,19 @@ static void bench_row(void *ctx, const struct xf_agent_reader *r, char *const *f
 	queue_subnet(j, s, key, subnet_id);
 }
 
+/* The agent's stderr: the kernel table's row count, said before its first
+ * row (agent/cmd-kernels.c), for the count and the ETA of the phase. */
+static void agent_note(void *ctx, const char *line)
+{
+	struct job *j = ctx;
+	size_t n;
+	int end = -1;
+	if (sscanf(line, "kernels: %zu rows to time%n", &n, &end) == 1 && end > 0) {
+		j->out->kernel_todo = n;
+		emit_job(j, XF_SWEEP_EV_KERNELS);
+	}
+}
+
 /* Runs the agent with args, its rows (a table of that kind) mapped and
  * queued; what is queued is stored at the end, whatever became of the
  * stream. XS_OK when it was complete; else err says why. */
@@ -383,7 +396,9 @@ static enum xs_status agent_stream(struct job *j, const char *const *args,
 	struct xf_agent_reader *r = NULL;
 	int status;
 	stream_start(j);
-	enum xs_status st = xf_agent_run(&j->dev, args, fns[table], j, &r, &status, err);
+	enum xs_status st = xf_agent_run(&j->dev, args, fns[table],
+					 table == XF_ROWS_KERNELS ? agent_note : NULL, j, &r, &status,
+					 err);
 	if (st == XS_OK && table == XF_ROWS_PROBE) {
 		const char *v = xf_agent_reader_meta(r, "agent_version");
 		snprintf(j->agent_version, sizeof(j->agent_version), "%s", v ? v : "unknown");

@@ -109,6 +109,7 @@ struct xf_sweep_device {
 	bool on_host;              /* on this host's CPUs: run alone (see above) */
 	enum xf_sweep_status status;
 	size_t kernel_rows, subnet_rows;  /* rows the agent gave */
+	size_t kernel_todo;        /* kernel rows the agent said it times (0: not said) */
 	size_t stored;             /* rows new in the DB */
 	size_t todo;               /* sub-net rows expected (0 until the benchmarks start) */
 	size_t clean, throttled, noisy, budget, untimed;  /* flags of its sub-net rows */
@@ -149,7 +150,7 @@ enum xf_sweep_event_kind {
 	XF_SWEEP_EV_START,        /* sweep_id, devices and sub-nets known; about to run */
 	XF_SWEEP_EV_UNAVAILABLE,  /* a matching device that cannot be used: text says why */
 	XF_SWEEP_EV_STATE,        /* text: what device does now (push, probe, kernels, ...) */
-	XF_SWEEP_EV_KERNELS,      /* device->kernel_rows grew */
+	XF_SWEEP_EV_KERNELS,      /* device->kernel_rows grew, or kernel_todo is known */
 	XF_SWEEP_EV_RESULT,       /* a sub-net row: device->subnet_rows of device->todo */
 	XF_SWEEP_EV_FINISHED,     /* device->status and device->error are final */
 };

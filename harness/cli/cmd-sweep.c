@@ -73,6 +73,8 @@ static const char usage_text[] =
 
 /* ---- progress: the live lines, or log lines ------------------------------------------ */
 
+#define KERNEL_LOG_EVERY 20  /* kernel rows per log line (196 in the project's space) */
+
 /* What the screen shows of one device. */
 struct line {
 	char serial[128];
@@ -80,7 +82,8 @@ struct line {
 	const char *status;
 	bool finished;          /* its thread is done */
 	double t0, bench_t0;    /* when it started; when its sub-nets started (0: not yet) */
-	size_t kernel_rows, subnet_rows, todo;
+	double kernel_t0;       /* when its kernel table started (0: not yet) */
+	size_t kernel_rows, kernel_todo, subnet_rows, todo;
 };
 
 struct screen {
@@ -94,11 +97,31 @@ struct screen {
 	pthread_t thread;
 };
 
+/* ", ETA N s" for done of todo at the pace since t0 (none before the first
+ * is done, or when all are). */
+static void eta_text(double t0, size_t done, size_t todo, char *out, size_t n)
+{
+	double per = done ? (xf_now() - t0) / (double)done : 0;
+	out[0] = '\0';
+	if (per > 0 && done < todo)
+		snprintf(out, n, ", ETA %.0f s", per * (double)(todo - done));
+}
+
+/* "80/196 rows, ETA 30 s" (todo known) or "80 rows". */
+static void kernels_text(const struct line *l, char *out, size_t n)
+{
+	char eta[48];
+	eta_text(l->kernel_t0, l->kernel_rows, l->kernel_todo, eta, sizeof(eta));
+	if (l->kernel_todo)
+		snprintf(out, n, "%zu/%zu rows%s", l->kernel_rows, l->kernel_todo, eta);
+	else
+		snprintf(out, n, "%zu rows", l->kernel_rows);
+}
+
 static void draw(struct screen *s, bool again)
 {
 	struct winsize ws;
 	int width = ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20 ? ws.ws_col : 80;
-	double t = xf_now();
 	if (again)
 		fprintf(stderr, "\033[%zuA", s->n);
 	for (size_t i = 0; i < s->n; i++) {
@@ -106,13 +129,13 @@ static void draw(struct screen *s, bool again)
 		char line[512], extra[96] = "";
 		bool running = !j->finished && j->t0 > 0;
 		if (running && j->bench_t0 > 0 && j->todo) {
-			double per = j->subnet_rows ? (t - j->bench_t0) / (double)j->subnet_rows : 0;
-			snprintf(extra, sizeof(extra), ": %zu/%zu done", j->subnet_rows, j->todo);
-			if (per > 0 && j->subnet_rows < j->todo)
-				snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
-					 ", ETA %.0f s", per * (double)(j->todo - j->subnet_rows));
+			char eta[48];
+			eta_text(j->bench_t0, j->subnet_rows, j->todo, eta, sizeof(eta));
+			snprintf(extra, sizeof(extra), ": %zu/%zu done%s", j->subnet_rows, j->todo, eta);
 		} else if (running && strncmp(j->state, "kernels", 7) == 0) {
-			snprintf(extra, sizeof(extra), ": %zu rows", j->kernel_rows);
+			char k[80];
+			kernels_text(j, k, sizeof(k));
+			snprintf(extra, sizeof(extra), ": %s", k);
 		}
 		bool waiting = running && strncmp(j->state, "waiting", 7) == 0;
 		snprintf(line, sizeof(line), "%-16.16s %-11s %s%s", j->serial,
@@ -238,8 +261,17 @@ static void on_progress(void *p, const struct xf_sweep_event *ev)
 		l->bench_t0 = xf_now();
 		l->todo = ev->device->todo;
 	}
-	if (l && ev->kind == XF_SWEEP_EV_KERNELS)
+	if (l && ev->kind == XF_SWEEP_EV_STATE && ev->phase == XF_SWEEP_PHASE_KERNEL_TABLE)
+		l->kernel_t0 = xf_now();
+	if (l && ev->kind == XF_SWEEP_EV_KERNELS) {
 		l->kernel_rows = ev->device->kernel_rows;
+		l->kernel_todo = ev->device->kernel_todo;
+	}
+	/* the kernel table in the log: every KERNEL_LOG_EVERY rows and the last */
+	char kernels[80] = "";
+	if (l && ev->kind == XF_SWEEP_EV_KERNELS && l->kernel_rows &&
+	    (l->kernel_rows % KERNEL_LOG_EVERY == 0 || l->kernel_rows == l->kernel_todo))
+		kernels_text(l, kernels, sizeof(kernels));
 	if (l && ev->kind == XF_SWEEP_EV_RESULT)
 		l->subnet_rows = ev->device->subnet_rows;
 	if (l && ev->kind == XF_SWEEP_EV_FINISHED) {
@@ -253,6 +285,8 @@ static void on_progress(void *p, const struct xf_sweep_event *ev)
 		fprintf(stderr, "%s: %s\n", ev->device->serial, ev->text);
 	else if (ev->kind == XF_SWEEP_EV_RESULT)
 		log_result(ev);
+	else if (kernels[0])
+		fprintf(stderr, "%s: kernels %s\n", ev->device->serial, kernels);
 }
 
 /* ---- what the sweep did ------------------------------------------------------------------ */

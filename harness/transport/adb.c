@@ -218,7 +218,7 @@ static bool remote_sums(struct xf_device *d, struct xf_stage_file *files, size_t
 	struct remote_sums rs = {files, n, size, sha};
 	struct xf_agent_reader *r;
 	int status;
-	enum xs_status st = xf_agent_run(d, args, sum_row, &rs, &r, &status, err);
+	enum xs_status st = xf_agent_run(d, args, sum_row, NULL, &rs, &r, &status, err);
 	xf_agent_reader_destroy(r);
 	return st == XS_OK && status == 0;
 }

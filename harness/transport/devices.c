@@ -169,15 +169,34 @@ void xf_device_describe(const struct xf_device *d, char *out, size_t n)
 
 /* ---- running the agent ------------------------------------------------------------------ */
 
-/* Where the agent's output goes: stdout into the reader, the last 1 KB of
- * stderr kept for errors. */
+/* Where the agent's output goes: stdout into the reader, stderr's lines to
+ * the note callback, the last 1 KB of stderr kept for errors. */
 struct sink {
 	struct xf_agent_reader *r;
 	enum xs_status parse;
 	struct xs_error perr;
 	char tail[1024];
 	size_t tail_len;
+	xf_agent_note_fn note;
+	void *ctx;
+	char line[512];         /* the stderr line being read (a longer one is cut) */
+	size_t line_len;
 };
+
+/* stderr's bytes to the note callback, a whole line at a time. */
+static void sink_lines(struct sink *k, const char *buf, size_t r)
+{
+	for (size_t i = 0; k->note && i < r; i++) {
+		if (buf[i] != '\n') {
+			if (k->line_len < sizeof(k->line) - 1)
+				k->line[k->line_len++] = buf[i];
+			continue;
+		}
+		k->line[k->line_len] = '\0';
+		k->note(k->ctx, k->line);
+		k->line_len = 0;
+	}
+}
 
 static void sink_out(void *ctx, int stream, const char *buf, size_t r)
 {
@@ -187,6 +206,7 @@ static void sink_out(void *ctx, int stream, const char *buf, size_t r)
 			k->parse = xf_agent_reader_feed(k->r, buf, r, &k->perr);
 		return;
 	}
+	sink_lines(k, buf, r);
 	size_t keep = r < sizeof(k->tail) - 1 ? r : sizeof(k->tail) - 1;
 	if (k->tail_len + keep >= sizeof(k->tail)) {
 		size_t drop = k->tail_len + keep - (sizeof(k->tail) - 1);
@@ -210,7 +230,7 @@ static const char *sink_last_line(struct sink *k)
 }
 
 enum xs_status xf_agent_run(const struct xf_device *d, const char *const *args,
-			    xf_agent_row_fn fn, void *ctx,
+			    xf_agent_row_fn fn, xf_agent_note_fn note, void *ctx,
 			    struct xf_agent_reader **reader, int *status,
 			    struct xs_error *err)
 {
@@ -219,13 +239,15 @@ enum xs_status xf_agent_run(const struct xf_device *d, const char *const *args,
 	const struct xf_transport *t = ops_of(d);
 	if (t == NULL)
 		return xf_error_set(err, XS_EINVAL, "'%s': no such transport", d->transport);
-	struct sink k = {0};
+	struct sink k = {.note = note, .ctx = ctx};
 	struct xs_error e = {""};
 	enum xs_status st = xf_agent_reader_create(fn, ctx, &k.r, &e);
 	if (st != XS_OK)
 		return xf_error_set(err, st, "%s", e.msg);
 	*reader = k.r;
 	st = t->run(d, args, sink_out, &k, status, &e);
+	if (k.line_len)  /* a last line without its newline */
+		sink_lines(&k, "\n", 1);
 	if (st != XS_OK && st != XS_EIO)
 		return xf_error_set(err, st, "%s", e.msg);
 	if (k.parse == XS_OK)

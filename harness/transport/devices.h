@@ -98,15 +98,22 @@ enum xs_status xf_device_stage(struct xf_device *d, struct xf_stage_file *files,
 			       size_t *pushed, xf_stage_progress_fn progress, void *ctx,
 			       struct xs_error *err);
 
+/* One whole line of the agent's stderr (no newline), as it comes: what it
+ * says of its progress (e.g. kernels: "kernels: N rows to time ..."). Not
+ * called where the transport has stderr only after the run (adb's legacy
+ * shell) before the run ends. */
+typedef void (*xf_agent_note_fn)(void *ctx, const char *line);
+
 /* Runs the agent on d with args (NULL-terminated, without the program),
- * feeding its stdout through a reader that calls fn per row. *reader gets
+ * feeding its stdout through a reader that calls fn per row, and its stderr
+ * to note (may be NULL) line by line; both get ctx. *reader gets
  * the reader (destroy it) so the caller can read metadata. status gets the
  * agent's exit status (-1 when it did not exit normally). XS_OK when the
  * stream was complete; XS_EFORMAT when cut or malformed (err says which);
  * XS_EIO when it could not run or the device went away. The last lines of
  * the agent's stderr go to err on failure. err may be NULL. */
 enum xs_status xf_agent_run(const struct xf_device *d, const char *const *args,
-			    xf_agent_row_fn fn, void *ctx,
+			    xf_agent_row_fn fn, xf_agent_note_fn note, void *ctx,
 			    struct xf_agent_reader **reader, int *status,
 			    struct xs_error *err);
 

@@ -131,10 +131,13 @@ grep -q 'budget spent' "$TMPDIR/budget.csv"
 # kernels: one row per distinct piece; the shipped space has 2 resizes,
 # 3 stems, 3 resolutions x 4 stages x (first, later) x 3 expands x 3 kernels
 # blocks of which 27 repeat (20 and 24 both reach 3x3 in the last stage:
-# 189 distinct), and 2 distinct heads = 196 rows
-"$agent" kernels --supernet models/fmnist-ofa.xsn --quick > "$TMPDIR/k.csv"
+# 189 distinct), and 2 distinct heads = 196 rows, said first on stderr (the
+# sweep's count and ETA; stdout is the table only)
+"$agent" kernels --supernet models/fmnist-ofa.xsn --quick > "$TMPDIR/k.csv" 2> "$TMPDIR/k.err"
 rows_ok "$TMPDIR/k.csv"
 [ "$(tail -1 "$TMPDIR/k.csv")" = "#end rows=196" ]
+[ "$(head -1 "$TMPDIR/k.err")" = "kernels: 196 rows to time (196 pieces x 1 thread count)" ]
+! grep -q 'rows to time' "$TMPDIR/k.csv"
 [ "$(grep -c '^block,' "$TMPDIR/k.csv")" -eq 189 ]
 # no piece twice: the key columns (piece .. stride) are unique
 [ "$(grep -v '^#' "$TMPDIR/k.csv" | cut -d, -f1-9 | sort | uniq -d | wc -l)" -eq 0 ]
@@ -142,7 +145,10 @@ rows_ok "$TMPDIR/k.csv"
 # space's text alone (what the sweep pushes instead of the supernet)
 "$fleet" supernet info --supernet tests/fuzz/corpus-xsn/tiny.xsn --space > "$TMPDIR/space.txt"
 [ "$(stat -c %s "$TMPDIR/space.txt")" -lt 1000 ]
-"$agent" kernels --supernet tests/fuzz/corpus-xsn/tiny.xsn --quick --threads 1,2 > "$TMPDIR/kt.csv"
+"$agent" kernels --supernet tests/fuzz/corpus-xsn/tiny.xsn --quick --threads 1,2 > "$TMPDIR/kt.csv" \
+	2> "$TMPDIR/kt.err"
+n=$(sed -n 's/^#end rows=//p' "$TMPDIR/kt.csv")
+grep -q "^kernels: $n rows to time (.* x 2 thread counts)\$" "$TMPDIR/kt.err"
 qemu-aarch64 "$arm" kernels --space "$TMPDIR/space.txt" --quick --threads 1,2 > "$TMPDIR/kt-arm.csv"
 ! grep -q '^#supernet_sha256=' "$TMPDIR/kt-arm.csv"
 rows_ok "$TMPDIR/kt-arm.csv"

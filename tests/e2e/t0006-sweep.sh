@@ -12,9 +12,13 @@ printf '%s\n' r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
 	r24-d1.1.1.1-s1:e4k7-s2:e4k7-s3:e4k7-s4:e4k7 > "$TMPDIR/list"
 
 out=$("$fleet" sweep --devices host,qemu-aarch64 --subnets "$TMPDIR/list" --quick \
-	--eval-n 300 --db "$db")
+	--eval-n 300 --db "$db" 2> "$TMPDIR/sweep.err")
+cat "$TMPDIR/sweep.err" >&2
 echo "$out"
 grep -Eq '^host +local +done +196 +2 ' <<<"$out"
+# the kernel table's progress: a count of the agent's total and an ETA
+grep -Eq '^host: kernels 20/196 rows, ETA [0-9]+ s$' "$TMPDIR/sweep.err"
+grep -q '^host: kernels 196/196 rows$' "$TMPDIR/sweep.err"
 grep -Eq '^qemu-aarch64 +emulated +done +0 +2 ' <<<"$out"
 grep -q '^emulated (qemu-aarch64): checked, not timed: 2 of 2 sub-net rows give the host.s logits' <<<"$out"
 

@@ -1,7 +1,8 @@
 /* test-sweep.c - xf_sweep_run (harness/sweep.c) on this host's device (the
  * real agent, build/bin/xnn-agent) with two small sub-nets into a fresh
  * SQLite file: the device, its kernel table and its sub-net rows are in the
- * DB as the summary counts them, the callback saw the device run and finish;
+ * DB as the summary counts them, the callback saw the device run and finish
+ * (the kernel table's row count known before its first row);
  * the sub-models were extracted here once, for the reference and the
  * device, and run as they are (their sha256 in the rows), and what the
  * device was given is counted and stored with its run; a resumed sweep stores nothing new and extracts nothing, one that
@@ -108,6 +109,7 @@ struct seen {
 	char last_state[160];
 	bool probe, subnets_phase;
 	bool reference_unextracted;  /* a reference line came before any extraction */
+	bool kernel_todo_first;      /* the kernel rows' count was known before the first */
 };
 
 static void on_event(void *ctx, const struct xf_sweep_event *ev)
@@ -129,7 +131,10 @@ static void on_event(void *ctx, const struct xf_sweep_event *ev)
 		s->subnets_phase |= ev->phase == XF_SWEEP_PHASE_SUBNETS;
 		snprintf(s->last_state, sizeof(s->last_state), "%s", ev->text);
 		break;
-	case XF_SWEEP_EV_KERNELS: s->kernels++; break;
+	case XF_SWEEP_EV_KERNELS:
+		s->kernel_todo_first |= ev->device->kernel_rows == 0 && ev->device->kernel_todo > 0;
+		s->kernels += ev->device->kernel_rows > 0;
+		break;
 	case XF_SWEEP_EV_RESULT:
 		s->results++;
 		assert_string_equal(ev->device->serial, "host");
@@ -218,6 +223,8 @@ static void test_sweep_host(void **state)
 	assert_int_equal(d->subnet_rows, 2);
 	assert_int_equal(d->todo, 2);
 	assert_true(d->kernel_rows > 100);          /* 196 for this space */
+	assert_int_equal(d->kernel_todo, d->kernel_rows);  /* as the agent said first */
+	assert_true(seen.kernel_todo_first);
 	assert_int_equal(d->stored, d->kernel_rows + 2);
 	assert_int_equal(d->clean + d->noisy + d->throttled + d->budget >= 2, true);
 	assert_int_equal(sum.by_status[XF_SWEEP_DONE], 1);

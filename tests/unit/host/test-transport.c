@@ -96,7 +96,7 @@ static void check_probe(const struct xf_device *d, const char *abi, const char *
 	struct xf_agent_reader *r;
 	struct xs_error err = {""};
 	int status;
-	enum xs_status st = xf_agent_run(d, args, probe_row, &p, &r, &status, &err);
+	enum xs_status st = xf_agent_run(d, args, probe_row, NULL, &p, &r, &status, &err);
 	if (st != XS_OK)
 		print_error("%s\n", err.msg);
 	assert_int_equal(st, XS_OK);
@@ -197,6 +197,19 @@ static void test_local_stage_pull(void **state)
 	rmdir(dir);
 }
 
+/* The agent's stderr lines as a note callback gets them. */
+struct notes {
+	size_t n;
+	char first[256];
+};
+
+static void note_line(void *ctx, const char *line)
+{
+	struct notes *nt = ctx;
+	if (nt->n++ == 0)
+		snprintf(nt->first, sizeof(nt->first), "%s", line);
+}
+
 static void test_local_failures(void **state)
 {
 	(void)state;
@@ -208,15 +221,21 @@ static void test_local_failures(void **state)
 	struct xs_error err;
 	int status;
 	size_t rows = 0;
-	/* exit 2, nothing on stdout: a cut stream, the agent's own words in err */
-	assert_int_equal(xf_agent_run(&d, bogus, NULL, &rows, &r, &status, &err), XS_EFORMAT);
+	struct notes nt = {0};
+	/* exit 2, nothing on stdout: a cut stream, the agent's own words in err
+	 * and, line by line, to the note callback */
+	assert_int_equal(xf_agent_run(&d, bogus, NULL, note_line, &nt, &r, &status, &err),
+			 XS_EFORMAT);
 	xf_agent_reader_destroy(r);
 	assert_int_equal(status, 2);
 	assert_non_null(strstr(err.msg, "bogus on host: "));
 	assert_non_null(strstr(err.msg, "(agent: xnn-agent: 'bogus' is not a command"));
+	assert_true(nt.n >= 1);
+	assert_true(strncmp(nt.first, "xnn-agent: 'bogus' is not a command", 35) == 0);
+	assert_null(strchr(nt.first, '\n'));
 	/* no program: exit 127 from the child, XS_EIO */
 	snprintf(d.agent, sizeof(d.agent), "/nonexistent/xnn-agent");
-	assert_int_equal(xf_agent_run(&d, bogus, NULL, &rows, &r, &status, NULL), XS_EIO);
+	assert_int_equal(xf_agent_run(&d, bogus, NULL, NULL, &rows, &r, &status, NULL), XS_EIO);
 	xf_agent_reader_destroy(r);
 	assert_int_equal(status, 127);
 	/* no agent build: not listed, and the notes say what to do */
@@ -341,7 +360,7 @@ static void test_usb_unsupported(void **state)
 	static const char *const args[] = {"probe", NULL};
 	struct xf_agent_reader *r;
 	int status;
-	assert_int_equal(xf_agent_run(&d, args, NULL, NULL, &r, &status, NULL), XS_EINVAL);
+	assert_int_equal(xf_agent_run(&d, args, NULL, NULL, NULL, &r, &status, NULL), XS_EINVAL);
 	xf_agent_reader_destroy(r);
 	assert_int_equal(status, -1);
 	char path[64];
