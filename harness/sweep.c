@@ -1107,6 +1107,15 @@ static void extract_line(void *ctx, const char *line)
 	emit(ctx, &ev);
 }
 
+/* How many of the sub-models want[k] says are not built yet. */
+static size_t models_todo(const struct sweep *sw, const bool *want)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < sw->ship.nmodels; k++)
+		n += want[k] && !sw->ship.models[k].built;
+	return n;
+}
+
 /* The sub-models want[k] says, extracted here unless they are already (BN
  * recalibrated on the training images when they are the space's images),
  * on every CPU: no device is timed meanwhile. */
@@ -1115,10 +1124,8 @@ static enum xs_status models_prepare(struct sweep *sw, const bool *want, struct 
 	const struct xs_space *sp = &sw->sn->space;
 	struct xs_idx *calib = NULL;
 	double t0 = xf_now();
-	size_t built = 0, todo = 0;
-	for (size_t k = 0; k < sw->ship.nmodels; k++)
-		todo += want[k] && !sw->ship.models[k].built;
-	if (todo == 0)  /* not even the training images to load */
+	size_t built = 0;
+	if (models_todo(sw, want) == 0)  /* not even the training images to load */
 		return XS_OK;
 	enum xs_status st = xs_idx_load(sw->data.calib, 3, &calib, err);
 	if (st != XS_OK)
@@ -1142,7 +1149,7 @@ static enum xs_status models_prepare(struct sweep *sw, const bool *want, struct 
 
 /* Between the passes: the sub-models some device that runs still lacks (its
  * plan); none when no device has a row to measure, or they extract there. */
-static enum xs_status models_for_devices(struct sweep *sw, const struct job *jobs,
+static enum xs_status models_for_devices(struct sweep *sw, struct job *jobs,
 					 struct xs_error *err)
 {
 	const size_t nm = sw->ship.nmodels;
@@ -1154,6 +1161,11 @@ static enum xs_status models_for_devices(struct sweep *sw, const struct job *job
 	for (size_t i = 0; i < sw->sum->ndevices; i++)
 		for (size_t k = 0; jobs[i].planned && jobs[i].plan.rows && k < nm; k++)
 			want[k] = want[k] || jobs[i].plan.want[k];
+	const size_t todo = models_todo(sw, want);
+	for (size_t i = 0; todo && i < sw->sum->ndevices; i++)  /* why they wait */
+		if (jobs[i].planned && jobs[i].plan.rows)
+			state(&jobs[i], XF_SWEEP_PHASE_STAGE, "waiting (the host "
+			      "extracts %zu sub-model%s)", todo, todo > 1 ? "s" : "");
 	enum xs_status st = models_prepare(sw, want, err);
 	free(want);
 	return st;

@@ -110,6 +110,7 @@ struct seen {
 	bool probe, subnets_phase;
 	bool reference_unextracted;  /* a reference line came before any extraction */
 	bool kernel_todo_first;      /* the kernel rows' count was known before the first */
+	bool waited;                 /* the device said it waits for the host's extraction */
 };
 
 static void on_event(void *ctx, const struct xf_sweep_event *ev)
@@ -130,6 +131,7 @@ static void on_event(void *ctx, const struct xf_sweep_event *ev)
 		s->probe |= ev->phase == XF_SWEEP_PHASE_PROBE;
 		s->subnets_phase |= ev->phase == XF_SWEEP_PHASE_SUBNETS;
 		snprintf(s->last_state, sizeof(s->last_state), "%s", ev->text);
+		s->waited |= strcmp(ev->text, "waiting (the host extracts 1 sub-model)") == 0;
 		break;
 	case XF_SWEEP_EV_KERNELS:
 		s->kernel_todo_first |= ev->device->kernel_rows == 0 && ev->device->kernel_todo > 0;
@@ -296,6 +298,7 @@ static void test_sweep_host(void **state)
 		fail_msg("resumed sweep: %s", err.msg);
 	assert_int_equal(sum.devices[0].status, XF_SWEEP_DONE);
 	assert_int_equal(seen.extracted, 2);
+	assert_true(seen.waited);
 	assert_int_equal(seen.results, 1);
 	assert_int_equal(sum.stored, 1);
 	assert_int_equal(sum.kernel_rows, 0);
