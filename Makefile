@@ -414,14 +414,21 @@ test-lint:
 test-setup:
 	$(Q)tests/setup/first-build.sh
 
-# End-to-end tests: tests/e2e/tNNNN-*.sh against the built programs.
-test-e2e: $(XNN_FLEET) agents $(EXAMPLES) $(DATA_FILES) $(O)/tests/test-adb
-	$(Q)tests/run-e2e.sh $(O)
+# End-to-end tests: tests/e2e/tNNNN-*.sh against the built programs, each a
+# target of its own (e2e-t0009-select), so that make -j runs them beside each
+# other and beside the rest; the longest first.
+E2E_ALL := $(patsubst tests/e2e/%.sh,%,$(wildcard tests/e2e/t[0-9][0-9][0-9][0-9]-*.sh))
+E2E_LONG := $(foreach t,t0009 t0007 t0010 t0005 t0006,$(filter $(t)-%,$(E2E_ALL)))
+E2E := $(addprefix e2e-,$(E2E_LONG) $(filter-out $(E2E_LONG),$(E2E_ALL)))
+.PHONY: $(E2E)
+$(E2E): e2e-%: $(XNN_FLEET) agents $(EXAMPLES) $(DATA_FILES) $(O)/tests/test-adb
+	$(Q)tests/run-e2e.sh $(O) $*
+test-e2e: $(E2E)
 
 ifeq ($(CROSS),)
-# test-e2e first: its tests run one after another for most of the run, so
-# they start as soon as the programs are built and the rest runs beside them
-test: test-e2e test-host test-asan test-aarch64 test-armv7 test-fuzz test-lint test-setup
+# The long end-to-end tests first: they start as soon as the programs are
+# built and the rest runs beside them.
+test: $(E2E) test-host test-asan test-aarch64 test-armv7 test-fuzz test-lint test-setup
 test-asan: $(DATA_FILES) test-host | deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined O=$(O)/asan NODEPS=1 \
 		DATA=$(DATA) XNM_DIR=$(XNM_DIR) TOP1_MAX_MACS=$(TOP1_MAX_MACS_ASAN) test-host

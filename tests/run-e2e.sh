@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run-e2e.sh BUILD_DIR [NAME...] - runs every tests/e2e/tNNNN-*.sh (or those
 # whose name starts with one of NAME: t0006 t0009) with BUILD_DIR, each in its
-# own HOME and TMPDIR, and ends with "N passed, N failed".
+# own HOME and TMPDIR, and ends with "N passed, N failed" when it ran more
+# than one.
 set -u
 build=$(cd "${1:-build}" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,5 +38,6 @@ for t in "$top"/tests/e2e/t[0-9][0-9][0-9][0-9]-*.sh; do
 		sed 's/^/    /' "$dir/log" | tail -20
 	fi
 done
-echo "$pass passed, $failed failed"
+[ $((pass + failed)) -le 1 ] || echo "$pass passed, $failed failed"
+[ $((pass + failed)) -gt 0 ] || { echo "run-e2e.sh: no test named ${*:2}" >&2; exit 1; }
 [ "$failed" -eq 0 ]
