@@ -119,8 +119,11 @@ int cmd_db(int argc, char **argv)
 		fputs(usage_text, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	if (strcmp(argv[1], "simulate") == 0)
+	if (strcmp(argv[1], "simulate") == 0) {
+		static char name[] = "xnn-fleet db simulate";  /* getopt's messages */
+		argv[1] = name;
 		return cmd_db_simulate(argc - 1, argv + 1);
+	}
 	const char *path = "fleet.db", *out = NULL, *other = NULL;
 	bool csv = false;
 	for (int i = 2; i < argc; i++) {
@@ -183,13 +186,12 @@ int cmd_db_simulate(int argc, char **argv)
 		case 's': o.seed = strtoull(optarg, NULL, 10); break;
 		case 'f': sn_path = optarg; break;
 		case 'h': fputs(simulate_usage_text, stdout); return 0;
-		default: fputs(simulate_usage_text, stderr); return 2;
+		default: return xf_usage_error(simulate_usage_text);
 		}
 	}
 	if (optind != argc || o.devices < 1 || o.devices > 100000 || o.subnets < 2 ||
 	    o.subnets > 100000) {
-		fputs(simulate_usage_text, stderr);
-		return 2;
+		return xf_usage_error(simulate_usage_text);
 	}
 	struct xs_supernet *sn;
 	struct xs_error err;

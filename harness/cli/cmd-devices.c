@@ -51,7 +51,7 @@ int cmd_devices(int argc, char **argv)
 			break;
 		case 'c': as_csv = true; break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		default: fputs(usage_text, stderr); return 2;
+		default: return xf_usage_error(usage_text);
 		}
 	}
 	if (optind != argc) {

@@ -25,8 +25,7 @@ int cmd_manifest(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 3 || strcmp(argv[1], "check") != 0) {
-		fputs(usage_text, stderr);
-		return 2;
+		return xf_usage_error(usage_text);
 	}
 	const char *dir = argv[2];
 	char path[4200];

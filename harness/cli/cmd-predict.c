@@ -93,12 +93,11 @@ int cmd_predict(int argc, char **argv)
 			archs[narchs++] = optarg;
 			break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		default: fputs(usage_text, stderr); return 2;
+		default: return xf_usage_error(usage_text);
 		}
 	}
 	if (optind != argc || (!eval && narchs == 0) || threads < 1) {
-		fputs(usage_text, stderr);
-		return 2;
+		return xf_usage_error(usage_text);
 	}
 	struct fdb *db;
 	char msg[512], sha[65], *space_text = NULL;

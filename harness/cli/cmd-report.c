@@ -87,7 +87,7 @@ int cmd_report(int argc, char **argv)
 		case 'n': ro.gnuplot = NULL; break;
 		case 'T': ro.time_emulated = true; break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		default: fputs(usage_text, stderr); return 2;
+		default: return xf_usage_error(usage_text);
 		}
 	}
 	if (optind != argc || ro.out == NULL) {

@@ -267,7 +267,7 @@ static int parse_options(int argc, char **argv, struct cli *c)
 			}
 			break;
 		case 'h': fputs(usage_text, stdout); return -1;
-		default: fputs(usage_text, stderr); return 2;
+		default: return xf_usage_error(usage_text);
 		}
 	}
 	if (optind != argc || c->out_dir == NULL) {

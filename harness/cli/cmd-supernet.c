@@ -101,10 +101,16 @@ int cmd_supernet(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	const char *sub = argv[1];
-	if (strcmp(sub, "extract") == 0)
+	static char extract_name[] = "xnn-fleet supernet extract",
+		    eval_name[] = "xnn-fleet supernet eval";  /* getopt's messages */
+	if (strcmp(sub, "extract") == 0) {
+		argv[1] = extract_name;
 		return cmd_supernet_extract(argc - 1, argv + 1);
-	if (strcmp(sub, "eval") == 0)
+	}
+	if (strcmp(sub, "eval") == 0) {
+		argv[1] = eval_name;
 		return cmd_supernet_eval(argc - 1, argv + 1);
+	}
 	if (strcmp(sub, "info") != 0 && strcmp(sub, "sample") != 0 && strcmp(sub, "synth") != 0) {
 		fprintf(stderr, "xnn-fleet supernet: '%s' is not a subcommand (info, sample, synth, extract, eval)\n", sub);
 		return 2;
@@ -166,8 +172,7 @@ int cmd_supernet(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			fputs(usage_text, stderr);
-			return 2;
+			return xf_usage_error(usage_text);
 		}
 	}
 	if (optind != argc) {
@@ -366,8 +371,7 @@ static int parse(int argc, char **argv, const char *usage, struct opts *o)
 			fputs(usage, stdout);
 			return 1;
 		default:
-			fputs(usage, stderr);
-			return 2;
+			return xf_usage_error(usage);
 		}
 	}
 	if (optind != argc) {

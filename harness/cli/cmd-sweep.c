@@ -52,7 +52,8 @@ static const char usage_text[] =
 	"top-1 on all 10,000 is what select and the report use) to 500, 64 on\n"
 	"emulated devices, --budget-s (per device) to none. --resume measures only what\n"
 	"the DB lacks. --quick measures each thing for less time. --dry-run prints the\n"
-	"devices and sub-nets (CSV rows 'device,...' and 'subnet,ARCH,MACS') and stops.\n"
+	"devices and sub-nets (CSV rows 'device,SERIAL,TRANSPORT,ABI,AGENT,PROBLEM' and\n"
+	"'subnet,ARCH,MACS', after a '#' line naming each kind's columns) and stops.\n"
 	"--precision: f32 (the default), int8, or f32,int8: each sub-net in each\n"
 	"precision (int8: quantized from the f32 sub-net).\n"
 	"--extract-on-device: each device extracts (and quantizes) its sub-nets from\n"
@@ -293,6 +294,8 @@ static void on_progress(void *p, const struct xf_sweep_event *ev)
 
 static void print_plan(const struct xf_sweep_summary *s)
 {
+	/* two kinds of row: their columns, as comments */
+	puts("# device,serial,transport,abi,agent,problem\n# subnet,arch,macs");
 	for (size_t i = 0; i < s->ndevices; i++) {
 		const struct xf_sweep_device *d = &s->devices[i];
 		const char *f[] = {d->serial, d->transport, d->abi, d->agent, d->problem};
@@ -461,7 +464,7 @@ static int args_parse(int argc, char **argv, struct args *a)
 			break;
 		}
 		case 'h': fputs(usage_text, stdout); return 0;
-		default: fputs(usage_text, stderr); return 2;
+		default: return xf_usage_error(usage_text);
 		}
 	}
 	if (optind != argc) {

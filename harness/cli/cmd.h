@@ -8,6 +8,11 @@
  * 1 failure, 2 usage). Messages go to stderr, results to stdout. */
 typedef int (*xf_cmd_fn)(int argc, char **argv);
 
+/* A usage error (an unknown option, a missing argument): text's usage
+ * lines (up to its first blank line) on stderr and the command that shows
+ * the whole of it, as git does; returns 2. */
+int xf_usage_error(const char *text);
+
 int cmd_supernet(int argc, char **argv);
 int cmd_agent_check(int argc, char **argv);
 int cmd_db(int argc, char **argv);

@@ -22,6 +22,22 @@ static const struct {
 	{"agent-check", cmd_agent_check, "check an xnn-agent output stream as the sweep reads it"},
 };
 
+int xf_usage_error(const char *text)
+{
+	const char *end = strstr(text, "\n\n");
+	fprintf(stderr, "%.*s\n", (int)(end ? (size_t)(end - text) : strlen(text)), text);
+	/* the command: the words after "usage: " before the first option or
+	 * argument ("xnn-fleet db simulate") */
+	const char *c = strncmp(text, "usage: ", 7) == 0 ? text + 7 : "xnn-fleet ", *w = c;
+	while (*w == ' ' || (*w >= 'a' && *w <= 'z') || (*w >= '0' && *w <= '9') ||
+	       (*w == '-' && w > c && w[-1] != ' '))
+		w++;
+	while (w > c && w[-1] == ' ')
+		w--;
+	fprintf(stderr, "\n'%.*s --help' tells more.\n", (int)(w - c), c);
+	return 2;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: xnn-fleet COMMAND [ARGS]\n\n"
@@ -39,8 +55,13 @@ int main(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			/* getopt's messages begin with argv[0]: "xnn-fleet sweep:" */
+			static char name[64];
+			snprintf(name, sizeof(name), "xnn-fleet %s", commands[i].name);
+			argv[1] = name;
 			return commands[i].fn(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "xnn-fleet: '%s' is not a command; see 'xnn-fleet --help'\n", argv[1]);
 	return 2;
 }

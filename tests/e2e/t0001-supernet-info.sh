@@ -44,4 +44,17 @@ msg=$("$fleet" supernet info --supernet "$TMPDIR/none.xsn" 2>&1); rc=$?
 set -e
 [ "$rc" -eq 1 ] && grep -q "cannot open.*none.xsn" <<<"$msg"
 [ "$rc2" -eq 2 ] && [ "$rc3" -eq 2 ] && [ "$rc4" -eq 2 ]
+
+# an unknown option: the message named by the command, the usage lines and
+# where the rest is, not the whole help; exit 2
+for c in sweep select report devices "db simulate" "supernet extract"; do
+	set +e
+	msg=$("$fleet" $c --frobnicate 2>&1 >/dev/null); rc=$?
+	set -e
+	[ "$rc" -eq 2 ]
+	grep -q "^xnn-fleet $c: unrecognized option '--frobnicate'" <<<"$msg"
+	grep -q "^usage: xnn-fleet $c" <<<"$msg"
+	[ "$(tail -1 <<<"$msg")" = "'xnn-fleet $c --help' tells more." ]
+	[ "$(wc -l <<<"$msg")" -lt "$("$fleet" $c --help | wc -l)" ]
+done
 echo "all checks passed"

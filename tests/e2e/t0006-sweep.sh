@@ -95,6 +95,7 @@ set +e; msg=$("$fleet" sweep --devices host --precision f16 --db "$db" 2>&1); rc
 plan=$("$fleet" sweep --dry-run --db "$db")
 echo "$plan"
 grep -q '^device,host,local,x86_64,' <<<"$plan"
+[ "$(sed -n 1,2p <<<"$plan")" = "$(printf '# device,serial,transport,abi,agent,problem\n# subnet,arch,macs')" ]
 [ "$(grep -c '^subnet,' <<<"$plan")" -eq 6 ]
 [ "$(grep '^subnet,' <<<"$plan" | sort -u | wc -l)" -eq 6 ]
 macs=$(grep '^subnet,' <<<"$plan" | awk -F, '{print $NF}')
