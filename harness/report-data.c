@@ -241,7 +241,7 @@ static enum xs_status predictions_gather(struct fdb *db, const struct rep_supern
 	if (st != XS_OK)
 		return st;
 	double *pred = NULL;
-	size_t nrefs;
+	size_t nrefs = 0;
 	struct result_ref *refs = result_refs(c, &nrefs);
 	if (refs == NULL)
 		st = xf_error_set(err, XS_ENOMEM, "out of memory");
