@@ -60,6 +60,22 @@ static void sweeps_table(FILE *f, const struct rep_input *in)
 	fputs("</table>\n", f);
 }
 
+/* "Timed: 2 phones or boards and this host." and its other cases: a count
+ * of none reads badly, so what is missing is left out. */
+static void timed_line(FILE *f, size_t phones, size_t here)
+{
+	fputs("<p><strong>Timed:</strong> ", f);
+	if (phones)
+		fprintf(f, "%zu %s", phones, phones == 1 ? "phone or board" : "phones or boards");
+	if (phones && here)
+		fputs(" and ", f);
+	if (here)
+		fputs("this host", f);
+	if (!phones && !here)
+		fputs("no device", f);
+	fputs(".", f);
+}
+
 /* The first lines: what was timed, what was only checked, and what brings
  * tiers when no phone was measured. */
 static void measured_lines(FILE *f, const struct rep_input *in, bool time_emulated)
@@ -76,11 +92,7 @@ static void measured_lines(FILE *f, const struct rep_input *in, bool time_emulat
 		else
 			phones++;
 	}
-	fprintf(f, "<p><strong>Timed:</strong> %zu phone%s or board%s", phones, phones == 1 ? "" : "s",
-		phones == 1 ? "" : "s");
-	if (here)
-		fputs(" and this host", f);
-	fputs(".", f);
+	timed_line(f, phones, here);
 	if (emulated)
 		fprintf(f, " <strong>Checked, not timed:</strong> %zu emulated device%s (qemu-user: the host's "
 			"logits on another ISA; %s).", emulated, emulated == 1 ? "" : "s",

@@ -51,11 +51,12 @@ static void on_event(void *ctx, const struct rep_event *e)
 		fprintf(stderr, "xnn-fleet report: %s: %s\n", e->page, e->why);
 		break;
 	case REP_EVENT_PAGE:
-		printf("%s/%s: %zu charts\n", p->out, e->page, e->charts);
+		printf("%s/%s: %zu chart%s\n", p->out, e->page, e->charts, e->charts == 1 ? "" : "s");
 		break;
 	case REP_EVENT_INDEX:
-		printf("%s/index.html: %zu supernets, %zu devices\n", p->out, p->in->nsupernets,
-		       p->in->ndevices);
+		printf("%s/index.html: %zu supernet%s, %zu device%s\n", p->out, p->in->nsupernets,
+		       p->in->nsupernets == 1 ? "" : "s", p->in->ndevices,
+		       p->in->ndevices == 1 ? "" : "s");
 		break;
 	}
 }

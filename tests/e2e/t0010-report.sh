@@ -25,7 +25,8 @@ printf '%s\n' r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
 # outside bytes)
 q "update devices set model = '<script>alert(1)</script>' where serial = 'host'"
 
-"$fleet" report --db "$db" --out "$out"
+"$fleet" report --db "$db" --out "$out" | tee "$TMPDIR/report.out"
+grep -qx "$out/index.html: 1 supernet, 1 device" "$TMPDIR/report.out"
 page=$(ls "$out"/sn-*.html)
 [ "$(ls "$out"/sn-*.html | wc -l)" -eq 1 ]
 sub=${page%.html}
@@ -42,6 +43,7 @@ grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$page"
 ! grep -q 'http' "$page" "$out/index.html"
 ! grep -qi '<script' "$sub"/*.svg
 grep -q '<h2>Tiers</h2>' "$page"
+grep -q '<strong>Timed:</strong> this host\.' "$out/index.html"
 grep -q "$(jq -r '.tiers[0].arch' "$TMPDIR/m/manifest.json")" "$page"
 
 # Chromium: no console message, every chart loads, the name is text
@@ -82,9 +84,10 @@ echo "$msg"
 [ "$(sqlite3 "$TMPDIR/sim.db" "select count(*) from devices where simulated = 1")" -eq 1000 ]
 [ "$(sqlite3 "$TMPDIR/sim.db" "select count(*) from devices where simulated = 0")" -eq 0 ]
 start=$(date +%s.%N)
-"$fleet" report --db "$TMPDIR/sim.db" --out "$TMPDIR/sim"
+"$fleet" report --db "$TMPDIR/sim.db" --out "$TMPDIR/sim" | tee "$TMPDIR/sim.out"
 echo "report of 1000 simulated devices x 200 sub-nets: $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s"
 spage=$(ls "$TMPDIR"/sim/sn-*.html)
+grep -qx "$TMPDIR/sim/index.html: 1 supernet, 1000 devices" "$TMPDIR/sim.out"
 grep -q 'fmnist-ofa-simulated' "$spage"
 [ "$(grep -o '<td class=sim>simulated</td>' "$spage" | wc -l)" -eq 1000 ]
 [ "$(tail -n +2 "${spage%.html}/frontiers-f32.csv" | cut -d, -f1 | sort -u | wc -l)" -eq 1000 ]

@@ -205,7 +205,7 @@ static void test_pages(void **state)
 	assert_null(strstr(index, "<b>"));
 	/* the first lines: what was timed (two local devices: this host), that
 	 * phones bring the tiers */
-	assert_non_null(strstr(index, "<strong>Timed:</strong> 0 phones or boards and this host."));
+	assert_non_null(strstr(index, "<strong>Timed:</strong> this host."));
 	assert_non_null(strstr(index, "<strong>Simulated:</strong> 1 device"));
 	assert_non_null(strstr(index, "phones bring the tiers"));
 	free(index);
@@ -293,6 +293,39 @@ static void test_emulated(void **state)
 		free(dev);
 		assert_int_equal(teardown(NULL), 0);
 		assert_int_equal(setup(NULL), 0);
+	}
+}
+
+/* The index's first line in each case: no count of none, singular for one. */
+static void test_timed_line(void **state)
+{
+	(void)state;
+	static const struct {
+		size_t phones, hosts;
+		const char *line;
+	} cases[] = {
+		{0, 1, "<strong>Timed:</strong> this host. <strong>Simulated"},
+		{2, 1, "<strong>Timed:</strong> 2 phones or boards and this host. <strong>Simulated"},
+		{1, 0, "<strong>Timed:</strong> 1 phone or board. <strong>Simulated"},
+		{0, 0, "<strong>Timed:</strong> no device. <strong>Simulated"},
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct rep_device devs[4] = {{.id = 9, .transport = "sim", .simulated = true}};
+		size_t n = 1;
+		for (size_t i = 0; i < cases[c].phones; i++)
+			devs[n++] = (struct rep_device){.id = (int64_t)n, .transport = "adb"};
+		for (size_t i = 0; i < cases[c].hosts; i++)
+			devs[n++] = (struct rep_device){.id = (int64_t)n, .transport = "local"};
+		struct rep_input in = {.db_name = "t.db", .devices = devs, .ndevices = n};
+		struct rep_opts opts = {.out = out};
+		struct xs_error err;
+		assert_int_equal(rep_render(&in, &opts, NULL, &err), XS_OK);
+		char *index = slurp("index.html");
+		if (strstr(index, cases[c].line) == NULL)
+			fail_msg("case %zu: no '%s' in the index", c, cases[c].line);
+		/* phones bring the tiers: said while none was timed */
+		assert_int_equal(strstr(index, "phones bring the tiers") != NULL, cases[c].phones == 0);
+		free(index);
 	}
 }
 
@@ -405,6 +438,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timed_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_charts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emulated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gnuplot_missing, setup, teardown),
