@@ -207,6 +207,7 @@ enum xs_status fdb_device_summaries_each(struct fdb *db, int64_t supernet_id, fd
 		"  sum(r.status = 'ok' AND ' ' || coalesce(r.flags, '') || ' ' LIKE '% clean %') AS c,"
 		"  sum(r.status = 'ok' AND ' ' || coalesce(r.flags, '') || ' ' LIKE '% throttled %') AS t,"
 		"  sum(r.status = 'ok' AND ' ' || coalesce(r.flags, '') || ' ' LIKE '% noisy %') AS n,"
+		"  sum(r.status = 'ok' AND ' ' || coalesce(r.flags, '') || ' ' LIKE '% untimed %') AS u,"
 		"  sum(r.status <> 'ok') AS f"
 		"  FROM subnet_results r JOIN subnets su ON su.id = r.subnet_id"
 		"  WHERE su.supernet_id = ?1 GROUP BY r.device_id),"
@@ -215,7 +216,8 @@ enum xs_status fdb_device_summaries_each(struct fdb *db, int64_t supernet_id, fd
 		" last AS (SELECT u.device_id, u.status, u.error, u.conditions,"
 		"  row_number() OVER (PARTITION BY u.device_id ORDER BY u.id DESC) AS k FROM runs u)"
 		" SELECT d.id, coalesce(res.c, 0), coalesce(res.t, 0), coalesce(res.n, 0),"
-		"  coalesce(res.f, 0), coalesce(ker.k, 0), l.status, l.error, l.conditions, d.last_seen"
+		"  coalesce(res.u, 0), coalesce(res.f, 0), coalesce(ker.k, 0), l.status, l.error,"
+		"  l.conditions, d.last_seen"
 		" FROM devices d LEFT JOIN res ON res.device_id = d.id"
 		" LEFT JOIN ker ON ker.device_id = d.id"
 		" LEFT JOIN last l ON l.device_id = d.id AND l.k = 1 ORDER BY d.id");
@@ -226,8 +228,8 @@ enum xs_status fdb_device_summaries_each(struct fdb *db, int64_t supernet_id, fd
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct fdb_device_summary r = {sqlite3_column_int64(s, 0), col_int(s, 1, 0),
 					       col_int(s, 2, 0), col_int(s, 3, 0), col_int(s, 4, 0),
-					       col_int(s, 5, 0), col_text(s, 6), col_text(s, 7),
-					       col_text(s, 8), col_text(s, 9)};
+					       col_int(s, 5, 0), col_int(s, 6, 0), col_text(s, 7),
+					       col_text(s, 8), col_text(s, 9), col_text(s, 10)};
 		fn(ctx, &r);
 	}
 	return fdb_query_end(db, s, rc);

@@ -244,12 +244,12 @@ typedef void (*fdb_sweep_fn)(void *ctx, const struct fdb_sweep_row *r);
 enum xs_status fdb_sweeps_each(struct fdb *db, fdb_sweep_fn fn, void *ctx);
 
 /* Per device, for one supernet: its sub-net results by flags (a row with
- * status other than 'ok' is failed; 'ok' rows count as clean, throttled
- * or noisy by their flags, several when several), and its latest run:
- * status, error, conditions (NULL when it has none). */
+ * status other than 'ok' is failed; 'ok' rows count as clean, throttled,
+ * noisy or untimed by their flags, several when several), and its latest
+ * run: status, error, conditions (NULL when it has none). */
 struct fdb_device_summary {
 	int64_t device_id;
-	int64_t clean, throttled, noisy, failed, kernels;
+	int64_t clean, throttled, noisy, untimed, failed, kernels;
 	const char *run_status, *run_error, *conditions, *last_seen;
 };
 typedef void (*fdb_summary_fn)(void *ctx, const struct fdb_device_summary *r);

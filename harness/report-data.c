@@ -118,7 +118,7 @@ static void on_stats(void *ctx, const struct fdb_device_summary *s)
 	}
 	c->stats[c->nstats++] = (struct rep_device_stats){
 		.device_id = s->device_id, .clean = s->clean, .throttled = s->throttled,
-		.noisy = s->noisy, .failed = s->failed, .kernels = s->kernels,
+		.noisy = s->noisy, .untimed = s->untimed, .failed = s->failed, .kernels = s->kernels,
 		.run_status = dup(r, s->run_status), .run_error = dup(r, s->run_error),
 		.conditions = dup(r, s->conditions)};
 }

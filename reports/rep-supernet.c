@@ -40,9 +40,10 @@ static void device_row(FILE *f, const struct rep_device *d, const struct rep_dev
 	}
 	fputs("</td>", f);
 	rep_td(f, s->conditions);
-	fprintf(f, "<td class=n>%" PRId64 "</td><td class=n>%" PRId64 "</td><td class=n>%" PRId64
-		"</td><td class=n>%" PRId64 "</td><td class=n>%" PRId64 "</td></tr>\n", s->clean,
-		s->throttled, s->noisy, s->failed, s->kernels);
+	const int64_t counts[] = {s->clean, s->throttled, s->noisy, s->untimed, s->failed, s->kernels};
+	for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++)
+		fprintf(f, "<td class=n>%" PRId64 "</td>", counts[k]);
+	fputs("</tr>\n", f);
 }
 
 static void device_csv(FILE *dc, const struct rep_device *d, const struct rep_device_stats *s)
@@ -55,8 +56,8 @@ static void device_csv(FILE *dc, const struct rep_device *d, const struct rep_de
 	}
 	fprintf(dc, "%d,%" PRId64 ",", d->cpus, d->ram_bytes);
 	xs_csv_put(dc, s->run_status ? s->run_status : "");
-	fprintf(dc, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n", s->clean,
-		s->throttled, s->noisy, s->failed, s->kernels);
+	fprintf(dc, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n",
+		s->clean, s->throttled, s->noisy, s->untimed, s->failed, s->kernels);
 }
 
 void rep_section_devices(struct rep_page *pg)
@@ -65,19 +66,21 @@ void rep_section_devices(struct rep_page *pg)
 	fputs("<h2>Devices</h2>\n<table><tr><th>id</th><th>serial</th><th>model</th><th>SoC</th>"
 	      "<th>ABI</th><th>transport</th><th>kind</th><th>CPUs</th><th>RAM (GB)</th>"
 	      "<th>last run</th><th>conditions</th><th>clean</th><th>throttled</th><th>noisy</th>"
-	      "<th>failed</th><th>kernel rows</th></tr>\n", f);
+	      "<th>untimed</th><th>failed</th><th>kernel rows</th></tr>\n", f);
 	FILE *dc = rep_file_open(pg, pg->dir, "devices.csv");
 	if (dc)
 		fputs("id,serial,model,soc,abi,transport,kind,cpus,ram_bytes,run_status,clean,"
-		      "throttled,noisy,failed,kernel_rows\n", dc);
+		      "throttled,noisy,untimed,failed,kernel_rows\n", dc);
 	size_t shown = 0;
 	for (size_t i = 0; i < pg->in->ndevices; i++) {
 		const struct rep_device *d = &pg->in->devices[i];
 		const struct rep_device_stats *s = stats_find(pg->sn, d->id);
+		if (s == NULL)
+			continue;
 		/* measured here: rows of some kind, or results (e.g. flagged
 		 * "budget" only) */
-		if (s == NULL || (s->clean + s->throttled + s->noisy + s->failed + s->kernels == 0 &&
-				  !has_results(pg->sn, d->id)))
+		int64_t rows = s->clean + s->throttled + s->noisy + s->untimed + s->failed + s->kernels;
+		if (rows == 0 && !has_results(pg->sn, d->id))
 			continue;
 		shown++;
 		device_row(f, d, s);

@@ -52,7 +52,9 @@ struct rep_sweep {                 /* a sweep of the DB */
 
 struct rep_device_stats {          /* one device's measurements of one supernet */
 	int64_t device_id;
-	int64_t clean, throttled, noisy, failed;  /* result rows by flags ('ok' ones) or failed */
+	int64_t clean, throttled, noisy;  /* 'ok' result rows by flags (several when several) */
+	int64_t untimed;               /* 'ok' rows checked, not timed (emulated devices) */
+	int64_t failed;                /* result rows not 'ok' */
 	int64_t kernels;               /* kernel-table rows */
 	const char *run_status, *run_error, *conditions;  /* its latest run; NULL: none */
 };

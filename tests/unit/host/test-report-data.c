@@ -1,8 +1,8 @@
 /* test-report-data.c - the report's rows from a DB written here
  * (harness/report-data.h): one-thread rows only, the kernel pieces keyed as
  * the agent's table keys them, the device stats of the latest run, a
- * manifest that does not read, --supernet's choice and its error, and the
- * renderer on what was gathered. */
+ * manifest that does not read, --supernet's choice and its error, the
+ * renderer on what was gathered, and untimed rows counted as such. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,38 +60,50 @@ static struct fdb_kernel_result piece(const char *name, int stage, int first, do
 		.mean_ms = median_ms, .cv = NAN, .rcv = NAN, .p90_ms = NAN, .min_ms = NAN};
 }
 
+/* A run of device d in a new sweep (config) of the supernet "net" and its
+ * two sub-nets, in db_path opened for writing. */
+struct made {
+	struct fdb *db;
+	int64_t dev, sn, s[2], sweep, run;
+};
+
+static struct made run_begin(const struct fdb_device *d, const char *config)
+{
+	struct made m;
+	char msg[512];
+	assert_int_equal(fdb_open(db_path, FDB_WRITE, &m.db, msg, sizeof(msg)), XS_OK);
+	assert_int_equal(fdb_device_upsert(m.db, d, &m.dev), XS_OK);
+	assert_int_equal(fdb_supernet_upsert(m.db, "net", SHA, "name=net\n", &m.sn), XS_OK);
+	assert_int_equal(fdb_subnet_upsert(m.db, m.sn, "r14-a", 100, 10, &m.s[0]), XS_OK);
+	assert_int_equal(fdb_subnet_upsert(m.db, m.sn, "r14-b", 200, 20, &m.s[1]), XS_OK);
+	assert_int_equal(fdb_sweep_begin(m.db, config, &m.sweep), XS_OK);
+	assert_int_equal(fdb_run_begin(m.db, m.sweep, m.dev, &m.run), XS_OK);
+	return m;
+}
+
 /* One device (a hostile model), a supernet of two sub-nets, results at 1 and
  * 2 threads, kernel rows, a manifest that is not JSON. */
 static void db_make(void)
 {
-	struct fdb *db;
-	char msg[512];
-	assert_int_equal(fdb_open(db_path, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
 	struct fdb_device d = {.transport = "local", .serial = "host", .fingerprint = "fp",
 			       .model = "<b>&\"'", .cpus = 2};
-	int64_t dev, sn, s[2], sweep, run;
-	assert_int_equal(fdb_device_upsert(db, &d, &dev), XS_OK);
-	assert_int_equal(fdb_supernet_upsert(db, "net", SHA, "name=net\n", &sn), XS_OK);
-	assert_int_equal(fdb_subnet_upsert(db, sn, "r14-a", 100, 10, &s[0]), XS_OK);
-	assert_int_equal(fdb_subnet_upsert(db, sn, "r14-b", 200, 20, &s[1]), XS_OK);
-	assert_int_equal(fdb_sweep_begin(db, "--devices host", &sweep), XS_OK);
-	assert_int_equal(fdb_run_begin(db, sweep, dev, &run), XS_OK);
-	struct fdb_key k1 = {dev, "f32", 1, "0", "v1"}, k2 = {dev, "f32", 2, "0 1", "v1"};
+	struct made m = run_begin(&d, "--devices host");
+	struct fdb_key k1 = {m.dev, "f32", 1, "0", "v1"}, k2 = {m.dev, "f32", 2, "0 1", "v1"};
 	struct fdb_key keys[3] = {k1, k1, k2};
-	int64_t ids[3] = {s[0], s[1], s[0]};
+	int64_t ids[3] = {m.s[0], m.s[1], m.s[0]};
 	struct fdb_subnet_result rows[3] = {result(2), result(4), result(1.5)};
 	size_t stored;
-	assert_int_equal(fdb_subnet_results_insert(db, run, keys, ids, rows, 3, &stored), XS_OK);
+	assert_int_equal(fdb_subnet_results_insert(m.db, m.run, keys, ids, rows, 3, &stored), XS_OK);
 	assert_int_equal(stored, 3);
 	struct fdb_kernel_result kr[3] = {piece("block", 2, 1, 0.25), piece("stem", 1, 0, NAN),
 					  piece("head", 0, 0, 0.5)};
 	struct fdb_key kk[3] = {k1, k1, k2};
-	assert_int_equal(fdb_kernel_results_insert(db, run, sn, kk, kr, 3, &stored), XS_OK);
-	assert_int_equal(fdb_run_end(db, run, "done", NULL, "cool, idle"), XS_OK);
-	assert_int_equal(fdb_sweep_end(db, sweep, "done"), XS_OK);
-	int64_t m;
-	assert_int_equal(fdb_manifest_insert(db, sn, "p90<=60ms", "not json", &m), XS_OK);
-	fdb_close(db);
+	assert_int_equal(fdb_kernel_results_insert(m.db, m.run, m.sn, kk, kr, 3, &stored), XS_OK);
+	assert_int_equal(fdb_run_end(m.db, m.run, "done", NULL, "cool, idle"), XS_OK);
+	assert_int_equal(fdb_sweep_end(m.db, m.sweep, "done"), XS_OK);
+	int64_t id;
+	assert_int_equal(fdb_manifest_insert(m.db, m.sn, "p90<=60ms", "not json", &id), XS_OK);
+	fdb_close(m.db);
 }
 
 /* db_make's DB, opened for reading. */
@@ -102,6 +114,64 @@ static struct fdb *db_made(void)
 	char msg[512];
 	assert_int_equal(fdb_open(db_path, FDB_READ, &db, msg, sizeof(msg)), XS_OK);
 	return db;
+}
+
+/* A second sweep, of an emulated device: two rows checked, not timed (flag
+ * untimed, beside another flag in one), one that failed; its run records
+ * what it was given. */
+static void db_add_emulated(void)
+{
+	struct fdb_device d = {.transport = "emulated", .serial = "qemu-arm",
+			       .fingerprint = "armeabi-v7a", .emulated = true};
+	struct made m = run_begin(&d, "--devices qemu-arm");
+	struct fdb_key f32 = {m.dev, "f32", 1, "0", "v1"}, int8 = {m.dev, "int8", 1, "0", "v1"};
+	struct fdb_key keys[3] = {f32, f32, int8};
+	int64_t ids[3] = {m.s[0], m.s[1], m.s[0]};
+	struct fdb_subnet_result rows[3] = {result(30), result(40), result(NAN)};
+	rows[0].flags = "untimed";
+	rows[1].flags = "untimed budget";
+	rows[2].status = "failed";
+	rows[2].flags = NULL;
+	size_t stored;
+	assert_int_equal(fdb_subnet_results_insert(m.db, m.run, keys, ids, rows, 3, &stored), XS_OK);
+	assert_int_equal(stored, 3);
+	assert_int_equal(fdb_run_end(m.db, m.run, "done", NULL, "staged_bytes=7348568 staged_files=17 "
+				     "pushed_bytes=0 pushed_files=0 models=host"), XS_OK);
+	assert_int_equal(fdb_sweep_end(m.db, m.sweep, "done"), XS_OK);
+	fdb_close(m.db);
+}
+
+/* The stats of device id in sn (the test fails when it has none). */
+static const struct rep_device_stats *stats_of(const struct rep_supernet *sn, int64_t id)
+{
+	for (size_t i = 0; i < sn->nstats; i++)
+		if (sn->stats[i].device_id == id)
+			return &sn->stats[i];
+	fail_msg("no stats of device %lld", (long long)id);
+	return NULL;
+}
+
+/* Untimed rows are counted as such, not dropped nor taken for clean ones. */
+static void test_untimed(void **state)
+{
+	(void)state;
+	db_make();
+	db_add_emulated();
+	struct fdb *db;
+	char msg[512];
+	assert_int_equal(fdb_open(db_path, FDB_READ, &db, msg, sizeof(msg)), XS_OK);
+	struct xf_report_data data;
+	struct xs_error err = {""};
+	assert_int_equal(xf_report_data_gather(db, "fleet.db", NULL, &data, &err), XS_OK);
+	const struct rep_supernet *sn = &data.in.supernets[0];
+	const struct rep_device_stats *host = stats_of(sn, 1), *qemu = stats_of(sn, 2);
+	assert_int_equal(host->clean, 3);  /* every thread count */
+	assert_int_equal(host->untimed + host->failed, 0);
+	assert_int_equal(qemu->untimed, 2);
+	assert_int_equal(qemu->failed, 1);
+	assert_int_equal(qemu->clean + qemu->throttled + qemu->noisy, 0);
+	xf_report_data_release(&data);
+	fdb_close(db);
 }
 
 static void test_gather(void **state)
@@ -179,6 +249,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_gather, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_untimed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -226,9 +226,9 @@ static void test_csv(void **state)
 	assert_int_equal(render(&sn, 1, NULL, &seen, NULL, NULL), XS_OK);
 	char *dev = slurp("sn-0123456789ab/devices.csv");
 	assert_string_equal(dev, "id,serial,model,soc,abi,transport,kind,cpus,ram_bytes,run_status,"
-			    "clean,throttled,noisy,failed,kernel_rows\n"
-			    "1,\"ser,\"\"ial\",\"<b>&\"\"'\",,,local,real,4,8000000000,done,3,0,0,0,2\n"
-			    "2,sim-2,m2,,,sim,simulated,0,0,done,2,0,0,0,1\n");
+			    "clean,throttled,noisy,untimed,failed,kernel_rows\n"
+			    "1,\"ser,\"\"ial\",\"<b>&\"\"'\",,,local,real,4,8000000000,done,3,0,0,0,0,2\n"
+			    "2,sim-2,m2,,,sim,simulated,0,0,done,2,0,0,0,0,1\n");
 	free(dev);
 	char *d1 = slurp("sn-0123456789ab/dev-1-f32.csv");
 	assert_string_equal(d1, "arch,macs,median_ms,p90_ms,p99_ms,memory_bytes,top1,flags,frontier\n"
@@ -263,6 +263,12 @@ static void test_emulated(void **state)
 	devs[1].emulated = true;
 	devs[1].transport = "emulated";
 	struct rep_supernet sn = supernet(SHA);
+	/* its rows checked, not timed: counted as such on the page */
+	struct rep_device_stats st[2] = {stats[0], stats[1]};
+	st[1].clean = 0;
+	st[1].untimed = 2;
+	st[1].failed = 1;
+	sn.stats = st;
 	for (int timed = 0; timed < 2; timed++) {
 		struct seen seen = {0};
 		struct rep_input in = {.db_name = "e.db", .devices = devs, .ndevices = 3,
@@ -275,7 +281,10 @@ static void test_emulated(void **state)
 		char *fr = slurp("sn-0123456789ab/frontiers-f32.csv");
 		char *dev = slurp("sn-0123456789ab/devices.csv");
 		/* listed as a device either way */
-		assert_non_null(strstr(dev, "\n2,sim-2,m2,,,emulated,emulated,"));
+		assert_non_null(strstr(dev, "\n2,sim-2,m2,,,emulated,emulated,0,0,done,0,0,0,2,1,1\n"));
+		assert_non_null(strstr(page, "<th>noisy</th><th>untimed</th><th>failed</th>"));
+		assert_non_null(strstr(page, "<td class=n>0</td><td class=n>2</td><td class=n>1</td>"
+					     "<td class=n>1</td></tr>"));
 		char *index = slurp("index.html");
 		assert_non_null(strstr(index, "<strong>Checked, not timed:</strong> 1 emulated device "));
 		free(index);
