@@ -179,21 +179,31 @@ enum xs_status fdb_supernets_each(struct fdb *db, fdb_supernet_fn fn, void *ctx)
 	return fdb_query_end(db, s, rc);
 }
 
+/* The integer after " KEY=" in the conditions of run u ("k=v k=v": SQLite's
+ * CAST reads the digits up to the next space), NULL when it has no KEY. */
+#define RUN_CONDITION_INT(key)                                                          \
+	"CASE WHEN instr(' ' || u.conditions, ' " key "=') > 0"                         \
+	" THEN CAST(substr(' ' || u.conditions, instr(' ' || u.conditions, ' " key "=')" \
+	" + length(' " key "=')) AS INTEGER) END"
+
 enum xs_status fdb_sweeps_each(struct fdb *db, fdb_sweep_fn fn, void *ctx)
 {
 	sqlite3_stmt *s = fdb_query(db,
-		"SELECT w.id, w.started, w.ended, w.status, w.config,"
-		" (SELECT count(*) FROM runs u WHERE u.sweep_id = w.id),"
+		"SELECT w.id, w.started, w.ended, w.status, w.config, coalesce(g.runs, 0),"
 		" (SELECT count(*) FROM subnet_results r JOIN runs u ON u.id = r.run_id"
-		"   WHERE u.sweep_id = w.id)"
-		" FROM sweeps w ORDER BY w.id");
+		"   WHERE u.sweep_id = w.id), g.staged, g.pushed"
+		" FROM sweeps w LEFT JOIN (SELECT u.sweep_id, count(*) AS runs,"
+		"   sum(" RUN_CONDITION_INT("staged_bytes") ") AS staged,"
+		"   sum(" RUN_CONDITION_INT("pushed_bytes") ") AS pushed"
+		"   FROM runs u GROUP BY u.sweep_id) g ON g.sweep_id = w.id"
+		" ORDER BY w.id");
 	if (s == NULL)
 		return XS_EIO;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct fdb_sweep_row r = {sqlite3_column_int64(s, 0), col_text(s, 1), col_text(s, 2),
 					  col_text(s, 3), col_text(s, 4), col_int(s, 5, 0),
-					  col_int(s, 6, 0)};
+					  col_int(s, 6, 0), col_int(s, 7, -1), col_int(s, 8, -1)};
 		fn(ctx, &r);
 	}
 	return fdb_query_end(db, s, rc);

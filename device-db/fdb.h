@@ -235,10 +235,14 @@ struct fdb_supernet_row {
 typedef void (*fdb_supernet_fn)(void *ctx, const struct fdb_supernet_row *r);
 enum xs_status fdb_supernets_each(struct fdb *db, fdb_supernet_fn fn, void *ctx);
 
+/* Each sweep: its runs, their sub-net results, and the bytes given to its
+ * devices (the sums of the runs' conditions staged_bytes= and
+ * pushed_bytes=, as the sweep records them). */
 struct fdb_sweep_row {
 	int64_t id;
 	const char *started, *ended, *status, *config;
 	int64_t runs, results;
+	int64_t staged_bytes, pushed_bytes;  /* -1: no run of it recorded them */
 };
 typedef void (*fdb_sweep_fn)(void *ctx, const struct fdb_sweep_row *r);
 enum xs_status fdb_sweeps_each(struct fdb *db, fdb_sweep_fn fn, void *ctx);

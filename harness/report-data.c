@@ -105,7 +105,8 @@ static void on_sweep(void *ctx, const struct fdb_sweep_row *s)
 	r->sweeps[r->nsweeps++] = (struct rep_sweep){
 		.id = s->id, .started = dup(r, s->started), .ended = dup(r, s->ended),
 		.status = dup(r, s->status), .config = dup(r, s->config), .runs = s->runs,
-		.results = s->results};
+		.results = s->results, .staged_bytes = s->staged_bytes,
+		.pushed_bytes = s->pushed_bytes};
 }
 
 static void on_stats(void *ctx, const struct fdb_device_summary *s)

@@ -1,5 +1,5 @@
 /* rep-html.c - the small HTML writers of the pages (rep.h, rep-page.h):
- * escaping, table cells, the head with its inline style. */
+ * escaping, byte counts, table cells, the head with its inline style. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -26,6 +26,16 @@ void rep_html_put(FILE *f, const char *s)
 		default: putc(*s, f);
 		}
 	}
+}
+
+void rep_bytes_human(int64_t bytes, char *out, size_t n)
+{
+	if (bytes >= 1000000)
+		snprintf(out, n, "%.1f MB", (double)bytes / 1e6);
+	else if (bytes >= 1000)
+		snprintf(out, n, "%.0f KB", (double)bytes / 1e3);
+	else
+		snprintf(out, n, "%" PRId64 " B", bytes);
 }
 
 void rep_td(FILE *f, const char *s)

@@ -41,10 +41,32 @@ static void devices_table(FILE *f, const struct rep_input *in)
 	fputs("</table>\n", f);
 }
 
+/* "7.3 MB staged, 0 B pushed": what a sweep gave its devices' agents
+ * (staged) and what of it was copied to them (pushed: none where the files
+ * are used in place, this host and qemu-user); what it did not record is
+ * left out. */
+static void given_td(FILE *f, const struct rep_sweep *r)
+{
+	const int64_t bytes[] = {r->staged_bytes, r->pushed_bytes};
+	static const char *const what[] = {"staged", "pushed"};
+	const char *sep = "";
+	fputs("<td class=n>", f);
+	for (size_t k = 0; k < 2; k++) {
+		if (bytes[k] < 0)
+			continue;
+		char b[32];
+		rep_bytes_human(bytes[k], b, sizeof(b));
+		fprintf(f, "%s%s %s", sep, b, what[k]);
+		sep = ", ";
+	}
+	fputs("</td>", f);
+}
+
 static void sweeps_table(FILE *f, const struct rep_input *in)
 {
 	fputs("<h2>Sweeps</h2>\n<table><tr><th>id</th><th>started</th><th>ended</th>"
-	      "<th>status</th><th>runs</th><th>results</th><th>config</th></tr>\n", f);
+	      "<th>status</th><th>runs</th><th>results</th><th>given to the devices</th>"
+	      "<th>config</th></tr>\n", f);
 	for (size_t i = 0; i < in->nsweeps; i++) {
 		const struct rep_sweep *r = &in->sweeps[i];
 		fprintf(f, "<tr><td class=n>%" PRId64 "</td>", r->id);
@@ -53,6 +75,7 @@ static void sweeps_table(FILE *f, const struct rep_input *in)
 		rep_td(f, r->status);
 		fprintf(f, "<td class=n>%" PRId64 "</td><td class=n>%" PRId64 "</td>", r->runs,
 			r->results);
+		given_td(f, r);
 		fputs("<td><code>", f);
 		rep_html_put(f, r->config);
 		fputs("</code></td></tr>\n", f);

@@ -48,6 +48,7 @@ struct rep_sweep {                 /* a sweep of the DB */
 	int64_t id;
 	const char *started, *ended, *status, *config;
 	int64_t runs, results;
+	int64_t staged_bytes, pushed_bytes;  /* given to its devices, its runs' sums; -1: unknown */
 };
 
 struct rep_device_stats {          /* one device's measurements of one supernet */
@@ -186,6 +187,11 @@ enum xs_status rep_render(const struct rep_input *in, const struct rep_opts *opt
 /* Writes s with & < > " ' as entities (NULL as ""): text and attribute
  * values from a device or the DB are never markup. */
 void rep_html_put(FILE *f, const char *s);
+
+/* bytes for people into out (n bytes): "7.3 MB" (10^6), "456 KB" (10^3) or
+ * "789 B"; the index's sweeps and the sweep's summary say them so. Cannot
+ * fail (cut to n). */
+void rep_bytes_human(int64_t bytes, char *out, size_t n);
 
 /* The Pareto frontier of n points (latency lower is better, accuracy higher
  * is better): idx (room for n) gets the indices of the points no other point

@@ -17,6 +17,7 @@
 #include "data.h"
 #include "devexpr.h"
 #include "fdb.h"
+#include "rep.h"
 #include "sweep.h"
 #include "util.h"
 
@@ -338,17 +339,6 @@ static void print_checks(const struct xf_sweep_summary *s)
 	       "out of tiers\n", names, checked - bad, checked, worst, more);
 }
 
-/* bytes as "12.3 MB" (10^6), "456 KB" or "789 B". */
-static void human_bytes(long long b, char *out, size_t n)
-{
-	if (b >= 1000000)
-		snprintf(out, n, "%.1f MB", (double)b / 1e6);
-	else if (b >= 1000)
-		snprintf(out, n, "%.0f KB", (double)b / 1e3);
-	else
-		snprintf(out, n, "%lld B", b);
-}
-
 static void print_summary(const struct xf_sweep_summary *s, const char *db_path)
 {
 	printf("%-14s %-9s %-11s %7s %7s %6s %9s %9s  %s\n", "device", "transport", "status",
@@ -356,8 +346,8 @@ static void print_summary(const struct xf_sweep_summary *s, const char *db_path)
 	for (size_t i = 0; i < s->ndevices; i++) {
 		const struct xf_sweep_device *d = &s->devices[i];
 		char given[32], pushed[32];
-		human_bytes(d->staged_bytes, given, sizeof(given));
-		human_bytes(d->pushed_bytes, pushed, sizeof(pushed));
+		rep_bytes_human(d->staged_bytes, given, sizeof(given));
+		rep_bytes_human(d->pushed_bytes, pushed, sizeof(pushed));
 		printf("%-14s %-9s %-11s %7zu %7zu %6zu %9s %9s  %s\n", d->serial, d->transport,
 		       xf_sweep_status_name(d->status), d->kernel_rows, d->subnet_rows, d->stored,
 		       given, pushed, d->error);

@@ -3,7 +3,7 @@
  * a hostile device name, CSV quoting of a hostile arch and serial, the
  * tables behind the kernel and prediction charts, the Pareto frontier of a
  * known point set, gnuplot missing or failing, a supernet that cannot name
- * files. */
+ * files, byte counts for people. */
 #include <ftw.h>
 #include <math.h>
 #include <setjmp.h>
@@ -442,6 +442,23 @@ static void test_html_put(void **state)
 	free(buf);
 }
 
+static void test_bytes_human(void **state)
+{
+	(void)state;
+	static const struct {
+		int64_t bytes;
+		const char *human;
+	} cases[] = {{0, "0 B"}, {999, "999 B"}, {1000, "1 KB"}, {456789, "457 KB"},
+		     {1000000, "1.0 MB"}, {7348568, "7.3 MB"}, {12345678901, "12345.7 MB"}};
+	char b[32];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rep_bytes_human(cases[i].bytes, b, sizeof(b));
+		assert_string_equal(b, cases[i].human);
+	}
+	rep_bytes_human(7348568, b, 4);  /* cut, NUL-ended */
+	assert_string_equal(b, "7.3");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gnuplot_fails, setup, teardown),
 		cmocka_unit_test(test_pareto),
 		cmocka_unit_test(test_html_put),
+		cmocka_unit_test(test_bytes_human),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
