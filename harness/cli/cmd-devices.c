@@ -1,7 +1,8 @@
 /* cmd-devices.c - xnn-fleet devices: what a sweep would reach (this host,
  * the emulated devices, every adb server's devices) and what it cannot, with
  * what to do: offline or unauthorized phones, ABIs without an agent build,
- * phones on USB that no adb server shows, servers that do not answer. */
+ * phones on USB that no adb server shows, servers that do not answer or
+ * have no device. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +20,8 @@ static const char usage_text[] =
 	"(default: the one adb uses, started when not running on loopback), with\n"
 	"their transport, ABI, model and work folder. Devices a sweep cannot use\n"
 	"are listed too, with why and what to do; so are phones on USB that no adb\n"
-	"server shows (libusb: ADB interfaces, class ff/42/01, and fastboot).\n"
+	"server shows (libusb: ADB interfaces, class ff/42/01, and fastboot), and an\n"
+	"adb server with no device says so, with how to get one.\n"
 	"--csv prints serial,transport,abi,model,usable,problem rows instead.\n";
 
 static void csv(const char *v, bool last)
@@ -63,7 +65,7 @@ int cmd_devices(int argc, char **argv)
 	if (!no_adb && nservers == 0)
 		xf_adb_server_default(&servers[nservers++]);
 	struct xf_list_opts lo = {.servers = servers, .nservers = no_adb ? 0 : nservers,
-				  .usb_verbose = true};
+				  .usb_verbose = true, .adb_verbose = true};
 	size_t n = xf_devices_list(&lo, found, XF_MAX_DEVICES, notes, sizeof(notes));
 	if (as_csv) {
 		printf("serial,transport,abi,model,usable,problem\n");

@@ -157,6 +157,32 @@ static void adb_device(const struct xf_adb_server *sv, const struct xf_adb_dev *
 	free(props.buf);
 }
 
+/* How to run adb against server sv: "adb", "adb -P 5039" (loopback, another
+ * port), "adb -H farm -P 5037". */
+static void adb_command(const struct xf_adb_server *sv, char *out, size_t n)
+{
+	bool loopback = strcmp(sv->host, "127.0.0.1") == 0 || strcmp(sv->host, "localhost") == 0;
+	if (loopback && sv->port == 5037)
+		snprintf(out, n, "adb");
+	else if (loopback)
+		snprintf(out, n, "adb -P %d", sv->port);
+	else
+		snprintf(out, n, "adb -H %.90s -P %d", sv->host, sv->port);
+}
+
+/* The note on a server that answers with no device: there are none, and
+ * how to get one. */
+static void note_no_devices(const struct xf_adb_server *sv, const char *name, char *notes,
+			    size_t notes_n)
+{
+	char adb[128], fix[512];
+	adb_command(sv, adb, sizeof(adb));
+	snprintf(fix, sizeof(fix), "a phone: turn on USB debugging in Settings > Developer "
+		 "options, plug it in and accept 'Allow USB debugging'; a board on the network: '%s "
+		 "connect HOST:PORT'; '%s devices' lists what the server sees", adb, adb);
+	xf_note(notes, notes_n, name, "no adb devices", fix);
+}
+
 static void adb_list(const struct xf_list_opts *o, struct xf_device *out, size_t max,
 		     size_t *n, char *notes, size_t notes_n)
 {
@@ -174,6 +200,8 @@ static void adb_list(const struct xf_list_opts *o, struct xf_device *out, size_t
 		struct xf_adb_dev devs[XF_MAX_DEVICES];
 		size_t nd = xf_adb_devices_parse(list, devs, XF_MAX_DEVICES);
 		free(list);
+		if (nd == 0 && o->adb_verbose)
+			note_no_devices(sv, name, notes, notes_n);
 		for (size_t i = 0; i < nd && *n < max; i++)
 			adb_device(sv, &devs[i], o->agent_dir, &out[(*n)++]);
 	}

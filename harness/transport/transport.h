@@ -33,6 +33,8 @@ struct xf_list_opts {
 	const struct xf_adb_server *servers; /* adb: the servers to ask (not owned) */
 	size_t nservers;                     /* 0: no adb devices */
 	bool usb_verbose;                    /* usb: a bus that cannot be listed goes to notes */
+	bool adb_verbose;                    /* adb: so does a server with no device, with how
+						to get one */
 	const char *agent_dir;               /* the agent builds' $BUILD/bin (not owned); NULL:
 						the folder holding this program */
 };

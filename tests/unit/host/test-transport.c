@@ -4,7 +4,8 @@
  * and pulls by copying; the emulated one runs the aarch64 agent under
  * qemu-aarch64 (skipped, saying so, without build/aarch64/bin/xnn-agent or
  * qemu-user); the adb one lists a fake adb server's offline and
- * unauthorized devices (the real server and xnn-adbd: tests/e2e/t0007);
+ * unauthorized devices, and says when a server has none (the real server
+ * and xnn-adbd: tests/e2e/t0007);
  * the usb one, which has no devices yet (there is no USB hardware here; the
  * listing on a fake bus is tests/unit/host/test-usb.c), refuses to stage,
  * run or pull. */
@@ -278,14 +279,15 @@ static void test_emulated(void **state)
 	check_probe(&copy, "arm64-v8a", "aarch64");
 }
 
-/* ---- adb: a fake server that lists two devices nobody can use --------------------------- */
+/* ---- adb: a fake server that lists two devices nobody can use, or none ------------------ */
 
 static const char fake_list[] =
 	"emulator-5554\toffline\n"
 	"R58M123ABC     unauthorized usb:1-1 transport_id:3\n";
 
-/* Serves connections on fd until one asked for host:devices-l. */
-static void fake_server(int fd)
+/* Serves connections on fd, answering list, until one asked for
+ * host:devices-l. */
+static void fake_server(int fd, const char *list)
 {
 	for (;;) {
 		int c = accept(fd, NULL, NULL);
@@ -300,7 +302,7 @@ static void fake_server(int fd)
 		if (len >= sizeof(req) || read(c, req, len) != (ssize_t)len)
 			_exit(1);
 		char reply[512];
-		int k = snprintf(reply, sizeof(reply), "OKAY%04zx%s", strlen(fake_list), fake_list);
+		int k = snprintf(reply, sizeof(reply), "OKAY%04zx%s", strlen(list), list);
 		if (write(c, reply, (size_t)k) != k)
 			_exit(1);
 		close(c);
@@ -309,9 +311,9 @@ static void fake_server(int fd)
 	}
 }
 
-static void test_adb_unusable(void **state)
+/* A fake server answering list on a loopback port (into *sv); its pid. */
+static pid_t fake_start(const char *list, struct xf_adb_server *sv)
 {
-	(void)state;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t al = sizeof(a);
@@ -321,15 +323,29 @@ static void test_adb_unusable(void **state)
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
-		fake_server(fd);
+		fake_server(fd, list);
 	close(fd);
-	struct xf_adb_server sv = {"127.0.0.1", ntohs(a.sin_port)};
-	char notes[1024] = "";
-	size_t n = 1;  /* appended after what is there */
-	xf_devices_adb(&sv, 1, devs, XF_MAX_DEVICES, &n, notes, sizeof(notes));
+	*sv = (struct xf_adb_server){"127.0.0.1", ntohs(a.sin_port)};
+	return pid;
+}
+
+/* The fake server pid ended, having been asked for its devices. */
+static void fake_done(pid_t pid)
+{
 	int ws;
 	assert_int_equal(waitpid(pid, &ws, 0), pid);
 	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+}
+
+static void test_adb_unusable(void **state)
+{
+	(void)state;
+	struct xf_adb_server sv;
+	pid_t pid = fake_start(fake_list, &sv);
+	char notes[1024] = "";
+	size_t n = 1;  /* appended after what is there */
+	xf_devices_adb(&sv, 1, devs, XF_MAX_DEVICES, &n, notes, sizeof(notes));
+	fake_done(pid);
 	assert_string_equal(notes, "");
 	assert_int_equal(n, 3);
 	static const char *const serial[] = {"emulator-5554", "R58M123ABC"};
@@ -341,6 +357,29 @@ static void test_adb_unusable(void **state)
 		assert_string_equal(d->serial, serial[i]);
 		assert_string_equal(d->alias, serial[i]);
 		assert_int_equal(strncmp(d->problem, problem[i], strlen(problem[i])), 0);
+	}
+}
+
+/* A server with no device: xnn-fleet devices (adb_verbose) says so and how
+ * to get one, with the adb command for that server; a sweep's listing does
+ * not. */
+static void test_adb_none(void **state)
+{
+	(void)state;
+	for (int verbose = 0; verbose < 2; verbose++) {
+		struct xf_adb_server sv;
+		pid_t pid = fake_start("", &sv);
+		struct xf_list_opts o = {.servers = &sv, .nservers = 1, .adb_verbose = verbose};
+		char notes[1024] = "", want[1024];
+		size_t n = 0;
+		xf_transport_adb.list(&o, devs, XF_MAX_DEVICES, &n, notes, sizeof(notes));
+		fake_done(pid);
+		assert_int_equal(n, 0);
+		snprintf(want, sizeof(want), "adb server 127.0.0.1:%d: no adb devices (a phone: turn on "
+			 "USB debugging in Settings > Developer options, plug it in and accept 'Allow "
+			 "USB debugging'; a board on the network: 'adb -P %d connect HOST:PORT'; "
+			 "'adb -P %d devices' lists what the server sees)\n", sv.port, sv.port, sv.port);
+		assert_string_equal(notes, verbose ? want : "");
 	}
 }
 
@@ -380,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_local_failures),
 		cmocka_unit_test(test_emulated),
 		cmocka_unit_test(test_adb_unusable),
+		cmocka_unit_test(test_adb_none),
 		cmocka_unit_test(test_usb_unsupported),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
