@@ -94,6 +94,9 @@ static void row(const struct xs_space *sp, const struct xs_arch *a)
 	printf(",%" PRIu64 ",%" PRIu64 "\n", xs_arch_macs(sp, a), xs_arch_params(sp, a));
 }
 
+/* The subcommands' names for getopt's messages. */
+static char extract_name[] = "xnn-fleet supernet extract", eval_name[] = "xnn-fleet supernet eval";
+
 int cmd_supernet(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -101,15 +104,10 @@ int cmd_supernet(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	const char *sub = argv[1];
-	static char extract_name[] = "xnn-fleet supernet extract",
-		    eval_name[] = "xnn-fleet supernet eval";  /* getopt's messages */
-	if (strcmp(sub, "extract") == 0) {
-		argv[1] = extract_name;
-		return cmd_supernet_extract(argc - 1, argv + 1);
-	}
-	if (strcmp(sub, "eval") == 0) {
-		argv[1] = eval_name;
-		return cmd_supernet_eval(argc - 1, argv + 1);
+	if (strcmp(sub, "extract") == 0 || strcmp(sub, "eval") == 0) {
+		const bool x = strcmp(sub, "extract") == 0;
+		argv[1] = x ? extract_name : eval_name;
+		return (x ? cmd_supernet_extract : cmd_supernet_eval)(argc - 1, argv + 1);
 	}
 	if (strcmp(sub, "info") != 0 && strcmp(sub, "sample") != 0 && strcmp(sub, "synth") != 0) {
 		fprintf(stderr, "xnn-fleet supernet: '%s' is not a subcommand (info, sample, synth, extract, eval)\n", sub);
