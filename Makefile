@@ -336,21 +336,35 @@ else
 RUN :=
 endif
 
-# Every unit test program; then the kernel tests again with XK_ISA forcing the
-# scalar kernels, and with a bad XK_ISA (the test checks the message).
-test-host: $(TEST_BIN) $(DATA_FILES) $(XNN_AGENT)
-	$(Q)mkdir -p $(XNM_DIR)
+# Every unit test program, each a target of its own (run-test-golden), so
+# that make -j runs them beside each other; the longest first. A program's
+# output goes to $(O)/tests/log/NAME.log and is shown when it fails. Then
+# the kernel tests again with XK_ISA forcing the scalar kernels, and with a
+# bad XK_ISA (the test checks the message).
+TEST_LONG := $(foreach t,golden sweep reference ship extract,$(filter %/test-$(t),$(TEST_BIN)))
+TEST_RUN := $(patsubst $(O)/tests/%,run-%,$(TEST_LONG) $(filter-out $(TEST_LONG),$(TEST_BIN)))
+.PHONY: $(TEST_RUN) run-probe run-isa
+test-host: run-probe $(TEST_RUN) run-isa
+run-probe: $(XNN_AGENT)
 	$(Q)echo "== $(XNN_AGENT) probe ($(TRIPLET))" && $(RUN) $(XNN_AGENT) probe > $(O)/probe.csv && \
 		grep -E '^(abi|cpus|emulator),' $(O)/probe.csv && tail -1 $(O)/probe.csv | grep -q '^#end rows='
-	$(Q)for t in $(TEST_BIN); do \
-		echo "== $$t ($(TRIPLET))"; \
-		XS_TEST_DATA=$(DATA) XS_TEST_SHA_OUT=$(O)/tests/xnm.sha256 \
-			XS_TEST_XNM_DIR=$(XNM_DIR) XS_TEST_TOP1_MAX_MACS=$(TOP1_MAX_MACS) \
-			$(if $(RUN)$(SANITIZE),XS_TEST_QUICK=1) $(RUN) $$t || exit 1; \
-	done
+$(TEST_RUN): run-%: $(O)/tests/% $(DATA_FILES) $(XNN_AGENT)
+	$(Q)mkdir -p $(XNM_DIR) $(O)/tests/log
+	$(Q)t0=$$(date +%s); log=$(O)/tests/log/$*.log; \
+	if XS_TEST_DATA=$(DATA) XS_TEST_SHA_OUT=$(O)/tests/xnm.sha256 \
+		XS_TEST_XNM_DIR=$(XNM_DIR) XS_TEST_TOP1_MAX_MACS=$(TOP1_MAX_MACS) \
+		$(if $(RUN)$(SANITIZE),XS_TEST_QUICK=1) $(RUN) $(O)/tests/$* > $$log 2>&1; then \
+		echo "ok   $(O)/tests/$* ($(TRIPLET), $$(($$(date +%s) - t0)) s)"; \
+	else \
+		rc=$$?; cat $$log; echo "FAIL $(O)/tests/$* ($(TRIPLET)): exit $$rc after $$(($$(date +%s) - t0)) s (log: $$log)"; \
+		exit 1; \
+	fi
+run-isa: $(O)/tests/test-kernels
 	$(Q)echo "== XK_ISA=scalar and XK_ISA=bogus ($(TRIPLET))"
-	$(Q)XK_ISA=scalar XK_TEST_FILTER='isa_default' $(RUN) $(O)/tests/test-kernels
-	$(Q)XK_ISA=bogus XK_TEST_FILTER='isa_default' $(RUN) $(O)/tests/test-kernels
+	$(Q)XK_ISA=scalar XK_TEST_FILTER='isa_default' $(RUN) $(O)/tests/test-kernels > $(O)/tests/isa.log 2>&1 || \
+		{ cat $(O)/tests/isa.log; exit 1; }
+	$(Q)XK_ISA=bogus XK_TEST_FILTER='isa_default' $(RUN) $(O)/tests/test-kernels > $(O)/tests/isa.log 2>&1 || \
+		{ cat $(O)/tests/isa.log; exit 1; }
 
 # Fuzz targets: the parsers (supernet/) built by clang with libFuzzer, ASan and
 # UBSan in $(O)/fuzz, linked with the ordinary kernel library (the targets do
@@ -395,15 +409,19 @@ $(O)/fuzz-adbd: $(O)/fuzz-adbd.o $(O)/agent/adbd/wire.o $(O)/runtime/props.o
 $(O)/fuzz-models: $(O)/fuzz-models.o $(O)/agent/models.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(LDLIBS) -o $@
-test-fuzz: fuzz
-	$(Q)for f in $(FUZZ_BIN); do \
-		n=$${f##*/fuzz-}; c=$(O)/fuzz/run/corpus-$$n; \
-		rm -rf $$c && mkdir -p $$c && cp tests/fuzz/corpus-$$n/* $$c/ && \
-		echo "== $$f ($(FUZZ_RUNS) runs, seed 1)" && \
-		$$f -runs=$(FUZZ_RUNS) -seed=1 -artifact_prefix=$(O)/fuzz/run/ \
-			-print_final_stats=1 $$c 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' \
-			&& test $${PIPESTATUS[0]} -eq 0 || exit 1; \
-	done
+# one target per fuzzer (fuzz-run-xsn), so that make -j runs them beside the rest
+FUZZ_RUN := $(FUZZ_BIN:$(O)/fuzz/fuzz-%=fuzz-run-%)
+.PHONY: $(FUZZ_RUN)
+test-fuzz: $(FUZZ_RUN)
+$(FUZZ_RUN): fuzz-run-%: fuzz
+	$(Q)f=$(O)/fuzz/fuzz-$*; c=$(O)/fuzz/run/corpus-$*; log=$(O)/fuzz/run/$*.log; \
+	rm -rf $$c && mkdir -p $$c && cp tests/fuzz/corpus-$*/* $$c/ && \
+	if $$f -runs=$(FUZZ_RUNS) -seed=1 -artifact_prefix=$(O)/fuzz/run/$*- \
+		-print_final_stats=1 $$c > $$log 2>&1; then \
+		echo "ok   $$f ($(FUZZ_RUNS) runs, seed 1): $$(grep -E '^Done' $$log)"; \
+	else \
+		grep -E 'ERROR|SUMMARY|Done|artifact' $$log; echo "FAIL $$f (log: $$log)"; exit 1; \
+	fi
 
 # The host side keeps its functions under 150 lines, so that each says one
 # thing (scripts/long-functions.sh lists the longer ones).
@@ -432,13 +450,13 @@ ifeq ($(CROSS),)
 # The long end-to-end tests first: they start as soon as the programs are
 # built and the rest runs beside them.
 test: $(E2E) test-host test-asan test-aarch64 test-armv7 test-fuzz test-lint test-setup
-test-asan: $(DATA_FILES) test-host | deps
+test-asan: $(DATA_FILES) run-test-golden run-test-extract | deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined O=$(O)/asan NODEPS=1 \
 		DATA=$(DATA) XNM_DIR=$(XNM_DIR) TOP1_MAX_MACS=$(TOP1_MAX_MACS_ASAN) test-host
 # The cross builds extract the same sub-models as the host: same bytes. The
 # aarch64 int8 kernels run again on a CPU with dotprod and on one without.
 # After `agents` (the same build folders: one make at a time in each).
-test-aarch64: $(DATA_FILES) test-host agents | deps
+test-aarch64: $(DATA_FILES) run-test-golden run-test-extract agents | deps
 	$(Q)$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- O=$(O)/aarch64 NODEPS=1 \
 		DATA=$(DATA) XNM_DIR=$(XNM_DIR) TOP1_MAX_MACS=$(TOP1_MAX_MACS_QEMU) test-host
 	$(Q)cmp $(O)/tests/xnm.sha256 $(O)/aarch64/tests/xnm.sha256 && \
@@ -450,7 +468,7 @@ test-aarch64: $(DATA_FILES) test-host agents | deps
 		grep -E '^(cpu features|SKIP)' $(O)/aarch64/qs8-$$cpu.out; \
 	done; ! grep -q '^SKIP' $(O)/aarch64/qs8-max.out # -cpu max has dotprod: nothing skipped
 # armv7 checks the golden logits and bytes, as aarch64 does
-test-armv7: $(DATA_FILES) test-host agents | deps
+test-armv7: $(DATA_FILES) run-test-golden run-test-extract agents | deps
 	$(Q)$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf- O=$(O)/armv7 NODEPS=1 \
 		DATA=$(DATA) XNM_DIR=$(XNM_DIR) TOP1_MAX_MACS=$(TOP1_MAX_MACS_QEMU) test-host
 	$(Q)cmp $(O)/tests/xnm.sha256 $(O)/armv7/tests/xnm.sha256 && \
