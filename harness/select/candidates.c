@@ -97,6 +97,12 @@ static enum xs_status val_from_db(struct xf_cands *cs, struct xf_cand *c, struct
 	return XS_OK;
 }
 
+enum xs_status xf_cands_known(struct xf_cands *cs, size_t i, struct xs_error *err)
+{
+	struct xf_cand *c = &cs->c[i];
+	return isnan(c->val) ? val_from_db(cs, c, err) : XS_OK;
+}
+
 enum xs_status xf_cands_accuracy(struct xf_cands *cs, size_t i, double *top1,
 				 struct xs_error *err)
 {

@@ -51,6 +51,10 @@ enum xs_status xf_cands_get(struct xf_cands *cs, const struct xs_arch *a, enum x
  * when the sub-net does not build. */
 enum xs_status xf_cands_sizes(struct xf_cands *cs, size_t i, struct xs_error *err);
 
+/* cs->c[i]'s validation top-1 from the cache or the DB, never computed:
+ * c[i].val stays NAN when the DB has none. XS_EIO with the DB's message. */
+enum xs_status xf_cands_known(struct xf_cands *cs, size_t i, struct xs_error *err);
+
 /* cs->c[i]'s validation top-1: from the cache, the DB, or computed here and
  * stored in the DB. XS_EIO with the DB's message; the engine's errors. */
 enum xs_status xf_cands_accuracy(struct xf_cands *cs, size_t i, double *top1,

@@ -139,14 +139,17 @@ static enum xs_status device_searches(struct run *r, struct xs_error *err)
 static enum xs_status pool_of(struct run *r, size_t **pool, size_t *np, struct xs_error *err)
 {
 	struct xf_sel *s = &r->s;
-	const struct xf_cands *cs = &s->cands;
+	struct xf_cands *cs = &s->cands;
 	*np = 0;
 	*pool = malloc((cs->n + 1) * sizeof(**pool));
 	if (*pool == NULL)
 		return xf_error_set(err, XS_ENOMEM, "out of memory");
-	for (size_t i = 0; i < cs->n; i++)
-		if (!isnan(cs->c[i].val) && xf_sel_fits_static(s, &cs->c[i]))
+	for (size_t i = 0; i < cs->n; i++) {  /* the searches' seeds may lack their sizes */
+		struct xs_error serr;
+		if (!isnan(cs->c[i].val) && xf_cands_sizes(&s->cands, i, &serr) == XS_OK &&
+		    xf_sel_fits_static(s, &cs->c[i]))
 			(*pool)[(*np)++] = i;
+	}
 	struct xs_arch smallest;
 	xs_arch_smallest(s->sp, &smallest);
 	size_t nfit = 0;

@@ -77,11 +77,26 @@ static void on_progress(void *ctx, size_t scored, size_t evals, double best)
 						  .scored = scored, .evals = evals, .best = best});
 }
 
-/* The seeds of a search: every scored candidate of its precision (the best
- * first). */
-static struct xs_arch *seeds_of(const struct xf_sel *s, size_t *n)
+/* The seeds of a search: the sub-nets the set's devices measured in its
+ * precision whose accuracy the DB has (the sweep's references give each
+ * one), and every candidate scored so far, the best first. Without the
+ * measured ones a search of a few dozen scores could miss the sweep's own
+ * best sub-net that fits. */
+static struct xs_arch *seeds_of(struct xf_sel *s, size_t *n)
 {
-	const struct xf_cands *cs = &s->cands;
+	struct xf_cands *cs = &s->cands;
+	for (size_t j = 0; j < s->nset; j++) {
+		const struct xf_fleet_device *fd = &s->fleet->dev[s->set[j]];
+		for (size_t k = 0; k < fd->nm; k++) {
+			struct xs_arch a;
+			struct xs_error err;
+			size_t i;
+			if (fd->m[k].prec == s->prec &&
+			    xs_arch_parse(s->sp, fd->m[k].arch, &a, &err) == XS_OK &&
+			    xf_cands_get(cs, &a, s->prec, &i, &err) == XS_OK)
+				(void)xf_cands_known(cs, i, &err);  /* none: not a seed */
+		}
+	}
 	struct xs_arch *v = malloc((cs->n + 1) * sizeof(*v));
 	size_t k = 0;
 	double *acc = malloc((cs->n + 1) * sizeof(double));
@@ -124,6 +139,8 @@ enum xs_status xf_sel_search_set(struct xf_sel *s, const size_t *set, size_t nse
 		if (!set_knows(s, set, nset, s->o->precs[p]))
 			continue;
 		s->prec = s->o->precs[p];
+		s->set = set;  /* before the seeds: they are this set's measurements */
+		s->nset = nset;
 		struct xf_search_fns fns = {s, xf_sel_search_fits, xf_sel_search_accuracy};
 		size_t nseeds;
 		struct xs_arch *seeds = seeds_of(s, &nseeds);
@@ -132,8 +149,6 @@ enum xs_status xf_sel_search_set(struct xf_sel *s, const size_t *set, size_t nse
 					   .progress_ctx = s};
 		char label[240];
 		snprintf(label, sizeof(label), "%s, %s", what, xs_precision_name(s->prec));
-		s->set = set;
-		s->nset = nset;
 		s->what = label;
 		struct xs_error serr;
 		struct xf_search_result one;

@@ -154,6 +154,18 @@ echo "$out"
 grep -q '^tier   t2$' <<<"$out" && grep -q '^class  9 Ankle boot' <<<"$out"
 [ "$(q "select count(*) from manifests")" -eq 2 ]
 
+# the sub-nets a device measured are the search's seeds: with one score per
+# search, the host's tier is the host's best measured int8 sub-net (they all
+# fit there), not the first sub-net the search happens to try
+best=$(q "select max(a.val_top1) from subnet_accuracy a join subnet_results r on
+	r.subnet_id = a.subnet_id and r.precision = 'int8' join devices d on d.id = r.device_id
+	where a.precision = 'int8' and d.serial = 'host' and r.status = 'ok'")
+"$fleet" select --db "$db" --budget "$budget" --tiers 2 --evals 1 --precision int8 --time-emulated \
+	--no-measure --out "$TMPDIR/out1" >/dev/null
+got=$(jq '.tiers[0].expected.val_top1' "$TMPDIR/out1/manifest.json")
+echo "one score per search: t1 val top-1 $got, the host's best measured int8 $best"
+awk -v a="$got" -v b="$best" 'BEGIN {exit !(a == b && b > 0)}'
+
 # a tampered model: manifest check names it, exit 1
 printf '\xff' | dd of="$out_dir/t2.xnm" bs=1 seek=100 conv=notrunc status=none
 set +e; msg=$("$fleet" manifest check "$out_dir" 2>&1); rc=$?; set -e
@@ -186,5 +198,5 @@ msg=$("$fleet" select --db "$db" --precision f32,f32 --out "$TMPDIR/x" 2>&1); rc
 [ "$rc" -eq 2 ] && grep -q "precision 'f32,f32': give f32, int8 or f32,int8" <<<"$msg" || exit 1
 set -e
 [ ! -e "$TMPDIR/x/manifest.json" ]
-[ "$(q "select count(*) from manifests")" -eq 2 ]
+[ "$(q "select count(*) from manifests")" -eq 3 ]
 echo "t0009: ok"
