@@ -520,7 +520,7 @@ bench-models: $(BENCH_MODELS) $(DATA_FILES)
 # fleet-manifest/ (SELECT_ARGS, e.g. SELECT_ARGS="--budget 'p90<=60ms'"), checked,
 # and the HTML report in reports/out/.
 # A sweep that could not reach every device still leaves the rest in the DB.
-fleet: all agents
+fleet: all agents data
 	$(Q)FLEET_ARGS="$(FLEET_ARGS)" SELECT_ARGS="$(SELECT_ARGS)" scripts/fleet.sh $(XNN_FLEET)
 
 clean:

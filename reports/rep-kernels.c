@@ -133,9 +133,9 @@ void rep_section_kernels(struct rep_page *pg)
 	if (m.mat) {
 		bool km_ok = kmat_files(pg, &m);
 		fprintf(pg->html, "<p>%zu pieces (stem, blocks, head, as the agent's kernel table times "
-				  "them) on %zu devices; colour: log10 of the median ms (<a href=\"%s/"
+				  "them) on %zu device%s; colour: log10 of the median ms (<a href=\"%s/"
 				  "kernels.csv\">CSV</a>, rows in its order, columns D ids).</p>\n",
-			m.nkeys, m.ndev, pg->subdir);
+			m.nkeys, m.ndev, m.ndev == 1 ? "" : "s", pg->subdir);
 		if (km_ok)
 			kmat_chart(pg, &m);
 	} else {

@@ -136,8 +136,8 @@ static void page_head(struct rep_page *pg)
 	fputs("</h1>\n<p>sha256 <code>", f);
 	rep_html_put(f, sn->sha256);
 	fprintf(f, "</code>; %" PRId64 " sub-nets in the DB, %" PRId64 " results (ok) from %" PRId64
-		" devices. Latency: one thread, ms; top-1: the host's, on the test set.</p>\n",
-		sn->subnet_count, sn->result_count, sn->device_count);
+		" device%s. Latency: one thread, ms; top-1: the host's, on the test set.</p>\n",
+		sn->subnet_count, sn->result_count, sn->device_count, sn->device_count == 1 ? "" : "s");
 	if (pg->emulated_out)
 		fprintf(f, "<p class=note>%zu emulated device%s (qemu-user): checked against the "
 			"host's logits, not timed. %s times describe no phone: they are in the "

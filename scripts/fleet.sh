@@ -32,8 +32,12 @@ times() {
 	printf '  %-10s %4d s\n' total $((SECONDS - t_all))
 }
 
+# --resume: a second run measures only what fleet.db lacks (a new device, a
+# new agent version, what a cut sweep left); the DB keeps one row per device,
+# sub-net, precision, threads, cores and agent version, so measuring a stored
+# one again would store nothing
 # shellcheck disable=SC2086 # the ARGS are lists of words
-phase sweep "$fleet" sweep --devices all --precision f32,int8 --db fleet.db ${FLEET_ARGS:-}
+phase sweep "$fleet" sweep --devices all --precision f32,int8 --db fleet.db --resume ${FLEET_ARGS:-}
 rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then times; exit $rc; fi
 [ $rc -eq 1 ] && echo "make fleet: the sweep left some device incomplete (above); going on with what is stored"
