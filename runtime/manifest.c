@@ -45,18 +45,15 @@ static bool fail(struct doc *d, const char *k, const char *fmt, ...)
 	return false;
 }
 
-/* The index just past token i and everything inside it. */
+/* The index just past token i and everything inside it. Each token holds
+ * `size` more (an object its keys, a key its value, an array its elements;
+ * well_formed checked that), so one pass forward counts what is still to
+ * come: no recursion, a bounded stack for any input. */
 static int skip(const struct doc *d, int i)
 {
-	if (i >= d->n)
-		return d->n;
-	int end = i + 1;
-	for (int left = d->t[i].size; left > 0 && end < d->n; left--) {
-		if (d->t[i].type == JSMN_OBJECT)
-			end++;  /* the key; its value follows */
-		end = skip(d, end);
-	}
-	return end;
+	for (int left = 1; left > 0 && i < d->n; i++)
+		left += d->t[i].size - 1;
+	return i < d->n ? i : d->n;
 }
 
 /* The value token of key in object obj, or -1. */
@@ -450,6 +447,53 @@ static bool tiers(struct doc *d, struct xr_manifest *out)
 	return true;
 }
 
+/* The byte where arrays and objects nest deeper than max in js (outside
+ * strings; up to a NUL, where jsmn stops too), or -1. Checked before jsmn
+ * fills its tokens: closing a bracket walks up from the last token, so its
+ * time grows with the depth (60,000 nested '[': quadratic), and skip() and
+ * the rest then only ever see a bounded depth. */
+static long too_deep(const char *js, size_t len, int max)
+{
+	int depth = 0;
+	bool in_string = false, escaped = false;
+	for (size_t i = 0; i < len && js[i]; i++) {
+		char c = js[i];
+		if (escaped)
+			escaped = false;
+		else if (in_string) {
+			escaped = c == '\\';
+			in_string = c != '"';
+		} else if (c == '"')
+			in_string = true;
+		else if ((c == '[' || c == '{') && ++depth > max)
+			return (long)i;
+		else if (c == ']' || c == '}')
+			depth--;
+	}
+	return -1;
+}
+
+/* Whether the tokens are one JSON value as skip() counts it: an object's
+ * children are keys (strings) with one value each, other strings and
+ * primitives hold nothing, and every token after the first is inside it.
+ * jsmn lets through `{"a"}`, `{"a": 1 "b": 2}` and `["a": 1]`; a token's
+ * start is where a message points. */
+static bool well_formed(const struct doc *d, int *bad)
+{
+	for (int i = 1; i < d->n; i++) {
+		const jsmntok_t *t = &d->t[i];
+		int up = t->parent;
+		bool key = up >= 0 && d->t[up].type == JSMN_OBJECT;
+		bool leaf = t->type == JSMN_STRING || t->type == JSMN_PRIMITIVE;
+		if (up < 0 || (key && (t->type != JSMN_STRING || t->size != 1)) ||
+		    (!key && leaf && t->size != 0)) {
+			*bad = t->start;
+			return false;
+		}
+	}
+	return true;
+}
+
 bool xr_manifest_parse(const char *json, size_t len, struct xr_manifest *out, char *why,
 		       size_t why_n)
 {
@@ -462,18 +506,26 @@ bool xr_manifest_parse(const char *json, size_t len, struct xr_manifest *out, ch
 		return fail(&d, NULL, "the manifest is not JSON (%s)",
 			    n == JSMN_ERROR_PART ? "it is cut" : n == 0 ? "it is empty"
 			    : "a bad character");
-	if (n > 100000)
-		return fail(&d, NULL, "the manifest has %d JSON tokens (at most 100000)", n);
+	if (n > XR_MAX_TOKENS)
+		return fail(&d, NULL, "the manifest has %d JSON tokens (at most %d): it is not one "
+			    "xnn-fleet select wrote", n, XR_MAX_TOKENS);
+	long deep = too_deep(json, len, XR_MAX_DEPTH);
+	if (deep >= 0)
+		return fail(&d, NULL, "the manifest nests arrays and objects more than %d deep (at "
+			    "byte %ld): it is not one xnn-fleet select wrote", XR_MAX_DEPTH, deep);
 	d.t = malloc((size_t)n * sizeof(jsmntok_t));
 	if (d.t == NULL)
 		return fail(&d, NULL, "out of memory");
 	jsmn_init(&p);
 	d.n = jsmn_parse(&p, json, len, d.t, (unsigned)n);
 	bool ok = false;
+	int bad;
 	if (d.n != n || d.t[0].type != JSMN_OBJECT)
 		fail(&d, NULL, "the manifest is not a JSON object");
-	else if (skip(&d, 0) != d.n)
-		fail(&d, NULL, "the manifest has more than one JSON value");
+	else if (!well_formed(&d, &bad))
+		fail(&d, NULL, bad < d.t[0].end ? "the manifest is not JSON (at byte %d: a key "
+		     "without a value, or a missing comma)" : "the manifest has more than one JSON "
+		     "value (at byte %d)", bad);
 	else
 		ok = header(&d, out) && tiers(&d, out);
 	free(d.t);

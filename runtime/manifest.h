@@ -44,6 +44,8 @@
 #define XR_MAX_TIERS 16
 #define XR_MAX_PATTERNS 8
 #define XR_MAX_LISTED 64
+#define XR_MAX_TOKENS 100000 /* JSON values and keys in a manifest */
+#define XR_MAX_DEPTH 64      /* arrays and objects nested (the writer's: 5) */
 
 struct xr_rules {
 	char models[XR_MAX_PATTERNS][128];         /* device model globs */
@@ -92,7 +94,10 @@ struct xr_manifest {
 };
 
 /* Parses and checks len bytes of JSON into *out (about 530 KB: allocate it).
- * false with why (a message naming the field) when anything is wrong. */
+ * false with why (a message naming the field) when anything is wrong. Time
+ * linear in len and a stack of fixed size for any bytes: more than
+ * XR_MAX_TOKENS tokens or XR_MAX_DEPTH levels of nesting are refused before
+ * they are parsed. */
 bool xr_manifest_parse(const char *json, size_t len, struct xr_manifest *out, char *why,
 		       size_t why_n);
 

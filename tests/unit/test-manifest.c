@@ -3,8 +3,10 @@
  * field, never a crash); the writer: struct -> JSON -> struct gives the
  * struct back (hostile strings, every list and string at its limit), JSON
  * -> struct -> JSON the same bytes (today's cJSON writer's bytes too), the
- * escapes and numbers it writes, what it refuses. */
+ * escapes and numbers it writes, what it refuses. Any bytes in bounded
+ * stack (a thread of 1 MB, an Android app's) and linear time. */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -143,6 +146,10 @@ static void test_bad_fields(void **state)
 	bad("{\"format\"", "{\"fallback\": \"t9\", \"format\"", "fallback names tier 't9', which is not in tiers");
 	bad("{\"format\"", "[{\"format\"", "not a JSON object");
 	bad("]}\n", "]} {}\n", "more than one JSON value");
+	/* what jsmn lets through and skip() would count wrong */
+	bad("\"version\": 1", "\"version\": 1, \"x\": {\"a\"}", "not JSON (at byte 54: a key");
+	bad("\"version\": 1", "\"version\": 1, \"x\": {\"a\": 1 \"b\": 2}", "not JSON (at byte 54");
+	bad("\"version\": 1", "\"version\": 1, \"x\": [\"a\": 1]", "not JSON (at byte 54");
 	/* cut anywhere: an error, never a crash */
 	struct xr_manifest *m = malloc(sizeof(*m));
 	char why[256];
@@ -454,6 +461,138 @@ static void test_missing_keys(void **state)
 	free(m);
 }
 
+/* ---- any bytes: bounded stack, linear time ------------------------------------------ */
+
+/* The good manifest with a key "x" in front: `open` k times, `mid`, `close`
+ * k times, `end` (malloc'd, *len bytes): "[", "1", "]", "": a 1 nested k
+ * arrays deep; "", "[1", ",1", "]": an array of k + 1 ones. */
+static char *with_x(size_t k, const char *open, const char *mid, const char *close,
+		    const char *end, size_t *len)
+{
+	size_t lo = strlen(open), lc = strlen(close), lm = strlen(mid);
+	char *s = malloc(8 + k * (lo + lc) + lm + strlen(end) + good_len);
+	size_t n = 6;
+	memcpy(s, "{\"x\": ", n);
+	for (size_t i = 0; i < k; i++, n += lo)
+		memcpy(s + n, open, lo);
+	memcpy(s + n, mid, lm);
+	n += lm;
+	for (size_t i = 0; i < k; i++, n += lc)
+		memcpy(s + n, close, lc);
+	n += (size_t)sprintf(s + n, "%s, %s", end, good + 1);
+	*len = n;
+	return s;
+}
+
+struct parse_job {
+	const char *json;
+	size_t len;
+	bool ok;
+	char why[256];
+};
+
+static void *parse_job_run(void *arg)
+{
+	struct parse_job *j = arg;
+	struct xr_manifest *m = malloc(sizeof(*m));
+	j->why[0] = '\0';
+	j->ok = m && xr_manifest_parse(j->json, j->len, m, j->why, sizeof(j->why));
+	free(m);
+	return NULL;
+}
+
+/* Parses json in a thread with a 1 MB stack, as an Android app's threads
+ * have: a reader that recurses once per level of nesting overflows it. */
+static struct parse_job parse_small_stack(const char *json, size_t len)
+{
+	struct parse_job j = {.json = json, .len = len};
+	pthread_attr_t a;
+	pthread_t t;
+	assert_int_equal(pthread_attr_init(&a), 0);
+	assert_int_equal(pthread_attr_setstacksize(&a, 1 << 20), 0);
+	assert_int_equal(pthread_create(&t, &a, parse_job_run, &j), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	pthread_attr_destroy(&a);
+	return j;
+}
+
+/* k nested arrays in "x" (the root object is one level more) in a 1 MB
+ * stack: accepted or refused for nesting too deep. */
+static void nested(size_t k, bool want_ok)
+{
+	size_t len;
+	char *s = with_x(k, "[", "1", "]", "", &len);
+	struct parse_job j = parse_small_stack(s, len);
+	if (j.ok != want_ok || (!want_ok && strstr(j.why, "nests arrays and objects more than "
+						     "64 deep") == NULL))
+		fail_msg("%zu nested arrays (%zu bytes): %s '%s'", k, len, j.ok ? "accepted" :
+			 "refused", j.why);
+	free(s);
+}
+
+static void test_deep(void **state)
+{
+	(void)state;
+	nested(60000, false);  /* 120 KB: the stack overflowed in skip() */
+	nested(XR_MAX_DEPTH - 1, true);
+	nested(XR_MAX_DEPTH, false);
+	/* brackets in a string, and after an escaped quote, are not nesting */
+	size_t len;
+	char brackets[XR_MAX_DEPTH * 2 + 1];
+	memset(brackets, '[', sizeof(brackets) - 1);
+	brackets[sizeof(brackets) - 1] = '\0';
+	char *s = with_x(1, "\"\\\"", brackets, "\\\\\"", "", &len);  /* "\"[[[...\\" */
+	struct parse_job j = parse_small_stack(s, len);
+	if (!j.ok)
+		fail_msg("brackets in a string: '%s'", j.why);
+	free(s);
+	s = with_x(20000, "{\"k\": ", "{}", "}", "", &len);  /* objects count too */
+	j = parse_small_stack(s, len);
+	assert_false(j.ok);
+	assert_non_null(strstr(j.why, "more than 64 deep"));
+	free(s);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return 1e3 * (double)(t.tv_sec - t0->tv_sec) + 1e-6 * (double)(t.tv_nsec - t0->tv_nsec);
+}
+
+/* What the parse of large manifests takes, printed (no limit on the time:
+ * the figures are for the eye; the issue saw 13.4 s for 200 KB). */
+static void test_large(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *what, *open, *mid, *close, *end;
+		size_t k;
+		bool ok;
+	} cases[] = {
+		{"200 KB, 99,800 arrays nested", "[", "1", "]", "", 99800, false},
+		{"200 KB, an array of 20,000 strings", "", "[\"abcdefgh\"", ",\"abcdefgh\"", "]",
+		 20000, true},
+		{"1 MB, an array of 95,000 strings", "", "[\"abcdefgh\"", ",\"abcdefgh\"", "]",
+		 95000, true},
+		{"1 MB, an object of 49,000 keys", "", "{\"k\": 0", ",\"abcdefghijklmn\": 0", "}",
+		 49000, true},
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		size_t len;
+		char *s = with_x(cases[c].k, cases[c].open, cases[c].mid, cases[c].close,
+				 cases[c].end, &len);
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		struct parse_job j = parse_small_stack(s, len);
+		printf("# manifest of %s (%zu bytes): %s in %.1f ms\n", cases[c].what, len,
+		       j.ok ? "read" : "refused", ms_since(&t0));
+		if (j.ok != cases[c].ok)
+			fail_msg("%s: %s", cases[c].what, j.why);
+		free(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -465,6 +604,8 @@ int main(void)
 		cmocka_unit_test(test_escapes_numbers),
 		cmocka_unit_test(test_write_refuses),
 		cmocka_unit_test(test_missing_keys),
+		cmocka_unit_test(test_deep),
+		cmocka_unit_test(test_large),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
