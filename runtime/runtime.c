@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "file-read.h"
 #include "manifest.h"
 #include "xk.h"
 #include "xr.h"
@@ -99,32 +100,17 @@ double xr_probe_score(void)
 
 /* ---- open / run / close -------------------------------------------------------------- */
 
-static char *slurp(const char *path, size_t max, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	char *buf = malloc(max + 1);
-	*len = buf ? fread(buf, 1, max + 1, f) : 0;
-	fclose(f);
-	if (buf && *len > max) {
-		free(buf);
-		errno = EFBIG;
-		return NULL;
-	}
-	return buf;
-}
-
 /* Loads tier t's model, checked against the manifest's size and sha256. */
 static enum xr_status load(const struct xr_tier *t, const char *dir, struct xs_model **out)
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/%s", dir, t->file);
 	size_t len;
-	char *buf = slurp(path, t->size + 1, &len);
-	if (buf == NULL)
-		return fail(XR_EIO, "tier '%s': cannot read '%s': %s", t->name, path,
-			    strerror(errno));
+	char *buf, why[400];
+	/* larger than the manifest says: refused without reading it */
+	enum xr_status st = xr_file_read(path, t->size, &buf, &len, why, sizeof(why));
+	if (st != XR_OK)
+		return fail(st == XR_ENOMEM ? st : XR_EIO, "tier '%s': %s", t->name, why);
 	uint8_t sum[32];
 	char hex[65];
 	xs_sha256(buf, len, sum);
@@ -136,9 +122,9 @@ static enum xr_status load(const struct xr_tier *t, const char *dir, struct xs_m
 			    (unsigned long long)t->size, t->sha256);
 	}
 	struct xs_error err;
-	enum xs_status st = xs_model_load_buffer(buf, len, out, NULL, &err);
+	enum xs_status xst = xs_model_load_buffer(buf, len, out, NULL, &err);
 	free(buf);
-	if (st != XS_OK)
+	if (xst != XS_OK)
 		return fail(XR_EMODEL, "tier '%s': '%s': %s", t->name, path, err.msg);
 	return XR_OK;
 }
@@ -150,14 +136,12 @@ enum xr_status xr_open_as(const char *manifest_path, const char *models_dir,
 	*rt = NULL;
 	last_error[0] = '\0';
 	size_t len;
-	char *json = slurp(manifest_path, 4u << 20, &len);
-	if (json == NULL)
-		return fail(XR_EIO, "cannot read the manifest '%s': %s", manifest_path,
-			    strerror(errno));
+	char *json = NULL, why[300];
+	enum xr_status st = xr_file_read(manifest_path, 4u << 20, &json, &len, why, sizeof(why));
+	if (st != XR_OK)
+		return fail(st == XR_ENOMEM ? st : XR_EIO, "the manifest: %s", why);
 	struct xr_manifest *m = malloc(sizeof(*m));
 	struct xr_runtime *r = calloc(1, sizeof(*r));
-	char why[300];
-	enum xr_status st = XR_OK;
 	if (m == NULL || r == NULL) {
 		st = fail(XR_ENOMEM, "out of memory");
 		goto out;
