@@ -220,6 +220,14 @@ data: $(DATA_FILES)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 FUZZ_RUNS ?= 200000
+# A fuzzer's own flags and runs (fuzz-run-NAME: FUZZ_FLAGS_NAME, FUZZ_RUNS_NAME),
+# and a fuzzer run again on another corpus (FUZZ_OF_NAME, corpus-NAME): the
+# manifest reader takes manifests up to 1 MB, and mutates one of 1 MB and one
+# of 60,000 nested arrays 1,000 times (~4 s of CPU; 200,000 would take ~13 minutes)
+FUZZ_FLAGS_manifest := -max_len=1048576
+FUZZ_OF_manifest-1mb := manifest
+FUZZ_FLAGS_manifest-1mb := -max_len=1048576
+FUZZ_RUNS_manifest-1mb := 1000
 
 # ---- bench (host only: links the reference libraries) ---------------------------
 BENCH_BIN := $(O)/bench/kernels
@@ -410,15 +418,16 @@ $(O)/fuzz-models: $(O)/fuzz-models.o $(O)/agent/models.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(LDLIBS) -o $@
 # one target per fuzzer (fuzz-run-xsn), so that make -j runs them beside the rest
-FUZZ_RUN := $(FUZZ_BIN:$(O)/fuzz/fuzz-%=fuzz-run-%)
+FUZZ_RUN := $(FUZZ_BIN:$(O)/fuzz/fuzz-%=fuzz-run-%) fuzz-run-manifest-1mb
 .PHONY: $(FUZZ_RUN)
 test-fuzz: $(FUZZ_RUN)
 $(FUZZ_RUN): fuzz-run-%: fuzz
-	$(Q)f=$(O)/fuzz/fuzz-$*; c=$(O)/fuzz/run/corpus-$*; log=$(O)/fuzz/run/$*.log; \
+	$(Q)f=$(O)/fuzz/fuzz-$(or $(FUZZ_OF_$*),$*); c=$(O)/fuzz/run/corpus-$*; log=$(O)/fuzz/run/$*.log; \
+	runs=$(or $(FUZZ_RUNS_$*),$(FUZZ_RUNS)); \
 	rm -rf $$c && mkdir -p $$c && cp tests/fuzz/corpus-$*/* $$c/ && \
-	if $$f -runs=$(FUZZ_RUNS) -seed=1 -artifact_prefix=$(O)/fuzz/run/$*- \
+	if $$f -runs=$$runs -seed=1 $(FUZZ_FLAGS_$*) -artifact_prefix=$(O)/fuzz/run/$*- \
 		-print_final_stats=1 $$c > $$log 2>&1; then \
-		echo "ok   $$f ($(FUZZ_RUNS) runs, seed 1): $$(grep -E '^Done' $$log)"; \
+		echo "ok   $$f on corpus-$* ($$runs runs, seed 1): $$(grep -E '^Done' $$log)"; \
 	else \
 		grep -E 'ERROR|SUMMARY|Done|artifact' $$log; echo "FAIL $$f (log: $$log)"; exit 1; \
 	fi
