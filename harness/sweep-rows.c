@@ -17,11 +17,16 @@ struct colspec {
 	char type;          /* 's' text, 'n' number */
 	double lo, hi;
 	bool blank;         /* a number may be blank: "", "nan", "unknown" */
+	bool lo_open;       /* lo itself is out of range: (lo, hi] */
 };
 
-#define TEXT(name) {name, 's', 0, 0, true}
-#define NUM(name, lo, hi) {name, 'n', lo, hi, false}
-#define OPT(name, lo, hi) {name, 'n', lo, hi, true}
+#define TEXT(name) {name, 's', 0, 0, true, false}
+#define NUM(name, lo, hi) {name, 'n', lo, hi, false, false}
+#define OPT(name, lo, hi) {name, 'n', lo, hi, true, false}
+/* a time that a run cannot take none of: (0, hi] */
+#define POS(name, hi) {name, 'n', 0, hi, false, true}
+/* the agent's thread counts (xa_threads_parse) */
+#define THREADS NUM("threads", 1, XF_ROWS_MAX_THREADS)
 
 enum { P_KEY, P_VALUE, P_NCOLS };
 static const struct colspec probe_cols[] = {TEXT("key"), TEXT("value")};
@@ -34,8 +39,8 @@ enum {
 static const struct colspec kernel_cols[] = {
 	TEXT("piece"), NUM("stage", -1, 1024), NUM("first", 0, 1), NUM("res", 1, 1e5),
 	NUM("cin", 1, 1e6), NUM("cout", 1, 1e6), NUM("expand", 0, 1024), NUM("kernel", 0, 1024),
-	NUM("stride", 0, 1024), TEXT("precision"), NUM("threads", 1, 4096), NUM("macs", 0, 1e15),
-	NUM("n", 1, 1e9), NUM("median_ms", 0, 1e7), OPT("mean_ms", 0, 1e30), OPT("cv", 0, 1e30),
+	NUM("stride", 0, 1024), TEXT("precision"), THREADS, NUM("macs", 0, 1e15),
+	NUM("n", 1, 1e9), POS("median_ms", 1e7), OPT("mean_ms", 0, 1e30), OPT("cv", 0, 1e30),
 	OPT("rcv", 0, 1e30), OPT("p90_ms", 0, 1e30), OPT("min_ms", 0, 1e30), TEXT("flags")};
 
 enum {
@@ -45,9 +50,9 @@ enum {
 	B_FREQ0, B_FREQ1, B_BATCH, B_MED_LO, B_MED_HI, B_P90_LO, B_P90_HI, B_NCOLS
 };
 static const struct colspec bench_cols[] = {
-	TEXT("arch"), TEXT("status"), TEXT("error"), TEXT("precision"), NUM("threads", 1, 4096),
+	TEXT("arch"), TEXT("status"), TEXT("error"), TEXT("precision"), THREADS,
 	TEXT("cores"), TEXT("pinned"), TEXT("flags"), NUM("n", 1, 1e9),
-	NUM("median_ms", 0, 1e7), NUM("p90_ms", 0, 1e7), NUM("arena_bytes", 0, 1e13),
+	POS("median_ms", 1e7), POS("p90_ms", 1e7), NUM("arena_bytes", 0, 1e13),
 	NUM("weight_bytes", 0, 1e13), OPT("top1", 0, 100), OPT("max_logit_diff", 0, 1e30),
 	OPT("eval_images", 0, 1e9), OPT("mean_ms", 0, 1e30), OPT("stdev_ms", 0, 1e30),
 	OPT("cv", 0, 1e30), OPT("rcv", 0, 1e30), OPT("min_ms", 0, 1e30), OPT("max_ms", 0, 1e30),
@@ -62,14 +67,25 @@ _Static_assert(sizeof(bench_cols) / sizeof(bench_cols[0]) == B_NCOLS, "bench col
 _Static_assert(sizeof(kernel_cols) / sizeof(kernel_cols[0]) == K_NCOLS, "kernel columns");
 _Static_assert(B_NCOLS <= XF_ROWS_MAX_COLS && K_NCOLS <= XF_ROWS_MAX_COLS, "XF_ROWS_MAX_COLS");
 
+/* Columns whose values must not fall along the list (a blank one is left
+ * out): the quantiles of one set of samples, an interval's ends. -1 ends a
+ * list; an empty first list: none. */
+#define NCHAINS 3
+typedef int chain_list[NCHAINS][6];
+static const chain_list kernel_chains = {{K_MIN, K_MEDIAN, K_P90, -1}, {-1}, {-1}};
+static const chain_list bench_chains = {{B_MIN, B_MEDIAN, B_P90, B_P99, B_MAX, -1},
+					{B_MED_LO, B_MED_HI, -1}, {B_P90_LO, B_P90_HI, -1}};
+static const chain_list no_chains = {{-1}, {-1}, {-1}};
+
 static const struct {
 	const char *what;
 	const struct colspec *cols;
 	size_t n;
+	const chain_list *chains;
 } tables[] = {
-	[XF_ROWS_PROBE] = {"probe", probe_cols, P_NCOLS},
-	[XF_ROWS_KERNELS] = {"kernels", kernel_cols, K_NCOLS},
-	[XF_ROWS_BENCH] = {"bench", bench_cols, B_NCOLS},
+	[XF_ROWS_PROBE] = {"probe", probe_cols, P_NCOLS, &no_chains},
+	[XF_ROWS_KERNELS] = {"kernels", kernel_cols, K_NCOLS, &kernel_chains},
+	[XF_ROWS_BENCH] = {"bench", bench_cols, B_NCOLS, &bench_chains},
 };
 
 enum xs_status xf_rows_header_init(struct xf_rows_header *h, enum xf_rows_table table,
@@ -94,8 +110,35 @@ static bool is_blank(const char *v)
 	return *v == '\0' || strcmp(v, "nan") == 0 || strcmp(v, "unknown") == 0;
 }
 
+/* Checks that the values of each of the table's chains do not fall (blank
+ * ones left out): "bench row 3: min_ms '0.5' > median_ms '0.4' ...". */
+static enum xs_status order_check(const struct xf_rows_header *h, const struct xf_agent_reader *r,
+				  char *const *f, const double *vals, struct xs_error *err)
+{
+	const struct colspec *cols = tables[h->table].cols;
+	const chain_list *chains = tables[h->table].chains;
+	for (int c = 0; c < NCHAINS; c++) {
+		int prev = -1;
+		for (const int *col = (*chains)[c]; *col >= 0; col++) {
+			if (isnan(vals[*col]))
+				continue;
+			if (prev >= 0 && vals[*col] < vals[prev])
+				return xf_error_set(err, XS_EFORMAT, "%s row %zu: %s '%.40s' > %s "
+						    "'%.40s' (one set of times: min <= median <= "
+						    "p90 <= p99 <= max, an interval's low end <= "
+						    "its high end): the agent's output is damaged",
+						    tables[h->table].what, xf_agent_reader_rows(r),
+						    cols[prev].name, f[h->col[prev]], cols[*col].name,
+						    f[h->col[*col]]);
+			prev = *col;
+		}
+	}
+	return XS_OK;
+}
+
 /* Checks row f of h's table: the precision (when the table has one) and
- * every number; vals[i] gets column i's value (NAN: blank). */
+ * every number, then the order of its times (order_check); vals[i] gets
+ * column i's value (NAN: blank). */
 static enum xs_status row_check(const struct xf_rows_header *h, const struct xf_agent_reader *r,
 				char *const *f, int prec_col, double *vals, struct xs_error *err)
 {
@@ -114,16 +157,17 @@ static enum xs_status row_check(const struct xf_rows_header *h, const struct xf_
 		char *end;
 		double x = strtod(v, &end);
 		bool blank = is_blank(v);
-		if (blank ? cols[i].blank
-			  : (*end == '\0' && !isnan(x) && x >= cols[i].lo && x <= cols[i].hi)) {
+		bool in = x >= cols[i].lo && x <= cols[i].hi && !(cols[i].lo_open && x == cols[i].lo);
+		if (blank ? cols[i].blank : (*end == '\0' && !isnan(x) && in)) {
 			vals[i] = blank ? NAN : x;
 			continue;
 		}
 		return xf_error_set(err, XS_EFORMAT, "%s row %zu: %s '%.40s' is not a number in "
-				    "[%g, %g]: the agent's output is damaged", what,
-				    xf_agent_reader_rows(r), cols[i].name, v, cols[i].lo, cols[i].hi);
+				    "%c%g, %g]: the agent's output is damaged", what,
+				    xf_agent_reader_rows(r), cols[i].name, v,
+				    cols[i].lo_open ? '(' : '[', cols[i].lo, cols[i].hi);
 	}
-	return XS_OK;
+	return order_check(h, r, f, vals, err);
 }
 
 /* A count: -1 when blank. */

@@ -7,7 +7,11 @@
  * first row). A row whose precision is not f32 or int8, or a number that is
  * not one, is out of its column's range, or is blank ("", "nan", "unknown")
  * where a value is needed, is one error naming the row, the column and the
- * value; such a row is not stored. Pure functions: no DB, no threads, no
+ * value; such a row is not stored. Times must be positive where one is
+ * needed (median_ms, p90_ms: a run takes some time), and the times of one
+ * row must not fall along min <= median <= p90 <= p99 <= max (those it has)
+ * nor along an interval (median_lo_ms <= median_hi_ms, p90's); the
+ * error names both columns and values. Pure functions: no DB, no threads, no
  * output; the strings a mapping gives point into the row's fields (valid as
  * long as they are: copy them to keep them). */
 #ifndef XF_SWEEP_ROWS_H
@@ -27,6 +31,11 @@ enum xf_rows_table {
 };
 
 #define XF_ROWS_MAX_COLS 40
+
+/* The most threads a row may say it ran: what the agent runs at most (its
+ * thread lists are 1..XA_MAX_CPUS, one thread per core of the set; the test
+ * keeps the two equal). A row that says more is damaged. */
+#define XF_ROWS_MAX_THREADS 256
 
 /* The columns of one stream: where each column a mapping reads is. */
 struct xf_rows_header {

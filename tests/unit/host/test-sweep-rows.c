@@ -16,6 +16,7 @@
 
 #include "sweep-rows.h"
 #include "util.h"
+#include "xa.h"   /* XA_MAX_CPUS, xa_threads_parse: the agent's thread bound */
 
 #define CORPUS "tests/fuzz/corpus-sweep-rows/"
 
@@ -180,15 +181,27 @@ static void test_kernel_bad(void **state)
 		{"block,4,0,4,96,96,4,7,1,f16,1,1,9,0.1,,,,,,clean",
 		 "kernels row 1: precision 'f16' is not f32 or int8"},
 		{"block,4,0,4,96,96,4,7,1,f32,1,1,9,-5,,,,,,clean",
-		 "kernels row 1: median_ms '-5' is not a number in [0, 1e+07]"},
+		 "kernels row 1: median_ms '-5' is not a number in (0, 1e+07]"},
 		{"block,4,0,4,96,96,4,7,1,f32,1,1,nan,0.1,,,,,,clean",
 		 "kernels row 1: n 'nan' is not a number in [1, 1e+09]"},
 		{"block,4,0,4,96,96,4,7,1,f32,0,1,9,0.1,,,,,,clean",
-		 "kernels row 1: threads '0' is not a number in [1, 4096]"},
+		 "kernels row 1: threads '0' is not a number in [1, 256]"},
 		{"block,4,0,0,96,96,4,7,1,f32,1,1,9,0.1,,,,,,clean", "res '0'"},
 		{"block,4,0,4,96,96,4,7,1,f32,1,1,9,0.1x,,,,,,clean", "median_ms '0.1x'"},
 		{"block,4,0,4,96,96,4,7,1,f32,1,1,9,0.1,-1,,,,,clean", "mean_ms '-1'"},
 		{"block,,0,4,96,96,4,7,1,f32,1,1,9,0.1,,,,,,clean", "stage ''"},
+		/* issue 17: a zero median, threads past the agent's, times out of
+		 * order, a negative cv */
+		{"block,4,0,4,96,96,4,7,1,f32,1,1,9,0,,,,,,clean",
+		 "kernels row 1: median_ms '0' is not a number in (0, 1e+07]"},
+		{"block,4,0,4,96,96,4,7,1,f32,4096,1,9,0.1,,,,,,clean",
+		 "kernels row 1: threads '4096' is not a number in [1, 256]"},
+		{"block,4,0,4,96,96,4,7,1,f32,1,1,9,0.1,,,,,0.2,clean",
+		 "kernels row 1: min_ms '0.2' > median_ms '0.1'"},
+		{"block,4,0,4,96,96,4,7,1,f32,1,1,9,0.1,,,,0.09,,clean",
+		 "kernels row 1: median_ms '0.1' > p90_ms '0.09'"},
+		{"block,4,0,4,96,96,4,7,1,f32,1,1,9,0.1,,-0.2,,,,clean",
+		 "kernels row 1: cv '-0.2' is not a number in [0, 1e+30]"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct mapped m;
@@ -297,7 +310,7 @@ static void test_bench_bad(void **state)
 		{"0,a,f16,1,0,1/1,ok,clean,9,0.5,,,,,,,0.6,,,1,0,,10,20,0,m,,,,,,,,,,,,,,",
 		 "bench row 1: precision 'f16' is not f32 or int8", XS_EFORMAT},
 		{"0,a,f32,1,0,1/1,ok,clean,9,-5,,,,,,,0.6,,,1,0,,10,20,0,m,,,,,,,,,,,,,,",
-		 "bench row 1: median_ms '-5' is not a number in [0, 1e+07]", XS_EFORMAT},
+		 "bench row 1: median_ms '-5' is not a number in (0, 1e+07]", XS_EFORMAT},
 		{"0,a,f32,1,0,1/1,ok,clean,9,0.5,,,,,,,nan,,,1,0,,10,20,0,m,,,,,,,,,,,,,,",
 		 "p90_ms 'nan' is not a number", XS_EFORMAT},
 		{"0,a,f32,1,0,1/1,ok,clean,9,0.5,,,,,,,0.6,,,1,0,,10,20,0,m,,101,,,,,,,,,,,,",
@@ -318,6 +331,126 @@ static void test_bench_bad(void **state)
 		if (strstr(m.first_error, bad[i].why) == NULL)
 			fail_msg("'%s': got '%s', want '%s'", bad[i].row, m.first_error, bad[i].why);
 	}
+}
+
+/* A good bench row's values, by bench_header's columns (min <= median <=
+ * p90 <= p99 <= max, intervals around median and p90). */
+static const char *const good_bench[] = {
+	"0", "a", "f32", "2", "0 1", "2/2", "ok", "clean", "500", "0.50", "0.52", "0.03", "0.06",
+	"0.01", "0.45", "0.90", "0.60", "0.70", "1.5", "100", "0", "3.5", "10", "20", "4096", "m",
+	"100", "91", "", "44ef", "", "", "", "", "", "1", "0.49", "0.51", "0.58", "0.62"};
+
+/* good_bench with column col set to v, as one row of text in row. */
+static void bench_with(const char *col, const char *v, char *row, size_t n)
+{
+	const char *names = strchr(bench_header, '\n') + 1;
+	size_t at = 0, i = 0;
+	bool found = false;
+	for (const char *c = names; *c && *c != '\n'; i++) {
+		size_t len = strcspn(c, ",\n");
+		bool hit = strlen(col) == len && strncmp(c, col, len) == 0;
+		found |= hit;
+		assert_true(i < sizeof(good_bench) / sizeof(good_bench[0]));
+		at += (size_t)snprintf(row + at, n - at, "%s%s", i ? "," : "", hit ? v : good_bench[i]);
+		c += len + (c[len] == ',');
+	}
+	assert_int_equal(i, sizeof(good_bench) / sizeof(good_bench[0]));
+	assert_true(found);
+}
+
+/* What issue 17 found stored: negative times, a zero median, 4096 threads
+ * and times out of order are each refused, with the row, column and value;
+ * their good neighbour maps. */
+static void test_bench_values(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *col, *v, *why;
+	} bad[] = {
+		{"mean_ms", "-0.5", "bench row 1: mean_ms '-0.5' is not a number in [0, 1e+30]"},
+		{"min_ms", "-0.1", "bench row 1: min_ms '-0.1' is not a number in [0, 1e+30]"},
+		{"max_ms", "-1", "bench row 1: max_ms '-1' is not a number in [0, 1e+30]"},
+		{"p99_ms", "-0.7", "bench row 1: p99_ms '-0.7' is not a number in [0, 1e+30]"},
+		{"cold_ms", "-3", "bench row 1: cold_ms '-3' is not a number in [0, 1e+30]"},
+		{"stdev_ms", "-0.03", "bench row 1: stdev_ms '-0.03' is not a number in [0, 1e+30]"},
+		{"cv", "-0.06", "bench row 1: cv '-0.06' is not a number in [0, 1e+30]"},
+		{"median_ms", "0", "bench row 1: median_ms '0' is not a number in (0, 1e+07]"},
+		{"p90_ms", "0", "bench row 1: p90_ms '0' is not a number in (0, 1e+07]"},
+		{"threads", "4096", "bench row 1: threads '4096' is not a number in [1, 256]"},
+		{"threads", "257", "bench row 1: threads '257' is not a number in [1, 256]"},
+		{"min_ms", "0.55", "bench row 1: min_ms '0.55' > median_ms '0.50'"},
+		{"median_ms", "0.65", "bench row 1: median_ms '0.65' > p90_ms '0.60'"},
+		{"p99_ms", "0.55", "bench row 1: p90_ms '0.60' > p99_ms '0.55'"},
+		{"max_ms", "0.65", "bench row 1: p99_ms '0.70' > max_ms '0.65'"},
+		{"median_hi_ms", "0.48", "bench row 1: median_lo_ms '0.49' > median_hi_ms '0.48'"},
+		{"p90_lo_ms", "0.63", "bench row 1: p90_lo_ms '0.63' > p90_hi_ms '0.62'"},
+	};
+	char row[1024];
+	struct mapped m;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		bench_with(bad[i].col, bad[i].v, row, sizeof(row));
+		assert_int_equal(bench_one(row, &m), XS_OK);
+		assert_int_equal(m.good, 0);
+		assert_int_equal(m.bad, 1);
+		if (strstr(m.first_error, bad[i].why) == NULL ||
+		    strstr(m.first_error, "the agent's output is damaged") == NULL)
+			fail_msg("%s=%s: got '%s', want '%s'", bad[i].col, bad[i].v, m.first_error,
+				 bad[i].why);
+	}
+	/* the good row itself, the agent's bound, an unknown p99 (fewer samples),
+	 * max equal to p99; an unknown p99 leaves p90 <= max checked; an untimed
+	 * row (one run: all equal) */
+	static const struct {
+		const char *col, *v;
+	} good[] = {{"arch", "a"}, {"threads", "256"}, {"p99_ms", ""}, {"max_ms", "0.70"}};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		bench_with(good[i].col, good[i].v, row, sizeof(row));
+		assert_int_equal(bench_one(row, &m), XS_OK);
+		if (m.good != 1)
+			fail_msg("%s=%s: %s", good[i].col, good[i].v, m.first_error);
+	}
+	bench_with("p99_ms", "", row, sizeof(row));
+	char *max = strstr(row, ",0.90,");
+	assert_non_null(max);
+	memcpy(max, ",0.55,", 6);  /* max below p90, p99 blank */
+	assert_int_equal(bench_one(row, &m), XS_OK);
+	assert_int_equal(m.good, 0);
+	assert_non_null(strstr(m.first_error, "p90_ms '0.60' > max_ms '0.55'"));
+	assert_int_equal(bench_one("0,a,f32,1,0,1/1,ok,untimed,1,2.5,2.5,0,0,0,2.5,2.5,2.5,,2.5,0,0,"
+				   "3,10,20,0,m,100,91,0.0001,44ef,,,,,,1,,,,", &m), XS_OK);
+	assert_int_equal(m.good, 1);
+}
+
+/* The mapper's bound is the agent's: a thread count one accepts the other
+ * does. */
+static void test_threads_bound(void **state)
+{
+	(void)state;
+	assert_int_equal(XF_ROWS_MAX_THREADS, XA_MAX_CPUS);
+	int t[4];
+	size_t n;
+	char list[32];
+	snprintf(list, sizeof(list), "%d", XF_ROWS_MAX_THREADS);
+	assert_true(xa_threads_parse(list, t, 4, &n));
+	snprintf(list, sizeof(list), "%d", XF_ROWS_MAX_THREADS + 1);
+	assert_false(xa_threads_parse(list, t, 4, &n));
+}
+
+/* A bad row between good ones is refused alone: the rows before it and
+ * after it map (the sweep stores what mapped, bench_row skips the bad). */
+static void test_bad_row_alone(void **state)
+{
+	(void)state;
+	char good[1024], bad[1024], text[4096];
+	bench_with("arch", "a", good, sizeof(good));
+	bench_with("mean_ms", "-1", bad, sizeof(bad));
+	snprintf(text, sizeof(text), "%s%s\n%s\n%s\n#end rows=3\n", bench_header, good, bad, good);
+	struct mapped m;
+	assert_int_equal(map(XF_ROWS_BENCH, text, strlen(text), &m), XS_OK);
+	assert_int_equal(m.rows, 3);
+	assert_int_equal(m.good, 2);
+	assert_int_equal(m.bad, 1);
+	assert_non_null(strstr(m.first_error, "bench row 2: mean_ms '-1'"));
 }
 
 static void test_probe(void **state)
@@ -386,6 +519,10 @@ static void test_real_output(void **state)
 		{"kernels.csv", XF_ROWS_KERNELS, 196, 196, 0},
 		{"bench.csv", XF_ROWS_BENCH, 2, 2, 0},
 		{"bench-error.csv", XF_ROWS_BENCH, 2, 1, 1},
+		/* bench.csv's first row, then it with a zero median, min > median,
+		 * 4096 threads, max < p99, median_hi < median_lo, a negative mean,
+		 * then it again: the fuzzer starts from rows that reach each check */
+		{"bench-values.csv", XF_ROWS_BENCH, 8, 2, 0},
 	};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[256], *data;
@@ -395,7 +532,7 @@ static void test_real_output(void **state)
 		struct mapped m;
 		assert_int_equal(map(files[i].table, data, len, &m), XS_OK);
 		free(data);
-		if (m.first_error[0] && m.error_rows == 0)
+		if (m.first_error[0] && m.error_rows == 0 && files[i].good == files[i].rows)
 			fail_msg("%s: %s", files[i].file, m.first_error);
 		if (files[i].rows) {
 			assert_int_equal(m.rows, files[i].rows);
@@ -421,6 +558,9 @@ int main(void)
 		cmocka_unit_test(test_missing_column),
 		cmocka_unit_test(test_bench_good),
 		cmocka_unit_test(test_bench_bad),
+		cmocka_unit_test(test_bench_values),
+		cmocka_unit_test(test_threads_bound),
+		cmocka_unit_test(test_bad_row_alone),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_real_output),
 	};
