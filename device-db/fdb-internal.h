@@ -12,12 +12,32 @@
 
 #include "fdb.h"
 
+/* A sweep's writer (fdb-writer.c): what the sweeps and runs it begins
+ * record, so that a later open can tell whether it is still alive. */
+struct fdb_writer {
+	char host[256];         /* gethostname */
+	long pid;
+	char start[96];         /* "BOOT_ID TICKS" (its start since that boot); "" unknown */
+};
+
 struct fdb {
 	sqlite3 *h;             /* owned: closed by fdb_close */
 	enum fdb_mode mode;
 	int version;            /* the file's user_version as opened or migrated */
+	struct fdb_writer self; /* this process (FDB_WRITE) */
 	char msg[512];          /* the last error (fdb_errmsg) */
 };
+
+/* This process as a writer. Cannot fail (what it cannot read is "unknown"
+ * or ""). */
+void fdb_writer_self(struct fdb_writer *w);
+
+/* Whether the writer (host, pid, start) recorded on a row is gone: same host
+ * as self, and no process pid, a zombie, or one that started at another
+ * time or boot (the pid was reused). A writer of another host, or one with no
+ * pid, is never gone: it cannot be seen from here. */
+bool fdb_writer_gone(const struct fdb_writer *self, const char *host, int64_t pid,
+		     const char *start);
 
 /* Sets the handle's message; returns st. */
 enum xs_status fdb_seterr(struct fdb *db, enum xs_status st, const char *fmt, ...)

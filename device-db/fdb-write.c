@@ -162,18 +162,29 @@ enum xs_status fdb_manifest_insert(struct fdb *db, int64_t supernet_id, const ch
 static bool valid_status(const char *s)
 {
 	return s && (strcmp(s, "running") == 0 || strcmp(s, "done") == 0 ||
-		     strcmp(s, "incomplete") == 0 || strcmp(s, "failed") == 0);
+		     strcmp(s, "incomplete") == 0 || strcmp(s, "failed") == 0 ||
+		     strcmp(s, "interrupted") == 0);
+}
+
+/* Binds this process as the writer: ?first host, ?first+1 pid, ?first+2
+ * its start ("" unknown: NULL). */
+static void bind_writer(struct fdb *db, sqlite3_stmt *s, int first)
+{
+	fdb_bind_text(s, first, db->self.host);
+	sqlite3_bind_int64(s, first + 1, db->self.pid);
+	fdb_bind_text(s, first + 2, db->self.start[0] ? db->self.start : NULL);
 }
 
 enum xs_status fdb_sweep_begin(struct fdb *db, const char *config, int64_t *id)
 {
 	sqlite3_stmt *s;
 	enum xs_status st = fdb_prepare_write(db,
-		"INSERT INTO sweeps (started, status, config)"
-		" VALUES (strftime('%Y-%m-%dT%H:%M:%SZ'), 'running', ?1) RETURNING id", &s);
+		"INSERT INTO sweeps (started, status, config, writer_host, writer_pid, writer_start)"
+		" VALUES (strftime('%Y-%m-%dT%H:%M:%SZ'), 'running', ?1, ?2, ?3, ?4) RETURNING id", &s);
 	if (st != XS_OK)
 		return st;
 	fdb_bind_text(s, 1, config ? config : "");
+	bind_writer(db, s, 2);
 	return step_id(db, s, id, "sweep");
 }
 
@@ -196,14 +207,18 @@ enum xs_status fdb_run_begin(struct fdb *db, int64_t sweep_id, int64_t device_id
 {
 	sqlite3_stmt *s;
 	enum xs_status st = fdb_prepare_write(db,
-		"INSERT INTO runs (sweep_id, device_id, started, status)"
-		" VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ'), 'running')"
-		" ON CONFLICT (sweep_id, device_id) DO UPDATE SET status = 'running', ended = NULL"
+		"INSERT INTO runs (sweep_id, device_id, started, status, writer_host, writer_pid,"
+		"  writer_start)"
+		" VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ'), 'running', ?3, ?4, ?5)"
+		" ON CONFLICT (sweep_id, device_id) DO UPDATE SET status = 'running', ended = NULL,"
+		"  writer_host = excluded.writer_host, writer_pid = excluded.writer_pid,"
+		"  writer_start = excluded.writer_start"
 		" RETURNING id", &s);
 	if (st != XS_OK)
 		return st;
 	sqlite3_bind_int64(s, 1, sweep_id);
 	sqlite3_bind_int64(s, 2, device_id);
+	bind_writer(db, s, 3);
 	return step_id(db, s, id, "run");
 }
 

@@ -4,11 +4,18 @@
  *
  * Opening sets foreign keys and a busy timeout and runs PRAGMA quick_check;
  * opening for writing also sets WAL and brings the schema up to this
- * program's version with forward-only migrations (PRAGMA user_version). A
- * DB written by a newer program is refused for writing (reading it is
- * allowed). Writers group rows in transactions (fdb_begin ... fdb_commit;
- * the result batches have their own), so a killed harness leaves the DB as
- * of the last committed one.
+ * program's version with forward-only migrations (PRAGMA user_version), in
+ * one BEGIN IMMEDIATE transaction that reads the version again under its
+ * lock (several writers may open a new DB at once), then marks
+ * 'interrupted' the sweeps and runs left 'running' by a writer of this
+ * host that is gone (each records its host, pid and start time). A DB
+ * written by a newer program, another program's SQLite file and a
+ * read-only file or folder are refused for writing before anything is
+ * written: the file stays byte for byte. Reading works on a newer schema
+ * and on a read-only file or folder (read as immutable when SQLite cannot
+ * make its -shm and no -wal holds frames). Writers group rows in
+ * transactions (fdb_begin ... fdb_commit; the result batches have their
+ * own), so a killed harness leaves the DB as of the last committed one.
  *
  * Errors: functions return an enum xs_status; the message is on the handle
  * (fdb_errmsg), like sqlite3_errmsg.
@@ -27,7 +34,7 @@
 #include "xs.h"
 
 /* The schema version this program writes. */
-#define FDB_SCHEMA_VERSION 4
+#define FDB_SCHEMA_VERSION 5
 
 struct fdb;
 
@@ -100,8 +107,10 @@ enum xs_status fdb_manifest_insert(struct fdb *db, int64_t supernet_id, const ch
 				   const char *json, int64_t *id);
 
 /* ---- sweeps, runs, results ---------------------------------------------------------
- * status: "running", "done", "incomplete" (cut: --resume fills it in) or
- * "failed". Times are set by the DB (UTC, ISO 8601). */
+ * status: "running", "done", "incomplete" (cut: --resume fills it in),
+ * "failed" or "interrupted" (its writer was killed: set by the next open for
+ * writing). Times are set by the DB (UTC, ISO 8601). Beginning a sweep or a
+ * run records this process as its writer (host name, pid, start time). */
 enum xs_status fdb_sweep_begin(struct fdb *db, const char *config, int64_t *id);
 enum xs_status fdb_sweep_end(struct fdb *db, int64_t sweep_id, const char *status);
 /* The run of a device in a sweep (a resumed sweep gets its existing row). */

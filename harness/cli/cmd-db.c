@@ -33,7 +33,8 @@ static const char usage_text[] =
 	"       'xnn-fleet db simulate --help' tells more\n"
 	"\n"
 	"--db defaults to fleet.db. info and export open it for reading (a DB written\n"
-	"by a newer xnn-fleet can be read); merge writes into it.\n";
+	"by a newer xnn-fleet, or a read-only file or folder, can be read); merge\n"
+	"writes into it.\n";
 
 static const char simulate_usage_text[] =
 	"usage: xnn-fleet db simulate [--db FILE] [--devices N] [--subnets M] [--seed S]\n"

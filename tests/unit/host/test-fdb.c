@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <math.h>
@@ -964,6 +966,404 @@ static void test_simulate(void **state)
 	xs_supernet_destroy(sn);
 }
 
+/* ---- issue 17: modes, refusals, concurrent creation, interrupted runs ---- */
+
+/* The whole of a file (malloc'd, its size in *n); NULL when there is none. */
+static char *file_bytes(const char *path, size_t *n)
+{
+	char *data = NULL;
+	if (xf_file_read(path, 1 << 24, &data, n, NULL) != XS_OK)
+		return NULL;
+	return data;
+}
+
+static bool exists_with(const char *path, const char *suffix)
+{
+	char p[800];
+	snprintf(p, sizeof(p), "%s%s", path, suffix);
+	return access(p, F_OK) == 0;
+}
+
+/* Opens path in mode and expects st and a message holding want and the
+ * path; the file must be byte for byte what it was, with no -wal or -shm
+ * that was not there before. */
+static void expect_refused_unchanged(const char *path, enum fdb_mode mode, enum xs_status st,
+				     const char *want)
+{
+	size_t n0, n1;
+	char *before = file_bytes(path, &n0);
+	assert_non_null(before);
+	bool wal = exists_with(path, "-wal"), shm = exists_with(path, "-shm");
+	struct fdb *db = NULL;
+	char msg[512];
+	assert_int_equal(fdb_open(path, mode, &db, msg, sizeof(msg)), st);
+	assert_null(db);
+	if (strstr(msg, want) == NULL || strstr(msg, path) == NULL)
+		fail_msg("'%s': got '%s', want '%s'", path, msg, want);
+	char *after = file_bytes(path, &n1);
+	assert_non_null(after);
+	assert_int_equal(n0, n1);
+	assert_memory_equal(before, after, n0);
+	assert_int_equal(exists_with(path, "-wal"), wal);
+	assert_int_equal(exists_with(path, "-shm"), shm);
+	free(before);
+	free(after);
+}
+
+/* sql on path with plain SQLite (another program's doing). */
+static void sql_on(const char *path, const char *sql)
+{
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	char *e = NULL;
+	if (sqlite3_exec(h, sql, NULL, NULL, &e) != SQLITE_OK)
+		fail_msg("%s: %s", sql, e);
+	sqlite3_close(h);
+}
+
+/* Another program's SQLite file and a DB of a newer schema are refused
+ * for writing before anything is written (issue 17: both were switched to
+ * WAL first, the foreign file even got the device DB's tables). */
+static void test_refused_unchanged(void **state)
+{
+	(void)state;
+	const char *p = path_of("foreign.db");
+	sql_on(p, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+	expect_refused_unchanged(p, FDB_WRITE, XS_EFORMAT, "is not a device DB: an SQLite file "
+				 "with other tables");
+	expect_refused_unchanged(p, FDB_UPDATE, XS_EFORMAT, "it was left as it is");
+	expect_refused_unchanged(p, FDB_READ, XS_EFORMAT, "is not a device DB");
+	assert_int_equal(query_int(p, "SELECT count(*) FROM sqlite_master"), 1);
+	/* a schema version but no devices table: another program's too */
+	p = path_of("foreign-v3.db");
+	sql_on(p, "CREATE TABLE t(x); PRAGMA user_version = 3");
+	expect_refused_unchanged(p, FDB_WRITE, XS_EFORMAT, "is not a device DB");
+	/* newer, with a rollback journal and in WAL */
+	char src[700];
+	snprintf(src, sizeof(src), "%s", path_of("newer-delete.db"));
+	struct fdb *db;
+	char msg[512];
+	assert_int_equal(fdb_open(src, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
+	fdb_close(db);
+	sql_on(src, "PRAGMA journal_mode = DELETE; PRAGMA user_version = 99");
+	expect_refused_unchanged(src, FDB_WRITE, XS_EVERSION,
+				 "schema version 99 is newer than this program's");
+	expect_refused_unchanged(src, FDB_UPDATE, XS_EVERSION, "use a newer xnn-fleet");
+	assert_int_equal(fdb_open(src, FDB_READ, &db, msg, sizeof(msg)), XS_OK);
+	assert_int_equal(fdb_schema_version(db), 99);
+	fdb_close(db);
+	p = path_of("newer-wal.db");
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
+	fdb_close(db);
+	sql_on(p, "PRAGMA user_version = 99");
+	assert_false(exists_with(p, "-wal"));
+	expect_refused_unchanged(p, FDB_WRITE, XS_EVERSION, "schema version 99 is newer");
+	/* an empty file is no DB to read (for writing it is a new one) */
+	p = path_of("empty.db");
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fclose(f);
+	expect_refused_unchanged(p, FDB_READ, XS_EFORMAT, "is empty, not a device DB yet");
+}
+
+/* Runs fn(arg) in a child as a user who cannot write the test's files
+ * (nobody when the test runs as root); its exit status. 77: skipped. */
+static int as_reader(int (*fn)(const char *), const char *arg)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(77);
+		if (access(arg, R_OK) != 0)
+			_exit(77);  /* a folder above the test's is closed to nobody */
+		_exit(fn(arg));
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* In the reader's process: db info's reads of a read-only DB. */
+static int read_counts(const char *path)
+{
+	struct fdb *db;
+	char msg[512];
+	if (fdb_open(path, FDB_READ, &db, msg, sizeof(msg)) != XS_OK) {
+		fprintf(stderr, "FDB_READ '%s': %s\n", path, msg);
+		return 1;
+	}
+	struct fdb_counts c;
+	int rc = fdb_counts(db, &c) == XS_OK && c.devices == 2 && c.sweeps == 1 ? 0 : 2;
+	int64_t rows = -1;
+	FILE *null = fopen("/dev/null", "w");
+	if (rc == 0 && (fdb_export_csv(db, null, &rows) != XS_OK || rows != 0))
+		rc = 3;
+	fclose(null);
+	fdb_close(db);
+	if (rc == 0 && fdb_open(path, FDB_WRITE, &db, msg, sizeof(msg)) != XS_EIO)
+		rc = 4;
+	if (rc == 0 && strstr(msg, "is read-only: make it writable") == NULL) {
+		fprintf(stderr, "FDB_WRITE '%s': %s\n", path, msg);
+		rc = 5;
+	}
+	return rc;
+}
+
+/* A read-only DB reads (issue 17: "is not a device DB: attempt to write a
+ * readonly database"): a 0444 file in a read-only folder, and in a
+ * writable one; writing it is one clear error; its bytes stay. */
+static void test_read_only(void **state)
+{
+	(void)state;
+	char sub[600], p[700];
+	snprintf(sub, sizeof(sub), "%s", path_of("ro"));
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(p, sizeof(p), "%s/fleet.db", sub);
+	struct fdb *db;
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, NULL, 0), XS_OK);
+	int64_t id, sweep;
+	struct fdb_device d = {.transport = "adb", .serial = "a", .fingerprint = "f"};
+	assert_int_equal(fdb_device_upsert(db, &d, &id), XS_OK);
+	d.serial = "b";
+	assert_int_equal(fdb_device_upsert(db, &d, &id), XS_OK);
+	assert_int_equal(fdb_sweep_begin(db, "x", &sweep), XS_OK);
+	fdb_close(db);
+	assert_false(exists_with(p, "-wal"));
+	size_t n0, n1;
+	char *before = file_bytes(p, &n0);
+	assert_int_equal(chmod(p, 0444), 0);
+	assert_int_equal(chmod(dir, 0755), 0);  /* the reader passes through */
+	static const mode_t folder[] = {0555, 0777};
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(chmod(sub, folder[i]), 0);
+		int rc = as_reader(read_counts, p);
+		if (rc == 77) {
+			printf("   skipped: no reader who cannot write '%s' (%s)\n", p,
+			       geteuid() == 0 ? "nobody cannot reach it" : "setuid");
+			break;
+		}
+		if (rc != 0)
+			fail_msg("folder %o: the reader's check %d failed", folder[i], rc);
+		char *after = file_bytes(p, &n1);
+		assert_int_equal(n0, n1);
+		assert_memory_equal(before, after, n0);
+		free(after);
+	}
+	free(before);
+	assert_int_equal(chmod(sub, 0755), 0);
+	assert_int_equal(chmod(dir, 0700), 0);
+}
+
+/* Several writers open one new DB at once (issue 17: four sweeps, three
+ * failed with "table devices already exists"): all succeed, the schema is
+ * there once, every writer's row is stored. */
+static void test_concurrent_create(void **state)
+{
+	(void)state;
+	enum { WRITERS = 8, ROUNDS = 3 };
+	for (int round = 0; round < ROUNDS; round++) {
+		char name[32];
+		snprintf(name, sizeof(name), "race%d.db", round);
+		const char *p = path_of(name);
+		int go[2];
+		assert_int_equal(pipe(go), 0);
+		pid_t pids[WRITERS];
+		for (int w = 0; w < WRITERS; w++) {
+			pids[w] = fork();
+			assert_true(pids[w] >= 0);
+			if (pids[w] > 0)
+				continue;
+			close(go[1]);
+			char c;
+			if (read(go[0], &c, 1) != 0)  /* EOF: all start at once */
+				_exit(3);
+			struct fdb *db;
+			char msg[512], serial[16];
+			if (fdb_open(p, FDB_WRITE, &db, msg, sizeof(msg)) != XS_OK) {
+				fprintf(stderr, "writer %d: %s\n", w, msg);
+				_exit(1);
+			}
+			snprintf(serial, sizeof(serial), "w%d", w);
+			struct fdb_device d = {.transport = "adb", .serial = serial, .fingerprint = "f"};
+			int64_t id;
+			enum xs_status st = fdb_device_upsert(db, &d, &id);
+			if (st != XS_OK)
+				fprintf(stderr, "writer %d: %s\n", w, fdb_errmsg(db));
+			fdb_close(db);
+			_exit(st == XS_OK ? 0 : 2);
+		}
+		close(go[0]);
+		close(go[1]);
+		int failed = 0;
+		for (int w = 0; w < WRITERS; w++) {
+			int status;
+			assert_int_equal(waitpid(pids[w], &status, 0), pids[w]);
+			failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+		}
+		if (failed)
+			fail_msg("round %d: %d of %d writers failed", round, failed, WRITERS);
+		assert_int_equal(query_int(p, "PRAGMA user_version"), FDB_SCHEMA_VERSION);
+		assert_int_equal(query_int(p, "SELECT count(*) FROM devices"), WRITERS);
+		assert_int_equal(query_int(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+					      " AND name IN ('devices', 'sweeps', 'runs')"), 3);
+		assert_int_equal(query_int(p, "SELECT count(*) FROM pragma_table_info('runs')"
+					      " WHERE name = 'writer_pid'"), 1);
+	}
+}
+
+/* "SELECT status FROM table WHERE id = id" on path (malloc'd). */
+static char *status_of(const char *path, const char *table, int64_t id)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT status FROM %s WHERE id = %lld", table, (long long)id);
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	char *v = NULL;
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	assert_non_null(v);
+	return v;
+}
+
+static void assert_status(const char *path, const char *table, int64_t id, const char *want)
+{
+	char *v = status_of(path, table, id);
+	if (strcmp(v, want) != 0)
+		fail_msg("%s %lld: '%s', want '%s'", table, (long long)id, v, want);
+	free(v);
+}
+
+/* A sweep killed mid-run (SIGKILL) is 'interrupted' at the next open for
+ * writing, its rows kept; a live writer's run, another host's, and one
+ * from before the writer was recorded stay 'running'; a live pid with
+ * another start time (reused) is gone. */
+static void test_interrupted(void **state)
+{
+	(void)state;
+	const char *p = path_of("killed.db");
+	struct fdb *live;
+	char msg[512];
+	assert_int_equal(fdb_open(p, FDB_WRITE, &live, msg, sizeof(msg)), XS_OK);
+	int64_t dev, sn, sub, live_sweep, live_run, reused, other, old;
+	struct fdb_device d = {.transport = "adb", .serial = "a", .fingerprint = "f"};
+	assert_int_equal(fdb_device_upsert(live, &d, &dev), XS_OK);
+	assert_int_equal(fdb_supernet_upsert(live, "s", "abc", "x", &sn), XS_OK);
+	assert_int_equal(fdb_subnet_upsert(live, sn, "r20", 1, 1, &sub), XS_OK);
+	assert_int_equal(fdb_sweep_begin(live, "live", &live_sweep), XS_OK);
+	assert_int_equal(fdb_run_begin(live, live_sweep, dev, &live_run), XS_OK);
+	assert_int_equal(fdb_sweep_begin(live, "reused pid", &reused), XS_OK);
+	assert_int_equal(fdb_sweep_begin(live, "other host", &other), XS_OK);
+	assert_int_equal(fdb_sweep_begin(live, "schema 4", &old), XS_OK);
+	char sql[256];
+	snprintf(sql, sizeof(sql), "UPDATE sweeps SET writer_start = 'another-boot 1' WHERE id = %lld;"
+		 "UPDATE sweeps SET writer_host = 'elsewhere', writer_pid = 1 WHERE id = %lld;"
+		 "UPDATE sweeps SET writer_host = NULL, writer_pid = NULL, writer_start = NULL"
+		 " WHERE id = %lld", (long long)reused, (long long)other, (long long)old);
+	assert_int_equal(sqlite3_exec(live->h, sql, NULL, NULL, NULL), SQLITE_OK);
+	/* the child: its own sweep, run and a result, then killed */
+	int ids[2];
+	assert_int_equal(pipe(ids), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct fdb *db;
+		int64_t v[2] = {-1, -1};
+		if (fdb_open(p, FDB_WRITE, &db, NULL, 0) == XS_OK &&
+		    fdb_sweep_begin(db, "killed", &v[0]) == XS_OK &&
+		    fdb_run_begin(db, v[0], dev, &v[1]) == XS_OK) {
+			struct fdb_key k = {dev, "f32", 1, "0", "v"};
+			struct fdb_subnet_result r = result(0.5);
+			bool stored;
+			if (fdb_subnet_result_insert(db, v[1], &k, sub, &r, &stored) != XS_OK)
+				v[1] = -1;
+		}
+		if (write(ids[1], v, sizeof(v)) != (ssize_t)sizeof(v))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	int64_t v[2];
+	assert_int_equal(read(ids[0], v, sizeof(v)), (ssize_t)sizeof(v));
+	close(ids[0]);
+	close(ids[1]);
+	assert_true(v[0] > 0 && v[1] > 0);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_status(p, "sweeps", v[0], "running");  /* until the next open */
+	struct fdb *db;
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
+	assert_status(p, "sweeps", v[0], "interrupted");
+	assert_status(p, "runs", v[1], "interrupted");
+	assert_status(p, "sweeps", reused, "interrupted");
+	assert_status(p, "sweeps", live_sweep, "running");
+	assert_status(p, "runs", live_run, "running");
+	assert_status(p, "sweeps", other, "running");
+	assert_status(p, "sweeps", old, "running");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM runs WHERE id = %lld AND ended IS NOT NULL"
+		 " AND error LIKE 'interrupted: the sweep writing it (pid %d on %%'",
+		 (long long)v[1], (int)pid);
+	assert_int_equal(query_int(p, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM subnet_results WHERE run_id = %lld",
+		 (long long)v[1]);
+	assert_int_equal(query_int(p, sql), 1);  /* its rows stay */
+	fdb_close(db);
+	/* the live writer ends its own as ever */
+	assert_int_equal(fdb_run_end(live, live_run, "done", NULL, NULL), XS_OK);
+	assert_int_equal(fdb_sweep_end(live, live_sweep, "done"), XS_OK);
+	fdb_close(live);
+	assert_status(p, "sweeps", live_sweep, "done");
+}
+
+/* A schema 4 DB (sweeps and runs without writers, no 'interrupted') with a
+ * sweep, a run and a result: migrated to 5 with its ids and rows, the
+ * foreign keys whole. */
+static void test_migrate_v4(void **state)
+{
+	(void)state;
+	const char *p = path_of("v4.db");
+	struct fdb *db;
+	char msg[512];
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
+	fdb_close(db);
+	sql_on(p,
+	       "PRAGMA foreign_keys = OFF; BEGIN;"
+	       "DROP TABLE runs; DROP TABLE sweeps;"
+	       "CREATE TABLE sweeps (id INTEGER PRIMARY KEY, started TEXT NOT NULL, ended TEXT,"
+	       "  status TEXT NOT NULL CHECK (status IN ('running','done','incomplete','failed')),"
+	       "  config TEXT NOT NULL);"
+	       "CREATE TABLE runs (id INTEGER PRIMARY KEY,"
+	       "  sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,"
+	       "  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	       "  started TEXT NOT NULL, ended TEXT,"
+	       "  status TEXT NOT NULL CHECK (status IN ('running','done','incomplete','failed')),"
+	       "  error TEXT, conditions TEXT, UNIQUE (sweep_id, device_id));"
+	       "INSERT INTO devices (id, transport, serial, fingerprint, first_seen, last_seen)"
+	       "  VALUES (3, 'adb', 's', 'f', 'x', 'x');"
+	       "INSERT INTO supernets VALUES (4, 'n', 'abc', 'sp', 'x');"
+	       "INSERT INTO subnets (id, supernet_id, arch, macs, params) VALUES (5, 4, 'r20', 1, 1);"
+	       "INSERT INTO sweeps VALUES (7, 'a', 'b', 'done', 'c');"
+	       "INSERT INTO runs VALUES (9, 7, 3, 'a', 'b', 'done', NULL, 'cool');"
+	       "INSERT INTO subnet_results (run_id, device_id, subnet_id, precision, threads, cores,"
+	       "  agent_version, status) VALUES (9, 3, 5, 'f32', 1, '0', 'v', 'ok');"
+	       "PRAGMA user_version = 4; COMMIT");
+	assert_int_equal(fdb_open(p, FDB_WRITE, &db, msg, sizeof(msg)), XS_OK);
+	assert_int_equal(fdb_schema_version(db), 5);
+	fdb_close(db);
+	assert_int_equal(query_int(p, "SELECT count(*) FROM runs WHERE id = 9 AND sweep_id = 7"
+				      " AND conditions = 'cool' AND writer_pid IS NULL"), 1);
+	assert_int_equal(query_int(p, "SELECT count(*) FROM subnet_results WHERE run_id = 9"), 1);
+	assert_int_equal(query_int(p, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	/* the new status is allowed, deleting a sweep still cascades */
+	sql_on(p, "PRAGMA foreign_keys = ON; UPDATE runs SET status = 'interrupted';"
+		  "DELETE FROM sweeps WHERE id = 7");
+	assert_int_equal(query_int(p, "SELECT count(*) FROM subnet_results"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -979,6 +1379,11 @@ int main(void)
 		cmocka_unit_test(test_export_rows),
 		cmocka_unit_test(test_simulate),
 		cmocka_unit_test(test_update_mode),
+		cmocka_unit_test(test_refused_unchanged),
+		cmocka_unit_test(test_read_only),
+		cmocka_unit_test(test_concurrent_create),
+		cmocka_unit_test(test_interrupted),
+		cmocka_unit_test(test_migrate_v4),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
