@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 #include "file-read.h"
@@ -13,7 +14,7 @@
 #include "xs.h"
 
 static const char usage_text[] =
-	"usage: xnn-fleet manifest check DIR\n"
+	"usage: xnn-fleet manifest check DIR   (or DIR/manifest.json)\n"
 	"\n"
 	"Reads DIR/manifest.json with the runtime's reader (every error it would\n"
 	"refuse the manifest for) and checks the size and sha256 of every model file\n"
@@ -64,7 +65,20 @@ int cmd_manifest(int argc, char **argv)
 	if (argc != 3 || strcmp(argv[1], "check") != 0) {
 		return xf_usage_error(usage_text);
 	}
+	/* DIR, or DIR/manifest.json itself (what classify takes) */
+	char dirbuf[4096];
 	const char *dir = argv[2];
+	size_t n = strlen(dir);
+	struct stat sb;
+	if (n > 14 && n < sizeof(dirbuf) && strcmp(dir + n - 14, "/manifest.json") == 0 &&
+	    stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+		memcpy(dirbuf, dir, n - 14);
+		dirbuf[n - 14] = '\0';
+		dir = dirbuf;
+	} else if (strcmp(dir, "manifest.json") == 0 && stat(dir, &sb) == 0 &&
+		   !S_ISDIR(sb.st_mode)) {
+		dir = ".";
+	}
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);
 	char *text;
