@@ -583,8 +583,12 @@ size_t xr_manifest_choose(const struct xr_manifest *m, double (*probe)(void),
 			const struct xr_listed *l = &m->tiers[t].listed[k];
 			if (strcmp(l->model, id->model) == 0 &&
 			    (l->fingerprint[0] == '\0' || strcmp(l->fingerprint, id->fingerprint) == 0)) {
-				snprintf(why, why_n, "listed: model '%.100s' (%.100s) was measured in "
-					 "this tier", id->model, id->fingerprint);
+				if (id->model[0])
+					snprintf(why, why_n, "listed: model '%.100s' (%.100s) was "
+						 "measured in this tier", id->model, id->fingerprint);
+				else  /* a host: no model name */
+					snprintf(why, why_n, "listed: a device with no model name "
+						 "(%.100s) was measured in this tier", id->fingerprint);
 				return t;
 			}
 		}
