@@ -468,7 +468,8 @@ static enum xs_status open_read(struct fdb *db, const char *path, struct schema 
 				  "where it is writable, or copy it with its -wal to a writable "
 				  "folder", path, sqlite3_errmsg(db->h), path);
 	if (rc != SQLITE_OK)
-		return fdb_seterr(db, XS_EFORMAT, "'%s' is not a device DB: %s", path,
+		return fdb_seterr(db, XS_EFORMAT, "'%s' is not a device DB: %s (give the --db "
+				  "a sweep wrote, or restore this one from a copy)", path,
 				  sqlite3_errmsg(db->h));
 	return XS_OK;
 }
@@ -531,7 +532,8 @@ static enum xs_status open_write(struct fdb *db, const char *path, struct schema
 									 : "its folder");
 	int rc = schema_read(db, sc);
 	if (rc != SQLITE_OK)
-		return fdb_seterr(db, XS_EFORMAT, "'%s' is not a device DB: %s", path,
+		return fdb_seterr(db, XS_EFORMAT, "'%s' is not a device DB: %s (give the --db "
+				  "a sweep wrote, or restore this one from a copy)", path,
 				  sqlite3_errmsg(db->h));
 	db->version = sc->version;
 	if ((st = schema_check(db, path, FDB_WRITE, sc)) != XS_OK ||
