@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "reference.h"
 #include "data.h"
@@ -162,10 +163,18 @@ enum xs_status xf_reference_update(struct fdb *db, const struct xs_supernet *sn,
 	struct xk_error xe;
 	if (threads > 1 && xk_threadpool_create((size_t)threads, NULL, 0, false, &tp, &xe) != XK_OK)
 		tp = NULL;
+	/* a new file beside ref_path (mkstemp: never a file or link someone
+	 * put there), renamed into place */
 	char tmp[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", ref_path);
-	if ((out = fopen(tmp, "w")) == NULL) {
-		st = xf_error_set(err, XS_EIO, "cannot write '%.400s': %s", tmp, strerror(errno));
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", ref_path);
+	int fd = mkstemp(tmp);
+	if (fd < 0 || (out = fdopen(fd, "w")) == NULL) {
+		st = xf_error_set(err, XS_EIO, "cannot write a file beside '%.400s': %s", ref_path,
+				  strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		goto out_free;
 	}
 	enum xs_precision precs[2];

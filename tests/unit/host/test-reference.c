@@ -4,7 +4,8 @@
  * sweep's staged .xnm files) once per lacking sub-net and precision and never
  * for a stored one, and their logits are those of the models it builds from
  * the supernet itself (the same bytes); a source that fails stops it, named,
- * with nothing stored. */
+ * with nothing stored. Its file is written beside ref_path without following
+ * a link planted at the old temp name (ref_path.tmp) and leaves no temp file. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <dirent.h>
 
 #include <cmocka.h>
 
@@ -153,13 +157,37 @@ static void test_reference(void **state)
 	free(again);
 	fdb_close(db);
 
-	/* built here from the supernet: the same logits */
+	/* built here from the supernet: the same logits; a link planted at the
+	 * temp name (the sweep's is in $TMPDIR) is not followed */
+	char victim[PATH_MAX + 32], planted[PATH_MAX + 64];
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(planted, sizeof(planted), "%s.tmp", ref2);
+	FILE *vf = fopen(victim, "w");
+	assert_non_null(vf);
+	fputs("not the reference's\n", vf);
+	assert_int_equal(fclose(vf), 0);
+	assert_int_equal(symlink(victim, planted), 0);
 	struct fdb *db2 = db_make("b.db", ids2);
 	assert_int_equal(update(db2, ids2, ref2, NULL, &err), XS_OK);
 	char *built = tu_file_read(ref2, &n2);
 	assert_int_equal(n1, n2);
 	assert_memory_equal(first, built, n1);
 	free(built);
+	size_t nv;
+	char *kept = tu_file_read(victim, &nv);
+	assert_string_equal(kept, "not the reference's\n");
+	free(kept);
+	struct stat lst;
+	assert_int_equal(lstat(ref2, &lst), 0);
+	assert_true(S_ISREG(lst.st_mode));
+	DIR *dh = opendir(dir);
+	assert_non_null(dh);
+	for (struct dirent *de; (de = readdir(dh)) != NULL;)  /* no temp file left */
+		if (strncmp(de->d_name, "ref2.csv.", 9) == 0 && strcmp(de->d_name, "ref2.csv.tmp"))
+			fail_msg("left behind: %s", de->d_name);
+	closedir(dh);
+	unlink(planted);
+	unlink(victim);
 	free(first);
 	fdb_close(db2);
 
