@@ -126,3 +126,64 @@ bool xa_sync_send_spec(const char *spec, size_t len, char *path, size_t path_n,
 	*mode = (unsigned)(v & 07777);
 	return true;
 }
+
+/* The rest of path after root ("/..." or ""), or NULL when path is not
+ * root or under it. */
+static const char *under(const char *path, const char *root)
+{
+	size_t rl = strlen(root);
+	while (rl > 0 && root[rl - 1] == '/')
+		rl--;
+	if (strncmp(path, root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
+		return NULL;
+	return path + rl;
+}
+
+bool xa_sync_path_rel(const char *path, const char *root, const char *alt, char *rel,
+		      size_t n, char *why, size_t why_n)
+{
+	const char *rest = under(path, root);
+	if (rest == NULL && alt)
+		rest = under(path, alt);
+	if (rest == NULL || n == 0) {
+		snprintf(why, why_n, "'%.300s' is outside the work folder '%.300s' (sync reaches "
+			 "only the files under it)", path, root);
+		return false;
+	}
+	size_t used = 0;
+	for (const char *p = rest; *p;) {
+		if (*p == '/') {
+			p++;
+			continue;
+		}
+		size_t len = strcspn(p, "/");
+		if (len == 1 && p[0] == '.') {
+			p += len;
+			continue;
+		}
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			snprintf(why, why_n, "'%.300s' holds '..': give a path under the work folder "
+				 "'%.300s' without '..'", path, root);
+			return false;
+		}
+		if (used + (used > 0) + len + 1 > n) {
+			snprintf(why, why_n, "'%.300s' is too long", path);
+			return false;
+		}
+		if (used > 0)
+			rel[used++] = '/';
+		memcpy(rel + used, p, len);
+		used += len;
+		p += len;
+	}
+	if (used > 0 && rest[strlen(rest) - 1] == '/') {  /* "dir/": dir must be a folder */
+		if (used + 3 > n) {
+			snprintf(why, why_n, "'%.300s' is too long", path);
+			return false;
+		}
+		memcpy(rel + used, "/.", 2);
+		used += 2;
+	}
+	rel[used] = '\0';
+	return true;
+}

@@ -60,4 +60,15 @@ static inline void xa_put32(uint8_t *p, uint32_t v)
 bool xa_sync_send_spec(const char *spec, size_t len, char *path, size_t path_n,
 		       unsigned *mode);
 
+/* Where a sync request's path lies in the work folder root (an absolute
+ * path; alt, when not NULL, another spelling of it, e.g. its realpath):
+ * path must be root itself or under it. Its components after root go to
+ * rel (n bytes) joined by single '/', empty and "." ones left out, and a
+ * final "/." when path ends with '/' (its last component must be a folder,
+ * not a link to one); an empty rel is root itself. false with why filled when path is outside root,
+ * holds a ".." component or does not fit. Only the text is read: the
+ * caller opens each component under a folder fd without following links. */
+bool xa_sync_path_rel(const char *path, const char *root, const char *alt, char *rel,
+		      size_t n, char *why, size_t why_n);
+
 #endif /* XA_ADBD_WIRE_H */

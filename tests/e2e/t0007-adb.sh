@@ -23,12 +23,15 @@ cleanup() {
 trap cleanup EXIT
 
 # Starts xnn-adbd NAME PERSONA [PORT] [options]: its port in $TMPDIR/NAME.port.
+# With --no-auth (unless --refuse-auth is given): every local user could use
+# it, as a board on a tunnel; --allow-root: CI runs the tests as root.
 start_adbd() {
-	local name=$1 persona=$2 port=${3:-0}
+	local name=$1 persona=$2 port=${3:-0} auth=--no-auth
 	shift 3 || shift $#
+	case " $* " in *" --refuse-auth "*) auth= ;; esac
 	rm -f "$TMPDIR/$name.port"
 	"$adbd" --persona "$persona" --listen "127.0.0.1:$port" --port-file "$TMPDIR/$name.port" \
-		--work "$TMPDIR/$name" "$@" 2>>"$TMPDIR/$name.log" &
+		--work "$TMPDIR/$name" --allow-root $auth "$@" 2>>"$TMPDIR/$name.log" &
 	eval "pid_$name=$!"
 	pids+=($!)
 	for _ in $(seq 100); do [ -s "$TMPDIR/$name.port" ] && break; sleep 0.05; done
@@ -76,8 +79,10 @@ for n in x86 arm nasty full; do adb -P "$P" connect "127.0.0.1:$(port_of $n)"; d
 wait_devices 4
 adb -P "$P" devices -l
 
-# a refused address: no auth yet, so loopback only
-set +e; msg=$("$adbd" --persona "$TMPDIR/p-x86" --listen 10.1.2.3:5555 2>&1); rc=$?; set -e
+# a refused address: no auth yet, so loopback only, --no-auth or not
+set +e
+msg=$("$adbd" --persona "$TMPDIR/p-x86" --listen 10.1.2.3:5555 --no-auth --allow-root 2>&1); rc=$?
+set -e
 [ "$rc" -eq 1 ] && grep -q 'refusing to listen on 10.1.2.3' <<<"$msg"
 
 printf '%s\n' r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 \
@@ -140,9 +145,10 @@ done
 
 # ---- the client's calls one by one (tests/unit/host/test-adb.c, test_live):
 # shell_v2 and legacy exit codes and streams, push/stat/pull, pull confined
-mkdir -p "$TMPDIR/live"
+# (in the board's work folder: its sync reaches nothing else)
+mkdir -p "$TMPDIR/x86/live"
 XF_TEST_ADB_SERVER="127.0.0.1:$P" XF_TEST_ADB_SERIAL="127.0.0.1:$(port_of x86)" \
-	XF_TEST_ADB_LEGACY="127.0.0.1:$(port_of nasty)" XF_TEST_DIR="$TMPDIR/live" \
+	XF_TEST_ADB_LEGACY="127.0.0.1:$(port_of nasty)" XF_TEST_DIR="$TMPDIR/x86/live" \
 	"$BUILD/tests/test-adb"
 
 # ---- a device that vanishes mid-sweep ------------------------------------------------

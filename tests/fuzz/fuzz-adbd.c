@@ -1,7 +1,8 @@
 /* fuzz-adbd.c - libFuzzer target: what xnn-adbd reads from the host and its
  * persona (agent/adbd/wire.c, runtime/props.c): the first byte picks the
  * parser. 0: a wire header (and its data check); 1: a persona; 2: a shell
- * command as argv words; 3: a sync SEND spec. */
+ * command as argv words; 3: a sync SEND spec; 4: a sync path under the work
+ * folder. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, in, n);
 	text[n] = '\0';
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		if (n >= XA_ADB_HEADER) {
 			struct xa_adb_header h;
@@ -48,6 +49,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			while (argv[k])
 				k++;
 			if (k == 0 || k > 15)
+				__builtin_trap();
+		}
+		break;
+	}
+	case 4: {
+		/* what it gives is under the folder: no "..", no empty or "."
+		 * component, no leading '/' */
+		char rel[64], why[800];
+		if (xa_sync_path_rel(text, "/w", "/r/w", rel, sizeof(rel), why, sizeof(why))) {
+			size_t len = strlen(rel);
+			if (len >= sizeof(rel) || rel[0] == '/' || strstr(rel, "//") ||
+			    strstr(rel, "/../") || strncmp(rel, "../", 3) == 0 ||
+			    strcmp(rel, "..") == 0 || (len >= 3 && strcmp(rel + len - 3, "/..") == 0))
 				__builtin_trap();
 		}
 		break;

@@ -298,6 +298,29 @@ static void test_wire(void **state)
 		assert_false(xa_sync_send_spec(bad[i], strlen(bad[i]), path, sizeof(path), &mode));
 	assert_false(xa_sync_send_spec("/x\0y,420", 8, path, sizeof(path), &mode));
 	assert_false(xa_sync_send_spec(spec, strlen(spec), path, 4, &mode));
+	/* a sync path: under the work folder (either spelling), no "..", a
+	 * final "/." for "dir/" (a folder, not a link to one) */
+	static const char *const in[][2] = {
+		{"/w/data/x.bin", "data/x.bin"}, {"/w", ""}, {"/w/", ""}, {"/w//a/./b", "a/b"},
+		{"/real/w/a", "a"}, {"/w/a/", "a/."}, {"/w/...", "..."}, {"/w/a..b", "a..b"}};
+	char rel[16];
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		assert_true(xa_sync_path_rel(in[i][0], "/w", "/real/w", rel, sizeof(rel), why,
+					     sizeof(why)));
+		assert_string_equal(rel, in[i][1]);
+	}
+	static const char *const out[] = {"/etc/shadow", "/w/../etc/shadow", "/w/a/../../x",
+					  "/wx/a", "w/a", "../x", "", "/w/..", "/real/w/a/.."};
+	for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++)
+		assert_false(xa_sync_path_rel(out[i], "/w", "/real/w", rel, sizeof(rel), why,
+					      sizeof(why)));
+	assert_false(xa_sync_path_rel("/etc/shadow", "/w", NULL, rel, sizeof(rel), why, sizeof(why)));
+	assert_non_null(strstr(why, "'/etc/shadow' is outside the work folder '/w'"));
+	assert_false(xa_sync_path_rel("/w/a/../b", "/w", NULL, rel, sizeof(rel), why, sizeof(why)));
+	assert_non_null(strstr(why, "holds '..'"));
+	assert_false(xa_sync_path_rel("/w/0123456789abcdef", "/w", NULL, rel, sizeof(rel), why,
+				      sizeof(why)));
+	assert_non_null(strstr(why, "too long"));
 }
 
 /* ---- live: a real adb server and xnn-adbd (tests/e2e/t0007-adb.sh sets
