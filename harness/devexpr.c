@@ -151,8 +151,29 @@ bool xf_devexpr_match(const struct xf_devexpr *e, const char *field, const char 
 bool xf_devexpr_match_device(const struct xf_devexpr *e, const struct xf_device *d)
 {
 	/* the one place that knows an adb device has a second name */
-	return (xf_devexpr_match(e, "serial", d->serial) ||
-		(d->alias[0] && xf_devexpr_match(e, "serial", d->alias))) &&
-	       xf_devexpr_match(e, "abi", d->abi) && xf_devexpr_match(e, "transport", d->transport) &&
-	       (d->model[0] == '\0' || xf_devexpr_match(e, "model", d->model));
+	bool by_name = xf_devexpr_match(e, "serial", d->serial) ||
+		       (d->alias[0] && xf_devexpr_match(e, "serial", d->alias)) ||
+		       (d->own_serial[0] && xf_devexpr_match(e, "serial", d->own_serial));
+	/* a model not known yet: a usable device's probe decides; one that
+	 * cannot be used (offline, unauthorized) is no match for a model */
+	bool by_model = d->model[0] ? xf_devexpr_match(e, "model", d->model)
+				    : d->problem[0] == '\0' || !xf_devexpr_about(e, "model");
+	return by_name && by_model && xf_devexpr_match(e, "abi", d->abi) &&
+	       xf_devexpr_match(e, "transport", d->transport);
+}
+
+bool xf_devexpr_about(const struct xf_devexpr *e, const char *field)
+{
+	return e->serials ? strcmp(field, "serial") == 0
+			  : e->re != NULL && strcmp(field, e->field) == 0;
+}
+
+size_t xf_devexpr_serial_count(const struct xf_devexpr *e)
+{
+	return e->nserials;
+}
+
+const char *xf_devexpr_serial(const struct xf_devexpr *e, size_t i)
+{
+	return i < e->nserials ? e->serials[i] : NULL;
 }

@@ -35,7 +35,18 @@ const char *xf_devexpr_text(const struct xf_devexpr *e);
 bool xf_devexpr_match(const struct xf_devexpr *e, const char *field, const char *value);
 
 /* Whether a device as found matches: its serial (or its adb server's name
- * for it), abi, transport, and model when known. */
+ * for it, or the serial it reports when it shares it), abi, transport, and
+ * model when known. A device whose model is
+ * not known matches a model pattern only when it can be used (its probe
+ * then decides): an offline or unauthorized one does not. */
 bool xf_devexpr_match_device(const struct xf_devexpr *e, const struct xf_device *d);
+
+/* Whether the expression is about field ("serial" for a list of serials). */
+bool xf_devexpr_about(const struct xf_devexpr *e, const char *field);
+
+/* A list of serials: how many, and serial i (NULL past the end); 0 for
+ * "all" and patterns. */
+size_t xf_devexpr_serial_count(const struct xf_devexpr *e);
+const char *xf_devexpr_serial(const struct xf_devexpr *e, size_t i);
 
 #endif /* XF_DEVEXPR_H */

@@ -3,6 +3,7 @@
  * (stage, probe, kernels, bench: those on this host's CPUs one at a time, the
  * others in a bounded pool) writing their rows in batches. */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -101,10 +102,13 @@ struct job {
 	bool probed;                     /* its device row is in the DB: pass 2 runs it */
 	bool planned;                    /* plan is made: pass 2 measures it */
 	bool finished;                   /* FINISHED was sent */
+	bool hung;                       /* a stream ended for its silence (hang_s) */
 };
 
 static const char *const status_names[] = {"pending", "done", "incomplete", "failed",
-					   "unavailable", "skipped"};
+					   "unavailable", "skipped", "hung"};
+_Static_assert(sizeof(status_names) / sizeof(status_names[0]) == XF_SWEEP_NSTATUS,
+	       "a name per status");
 
 const char *xf_sweep_status_name(enum xf_sweep_status s)
 {
@@ -399,6 +403,7 @@ static enum xs_status agent_stream(struct job *j, const char *const *args,
 	enum xs_status st = xf_agent_run(&j->dev, args, fns[table],
 					 table == XF_ROWS_KERNELS ? agent_note : NULL, j, &r, &status,
 					 err);
+	j->hung = j->hung || status == XF_RUN_HUNG;
 	if (st == XS_OK && table == XF_ROWS_PROBE) {
 		const char *v = xf_agent_reader_meta(r, "agent_version");
 		snprintf(j->agent_version, sizeof(j->agent_version), "%s", v ? v : "unknown");
@@ -513,6 +518,7 @@ static bool device_probe(struct job *j)
 	const char *args[] = {"probe", NULL};
 	if (agent_stream(j, args, XF_ROWS_PROBE, &err) != XS_OK) {
 		job_error(j, "%s", err.msg);
+		j->out->status = j->hung ? XF_SWEEP_HUNG : j->out->status;
 		return false;
 	}
 	if (j->hdr_bad)
@@ -531,7 +537,16 @@ static bool device_probe(struct job *j)
 	 * board of an adb server under qemu-user) */
 	j->dev.emulated = j->dev.emulated || j->info.emulator;
 	j->out->emulated = j->dev.emulated;
-	return device_store(j, false);
+	if (!device_store(j, false))
+		return false;
+	bool asked = sw->o->ndevice_ids == 0;
+	for (size_t i = 0; i < sw->o->ndevice_ids && !asked; i++)
+		asked = sw->o->device_ids[i] == j->device_id;
+	if (!asked) {
+		j->out->status = XF_SWEEP_SKIPPED;
+		job_error(j, "device %" PRId64 " is not one of the devices asked for", j->device_id);
+	}
+	return asked;
 }
 
 /* The DB has the device's rows of sub-net i in precision prec for every
@@ -759,11 +774,13 @@ static void device_measure(struct job *j)
 	const char *bargs[32];
 	char budget[32], evaln[32];
 	bench_args(j, bargs, budget, evaln);
-	enum xs_status bs = p.rows ? agent_stream(j, bargs, XF_ROWS_BENCH, &err) : XS_OK;
+	/* a hung device is left alone: resume goes on with it */
+	enum xs_status bs = p.rows && !j->hung ? agent_stream(j, bargs, XF_ROWS_BENCH, &err)
+					       : XS_OK;
 	if (bs != XS_OK)
 		job_error(j, "%s", err.msg);
 	bool complete = ks == XS_OK && bs == XS_OK && j->out->error[0] == '\0';
-	j->out->status = complete ? XF_SWEEP_DONE : XF_SWEEP_INCOMPLETE;
+	j->out->status = j->hung ? XF_SWEEP_HUNG : complete ? XF_SWEEP_DONE : XF_SWEEP_INCOMPLETE;
 }
 
 /* The run's end in the DB; its conditions say what the device was given. */
@@ -777,7 +794,8 @@ static void run_end(struct job *j)
 		 d->pushed_files, sw->o->extract_on_device ? "device" : "host");
 	pthread_mutex_lock(&sw->lock);
 	if (fdb_begin(sw->db) == XS_OK &&
-	    fdb_run_end(sw->db, j->run_id, xf_sweep_status_name(d->status),
+	    fdb_run_end(sw->db, j->run_id, xf_sweep_status_name(d->status == XF_SWEEP_HUNG
+								 ? XF_SWEEP_INCOMPLETE : d->status),
 			d->error[0] ? d->error : NULL, given) == XS_OK)
 		fdb_commit(sw->db);
 	else
@@ -796,12 +814,27 @@ static void device_finish(struct job *j)
 	emit_job(j, XF_SWEEP_EV_FINISHED);
 }
 
+/* The silence after which the device's runs end as hung (struct
+ * xf_device.hang_s): opts.hang_s, else the default for its kind, at least
+ * the budget; none when negative. */
+static void hang_set(struct job *j)
+{
+	const struct xf_sweep_opts *o = j->sw->o;
+	double h = o->hang_s;
+	if (h == 0) {
+		h = j->dev.emulated ? XF_SWEEP_HANG_S_EMULATED : XF_SWEEP_HANG_S;
+		h = fmax(h, o->budget_s);
+	}
+	j->dev.hang_s = h > 0 ? h : 0;
+}
+
 /* Pass 1: the probe, and what the device lacks. One that cannot go on is
  * finished here. */
 static void device_prepare(struct job *j)
 {
 	struct sweep *sw = j->sw;
 	j->out->status = XF_SWEEP_FAILED;
+	hang_set(j);
 	snprintf(j->list, sizeof(j->list), "%.3000s/list-%zu.txt", sw->ship.dir, j->index);
 	j->probed = device_probe(j);
 	j->planned = j->probed && plan_make(j, &j->plan);
@@ -813,6 +846,7 @@ static void device_prepare(struct job *j)
  * its plan says, the run's end. */
 static void device_run(struct job *j)
 {
+	hang_set(j);  /* the probe may have found it emulated */
 	if (device_store(j, true)) {
 		if (j->planned)
 			device_measure(j);
@@ -953,12 +987,13 @@ static enum xs_status choose_subnets(const struct xf_sweep_opts *o, const struct
 /* ---- the devices -------------------------------------------------------------------- */
 
 /* Every device found (this host's, emulated, adb; the USB phones no adb
- * server lists go to the notes); *found of them into out[]. */
-static void devices_find(struct sweep *sw, struct xf_device *out, size_t *found)
+ * server lists go to the notes); *found of them into out[], what could not
+ * be used or looked at into notes. */
+static void devices_find(struct sweep *sw, struct xf_device *out, size_t *found, char *notes,
+			 size_t notes_n)
 {
 	const struct xf_sweep_opts *o = sw->o;
-	char notes[4096];
-	size_t n = xf_devices_here(out, XF_MAX_DEVICES, notes, sizeof(notes));
+	size_t n = xf_devices_here(out, XF_MAX_DEVICES, notes, notes_n);
 	if (!o->no_adb) {
 		struct xf_adb_server def;
 		const struct xf_adb_server *servers = o->adb_servers;
@@ -970,10 +1005,12 @@ static void devices_find(struct sweep *sw, struct xf_device *out, size_t *found)
 		}
 		size_t len = strlen(notes);
 		xf_devices_adb(servers, nservers, out, XF_MAX_DEVICES, &n, notes + len,
-			       sizeof(notes) - len);
+			       notes_n - len);
 	}
 	size_t len = strlen(notes);
-	xf_devices_usb_notes(out, n, false, notes + len, sizeof(notes) - len);
+	xf_devices_usb_notes(out, n, false, notes + len, notes_n - len);
+	len = strlen(notes);
+	xf_devices_identify(out, n, notes + len, notes_n - len);
 	if (notes[0]) {
 		struct xf_sweep_event ev = {.kind = XF_SWEEP_EV_NOTES, .text = notes};
 		emit(sw, &ev);
@@ -981,16 +1018,55 @@ static void devices_find(struct sweep *sw, struct xf_device *out, size_t *found)
 	*found = n;
 }
 
+/* Each serial the expression names is a device found (by its serial or
+ * its adb server's name for it): else XS_EINVAL naming it, with what
+ * discovery said of it ("qemu-aarch64: no agent at ... (make agents)"). */
+static enum xs_status named_found(const struct sweep *sw, const struct xf_device *found,
+				  size_t nfound, const char *notes, struct xs_error *err)
+{
+	const struct xf_devexpr *e = sw->expr;
+	for (size_t i = 0; i < xf_devexpr_serial_count(e); i++) {
+		const char *name = xf_devexpr_serial(e, i);
+		bool there = false;
+		for (size_t k = 0; k < nfound && !there; k++)
+			there = strcmp(found[k].serial, name) == 0 || strcmp(found[k].alias, name) == 0 ||
+				strcmp(found[k].own_serial, name) == 0;
+		if (there)
+			continue;
+		/* discovery's line on it: "NAME: what (fix)" */
+		const char *why = NULL;
+		size_t len = strlen(name);
+		for (const char *l = notes; *l && why == NULL;) {
+			if (strncmp(l, name, len) == 0 && l[len] == ':' && l[len + 1] == ' ')
+				why = l + len + 2;
+			const char *nl = strchr(l, '\n');
+			l = nl ? nl + 1 : l + strlen(l);
+		}
+		if (why)
+			return xf_error_set(err, XS_EINVAL, "--devices names '%.100s', which cannot run "
+					    "here: %.*s", name, (int)strcspn(why, "\n"), why);
+		if (sw->sum->ndevices == 0)  /* the caller says that none matches */
+			return XS_OK;
+		return xf_error_set(err, XS_EINVAL, "--devices names '%.100s', which is not found "
+				    "(found: %.300s; 'xnn-fleet devices' lists them)", name,
+				    nfound ? sw->sum->found : "none");
+	}
+	return XS_OK;
+}
+
 /* The devices the expression matches: the summary's rows and their jobs
- * (*jobs malloc'd). XS_EINVAL (summary->no_match) when none does. */
+ * (*jobs malloc'd). XS_EINVAL (summary->no_match) when none does, or when
+ * a serial it names is not found or cannot run (unless the caller gave
+ * device ids: then the ones found run). */
 static enum xs_status devices_match(struct sweep *sw, struct job **jobs, struct xs_error *err)
 {
 	struct xf_sweep_summary *s = sw->sum;
 	struct xf_device *found = calloc(XF_MAX_DEVICES, sizeof(*found));
 	size_t nfound = 0;
+	char notes[4096] = "";
 	if (found == NULL)
 		return xf_error_set(err, XS_ENOMEM, "out of memory");
-	devices_find(sw, found, &nfound);
+	devices_find(sw, found, &nfound, notes, sizeof(notes));
 	s->devices = calloc(nfound ? nfound : 1, sizeof(*s->devices));
 	*jobs = calloc(nfound ? nfound : 1, sizeof(**jobs));
 	if (s->devices == NULL || *jobs == NULL) {
@@ -1019,7 +1095,12 @@ static enum xs_status devices_match(struct sweep *sw, struct job **jobs, struct 
 						    .index = s->ndevices};
 		s->ndevices++;
 	}
+	enum xs_status st = sw->o->ndevice_ids ? XS_OK : named_found(sw, found, nfound, notes, err);
 	free(found);
+	if (st != XS_OK) {
+		s->no_match = true;
+		return st;
+	}
 	if (s->ndevices == 0) {
 		s->no_match = true;
 		return xf_error_set(err, XS_EINVAL, "no device matches '%s'; found: %s",

@@ -52,11 +52,25 @@
  * and emulated devices (hundreds of times slower) only check that they
  * compute the host's numbers. */
 #define XF_SWEEP_EVAL_N 500
+
+/* Silence after which a device is hung, unless opts.hang_s says: the agent
+ * writes a row per kernel piece and a line per sub-net, each timed for at
+ * most 10 s (with its warm-up, cool-downs and the test images, well under a
+ * minute on a phone); qemu-user is tens of times slower. */
+#define XF_SWEEP_HANG_S 300.0
+#define XF_SWEEP_HANG_S_EMULATED 1800.0
 #define XF_SWEEP_EVAL_N_EMULATED 64
 
 /* What to sweep. Zero-initialised fields take the defaults named. */
 struct xf_sweep_opts {
 	const struct xf_devexpr *devices;  /* NULL: all */
+	/* with ndevice_ids > 0: only these devices of db run (ids of its
+	 * devices table, not owned); each found device that devices matches is
+	 * probed, and the ones whose row is none of these are skipped. A serial
+	 * devices names that is not found is then no error (without ids it is:
+	 * a device asked for by name must run) */
+	const int64_t *device_ids;
+	size_t ndevice_ids;
 	const char *supernet_path;         /* pushed to the devices; NULL: XF_DEFAULT_SUPERNET */
 	const struct xs_supernet *supernet; /* that file, already loaded (NULL: loaded here) */
 	/* the sub-nets: archs[0..narchs) when narchs > 0, else subnets: a count
@@ -69,6 +83,11 @@ struct xf_sweep_opts {
 	long eval_n;                       /* test images per sub-net; < 0: XF_SWEEP_EVAL_N
 					      (XF_SWEEP_EVAL_N_EMULATED on emulated devices) */
 	double budget_s;                   /* per device; 0: none */
+	double hang_s;                     /* a device whose agent sends nothing (rows or its
+					      progress on stderr) for this long is hung: its
+					      run ends, the others go on; 0: XF_SWEEP_HANG_S
+					      (XF_SWEEP_HANG_S_EMULATED emulated, and at
+					      least budget_s); < 0: wait for ever */
 	bool resume;                       /* measure only what db lacks */
 	bool quick;
 	const char *precision;             /* "f32", "int8", "f32,int8"; NULL: "f32" */
@@ -96,8 +115,11 @@ enum xf_sweep_status {
 	XF_SWEEP_FAILED,         /* nothing measured */
 	XF_SWEEP_UNAVAILABLE,    /* found but not usable (problem says why) */
 	XF_SWEEP_SKIPPED,        /* its model does not match the expression */
+	XF_SWEEP_HUNG,           /* its agent went silent (opts.hang_s): ended, what came
+				    is kept (the DB's run says incomplete); resume goes on */
 };
-/* "pending", "done", "incomplete", "failed", "unavailable", "skipped". */
+#define XF_SWEEP_NSTATUS 7
+/* "pending", "done", "incomplete", "failed", "unavailable", "skipped", "hung". */
 const char *xf_sweep_status_name(enum xf_sweep_status s);
 
 /* One device of the sweep. */
@@ -135,7 +157,7 @@ struct xf_sweep_summary {
 	char found[2048];          /* serials of every device found, space-separated */
 	bool no_match;             /* no device matched (then the error says so) */
 	/* totals over the devices */
-	size_t by_status[6];       /* devices per enum xf_sweep_status */
+	size_t by_status[XF_SWEEP_NSTATUS];  /* devices per enum xf_sweep_status */
 	size_t kernel_rows, subnet_rows, stored, clean, throttled, noisy, budget, untimed;
 	long long staged_bytes, pushed_bytes;
 };

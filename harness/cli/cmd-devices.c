@@ -81,15 +81,22 @@ int cmd_devices(int argc, char **argv)
 		printf("%-20s %-9s %-12s %-20s %s\n", "serial", "transport", "abi", "model",
 		       "work folder / problem");
 		for (size_t i = 0; i < n; i++) {
-			char where[600];
+			/* what a device says of itself reaches the terminal as text */
+			char where[600], serial[520], abi[130], model[520], problem[1200];
 			xf_device_describe(&found[i], where, sizeof(where));
-			printf("%-20s %-9s %-12s %-20s %s\n", found[i].serial, found[i].transport,
-			       found[i].abi[0] ? found[i].abi : "?",
-			       found[i].model[0] ? found[i].model : "-",
-			       found[i].problem[0] ? found[i].problem : where);
+			printf("%-20s %-9s %-12s %-20s %s\n",
+			       xf_text_printable(found[i].serial, false, serial, sizeof(serial)),
+			       found[i].transport,
+			       found[i].abi[0] ? xf_text_printable(found[i].abi, false, abi, sizeof(abi))
+					       : "?",
+			       found[i].model[0] ? xf_text_printable(found[i].model, false, model,
+								     sizeof(model)) : "-",
+			       xf_text_printable(found[i].problem[0] ? found[i].problem : where, false,
+						 problem, sizeof(problem)));
 		}
 	}
+	static char safe[4 * sizeof(notes)];
 	if (notes[0])
-		fprintf(stderr, "%s", notes);
+		fprintf(stderr, "%s", xf_text_printable(notes, true, safe, sizeof(safe)));
 	return 0;
 }

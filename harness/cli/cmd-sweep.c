@@ -26,6 +26,7 @@ static const char usage_text[] =
 	"                       [--subnets N|FILE] [--threads LIST] [--eval-n N]\n"
 	"                       [--budget-s S] [--db FILE] [--resume] [--quick]\n"
 	"                       [--dry-run] [--jobs N] [--time-emulated]\n"
+	"                       [--hang-timeout S]\n"
 	"                       [--extract-on-device]\n"
 	"                       [--precision LIST] [--adb-server HOST:PORT|none]...\n"
 	"\n"
@@ -60,6 +61,10 @@ static const char usage_text[] =
 	"--extract-on-device: each device extracts (and quantizes) its sub-nets from\n"
 	"the supernet, BN recalibrated on the training images pushed with it (47 MB):\n"
 	"what the tests use to prove that every ISA makes the host's bytes.\n"
+	"--hang-timeout S: a device whose agent sends nothing (no row, no progress\n"
+	"line) for S seconds is 'hung': its run ends there, the others go on, and\n"
+	"--resume continues it (default 300, 1800 on emulated devices, at least\n"
+	"--budget-s; 0: wait for ever).\n"
 	"--adb-server (repeatable): the adb servers to ask, e.g. a farm host's or\n"
 	"DeviceFarmer's; default the one adb uses (ADB_SERVER_SOCKET,\n"
 	"ANDROID_ADB_SERVER_PORT, else 127.0.0.1:5037; started when not running on\n"
@@ -77,9 +82,13 @@ static const char usage_text[] =
 
 #define KERNEL_LOG_EVERY 20  /* kernel rows per log line (196 in the project's space) */
 
+/* What a device says of itself (serial, model, its errors) as text for the
+ * terminal: control bytes as \xHH (devices.h). */
+#define SAFE(text, buf) xf_text_printable((text), false, (buf), sizeof(buf))
+
 /* What the screen shows of one device. */
 struct line {
-	char serial[128];
+	char serial[520];       /* printable (SAFE) */
 	char state[160];        /* what it is doing */
 	const char *status;
 	bool finished;          /* its thread is done */
@@ -153,10 +162,11 @@ static void draw(struct screen *s, bool again)
  * extracts what the devices lack once their probes are done). */
 static void screen_log(struct screen *s, const char *text)
 {
+	char safe[2048];
 	pthread_mutex_lock(&s->lock);
 	if (s->drawn)
 		fprintf(stderr, "\033[%zuA\033[J", s->n);
-	fprintf(stderr, "%s\n", text);
+	fprintf(stderr, "%s\n", SAFE(text, safe));
 	if (s->drawn)
 		draw(s, false);
 	pthread_mutex_unlock(&s->lock);
@@ -194,13 +204,13 @@ static void screen_start(struct screen *s, const struct xf_sweep_summary *sum,
 	s->n = sum->ndevices;
 	for (size_t i = 0; i < s->n; i++) {
 		struct line *l = &s->lines[i];
-		snprintf(l->serial, sizeof(l->serial), "%s", sum->devices[i].serial);
+		SAFE(sum->devices[i].serial, l->serial);
 		l->status = xf_sweep_status_name(sum->devices[i].status);
 		if (sum->devices[i].status == XF_SWEEP_PENDING) {
 			l->t0 = xf_now();
 			snprintf(l->state, sizeof(l->state), "starting");
 		} else {
-			snprintf(l->state, sizeof(l->state), "%.150s", sum->devices[i].error);
+			SAFE(sum->devices[i].error, l->state);
 		}
 	}
 	if (s->tty)
@@ -224,13 +234,13 @@ static void log_result(const struct xf_sweep_event *ev)
 {
 	const struct xf_sweep_device *d = ev->device;
 	const struct fdb_subnet_result *r = ev->result;
-	char median[32] = "", top1[32] = "";
+	char median[32] = "", top1[32] = "", serial[520];
 	if (!isnan(r->median_ms))
 		snprintf(median, sizeof(median), "%.9g", r->median_ms);
 	if (!isnan(r->top1))
 		snprintf(top1, sizeof(top1), "%.9g", r->top1);
 	fprintf(stderr, "%s: result %zu/%zu (%s, %d thread%s): %s ms median, top1 %s, %s\n",
-		d->serial, d->subnet_rows, d->todo, ev->key->precision, ev->key->threads,
+		SAFE(d->serial, serial), d->subnet_rows, d->todo, ev->key->precision, ev->key->threads,
 		ev->key->threads != 1 ? "s" : "", median, top1, r->flags);
 }
 
@@ -244,7 +254,8 @@ static void on_progress(void *p, const struct xf_sweep_event *ev)
 	struct progress_ctx *pc = p;
 	struct screen *s = pc->screen;
 	if (ev->kind == XF_SWEEP_EV_NOTES) {
-		fprintf(stderr, "%s", ev->text);
+		char safe[16384];
+		fprintf(stderr, "%s", xf_text_printable(ev->text, true, safe, sizeof(safe)));
 		return;
 	}
 	if (ev->kind == XF_SWEEP_EV_REFERENCE || ev->kind == XF_SWEEP_EV_EXTRACT) {
@@ -258,7 +269,7 @@ static void on_progress(void *p, const struct xf_sweep_event *ev)
 	pthread_mutex_lock(&s->lock);
 	struct line *l = ev->index < s->n ? &s->lines[ev->index] : NULL;
 	if (l && (ev->kind == XF_SWEEP_EV_STATE || ev->kind == XF_SWEEP_EV_UNAVAILABLE))
-		snprintf(l->state, sizeof(l->state), "%.150s", ev->text);
+		SAFE(ev->text, l->state);
 	if (l && ev->kind == XF_SWEEP_EV_STATE && ev->phase == XF_SWEEP_PHASE_SUBNETS) {
 		l->bench_t0 = xf_now();
 		l->todo = ev->device->todo;
@@ -283,12 +294,13 @@ static void on_progress(void *p, const struct xf_sweep_event *ev)
 	pthread_mutex_unlock(&s->lock);
 	if (s->tty)
 		return;
+	char serial[520], text[2048];
 	if (ev->kind == XF_SWEEP_EV_STATE || ev->kind == XF_SWEEP_EV_UNAVAILABLE)
-		fprintf(stderr, "%s: %s\n", ev->device->serial, ev->text);
+		fprintf(stderr, "%s: %s\n", SAFE(ev->device->serial, serial), SAFE(ev->text, text));
 	else if (ev->kind == XF_SWEEP_EV_RESULT)
 		log_result(ev);
 	else if (kernels[0])
-		fprintf(stderr, "%s: kernels %s\n", ev->device->serial, kernels);
+		fprintf(stderr, "%s: kernels %s\n", SAFE(ev->device->serial, serial), kernels);
 }
 
 /* ---- what the sweep did ------------------------------------------------------------------ */
@@ -315,7 +327,7 @@ static void print_plan(const struct xf_sweep_summary *s)
  * times rank nothing. */
 static void print_checks(const struct xf_sweep_summary *s)
 {
-	char names[512] = "";
+	char names[512] = "", serial[520];
 	size_t checked = 0, bad = 0, unchecked = 0, n = 0;
 	double worst = 0;
 	for (size_t i = 0; i < s->ndevices; i++) {
@@ -323,7 +335,8 @@ static void print_checks(const struct xf_sweep_summary *s)
 		if (!d->emulated || d->status == XF_SWEEP_UNAVAILABLE)
 			continue;
 		size_t len = strlen(names);
-		snprintf(names + len, sizeof(names) - len, "%s%s", n++ ? ", " : "", d->serial);
+		snprintf(names + len, sizeof(names) - len, "%s%s", n++ ? ", " : "",
+			 SAFE(d->serial, serial));
 		checked += d->checked;
 		bad += d->mismatched;
 		unchecked += d->unchecked;
@@ -345,23 +358,26 @@ static void print_summary(const struct xf_sweep_summary *s, const char *db_path)
 	       "kernels", "subnets", "stored", "given", "pushed", "error");
 	for (size_t i = 0; i < s->ndevices; i++) {
 		const struct xf_sweep_device *d = &s->devices[i];
-		char given[32], pushed[32];
+		char given[32], pushed[32], serial[520], error[2048];
 		rep_bytes_human(d->staged_bytes, given, sizeof(given));
 		rep_bytes_human(d->pushed_bytes, pushed, sizeof(pushed));
-		printf("%-14s %-9s %-11s %7zu %7zu %6zu %9s %9s  %s\n", d->serial, d->transport,
-		       xf_sweep_status_name(d->status), d->kernel_rows, d->subnet_rows, d->stored,
-		       given, pushed, d->error);
+		printf("%-14s %-9s %-11s %7zu %7zu %6zu %9s %9s  %s\n", SAFE(d->serial, serial),
+		       d->transport, xf_sweep_status_name(d->status), d->kernel_rows,
+		       d->subnet_rows, d->stored, given, pushed, SAFE(d->error, error));
 	}
 	const size_t *by = s->by_status;
-	printf("\n%zu device%s: %zu done, %zu incomplete, %zu failed, %zu unavailable%s; "
+	char hung[48] = "";
+	if (by[XF_SWEEP_HUNG])
+		snprintf(hung, sizeof(hung), ", %zu hung", by[XF_SWEEP_HUNG]);
+	printf("\n%zu device%s: %zu done, %zu incomplete, %zu failed, %zu unavailable%s%s; "
 	       "%zu kernel and %zu sub-net rows read, %zu new in %s; sub-net flags: %zu clean, "
 	       "%zu throttled, %zu noisy, %zu over budget, %zu untimed (emulated)\n", s->ndevices,
 	       s->ndevices == 1 ? "" : "s", by[XF_SWEEP_DONE], by[XF_SWEEP_INCOMPLETE],
 	       by[XF_SWEEP_FAILED], by[XF_SWEEP_UNAVAILABLE],
-	       by[XF_SWEEP_SKIPPED] ? ", some skipped" : "", s->kernel_rows, s->subnet_rows,
+	       by[XF_SWEEP_SKIPPED] ? ", some skipped" : "", hung, s->kernel_rows, s->subnet_rows,
 	       s->stored, db_path, s->clean, s->throttled, s->noisy, s->budget, s->untimed);
 	print_checks(s);
-	if (by[XF_SWEEP_INCOMPLETE] || by[XF_SWEEP_FAILED])
+	if (by[XF_SWEEP_INCOMPLETE] || by[XF_SWEEP_FAILED] || by[XF_SWEEP_HUNG])
 		printf("incomplete or failed devices keep what they stored: run again with "
 		       "--resume to measure only what is missing\n");
 }
@@ -390,6 +406,7 @@ static int args_parse(int argc, char **argv, struct args *a)
 		{"jobs", required_argument, NULL, 'j'},
 		{"time-emulated", no_argument, NULL, 'T'},
 		{"extract-on-device", no_argument, NULL, 'X'},
+		{"hang-timeout", required_argument, NULL, 'H'},
 		{NULL, 0, NULL, 0}};
 	struct xf_sweep_opts *o = &a->o;
 	optind = 1;
@@ -443,6 +460,16 @@ static int args_parse(int argc, char **argv, struct args *a)
 				return 2;
 			}
 			break;
+		case 'H': {
+			double v = strtod(optarg, &end);
+			if (*end || !(v >= 0) || v > 1e6) {
+				fprintf(stderr, "xnn-fleet sweep: --hang-timeout '%s': give seconds (0: "
+						"wait for ever)\n", optarg);
+				return 2;
+			}
+			o->hang_s = v > 0 ? v : -1;
+			break;
+		}
 		case 'j': {
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > XF_MAX_DEVICES) {
@@ -492,7 +519,9 @@ int cmd_sweep(int argc, char **argv)
 	enum xs_status st = xf_sweep_run(&a.o, on_progress, &pc, &sum, &err);
 	screen_stop(&scr);
 	if (st != XS_OK) {
-		fprintf(stderr, "xnn-fleet%s: %s\n", sum.no_match ? " sweep" : "", err.msg);
+		char safe[2048];
+		fprintf(stderr, "xnn-fleet%s: %s\n", sum.no_match ? " sweep" : "",
+			SAFE(err.msg, safe));
 		rc = 1;
 	} else if (a.o.dry_run) {  /* the plan, nothing run or stored */
 		print_plan(&sum);

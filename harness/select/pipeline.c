@@ -254,7 +254,9 @@ static void on_sweep(void *ctx, const struct xf_sweep_event *ev)
 		return;
 	const struct xf_sweep_device *d = ev->device;
 	char msg[1024];
-	if (d->status == XF_SWEEP_DONE || d->status == XF_SWEEP_SKIPPED)
+	if (d->status == XF_SWEEP_SKIPPED)  /* not a device of the tier */
+		return;
+	if (d->status == XF_SWEEP_DONE)
 		snprintf(msg, sizeof(msg), "measured on %s: %zu sub-net row%s, %zu new", d->serial,
 			 d->subnet_rows, d->subnet_rows == 1 ? "" : "s", d->stored);
 	else
@@ -271,9 +273,16 @@ static enum xs_status measure_tier(struct run *r, size_t t, struct xs_error *err
 	const struct xf_select_opts *o = r->s.o;
 	const struct work_tier *w = &r->tiers[t];
 	const struct xf_cand *c = &r->s.cands.c[w->ci];
+	/* the devices by their DB ids (two phones may share a serial, and a
+	 * serial may hold any character); their serials only narrow whom the
+	 * sweep probes */
 	const char **serials = malloc((w->ndevs + 1) * sizeof(*serials));
-	if (serials == NULL)
+	int64_t *ids = malloc((w->ndevs + 1) * sizeof(*ids));
+	if (serials == NULL || ids == NULL) {
+		free(serials);
+		free(ids);
 		return xf_error_set(err, XS_ENOMEM, "out of memory");
+	}
 	size_t n = 0;
 	char list[1024] = "";
 	for (size_t j = 0; j < w->ndevs; j++) {
@@ -282,20 +291,23 @@ static enum xs_status measure_tier(struct run *r, size_t t, struct xs_error *err
 			continue;
 		size_t len = strlen(list);
 		snprintf(list + len, sizeof(list) - len, "%s%s", n ? "," : "", d->serial);
+		ids[n] = d->id;
 		serials[n++] = d->serial;
 	}
 	struct xf_devexpr *ex = NULL;
 	enum xs_status st = n ? xf_devexpr_serials(serials, n, &ex, err) : XS_OK;
 	free(serials);
-	if (st != XS_OK || n == 0)
+	if (st != XS_OK || n == 0) {
+		free(ids);
 		return st;
+	}
 	char msg[1200];
 	snprintf(msg, sizeof(msg), "measuring tier t%zu's sub-net (%s) on %s", t + 1,
 		 xs_precision_name(c->prec), list);
 	xf_sel_emit(&r->s, &(struct xf_select_event){.kind = XF_SELECT_NOTICE, .msg = msg});
 	const char *arch = c->text;
 	const struct xf_sweep_opts so = {
-		.devices = ex, .supernet_path = o->sweep.supernet_path, .supernet = o->sn,
+		.devices = ex, .device_ids = ids, .ndevice_ids = n, .supernet_path = o->sweep.supernet_path, .supernet = o->sn,
 		.archs = &arch, .narchs = 1, .precision = xs_precision_name(c->prec),
 		.resume = true, .eval_n = 100, .adb_servers = o->sweep.adb_servers,
 		.nadb_servers = o->sweep.nadb_servers, .no_adb = o->sweep.no_adb, .db = o->db,
@@ -312,6 +324,7 @@ static enum xs_status measure_tier(struct run *r, size_t t, struct xs_error *err
 	}
 	xf_sweep_summary_release(&sum);
 	xf_devexpr_destroy(ex);
+	free(ids);
 	for (size_t j = 0; st == XS_OK && j < w->ndevs; j++)
 		st = xf_fleet_reload_device(r->s.fleet, w->devs[j], err);
 	return st;

@@ -309,6 +309,8 @@ size_t xf_adb_devices_parse(const char *text, struct xf_adb_dev *out, size_t max
 						copy_field(d.device, sizeof(d.device), v, vl);
 					else if (kl == 12 && memcmp(p, "transport_id", 12) == 0)
 						copy_field(d.transport_id, sizeof(d.transport_id), v, vl);
+					else if (kl == 3 && memcmp(p, "usb", 3) == 0)
+						copy_field(d.usb, sizeof(d.usb), v, vl);
 				} else if (d.model[0] == '\0' && d.product[0] == '\0' &&
 					   d.transport_id[0] == '\0') {
 					st_end = p + wl;
@@ -493,8 +495,25 @@ static void legacy_feed(struct legacy *l, const char *data, size_t n)
 	}
 }
 
+/* Waits until fd has bytes, at most hang_s seconds (> 0; 0 waits for ever).
+ * false when it stayed silent that long. */
+static bool readable_within(int fd, double hang_s)
+{
+	if (hang_s <= 0)
+		return true;
+	const double until = xf_now() + hang_s;
+	for (;;) {
+		double left = until - xf_now();
+		struct pollfd pf = {fd, POLLIN, 0};
+		int rc = left > 0 ? poll(&pf, 1, (int)(left * 1000) + 1) : 0;
+		if (rc < 0 && errno == EINTR)
+			continue;
+		return rc != 0;
+	}
+}
+
 enum xs_status xf_adb_shell(const struct xf_adb_server *s, const char *serial, bool v2,
-			    const char *const *argv, const char *stderr_path,
+			    const char *const *argv, const char *stderr_path, double hang_s,
 			    xf_adb_out_fn fn, void *ctx, int *exit_code, struct xs_error *err)
 {
 	*exit_code = -1;
@@ -532,8 +551,12 @@ enum xs_status xf_adb_shell(const struct xf_adb_server *s, const char *serial, b
 	l.ctx = ctx;
 	uint8_t buf[65536];
 	char why[128] = "";
-	bool ok = true;
+	bool ok = true, hung = false;
 	for (;;) {
+		if (!readable_within(fd, hang_s)) {
+			hung = true;  /* closing the stream ends the command there */
+			break;
+		}
 		ssize_t r = read(fd, buf, sizeof(buf));
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -552,6 +575,12 @@ enum xs_status xf_adb_shell(const struct xf_adb_server *s, const char *serial, b
 		*exit_code = l.exit_code;
 	} else {
 		*exit_code = p.exit_code;
+	}
+	if (hung) {
+		*exit_code = XF_ADB_HUNG;
+		snprintf(err->msg, sizeof(err->msg), "%s: no output for %g s: the device hangs "
+			 "(its shell stream was closed)", serial, hang_s);
+		return XS_EIO;
 	}
 	if (!ok) {
 		snprintf(err->msg, sizeof(err->msg), "%s: %s", serial, why);

@@ -41,6 +41,7 @@ struct xf_adb_dev {
 	char state[32];          /* device, offline, unauthorized, no permissions, ... */
 	char product[64], model[128], device[64];
 	char transport_id[16];
+	char usb[64];            /* the USB port path (usb:1-1.2 without "usb:"), "" when not USB */
 };
 
 /* Parses host:devices-l text into at most max entries; returns how many.
@@ -63,13 +64,17 @@ size_t xf_shell_quote(const char *const *argv, char *out, size_t n);
 /* Output of a shell command: stream 1 stdout, 2 stderr. */
 typedef void (*xf_adb_out_fn)(void *ctx, int stream, const char *data, size_t n);
 
+#define XF_ADB_HUNG (-2)  /* *exit_code of a shell that stayed silent for hang_s */
+
 /* Runs argv on the device. v2: the shell_v2 protocol (stdout, stderr, exit
  * code). Otherwise the legacy shell: stderr goes to stderr_path on the device
  * (or is mixed into stdout when NULL) and the exit code comes from a marker
  * line appended by the command. *exit_code is -1 when the stream ended
- * without one (the device or the server went away): then XS_EIO. */
+ * without one (the device or the server went away): then XS_EIO. When no
+ * byte comes for hang_s seconds (> 0; 0 waits for ever) the stream is
+ * closed: XS_EIO, *exit_code XF_ADB_HUNG. */
 enum xs_status xf_adb_shell(const struct xf_adb_server *s, const char *serial, bool v2,
-			    const char *const *argv, const char *stderr_path,
+			    const char *const *argv, const char *stderr_path, double hang_s,
 			    xf_adb_out_fn fn, void *ctx, int *exit_code, struct xs_error *err);
 
 /* sync STAT: *mode 0 means missing. */

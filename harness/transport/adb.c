@@ -12,6 +12,8 @@
 #include "xr.h"
 
 #define XF_ADB_WORKDIR "/data/local/tmp/xnn-fleet"  /* when xnn.fleet.workdir is not set */
+#define XF_ADB_SHORT_S 60.0  /* silence that ends a getprop or a mkdir: a frozen device */
+_Static_assert(XF_ADB_HUNG == XF_RUN_HUNG, "one status for a hung run");
 
 /* What an adb device keeps in struct xf_device.priv; its server serial is
  * the device's alias. */
@@ -133,6 +135,10 @@ static void adb_device(const struct xf_adb_server *sv, const struct xf_adb_dev *
 	snprintf(d->alias, sizeof(d->alias), "%.127s", a->serial);
 	d->on_host = xf_adb_serial_on_host(a->serial);
 	snprintf(d->model, sizeof(d->model), "%.127s", a->model);
+	if (a->usb[0])
+		snprintf(d->port, sizeof(d->port), "usb:%.59s", a->usb);
+	else if (a->transport_id[0])  /* good while it stays connected */
+		snprintf(d->port, sizeof(d->port), "transport:%.15s", a->transport_id);
 	const char *advice = xf_adb_state_advice(a->state);
 	if (advice) {
 		snprintf(d->problem, sizeof(d->problem), "%s: %s", a->state, advice);
@@ -146,7 +152,8 @@ static void adb_device(const struct xf_adb_server *sv, const struct xf_adb_dev *
 	const char *gp[] = {"getprop", NULL};
 	int code;
 	struct xs_error err;
-	if (xf_adb_shell(sv, d->alias, s.shell_v2, gp, NULL, text_out, &props, &code, &err) !=
+	if (xf_adb_shell(sv, d->alias, s.shell_v2, gp, NULL, XF_ADB_SHORT_S, text_out, &props,
+			 &code, &err) !=
 	    XS_OK || props.buf == NULL) {
 		snprintf(d->problem, sizeof(d->problem), "getprop failed: %.200s (check it "
 			 "with 'adb shell getprop')", props.buf ? err.msg : "no output");
@@ -270,8 +277,8 @@ static enum xs_status stage_prepare(struct xf_device *d, const struct adb_state 
 	const char *mk[] = {"mkdir", "-p", d->workdir, NULL};
 	int code;
 	struct text ignore = {0};
-	enum xs_status st = xf_adb_shell(&s->server, d->alias, s->shell_v2, mk, NULL, text_out,
-					 &ignore, &code, err);
+	enum xs_status st = xf_adb_shell(&s->server, d->alias, s->shell_v2, mk, NULL,
+					 XF_ADB_SHORT_S, text_out, &ignore, &code, err);
 	free(ignore.buf);
 	if (st == XS_OK && code != 0)
 		return xf_error_set(err, XS_EIO, "cannot make the work folder '%.200s' on %s "
@@ -389,7 +396,8 @@ static enum xs_status adb_run(const struct xf_device *d, const char *const *args
 	char errfile[700];
 	snprintf(errfile, sizeof(errfile), "%s/agent-stderr.txt", d->workdir);
 	enum xs_status st = xf_adb_shell(&s.server, d->alias, s.shell_v2, argv,
-					 s.shell_v2 ? NULL : errfile, out, ctx, status, err);
+					 s.shell_v2 ? NULL : errfile, d->hang_s, out, ctx, status,
+					 err);
 	if (!s.shell_v2 && (st != XS_OK || *status != 0))
 		legacy_stderr(d, errfile, out, ctx);
 	return st;

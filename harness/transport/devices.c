@@ -75,7 +75,76 @@ size_t xf_devices_list(const struct xf_list_opts *o, struct xf_device *out, size
 		notes[0] = '\0';
 	for (size_t i = 0; xf_transports[i]; i++)
 		xf_transports[i]->list(o, out, max, &n, notes, notes_n);
+	xf_devices_identify(out, n, notes, notes_n);
 	return n;
+}
+
+/* Serials that many devices report: never an identity alone. */
+static bool serial_common(const char *serial)
+{
+	static const char *const common[] = {"", "0123456789ABCDEF", "0123456789", "unknown",
+					     "1234567890ABCDEF", "0000000000000000"};
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		if (strcmp(serial, common[i]) == 0)
+			return true;
+	return false;
+}
+
+/* What tells d apart from another device of its serial. */
+static void where_of(const struct xf_device *d, size_t index, char *out, size_t n)
+{
+	if (strncmp(d->port, "usb:", 4) == 0)
+		snprintf(out, n, "%s", d->port);
+	else if (d->alias[0] && strcmp(d->alias, d->serial) != 0)
+		snprintf(out, n, "%s", d->alias);
+	else if (d->port[0])
+		snprintf(out, n, "%s", d->port);
+	else
+		snprintf(out, n, "#%zu", index + 1);
+}
+
+void xf_devices_identify(struct xf_device *out, size_t n, char *notes, size_t notes_n)
+{
+	bool *twin = calloc(n + 1, sizeof(*twin));
+	if (twin == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = i + 1; k < n; k++)
+			if (strcmp(out[i].transport, out[k].transport) == 0 &&
+			    strcmp(out[i].serial, out[k].serial) == 0)
+				twin[i] = twin[k] = true;
+	for (size_t i = 0; i < n; i++) {
+		struct xf_device *d = &out[i];
+		if (d->own_serial[0] || (!twin[i] && !(d->ops == &xf_transport_adb &&
+						       serial_common(d->serial))))
+			continue;
+		/* the first of a serial says so, with every device of it */
+		bool first = true;
+		for (size_t k = 0; k < i && first; k++)
+			first = !(strcmp(out[k].own_serial, d->serial) == 0 &&
+				  strcmp(out[k].transport, d->transport) == 0);
+		char where[128], what[600] = "";
+		if (first && twin[i]) {
+			size_t count = 0;
+			for (size_t k = i; k < n; k++)
+				if (strcmp(out[k].transport, d->transport) == 0 &&
+				    strcmp(out[k].serial, d->serial) == 0) {
+					where_of(&out[k], k, where, sizeof(where));
+					size_t len = strlen(what);
+					snprintf(what + len, sizeof(what) - len, "%s%s", count++ ? ", " : "",
+						 where);
+				}
+			char msg[700];
+			snprintf(msg, sizeof(msg), "%zu devices report this serial; told apart as "
+				 "SERIAL@WHERE (%.500s)", count, what);
+			xf_note(notes, notes_n, d->serial[0] ? d->serial : "(no serial)", msg,
+				"each keeps its results while it stays on its USB port or address");
+		}
+		where_of(d, i, where, sizeof(where));
+		snprintf(d->own_serial, sizeof(d->own_serial), "%s", d->serial);
+		snprintf(d->serial, sizeof(d->serial), "%.60s@%.60s", d->own_serial, where);
+	}
+	free(twin);
 }
 
 size_t xf_devices_here(struct xf_device *out, size_t max, char *notes, size_t notes_n)
@@ -165,6 +234,45 @@ void xf_device_describe(const struct xf_device *d, char *out, size_t n)
 		t->describe(d, out, n);
 	else
 		snprintf(out, n, "?");
+}
+
+/* The length of the UTF-8 sequence at s (2 to 4 bytes) when it is one and
+ * not a C1 control (U+0080..U+009F), else 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+	if (s[0] >= 0xf5)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if (len == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+		return 0;
+	return len;
+}
+
+char *xf_text_printable(const char *in, bool lines, char *out, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t k = 0;
+	while (*s) {
+		size_t len = *s >= 0x80 ? utf8_len(s) : 1;
+		bool plain = (*s >= 0x20 && *s != 0x7f) || (lines && *s == '\n');
+		if (len > 0 && plain) {
+			if (k + len >= n)
+				break;
+			memcpy(out + k, s, len);
+			k += len;
+			s += len;
+			continue;
+		}
+		if (k + 4 >= n)
+			break;
+		snprintf(out + k, 5, "\\x%02x", *s++);
+		k += 4;
+	}
+	out[k] = '\0';
+	return out;
 }
 
 /* ---- running the agent ------------------------------------------------------------------ */

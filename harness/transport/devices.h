@@ -29,6 +29,10 @@ struct xf_device {
 	char abi[32];            /* x86_64, arm64-v8a, armeabi-v7a */
 	char agent[PATH_MAX];    /* the agent binary on this host */
 	char model[128];         /* adb: ro.product.model; "" when unknown */
+	char port[64];           /* where it is attached, when the transport knows: adb's USB
+				    path ("usb:1-1.2"), "" else */
+	char own_serial[128];    /* the serial it reports, when serial had to tell it apart
+				    from another device's (xf_devices_identify); else "" */
 	char workdir[512];       /* its work folder (adb: xnn.fleet.workdir, else
 				    /data/local/tmp/xnn-fleet); "" when files stay here */
 	bool emulated;           /* qemu-user: a correctness device, never timed as a phone */
@@ -36,6 +40,8 @@ struct xf_device {
 				    device on loopback: xnn-adbd, Android's emulator): timed
 				    only while no other such device runs */
 	char problem[300];       /* not usable: why, and what to do ("" = usable) */
+	double hang_s;           /* a run that sends nothing for this long is ended as hung
+				    (XF_RUN_HUNG); 0: runs wait (the listing sets 0) */
 	alignas(max_align_t) unsigned char priv[XF_DEVICE_PRIV]; /* the transport's state
 				    (its own struct, copied in and out with memcpy) */
 };
@@ -49,6 +55,16 @@ struct xf_device {
  * to do. */
 size_t xf_devices_list(const struct xf_list_opts *o, struct xf_device *out, size_t max,
 		       char *notes, size_t notes_n);
+
+/* Two devices present at once are never one: each of out[0..n) whose
+ * transport and serial another one shares (two phones of one batch report
+ * 0123456789ABCDEF), or whose serial is one that many devices report, gets
+ * serial "SERIAL@WHERE", WHERE what tells it apart for as long as it stays
+ * attached there: its USB path, else its adb server's name for it
+ * (HOST:PORT), else its transport id; own_serial keeps what it reports.
+ * notes (may be NULL) gets a line per ambiguous serial, saying so. Called
+ * by xf_devices_list; the sweep calls it on what it found. */
+void xf_devices_identify(struct xf_device *out, size_t n, char *notes, size_t notes_n);
 
 /* The devices that need nothing attached (local and emulated): this host,
  * and one emulated device per agent build that qemu-user can run here.
@@ -108,7 +124,8 @@ typedef void (*xf_agent_note_fn)(void *ctx, const char *line);
  * feeding its stdout through a reader that calls fn per row, and its stderr
  * to note (may be NULL) line by line; both get ctx. *reader gets
  * the reader (destroy it) so the caller can read metadata. status gets the
- * agent's exit status (-1 when it did not exit normally). XS_OK when the
+ * agent's exit status (-1 when it did not exit normally; XF_RUN_HUNG when
+ * it sent nothing for d->hang_s seconds and was ended). XS_OK when the
  * stream was complete; XS_EFORMAT when cut or malformed (err says which);
  * XS_EIO when it could not run or the device went away. The last lines of
  * the agent's stderr go to err on failure. err may be NULL. */
@@ -124,5 +141,11 @@ enum xs_status xf_device_pull(const struct xf_device *d, const char *remote, con
 
 /* Where d's files are, for listings: its work folder, or "(here)". */
 void xf_device_describe(const struct xf_device *d, char *out, size_t n);
+
+/* in as text safe for a terminal, into out (n > 0; cut to fit, always
+ * terminated): a device names itself (serial, model), so an ESC sequence
+ * or another control byte there (C0, DEL, C1, bytes that are not UTF-8)
+ * becomes "\xHH"; a newline stays when lines is set. Returns out. */
+char *xf_text_printable(const char *in, bool lines, char *out, size_t n);
 
 #endif /* XF_DEVICES_H */

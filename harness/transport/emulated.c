@@ -57,7 +57,7 @@ static enum xs_status emulated_run(const struct xf_device *d, const char *const 
 	memcpy(&s, d->priv, sizeof(s));
 	const char *argv[XF_MAX_ARGV];
 	xf_agent_argv(argv, s.runner, d->agent, args);
-	return xf_run_here(argv, out, ctx, status, err);
+	return xf_run_here(argv, d->hang_s, out, ctx, status, err);
 }
 
 const struct xf_transport xf_transport_emulated = {

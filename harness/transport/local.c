@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +31,26 @@ void xf_agent_argv(const char *argv[XF_MAX_ARGV], const char *runner, const char
 	argv[n] = NULL;
 }
 
-/* Reads the child's stdout (fds[0]) and stderr (fds[1]) to their ends. */
-static void pump(int fds[2], xf_out_fn out, void *ctx)
+/* Reads the child's stdout (fds[0]) and stderr (fds[1]) to their ends;
+ * false when neither gave a byte for hang_s seconds (> 0; 0 waits). */
+static bool pump(int fds[2], xf_out_fn out, void *ctx, double hang_s)
 {
 	struct pollfd pf[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
 	int open_fds = 2;
+	bool alive = true;
+	double last = xf_now();
 	while (open_fds > 0) {
-		if (poll(pf, 2, -1) < 0) {
+		int wait_ms = -1;
+		if (hang_s > 0) {
+			double left = last + hang_s - xf_now();
+			if (left <= 0) {
+				alive = false;
+				break;
+			}
+			wait_ms = (int)(left * 1000) + 1;
+		}
+		int rc = poll(pf, 2, wait_ms);
+		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -54,16 +68,18 @@ static void pump(int fds[2], xf_out_fn out, void *ctx)
 				open_fds--;
 				continue;
 			}
+			last = xf_now();
 			out(ctx, i + 1, buf, (size_t)r);
 		}
 	}
 	for (int i = 0; i < 2; i++)
 		if (pf[i].fd >= 0)
 			close(pf[i].fd);
+	return alive;
 }
 
-enum xs_status xf_run_here(const char *const *argv, xf_out_fn out, void *ctx, int *status,
-			   struct xs_error *err)
+enum xs_status xf_run_here(const char *const *argv, double hang_s, xf_out_fn out, void *ctx,
+			   int *status, struct xs_error *err)
 {
 	int po[2], pe[2];
 	*status = -1;
@@ -90,10 +106,17 @@ enum xs_status xf_run_here(const char *const *argv, xf_out_fn out, void *ctx, in
 	close(po[1]);
 	close(pe[1]);
 	int fds[2] = {po[0], pe[0]};
-	pump(fds, out, ctx);
+	bool alive = pump(fds, out, ctx, hang_s);
+	if (!alive)  /* stopped or stuck: it goes (SIGKILL ends a stopped one too) */
+		kill(pid, SIGKILL);
 	int ws;
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 		;
+	if (!alive) {
+		*status = XF_RUN_HUNG;
+		return xf_error_set(err, XS_EIO, "%.200s: no output for %g s: it hangs (ended)",
+				    argv[0], hang_s);
+	}
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
 	return XS_OK;
 out_close_out:
@@ -181,7 +204,7 @@ static enum xs_status local_run(const struct xf_device *d, const char *const *ar
 {
 	const char *argv[XF_MAX_ARGV];
 	xf_agent_argv(argv, NULL, d->agent, args);
-	return xf_run_here(argv, out, ctx, status, err);
+	return xf_run_here(argv, d->hang_s, out, ctx, status, err);
 }
 
 const struct xf_transport xf_transport_local = {

@@ -57,7 +57,9 @@ struct xf_transport {
 				struct xs_error *err);
 	/* Runs the staged agent with args (NULL-terminated, without the program),
 	 * its output to out. *status: the exit status, -1 when it did not exit.
-	 * XS_EIO when it could not run or the device went away. */
+	 * XS_EIO when it could not run or the device went away; also when it
+	 * sent nothing (stdout or stderr) for d->hang_s seconds (> 0): then it
+	 * is ended and *status is XF_RUN_HUNG. */
 	enum xs_status (*run)(const struct xf_device *d, const char *const *args, xf_out_fn out,
 			      void *ctx, int *status, struct xs_error *err);
 	/* Copies the device's file remote to dir/BASENAME here; path gets it. */
@@ -93,6 +95,7 @@ void xf_note(char *notes, size_t n, const char *who, const char *what, const cha
 bool xf_agent_build_path(const char *dir, const char *rel, char *out, size_t n);
 
 #define XF_MAX_ARGV 64           /* words of a command line, with its NULL */
+#define XF_RUN_HUNG (-2)         /* *status of a run ended for its silence (hang_s) */
 
 /* argv = [runner] agent args... NULL (runner may be NULL; args cut to fit
  * XF_MAX_ARGV). Cannot fail. */
@@ -100,9 +103,11 @@ void xf_agent_argv(const char *argv[XF_MAX_ARGV], const char *runner, const char
 		   const char *const *args);
 
 /* Runs argv (argv[0] looked up in PATH when it has no '/') as a child
- * process here, stdout and stderr to out as they come. */
-enum xs_status xf_run_here(const char *const *argv, xf_out_fn out, void *ctx, int *status,
-			   struct xs_error *err);
+ * process here, stdout and stderr to out as they come. When it sends
+ * nothing for hang_s seconds (> 0; 0 waits for ever) it is killed: XS_EIO,
+ * *status XF_RUN_HUNG. */
+enum xs_status xf_run_here(const char *const *argv, double hang_s, xf_out_fn out, void *ctx,
+			   int *status, struct xs_error *err);
 
 /* The stage, pull and describe of the transports that run here: files are
  * used where they are (dev = host), pull copies remote into dir. */

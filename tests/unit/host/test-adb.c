@@ -130,6 +130,8 @@ static void test_devices_list(void **state)
 	assert_string_equal(d[0].device, "tb");
 	assert_string_equal(d[0].transport_id, "1");
 	assert_string_equal(d[1].state, "unauthorized");
+	assert_string_equal(d[1].usb, "1-1");  /* where it is plugged: tells twins apart */
+	assert_string_equal(d[0].usb, "");
 	assert_string_equal(d[2].state, "offline");
 	assert_string_equal(d[3].serial, "0123456789ABCDEF");
 	assert_true(strncmp(d[3].state, "no permissions", 14) == 0);
@@ -363,7 +365,7 @@ static void test_live(void **state)
 		struct text t[2] = {{"", 0}, {"", 0}};
 		int code;
 		const char *argv[] = {"sh", "-c", "echo out; echo err >&2; exit 7", NULL};
-		assert_int_equal(xf_adb_shell(&sv, serials[k], k == 0, argv, NULL, collect, t, &code,
+		assert_int_equal(xf_adb_shell(&sv, serials[k], k == 0, argv, NULL, 0, collect, t, &code,
 					      &err), XS_OK);
 		assert_int_equal(code, 7);
 		if (k == 0) {
@@ -376,7 +378,7 @@ static void test_live(void **state)
 		/* output without a final newline keeps its last bytes */
 		memset(t, 0, sizeof(t));
 		const char *argv2[] = {"printf", "no newline", NULL};
-		assert_int_equal(xf_adb_shell(&sv, serials[k], k == 0, argv2, NULL, collect, t, &code,
+		assert_int_equal(xf_adb_shell(&sv, serials[k], k == 0, argv2, NULL, 0, collect, t, &code,
 					      &err), XS_OK);
 		assert_int_equal(code, 0);
 		assert_string_equal(t[0].buf, "no newline");
@@ -386,7 +388,7 @@ static void test_live(void **state)
 	for (int i = 0; i < 200; i++) {
 		int code = -1;
 		const char *argv[] = {"true", NULL};
-		if (xf_adb_shell(&sv, serial, true, argv, NULL, collect, NULL, &code, &err) != XS_OK ||
+		if (xf_adb_shell(&sv, serial, true, argv, NULL, 0, collect, NULL, &code, &err) != XS_OK ||
 		    code != 0)
 			fail_msg("quick command %d: exit %d: %s", i, code, err.msg);
 	}
@@ -423,7 +425,7 @@ static void test_live(void **state)
 	/* an unknown device: the server's own words */
 	int code;
 	const char *argv[] = {"true", NULL};
-	assert_int_equal(xf_adb_shell(&sv, "no-such-device", true, argv, NULL, collect, NULL,
+	assert_int_equal(xf_adb_shell(&sv, "no-such-device", true, argv, NULL, 0, collect, NULL,
 				      &code, &err), XS_EIO);
 	assert_non_null(strstr(err.msg, "not found"));
 }

@@ -325,6 +325,26 @@ static void test_sweep_host(void **state)
 	assert_true(d->staged_bytes > 47000000);  /* the training images */
 	xf_sweep_summary_release(&sum);
 	assert_int_equal(rows_with_host_bytes("int8"), 2);
+
+	/* by DB device ids (select's measuring): a device whose row is none of
+	 * them is probed and skipped, nothing measured; its own id runs it */
+	int64_t ids[] = {q("SELECT max(id) FROM devices") + 1, q("SELECT id FROM devices")};
+	o.device_ids = ids;
+	o.ndevice_ids = 1;
+	o.extract_on_device = false;
+	o.resume = false;
+	o.precision = "f32";
+	if (xf_sweep_run(&o, NULL, NULL, &sum, &err) != XS_OK)
+		fail_msg("sweep by id: %s", err.msg);
+	assert_int_equal(sum.devices[0].status, XF_SWEEP_SKIPPED);
+	assert_int_equal(sum.stored + sum.subnet_rows + sum.kernel_rows, 0);
+	xf_sweep_summary_release(&sum);
+	o.device_ids = ids + 1;
+	o.resume = true;
+	if (xf_sweep_run(&o, NULL, NULL, &sum, &err) != XS_OK)
+		fail_msg("sweep by id: %s", err.msg);
+	assert_int_equal(sum.devices[0].status, XF_SWEEP_DONE);
+	xf_sweep_summary_release(&sum);
 	fdb_close(db);
 	xf_devexpr_destroy(host);
 }
@@ -362,6 +382,14 @@ static void test_dry_run_and_no_match(void **state)
 	assert_non_null(strstr(err.msg, "no device matches 'pixel9'; found: host"));
 	xf_sweep_summary_release(&sum);
 	xf_devexpr_destroy(e);
+	/* a device named that is not there is an error, not a warning */
+	assert_int_equal(xf_devexpr_parse("host,pixel9", &e, &err), XS_OK);
+	o.devices = e;
+	assert_int_equal(xf_sweep_run(&o, NULL, NULL, &sum, &err), XS_EINVAL);
+	assert_non_null(strstr(err.msg, "--devices names 'pixel9', which is not found (found: "
+				      "host"));
+	xf_sweep_summary_release(&sum);
+	xf_devexpr_destroy(e);
 	/* bad expressions */
 	assert_int_equal(xf_devexpr_parse("colour=~x", &e, &err), XS_EINVAL);
 	assert_non_null(strstr(err.msg, "'colour' is not a field"));
@@ -396,6 +424,23 @@ static void test_devexpr(void **state)
 	assert_int_equal(xf_devexpr_parse("model=~Pixel", &e, NULL), XS_OK);
 	assert_true(xf_devexpr_match_device(e, &d));  /* model not known yet: the probe decides */
 	assert_false(xf_devexpr_match(e, "model", "Galaxy"));
+	/* an unauthorized or offline device (no model): no match for a model */
+	snprintf(d.problem, sizeof(d.problem), "unauthorized: accept the prompt");
+	assert_false(xf_devexpr_match_device(e, &d));
+	snprintf(d.model, sizeof(d.model), "Pixel 7");
+	assert_true(xf_devexpr_match_device(e, &d));
+	xf_devexpr_destroy(e);
+	/* other fields: an unusable device is listed as it is */
+	assert_int_equal(xf_devexpr_parse("abi=~86", &e, NULL), XS_OK);
+	d.model[0] = '\0';
+	assert_true(xf_devexpr_match_device(e, &d));
+	assert_false(xf_devexpr_about(e, "model"));
+	assert_int_equal(xf_devexpr_serial_count(e), 0);
+	xf_devexpr_destroy(e);
+	assert_int_equal(xf_devexpr_parse("host,qemu-aarch64", &e, NULL), XS_OK);
+	assert_int_equal(xf_devexpr_serial_count(e), 2);
+	assert_string_equal(xf_devexpr_serial(e, 1), "qemu-aarch64");
+	assert_null(xf_devexpr_serial(e, 2));
 	xf_devexpr_destroy(e);
 }
 

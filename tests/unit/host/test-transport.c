@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "devexpr.h"
 #include "devices.h"
 #include "util.h"
 
@@ -250,6 +251,105 @@ static void test_local_failures(void **state)
 #endif
 }
 
+/* A stand-in agent: a script that says NAME on stderr, then runs body. */
+static void script_write(const char *path, const char *body)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\necho started >&2\n%s\n", body);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
+/* An agent that goes silent is ended after hang_s (XF_RUN_HUNG), not
+ * waited for; one that keeps saying something is not, however long. */
+static void test_local_hang(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/xnn-test-hang-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct xf_device d;
+	xf_device_init(&d, &xf_transport_local, "host");
+	snprintf(d.agent, sizeof(d.agent), "%s/agent", dir);
+	static const char *const args[] = {"kernels", NULL};
+	struct xf_agent_reader *r;
+	struct xs_error err;
+	int status;
+	struct notes nt = {0};
+	script_write(d.agent, "sleep 30");
+	d.hang_s = 0.5;
+	double t0 = xf_now();
+	assert_int_equal(xf_agent_run(&d, args, NULL, note_line, &nt, &r, &status, &err), XS_EIO);
+	xf_agent_reader_destroy(r);
+	assert_true(xf_now() - t0 < 10);  /* not the script's 30 s */
+	assert_int_equal(status, XF_RUN_HUNG);
+	assert_non_null(strstr(err.msg, "no output for 0.5 s"));
+	assert_string_equal(nt.first, "started");
+	/* a line every 0.2 s for 1.2 s: longer than hang_s, never silent that long */
+	script_write(d.agent, "for i in 1 2 3 4 5 6; do sleep 0.2; echo tick >&2; done; exit 3");
+	assert_int_equal(xf_agent_run(&d, args, NULL, NULL, NULL, &r, &status, &err), XS_EFORMAT);
+	xf_agent_reader_destroy(r);
+	assert_int_equal(status, 3);
+	unlink(d.agent);
+	rmdir(dir);
+}
+
+/* Two devices present at once are two devices: a shared serial gets where
+ * each is attached, and the notes say so; a serial many phones report is
+ * never an identity alone; expressions still find them by what they
+ * report. */
+static void test_identify(void **state)
+{
+	(void)state;
+	struct xf_device d[5];
+	const char *serials[] = {"host", "SAME", "SAME", "0123456789ABCDEF", "R58"};
+	const char *aliases[] = {"", "127.0.0.1:5001", "127.0.0.1:5002", "0123456789ABCDEF",
+				 "R58"};
+	for (size_t i = 0; i < 5; i++) {
+		xf_device_init(&d[i], i ? &xf_transport_adb : &xf_transport_local, serials[i]);
+		snprintf(d[i].alias, sizeof(d[i].alias), "%s", aliases[i]);
+	}
+	snprintf(d[3].port, sizeof(d[3].port), "usb:1-2");
+	snprintf(d[4].port, sizeof(d[4].port), "usb:1-3");
+	char notes[1024] = "";
+	xf_devices_identify(d, 5, notes, sizeof(notes));
+	assert_string_equal(d[0].serial, "host");
+	assert_string_equal(d[1].serial, "SAME@127.0.0.1:5001");
+	assert_string_equal(d[2].serial, "SAME@127.0.0.1:5002");
+	assert_string_equal(d[1].own_serial, "SAME");
+	assert_string_equal(d[3].serial, "0123456789ABCDEF@usb:1-2");
+	assert_string_equal(d[4].serial, "R58");
+	assert_string_equal(d[4].own_serial, "");
+	assert_non_null(strstr(notes, "SAME: 2 devices report this serial; told apart as "
+				      "SERIAL@WHERE (127.0.0.1:5001, 127.0.0.1:5002)"));
+	assert_null(strstr(notes, "R58"));
+	/* again: nothing changes (the sweep and the listing may both call it) */
+	xf_devices_identify(d, 5, NULL, 0);
+	assert_string_equal(d[1].serial, "SAME@127.0.0.1:5001");
+	struct xf_devexpr *e;
+	assert_int_equal(xf_devexpr_parse("SAME", &e, NULL), XS_OK);
+	assert_true(xf_devexpr_match_device(e, &d[1]) && xf_devexpr_match_device(e, &d[2]));
+	assert_false(xf_devexpr_match_device(e, &d[4]));
+	xf_devexpr_destroy(e);
+}
+
+/* What a device names itself reaches the terminal as text. */
+static void test_printable(void **state)
+{
+	(void)state;
+	char out[64];
+	assert_string_equal(xf_text_printable("Pixel\033[2J\033]0;x\a7", false, out, sizeof(out)),
+			    "Pixel\\x1b[2J\\x1b]0;x\\x077");
+	assert_string_equal(xf_text_printable("a\nb\x7f", false, out, sizeof(out)), "a\\x0ab\\x7f");
+	assert_string_equal(xf_text_printable("a\nb", true, out, sizeof(out)), "a\nb");
+	/* UTF-8 stays; a C1 control (U+009B, CSI) and bytes that are no UTF-8 do not */
+	assert_string_equal(xf_text_printable("Caf\xc3\xa9 \xc2\x9b" "2J \x9b\xff", false, out,
+					      sizeof(out)), "Caf\xc3\xa9 \\xc2\\x9b2J \\x9b\\xff");
+	/* cut to fit, terminated, no escape cut in half */
+	assert_string_equal(xf_text_printable("abc\033", false, out, 6), "abc");
+	assert_string_equal(xf_text_printable("", false, out, 1), "");
+}
+
 /* ---- emulated ---------------------------------------------------------------------------- */
 
 static void test_emulated(void **state)
@@ -417,6 +517,9 @@ int main(void)
 		cmocka_unit_test(test_local),
 		cmocka_unit_test(test_local_stage_pull),
 		cmocka_unit_test(test_local_failures),
+		cmocka_unit_test(test_local_hang),
+		cmocka_unit_test(test_identify),
+		cmocka_unit_test(test_printable),
 		cmocka_unit_test(test_emulated),
 		cmocka_unit_test(test_adb_unusable),
 		cmocka_unit_test(test_adb_none),
