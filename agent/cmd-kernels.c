@@ -20,6 +20,7 @@
 static const char usage_text[] =
 	"usage: xnn-agent kernels --supernet FILE | --space FILE [--threads LIST]\n"
 	"                         [--cores SPEC] [--precision f32] [--quick]\n"
+	"                         [--have FILE]\n"
 	"\n"
 	"Times every distinct piece of the supernet's sub-nets on this device: resize\n"
 	"and stem per resolution, each block configuration (stage, first or not,\n"
@@ -32,7 +33,9 @@ static const char usage_text[] =
 	"is read, from the supernet or from --space, the space's key=value text as the\n"
 	"supernet holds it (what the sweep pushes: a few hundred bytes). On stderr\n"
 	"first: 'kernels: N rows to time (P pieces x T thread counts)' (the sweep's\n"
-	"count and ETA).\n";
+	"count and ETA). --have FILE: the rows measured already, which are skipped\n"
+	"(a resumed sweep's): one a line, 'threads,piece,stage,first,res,expand,kernel'\n"
+	"as the table's columns print them.\n";
 
 static const char *const columns[] = {
 	"piece", "stage", "first", "res", "cin", "cout", "expand", "kernel", "stride",
@@ -89,8 +92,16 @@ static bool piece_weights(struct piece *p)
 	return true;
 }
 
+/* The rows measured already (--have): their keys as lines, sorted. */
+struct have {
+	char *text;                /* the file, its lines cut in place */
+	char **keys;
+	size_t n;
+};
+
 struct job {
 	struct xa_csv *c;          /* NULL: a walk that only counts the pieces */
+	const struct have *have;   /* skipped (may be NULL) */
 	const struct xa_measure_cfg *cfg;
 	struct xk_threadpool *tp;
 	int threads;
@@ -100,7 +111,65 @@ struct job {
 
 static uint32_t up(uint32_t a, uint32_t s) { return (a + s - 1) / s; }
 
-/* Times piece p and writes its row. */
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether the row of this piece at threads is in h (NULL: none is). */
+static bool have_has(const struct have *h, int threads, const char *kind, int stage, int first,
+		     uint32_t res, uint32_t e, uint32_t k)
+{
+	if (h == NULL || h->n == 0)
+		return false;
+	char key[96], *kp = key;
+	snprintf(key, sizeof(key), "%d,%s,%d,%d,%u,%u,%u", threads, kind, stage, first, res, e, k);
+	return bsearch(&kp, h->keys, h->n, sizeof(*h->keys), key_cmp) != NULL;
+}
+
+/* The --have file at path (at most 1 MiB: 4096 rows and more) into h;
+ * false with why filled. Lines are keys as they are (a stray line matches
+ * no piece: that piece is timed). */
+static bool have_read(const char *path, struct have *h, char *why, size_t why_n)
+{
+	enum { MAX = 1 << 20 };
+	memset(h, 0, sizeof(*h));
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(why, why_n, "--have '%.200s': %s", path, strerror(errno));
+		return false;
+	}
+	h->text = malloc(MAX + 1);
+	size_t len = h->text ? fread(h->text, 1, MAX + 1, f) : 0;
+	bool bad = ferror(f) != 0;
+	fclose(f);
+	if (h->text == NULL || bad || len > MAX) {
+		snprintf(why, why_n, "--have '%.200s': %s", path, h->text == NULL ? "out of memory"
+			 : bad ? "cannot read it" : "over 1 MiB: not a list of rows");
+		return false;
+	}
+	h->text[len] = '\0';
+	size_t lines = 1;
+	for (size_t i = 0; i < len; i++)
+		lines += h->text[i] == '\n';
+	if ((h->keys = calloc(lines, sizeof(*h->keys))) == NULL) {
+		snprintf(why, why_n, "out of memory");
+		return false;
+	}
+	for (char *l = h->text; l && *l;) {
+		char *nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		l[strcspn(l, "\r")] = '\0';
+		if (*l)
+			h->keys[h->n++] = l;
+		l = nl ? nl + 1 : NULL;
+	}
+	qsort(h->keys, h->n, sizeof(*h->keys), key_cmp);
+	return true;
+}
+
+/* Times piece p and writes its row (unless j->have has it). */
 static void time_piece(struct job *j, struct piece *p, const char *kind, int stage,
 		       int first, uint32_t res, uint32_t cin, uint32_t cout, uint32_t e,
 		       uint32_t k, uint32_t s)
@@ -108,6 +177,8 @@ static void time_piece(struct job *j, struct piece *p, const char *kind, int sta
 	struct xs_error err;
 	struct xs_exec *ex = NULL;
 	struct xa_measurement ms;
+	if (have_has(j->have, j->threads, kind, stage, first, res, e, k))
+		return;
 	if (j->c == NULL) {
 		j->pieces++;
 		return;
@@ -274,9 +345,10 @@ int xa_cmd_kernels(int argc, char **argv)
 		{"supernet", required_argument, NULL, 'f'}, {"threads", required_argument, NULL, 't'},
 		{"cores", required_argument, NULL, 'C'},    {"precision", required_argument, NULL, 'p'},
 		{"quick", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
-		{"space", required_argument, NULL, 's'},
+		{"space", required_argument, NULL, 's'},    {"have", required_argument, NULL, 'H'},
 		{NULL, 0, NULL, 0}};
 	const char *supernet = NULL, *space_file = NULL, *cores = "big", *precision = "f32", *threads_s = "1";
+	const char *have_file = NULL;
 	bool quick = false;
 	optind = 1;
 	int ch;
@@ -288,6 +360,7 @@ int xa_cmd_kernels(int argc, char **argv)
 		case 'C': cores = optarg; break;
 		case 'p': precision = optarg; break;
 		case 'q': quick = true; break;
+		case 'H': have_file = optarg; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default: fputs(usage_text, stderr); return 2;
 		}
@@ -312,6 +385,13 @@ int xa_cmd_kernels(int argc, char **argv)
 	if (!xa_cores_parse(cores, cpus, &ncpus, why, sizeof(why))) {
 		fprintf(stderr, "xnn-agent kernels: %s\n", why);
 		return 2;
+	}
+	struct have have = {0};
+	if (have_file && !have_read(have_file, &have, why, sizeof(why))) {
+		fprintf(stderr, "xnn-agent kernels: %s\n", why);
+		free(have.text);
+		free(have.keys);
+		return 1;
 	}
 	struct xs_supernet *sn = NULL;
 	struct xs_space space;
@@ -358,11 +438,21 @@ int xa_cmd_kernels(int argc, char **argv)
 	 * the sweep's count and ETA */
 	struct job walk = {.c = NULL};
 	all_pieces(&walk, &space);
-	fprintf(stderr, "kernels: %zu rows to time (%zu pieces x %zu thread count%s)\n",
-		walk.pieces * nthreads, walk.pieces, nthreads, nthreads > 1 ? "s" : "");
-	int errors = 0;
+	const size_t pieces = walk.pieces;
+	size_t todo = 0;
 	for (size_t t = 0; t < nthreads; t++) {
-		struct job j = {&c, &cfg, NULL, threads[t], 0, 0};
+		walk = (struct job){.c = NULL, .have = &have, .threads = threads[t]};
+		all_pieces(&walk, &space);
+		todo += walk.pieces;
+	}
+	fprintf(stderr, "kernels: %zu rows to time (%zu pieces x %zu thread count%s", todo, pieces,
+		nthreads, nthreads > 1 ? "s" : "");
+	if (pieces * nthreads > todo)
+		fprintf(stderr, "; %zu measured already", pieces * nthreads - todo);
+	fprintf(stderr, ")\n");
+	int errors = 0;
+	for (size_t t = 0; t < nthreads && todo; t++) {
+		struct job j = {&c, &have, &cfg, NULL, threads[t], 0, 0};
 		struct xk_error xe;
 		if (xk_threadpool_create((size_t)threads[t], cpus, ncpus, true, &j.tp, &xe) != XK_OK) {
 			fprintf(stderr, "xnn-agent: %s\n", xe.msg);
@@ -375,5 +465,7 @@ int xa_cmd_kernels(int argc, char **argv)
 		xk_threadpool_destroy(j.tp);
 	}
 	xa_csv_finish(&c);
+	free(have.text);
+	free(have.keys);
 	return errors ? 1 : 0;
 }

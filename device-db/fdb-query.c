@@ -344,3 +344,50 @@ enum xs_status fdb_kernel_results_each(struct fdb *db, int64_t supernet_id, int6
 	}
 	return fdb_query_end(db, s, rc);
 }
+
+enum xs_status fdb_kernel_pieces_text(struct fdb *db, const struct fdb_key *k,
+				      int64_t supernet_id, char **text, size_t *count)
+{
+	*text = NULL;
+	*count = 0;
+	if (!fdb_key_ok(k))
+		return fdb_seterr(db, XS_EINVAL, "device DB: a lookup without the full key");
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db->h,
+		"SELECT threads || ',' || piece || ',' || stage || ',' || first || ',' || res ||"
+		" ',' || expand || ',' || kernel FROM kernel_results WHERE device_id = ?1 AND"
+		" supernet_id = ?2 AND precision = ?3 AND threads = ?4 AND cores = ?5 AND"
+		" agent_version = ?6", -1, &s, NULL) != SQLITE_OK)
+		return fdb_seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
+	fdb_bind_key(s, k, supernet_id);
+	size_t len = 0, cap = 1;
+	char *buf = malloc(cap);
+	int rc = SQLITE_NOMEM;
+	while (buf && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(s, 0);
+		size_t n = line ? strlen(line) : 0;
+		if (len + n + 2 > cap) {
+			char *nb = realloc(buf, (len + n + 2) * 2);
+			if (nb == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			buf = nb;
+			cap = (len + n + 2) * 2;
+		}
+		memcpy(buf + len, line ? line : "", n);
+		len += n;
+		buf[len++] = '\n';
+		(*count)++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(buf);
+		*count = 0;
+		return rc == SQLITE_NOMEM ? fdb_seterr(db, XS_ENOMEM, "out of memory")
+					  : fdb_seterr(db, XS_EIO, "device DB: %s", sqlite3_errmsg(db->h));
+	}
+	buf[len] = '\0';
+	*text = buf;
+	return XS_OK;
+}

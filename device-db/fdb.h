@@ -299,4 +299,11 @@ enum xs_status fdb_export_csv(struct fdb *db, FILE *out, int64_t *rows);
  * NULL) gets the result rows added. */
 enum xs_status fdb_merge(struct fdb *db, const char *other, int64_t *added);
 
+/* The pieces of a key's kernel table for a supernet, as the agent's
+ * kernels --have reads them: "threads,piece,stage,first,res,expand,kernel"
+ * lines into *text (malloc'd, NUL-terminated, "" when none; the caller
+ * frees it), *count of them. A resumed sweep measures the others only. */
+enum xs_status fdb_kernel_pieces_text(struct fdb *db, const struct fdb_key *k,
+				      int64_t supernet_id, char **text, size_t *count);
+
 #endif /* FDB_H */

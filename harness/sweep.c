@@ -68,11 +68,14 @@ struct queue {
 
 /* The files a device may get besides the sub-models: F_LIST is its sub-net
  * list (extracted there) or its models list. */
-enum { F_AGENT, F_SUPERNET, F_CALIB, F_EVAL, F_LABELS, F_REF, F_LIST, F_COUNT };
+enum { F_AGENT, F_SUPERNET, F_CALIB, F_EVAL, F_LABELS, F_REF, F_LIST, F_HAVE, F_COUNT };
 
 /* What a device measures. */
 struct plan {
-	bool kernels_done;       /* the kernel table is in the DB */
+	bool kernels_done;       /* the kernel table is not to be measured */
+	char *have;              /* resume: the kernel rows in the DB, as kernels --have
+				    reads them (malloc'd; NULL: none) */
+	size_t nhave;            /* how many (the agent measures the others only) */
 	bool untimed;            /* emulated: no kernel table */
 	bool *want;              /* the ship's models it lacks (malloc'd; with extraction
 				    there, the precisions of each sub-net it lists) */
@@ -97,6 +100,7 @@ struct job {
 	struct queue q;
 	struct xf_stage_file files[F_COUNT];
 	char list[PATH_MAX];             /* its list here, in the staging folder */
+	char have[PATH_MAX];             /* its kernel rows in the DB (plan.have), there */
 	bool agent_counted;              /* the agent is in its staged bytes */
 	struct plan plan;                /* what it lacks (pass 1) */
 	bool probed;                     /* its device row is in the DB: pass 2 runs it */
@@ -506,9 +510,10 @@ static bool device_probe(struct job *j)
 	const bool there = sw->o->extract_on_device;
 	const char *const names[] = {"xnn-agent", there ? "supernet.xsn" : "space.txt",
 				     "train-images-idx3-ubyte", "", "", "reference.csv",
-				     there ? "subnets.txt" : "models.txt"};
+				     there ? "subnets.txt" : "models.txt", "kernels-have.txt"};
 	const char *hosts[] = {j->dev.agent, there ? sw->supernet_path : sw->space,
-			       sw->data.calib, "", "", sw->ref, j->list};
+			       sw->data.calib, "", "", sw->ref, j->list, j->have};
+	_Static_assert(sizeof(names) / sizeof(names[0]) == F_COUNT, "a name per file");
 	for (size_t i = 0; i < F_COUNT; i++)
 		j->files[i] = (struct xf_stage_file){.host = hosts[i], .name = names[i],
 						     .mode = i == F_AGENT ? 0755 : 0644};
@@ -565,21 +570,32 @@ static bool model_done(struct job *j, size_t i, const char *prec)
 	return have;
 }
 
-/* The kernel table is in the DB for every thread count (kernels are
- * measured in f32). */
-static bool kernels_in_db(struct job *j)
+/* The rows of the kernel table in the DB, every thread count's (kernels
+ * are measured in f32), into p->have: completeness is per piece, so a cut
+ * table is completed with the pieces it lacks. false on a DB error. */
+static bool kernels_in_db(struct job *j, struct plan *p)
 {
 	struct sweep *sw = j->sw;
-	bool done = true;
-	for (const char *t = sw->threads; *t && done;) {
+	bool ok = true;
+	for (const char *t = sw->threads; *t && ok;) {
 		struct fdb_key key = {j->device_id, "f32", atoi(t), j->info.cores, j->agent_version};
-		int64_t have = 0;
-		done = fdb_kernel_results_count(sw->db, &key, sw->supernet_id, &have) == XS_OK &&
-		       have > 0;
+		char *text = NULL;
+		size_t n = 0, len = p->have ? strlen(p->have) : 0;
+		ok = fdb_kernel_pieces_text(sw->db, &key, sw->supernet_id, &text, &n) == XS_OK;
+		char *both = ok && n ? realloc(p->have, len + strlen(text) + 1) : p->have;
+		if (ok && n && both) {
+			strcpy(both + len, text);
+			p->have = both;
+			p->nhave += n;
+		}
+		ok = ok && both != NULL;
+		free(text);
 		t += strcspn(t, ",");
 		t += *t == ',';
 	}
-	return done;
+	if (!ok)
+		job_error(j, "%s", fdb_errmsg(sw->db));
+	return ok;
 }
 
 /* What the device lacks (resume: what the DB lacks, else everything):
@@ -598,7 +614,7 @@ static bool plan_make(struct job *j, struct plan *p)
 		return false;
 	}
 	pthread_mutex_lock(&sw->lock);
-	p->kernels_done = o->resume && kernels_in_db(j);
+	bool db_ok = !o->resume || kernels_in_db(j, p);
 	for (size_t i = 0; i < n; i++) {
 		size_t lack = 0;
 		for (size_t k = 0; k < np; k++) {
@@ -612,10 +628,10 @@ static bool plan_make(struct job *j, struct plan *p)
 		p->rows += (o->extract_on_device ? (lack ? np : 0) : lack) * nthr;
 	}
 	pthread_mutex_unlock(&sw->lock);
-	if (o->resume)
-		state(j, XF_SWEEP_PHASE_STAGE, "resuming: %zu of %zu sub-nets to measure", p->archs,
-		      n);
-	return true;
+	if (o->resume && db_ok)
+		state(j, XF_SWEEP_PHASE_STAGE, "resuming: %zu of %zu sub-nets to measure, %zu kernel "
+		      "rows in the DB", p->archs, n, p->nhave);
+	return db_ok;
 }
 
 /* The device's list in j->list: the sub-nets it lacks (extracted there) or
@@ -671,7 +687,8 @@ static bool stage_bench(struct job *j, const struct plan *p)
 	const bool with[F_COUNT] = {
 		[F_AGENT] = true, [F_SUPERNET] = there || (!p->kernels_done && !p->untimed),
 		[F_CALIB] = there, [F_EVAL] = sw->eval_n[e] > 0, [F_LABELS] = sw->eval_n[e] > 0,
-		[F_REF] = sw->ref[0] != '\0', [F_LIST] = p->rows > 0};
+		[F_REF] = sw->ref[0] != '\0', [F_LIST] = p->rows > 0,
+		[F_HAVE] = p->nhave > 0 && !p->kernels_done && !p->untimed};
 	for (size_t i = 0; i < F_COUNT; i++)
 		if (with[i]) {
 			at[i] = n;
@@ -754,17 +771,31 @@ static void device_measure(struct job *j)
 	struct plan p = j->plan;
 	if (p.rows && !plan_list_write(j, &p))
 		return;
+	if (p.nhave && xf_file_write(j->have, (const uint8_t *)p.have, strlen(p.have), &err) !=
+	    XS_OK) {
+		job_error(j, "%s", err.msg);
+		return;
+	}
 	if ((p.rows || (!p.kernels_done && !p.untimed)) && !stage_bench(j, &p)) {
 		p.rows = 0;
 		p.kernels_done = true;  /* nothing more can run: the run ends incomplete */
 	}
 	/* the kernel table is timings only: an emulated device's would describe
 	 * no phone (its kernels are checked by the sub-nets' logits) */
+	char had[64] = "";
+	if (p.nhave)
+		snprintf(had, sizeof(had), " (%zu rows in the DB: the others)", p.nhave);
 	state(j, XF_SWEEP_PHASE_KERNEL_TABLE, "kernels%s",
-	      p.untimed ? ": not timed under emulation" : p.kernels_done ? " (in the DB)" : "");
-	const char *kargs[] = {"kernels", o->extract_on_device ? "--supernet" : "--space",
-			       j->files[F_SUPERNET].dev, "--threads",
-			       sw->threads, o->quick || j->dev.emulated ? "--quick" : NULL, NULL};
+	      p.untimed ? ": not timed under emulation" : had);
+	const char *kargs[10] = {"kernels", o->extract_on_device ? "--supernet" : "--space",
+				 j->files[F_SUPERNET].dev, "--threads", sw->threads};
+	size_t nk = 5;
+	if (o->quick || j->dev.emulated)
+		kargs[nk++] = "--quick";
+	if (p.nhave) {
+		kargs[nk++] = "--have";
+		kargs[nk++] = j->files[F_HAVE].dev;
+	}
 	enum xs_status ks = p.kernels_done || p.untimed
 		? XS_OK : agent_stream(j, kargs, XF_ROWS_KERNELS, &err);
 	if (ks != XS_OK)
@@ -808,7 +839,10 @@ static void device_finish(struct job *j)
 {
 	free(j->plan.want);
 	j->plan.want = NULL;
+	free(j->plan.have);
+	j->plan.have = NULL;
 	unlink(j->list);
+	unlink(j->have);
 	queue_clear(&j->q);
 	j->finished = true;
 	emit_job(j, XF_SWEEP_EV_FINISHED);
@@ -836,6 +870,7 @@ static void device_prepare(struct job *j)
 	j->out->status = XF_SWEEP_FAILED;
 	hang_set(j);
 	snprintf(j->list, sizeof(j->list), "%.3000s/list-%zu.txt", sw->ship.dir, j->index);
+	snprintf(j->have, sizeof(j->have), "%.3000s/have-%zu.txt", sw->ship.dir, j->index);
 	j->probed = device_probe(j);
 	j->planned = j->probed && plan_make(j, &j->plan);
 	if (!j->probed)

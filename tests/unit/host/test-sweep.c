@@ -288,6 +288,22 @@ static void test_sweep_host(void **state)
 	assert_int_equal(seen.extracted, 0);  /* nothing to run: nothing extracted */
 	xf_sweep_summary_release(&sum);
 
+	/* resume with a cut kernel table (every third piece gone, as a device
+	 * dropped mid-stream leaves some): exactly the missing pieces */
+	const int64_t ktotal = q("SELECT count(*) FROM kernel_results");
+	exec_sql("DELETE FROM kernel_results WHERE id % 3 = 0");
+	const int64_t kleft = q("SELECT count(*) FROM kernel_results");
+	assert_true(kleft > 0 && kleft < ktotal);
+	memset(&seen, 0, sizeof(seen));
+	if (xf_sweep_run(&o, on_event, &seen, &sum, &err) != XS_OK)
+		fail_msg("resumed sweep: %s", err.msg);
+	assert_int_equal(sum.devices[0].status, XF_SWEEP_DONE);
+	assert_int_equal(sum.kernel_rows, ktotal - kleft);
+	assert_int_equal(sum.devices[0].kernel_todo, ktotal - kleft);  /* as the agent said */
+	assert_int_equal(sum.stored, ktotal - kleft);
+	assert_int_equal(q("SELECT count(*) FROM kernel_results"), ktotal);
+	xf_sweep_summary_release(&sum);
+
 	/* resume with one row gone: that sub-model only (a line and the total) */
 	char del[300];
 	snprintf(del, sizeof(del), "DELETE FROM subnet_results WHERE subnet_id = (SELECT id FROM "
