@@ -1370,10 +1370,14 @@ struct lanes {
 	size_t next;                 /* the next remote job to start */
 };
 
+/* Whether j is the lane's (on_host: the host lane's, else the pool's) and
+ * still to run. Its lane first: the other lane's jobs are being written by
+ * their threads meanwhile, and on_host stays as found. */
 static bool runnable(const struct lanes *l, const struct job *j, bool on_host)
 {
-	bool ready = l->measure ? j->probed && !j->finished : j->out->status == XF_SWEEP_PENDING;
-	return ready && j->dev.on_host == on_host;
+	if (j->dev.on_host != on_host)
+		return false;
+	return l->measure ? j->probed && !j->finished : j->out->status == XF_SWEEP_PENDING;
 }
 
 static void lane_job(const struct lanes *l, struct job *j)
