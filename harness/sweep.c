@@ -582,13 +582,17 @@ static bool kernels_in_db(struct job *j, struct plan *p)
 		char *text = NULL;
 		size_t n = 0, len = p->have ? strlen(p->have) : 0;
 		ok = fdb_kernel_pieces_text(sw->db, &key, sw->supernet_id, &text, &n) == XS_OK;
-		char *both = ok && n ? realloc(p->have, len + strlen(text) + 1) : p->have;
-		if (ok && n && both) {
+		if (ok && n) {
+			char *both = realloc(p->have, len + strlen(text) + 1);
+			if (both == NULL) {
+				free(text);
+				job_error(j, "out of memory");
+				return false;
+			}
 			strcpy(both + len, text);
 			p->have = both;
 			p->nhave += n;
 		}
-		ok = ok && both != NULL;
 		free(text);
 		t += strcspn(t, ",");
 		t += *t == ',';
@@ -614,7 +618,8 @@ static bool plan_make(struct job *j, struct plan *p)
 		return false;
 	}
 	pthread_mutex_lock(&sw->lock);
-	bool db_ok = !o->resume || kernels_in_db(j, p);
+	/* an emulated device has no kernel table to complete */
+	bool db_ok = !o->resume || p->untimed || kernels_in_db(j, p);
 	for (size_t i = 0; i < n; i++) {
 		size_t lack = 0;
 		for (size_t k = 0; k < np; k++) {
