@@ -444,7 +444,10 @@ static int open_service(const struct xf_adb_server *s, const char *serial, const
 		return -1;
 	}
 	char req[300];
-	snprintf(req, sizeof(req), "host:transport:%s", serial);
+	if (strncmp(serial, XF_ADB_ROUTE_TID, sizeof(XF_ADB_ROUTE_TID) - 1) == 0)
+		snprintf(req, sizeof(req), "host:%s", serial);  /* host:transport-id:N */
+	else
+		snprintf(req, sizeof(req), "host:transport:%s", serial);
 	if (request(fd, req, err) != XS_OK || request(fd, service, err) != XS_OK) {
 		close(fd);
 		return -1;

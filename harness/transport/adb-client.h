@@ -66,6 +66,12 @@ typedef void (*xf_adb_out_fn)(void *ctx, int stream, const char *data, size_t n)
 
 #define XF_ADB_HUNG (-2)  /* *exit_code of a shell that stayed silent for hang_s */
 
+/* The serial parameter of the device functions below names the device to
+ * the server: its serial, or "transport-id:N" (host:devices-l's
+ * transport_id) for one whose serial another device of the server shares
+ * (two phones that report 0123456789ABCDEF): good while it stays connected. */
+#define XF_ADB_ROUTE_TID "transport-id:"
+
 /* Runs argv on the device. v2: the shell_v2 protocol (stdout, stderr, exit
  * code). Otherwise the legacy shell: stderr goes to stderr_path on the device
  * (or is mixed into stdout when NULL) and the exit code comes from a marker

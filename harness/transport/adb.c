@@ -19,6 +19,9 @@ _Static_assert(XF_ADB_HUNG == XF_RUN_HUNG, "one status for a hung run");
  * the device's alias. */
 struct adb_state {
 	struct xf_adb_server server;  /* the server that lists it */
+	char route[128];              /* how the server is asked for it: its serial (the
+					 alias), or transport-id:N when the server lists
+					 another device of that serial */
 	bool shell_v2;                /* the server and device speak shell_v2 */
 	char dev_agent[PATH_MAX];     /* the agent on the device, once staged */
 };
@@ -79,13 +82,18 @@ static const char *agent_for_abi(const char *abi)
 	return NULL;
 }
 
-/* Whether the device's feature list (comma-separated) has shell_v2. */
-static bool has_shell_v2(const struct xf_adb_server *sv, const char *serial)
+/* Whether the device's feature list (comma-separated) has shell_v2 (route:
+ * its serial or transport-id:N). */
+static bool has_shell_v2(const struct xf_adb_server *sv, const char *route)
 {
 	char *features = NULL, req[200];
 	struct xs_error err;
 	bool v2 = false;
-	snprintf(req, sizeof(req), "host-serial:%.127s:features", serial);
+	const size_t tid = sizeof(XF_ADB_ROUTE_TID) - 1;
+	if (strncmp(route, XF_ADB_ROUTE_TID, tid) == 0)
+		snprintf(req, sizeof(req), "host-transport-id:%.20s:features", route + tid);
+	else
+		snprintf(req, sizeof(req), "host-serial:%.127s:features", route);
 	if (xf_adb_query(sv, req, &features, &err) != XS_OK)
 		return false;
 	for (const char *f = features; *f;) {
@@ -128,9 +136,13 @@ static void from_props(struct xf_device *d, const char *props, const char *agent
 /* One line of a server's device list as a device (problem set when it
  * cannot be used). */
 static void adb_device(const struct xf_adb_server *sv, const struct xf_adb_dev *a,
-		       const char *agent_dir, struct xf_device *d)
+		       bool shared, const char *agent_dir, struct xf_device *d)
 {
 	struct adb_state s = {.server = *sv};
+	if (shared && a->transport_id[0])  /* the serial alone names two of them */
+		snprintf(s.route, sizeof(s.route), XF_ADB_ROUTE_TID "%.20s", a->transport_id);
+	else
+		snprintf(s.route, sizeof(s.route), "%.127s", a->serial);
 	xf_device_init(d, &xf_transport_adb, a->serial);
 	snprintf(d->alias, sizeof(d->alias), "%.127s", a->serial);
 	d->on_host = xf_adb_serial_on_host(a->serial);
@@ -145,14 +157,14 @@ static void adb_device(const struct xf_adb_server *sv, const struct xf_adb_dev *
 		state_put(d, &s);
 		return;
 	}
-	s.shell_v2 = has_shell_v2(sv, a->serial);
+	s.shell_v2 = has_shell_v2(sv, s.route);
 	state_put(d, &s);
 	/* its properties: the ABI, a stable serial, the work folder */
 	struct text props = {0};
 	const char *gp[] = {"getprop", NULL};
 	int code;
 	struct xs_error err;
-	if (xf_adb_shell(sv, d->alias, s.shell_v2, gp, NULL, XF_ADB_SHORT_S, text_out, &props,
+	if (xf_adb_shell(sv, s.route, s.shell_v2, gp, NULL, XF_ADB_SHORT_S, text_out, &props,
 			 &code, &err) !=
 	    XS_OK || props.buf == NULL) {
 		snprintf(d->problem, sizeof(d->problem), "getprop failed: %.200s (check it "
@@ -209,8 +221,12 @@ static void adb_list(const struct xf_list_opts *o, struct xf_device *out, size_t
 		free(list);
 		if (nd == 0 && o->adb_verbose)
 			note_no_devices(sv, name, notes, notes_n);
-		for (size_t i = 0; i < nd && *n < max; i++)
-			adb_device(sv, &devs[i], o->agent_dir, &out[(*n)++]);
+		for (size_t i = 0; i < nd && *n < max; i++) {
+			bool shared = false;
+			for (size_t k = 0; k < nd && !shared; k++)
+				shared = k != i && strcmp(devs[k].serial, devs[i].serial) == 0;
+			adb_device(sv, &devs[i], shared, o->agent_dir, &out[(*n)++]);
+		}
 	}
 }
 
@@ -277,7 +293,7 @@ static enum xs_status stage_prepare(struct xf_device *d, const struct adb_state 
 	const char *mk[] = {"mkdir", "-p", d->workdir, NULL};
 	int code;
 	struct text ignore = {0};
-	enum xs_status st = xf_adb_shell(&s->server, d->alias, s->shell_v2, mk, NULL,
+	enum xs_status st = xf_adb_shell(&s->server, s->route, s->shell_v2, mk, NULL,
 					 XF_ADB_SHORT_S, text_out, &ignore, &code, err);
 	free(ignore.buf);
 	if (st == XS_OK && code != 0)
@@ -302,7 +318,7 @@ static enum xs_status stage_verify(struct xf_device *d, const struct adb_state *
 		uint32_t mode = 0, dsize = 0;
 		struct xs_error e2;
 		if (size[i] < 0 &&
-		    xf_adb_stat(&s->server, d->alias, files[i].dev, &mode, &dsize, &e2) == XS_OK)
+		    xf_adb_stat(&s->server, s->route, files[i].dev, &mode, &dsize, &e2) == XS_OK)
 			size[i] = mode ? (long long)dsize : -1;
 		if (!ran && i == 0 && size[i] == files[i].size)
 			return xf_error_set(err, XS_EIO, "the agent pushed to %.60s does not run "
@@ -339,7 +355,7 @@ static enum xs_status adb_stage(struct xf_device *d, struct xf_stage_file *files
 			continue;
 		if (progress)
 			progress(ctx, &files[i]);
-		st = xf_adb_push(&s.server, d->alias, files[i].host, files[i].dev, files[i].mode,
+		st = xf_adb_push(&s.server, s.route, files[i].host, files[i].dev, files[i].mode,
 				 err);
 		if (st != XS_OK)
 			return st;
@@ -356,7 +372,7 @@ static enum xs_status adb_pull(const struct xf_device *d, const char *remote, co
 {
 	struct adb_state s;
 	state_get(d, &s);
-	return xf_adb_pull(&s.server, d->alias, remote, dir, path, path_n, err);
+	return xf_adb_pull(&s.server, s.route, remote, dir, path, path_n, err);
 }
 
 /* The legacy shell's stderr file, pulled into a folder of our own and fed
@@ -395,7 +411,7 @@ static enum xs_status adb_run(const struct xf_device *d, const char *const *args
 	xf_agent_argv(argv, NULL, s.dev_agent[0] ? s.dev_agent : d->agent, args);
 	char errfile[700];
 	snprintf(errfile, sizeof(errfile), "%s/agent-stderr.txt", d->workdir);
-	enum xs_status st = xf_adb_shell(&s.server, d->alias, s.shell_v2, argv,
+	enum xs_status st = xf_adb_shell(&s.server, s.route, s.shell_v2, argv,
 					 s.shell_v2 ? NULL : errfile, d->hang_s, out, ctx, status,
 					 err);
 	if (!s.shell_v2 && (st != XS_OK || *status != 0))

@@ -383,6 +383,25 @@ static void test_live(void **state)
 		assert_int_equal(code, 0);
 		assert_string_equal(t[0].buf, "no newline");
 	}
+	/* by its transport id, as two devices of one serial are named */
+	char *list = NULL, route[64] = "";
+	assert_int_equal(xf_adb_query(&sv, "host:devices-l", &list, &err), XS_OK);
+	struct xf_adb_dev devs[16];
+	size_t nd = xf_adb_devices_parse(list, devs, 16);
+	free(list);
+	for (size_t i = 0; i < nd; i++)
+		if (strcmp(devs[i].serial, serial) == 0 && devs[i].transport_id[0])
+			snprintf(route, sizeof(route), XF_ADB_ROUTE_TID "%s", devs[i].transport_id);
+	assert_true(route[0] != '\0');
+	{
+		struct text t[2] = {{"", 0}, {"", 0}};
+		int code;
+		const char *argv[] = {"sh", "-c", "echo routed; exit 5", NULL};
+		assert_int_equal(xf_adb_shell(&sv, route, true, argv, NULL, 0, collect, t, &code, &err),
+				 XS_OK);
+		assert_int_equal(code, 5);
+		assert_string_equal(t[0].buf, "routed\n");
+	}
 	/* quick commands, many times: the exit code must never be lost (the
 	 * device ends before the host's close-stdin arrives) */
 	for (int i = 0; i < 200; i++) {
