@@ -38,10 +38,10 @@ out=$("$TMPDIR/fake/bin/xnn-fleet" sweep --devices all --adb-server none --dry-r
 grep -q '^device,host,' <<<"$out" && grep -q 'qemu-aarch64: no agent at .*make agents' <<<"$out"
 
 # ---- the boards -------------------------------------------------------------------------
-start_adbd() {  # start_adbd NAME PERSONA
+start_adbd() {  # start_adbd NAME PERSONA (--no-auth: loopback boards; --allow-root: CI is root)
 	rm -f "$TMPDIR/$1.port"
 	"$adbd" --persona "$2" --listen 127.0.0.1:0 --port-file "$TMPDIR/$1.port" \
-		--work "$TMPDIR/$1" 2>>"$TMPDIR/$1.log" &
+		--work "$TMPDIR/$1" --allow-root --no-auth 2>>"$TMPDIR/$1.log" &
 	pids+=($!)
 	for _ in $(seq 100); do [ -s "$TMPDIR/$1.port" ] && break; sleep 0.05; done
 	adb -P "$P" connect "127.0.0.1:$(cat "$TMPDIR/$1.port")"
