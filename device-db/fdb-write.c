@@ -166,6 +166,12 @@ static bool valid_status(const char *s)
 		     strcmp(s, "interrupted") == 0);
 }
 
+/* A run's status: a sweep's, or 'hung' (its device went silent). */
+static bool valid_run_status(const char *s)
+{
+	return valid_status(s) || (s && strcmp(s, "hung") == 0);
+}
+
 /* Binds this process as the writer: ?first host, ?first+1 pid, ?first+2
  * its start ("" unknown: NULL). */
 static void bind_writer(struct fdb *db, sqlite3_stmt *s, int first)
@@ -225,7 +231,7 @@ enum xs_status fdb_run_begin(struct fdb *db, int64_t sweep_id, int64_t device_id
 enum xs_status fdb_run_end(struct fdb *db, int64_t run_id, const char *status,
 			   const char *error, const char *conditions)
 {
-	if (!valid_status(status))
+	if (!valid_run_status(status))
 		return fdb_seterr(db, XS_EINVAL, "device DB: bad run status '%s'", status ? status : "");
 	sqlite3_stmt *s;
 	enum xs_status st = fdb_prepare_write(db,

@@ -99,7 +99,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE subnet_results ADD COLUMN p90_lo_ms REAL;"
 	"ALTER TABLE subnet_results ADD COLUMN p90_hi_ms REAL;",
 	/* 5: the writer of each sweep and run (host, pid, start: fdb-writer.c)
-	 * and the status 'interrupted' (its writer is gone). A CHECK cannot be
+	 * and the statuses 'interrupted' (its writer is gone) and, for runs,
+	 * 'hung' (the device went silent: --hang-timeout). A CHECK cannot be
 	 * altered: both tables are rebuilt (SQLite's "make other kinds of table
 	 * schema changes", foreign keys off during the migration), ids kept. */
 	"CREATE TABLE sweeps_v5 ("
@@ -118,7 +119,7 @@ static const char *const migrations[] = {
 	"  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
 	"  started TEXT NOT NULL, ended TEXT,"
 	"  status TEXT NOT NULL"
-	"    CHECK (status IN ('running','done','incomplete','failed','interrupted')),"
+	"    CHECK (status IN ('running','done','incomplete','failed','interrupted','hung')),"
 	"  error TEXT, conditions TEXT,"
 	"  writer_host TEXT, writer_pid INTEGER, writer_start TEXT,"
 	"  UNIQUE (sweep_id, device_id));"

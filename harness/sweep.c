@@ -830,8 +830,7 @@ static void run_end(struct job *j)
 		 d->pushed_files, sw->o->extract_on_device ? "device" : "host");
 	pthread_mutex_lock(&sw->lock);
 	if (fdb_begin(sw->db) == XS_OK &&
-	    fdb_run_end(sw->db, j->run_id, xf_sweep_status_name(d->status == XF_SWEEP_HUNG
-								 ? XF_SWEEP_INCOMPLETE : d->status),
+	    fdb_run_end(sw->db, j->run_id, xf_sweep_status_name(d->status),
 			d->error[0] ? d->error : NULL, given) == XS_OK)
 		fdb_commit(sw->db);
 	else

@@ -42,8 +42,8 @@ msg=$("$fleet" supernet info --supernet "$TMPDIR/none.xsn" 2>&1); rc=$?
 "$fleet" supernet frobnicate 2>/dev/null; rc3=$?
 "$fleet" frobnicate 2>/dev/null; rc4=$?
 set -e
-[ "$rc" -eq 1 ] && grep -q "cannot open.*none.xsn" <<<"$msg"
-[ "$rc2" -eq 2 ] && [ "$rc3" -eq 2 ] && [ "$rc4" -eq 2 ]
+[ "$rc" -eq 1 ] && grep -q "cannot open.*none.xsn" <<<"$msg" || exit 1
+[ "$rc2" -eq 2 ] && [ "$rc3" -eq 2 ] && [ "$rc4" -eq 2 ] || exit 1
 
 # an unknown option: the message named by the command, the usage lines and
 # where the rest is, not the whole help; exit 2

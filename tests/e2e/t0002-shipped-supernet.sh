@@ -14,7 +14,7 @@ want_sum=$(sed -n 's/^ "xsn_sha256": "\([0-9a-f]*\)",$/\1/p' "$golden")
 mapfile -t archs < <(sed -n 's/^  "arch": "\(.*\)",$/\1/p' "$golden")
 mapfile -t macs < <(sed -n 's/^  "macs": \([0-9]*\),$/\1/p' "$golden")
 mapfile -t params < <(sed -n 's/^  "params": \([0-9]*\),$/\1/p' "$golden")
-[ ${#archs[@]} -ge 10 ] && [ ${#archs[@]} -eq ${#macs[@]} ] && [ ${#archs[@]} -eq ${#params[@]} ]
+[ ${#archs[@]} -ge 10 ] && [ ${#archs[@]} -eq ${#macs[@]} ] && [ ${#archs[@]} -eq ${#params[@]} ] || exit 1
 args=()
 for a in "${archs[@]}"; do args+=(--arch "$a"); done
 got=$("$fleet" supernet info "${args[@]}")
@@ -26,5 +26,5 @@ done
 set +e
 msg=$("$fleet" supernet info --arch 'r32-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3' 2>&1 >/dev/null); rc=$?
 set -e
-[ "$rc" -eq 1 ] && grep -q 'resolution 32' <<<"$msg"
+[ "$rc" -eq 1 ] && grep -q 'resolution 32' <<<"$msg" || exit 1
 echo "${#archs[@]} golden sub-nets agree"

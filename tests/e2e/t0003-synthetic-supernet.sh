@@ -14,7 +14,7 @@ echo "$out"
 grep -q '^name        ofa-mbv3-synthetic$' <<<"$out"
 grep -q '^input       3x224x224' <<<"$out"
 macs=$(sed -n 's/^largest     r224-d4\.4\.4\.4\.4-.* (\([0-9]*\) MACs.*/\1/p' <<<"$out")
-[ "$macs" -gt 300000000 ] && [ "$macs" -lt 1000000000 ]
+[ "$macs" -gt 300000000 ] && [ "$macs" -lt 1000000000 ] || exit 1
 set +e
 "$fleet" supernet synth 2>/dev/null; rc=$?
 set -e

@@ -37,7 +37,7 @@ fails() {  # fails STATUS PATTERN CMD...: exit STATUS, one line on stderr matchi
 	local want=$1 pat=$2; shift 2
 	set +e; msg=$("$@" 2>&1 >/dev/null); rc=$?; set -e
 	echo "$msg"
-	[ "$rc" -eq "$want" ] && grep -q -- "$pat" <<<"$msg"
+	[ "$rc" -eq "$want" ] && grep -q -- "$pat" <<<"$msg" || exit 1
 }
 cp "$TMPDIR/s.xnm" "$TMPDIR/bad.xnm"
 printf '\x7f' | dd of="$TMPDIR/bad.xnm" bs=1 seek=5000 conv=notrunc status=none

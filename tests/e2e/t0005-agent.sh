@@ -79,7 +79,7 @@ for run in "" qemu-aarch64; do
 	grep -q "^1,.*,error,.*damaged.xnm': re-run the sweep; the file was damaged in transfer" \
 		"$TMPDIR/models.csv"
 	if [ -n "$run" ]; then
-		[ "$(col "$TMPDIR/models.csv" n)" = 1 ] && [ "$(col "$TMPDIR/models.csv" flags)" = untimed ]
+		[ "$(col "$TMPDIR/models.csv" n)" = 1 ] && [ "$(col "$TMPDIR/models.csv" flags)" = untimed ] || exit 1
 		[ -z "$(col "$TMPDIR/models.csv" median_lo_ms)" ]
 	else
 		[ "$(col "$TMPDIR/models.csv" n)" -ge 10 ]
@@ -90,7 +90,7 @@ done
 head -c 1500 "$TMPDIR/x86.csv" > "$TMPDIR/cut.csv"
 set +e; msg=$("$fleet" agent-check "$TMPDIR/cut.csv" 2>&1); rc=$?; set -e
 echo "$msg"
-[ "$rc" -eq 1 ] && grep -q 'cut' <<<"$msg"
+[ "$rc" -eq 1 ] && grep -q 'cut' <<<"$msg" || exit 1
 
 # an arch not in the space: an error row, exit 1, the stream still complete
 printf 'smallest\nr20-d9.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3\n' > "$TMPDIR/bad"
@@ -108,7 +108,7 @@ fails() {  # fails STATUS PATTERN CMD...
 	local want=$1 pat=$2; shift 2
 	set +e; msg=$("$@" 2>&1 >/dev/null); rc=$?; set -e
 	echo "$msg"
-	[ "$rc" -eq "$want" ] && grep -q -- "$pat" <<<"$msg"
+	[ "$rc" -eq "$want" ] && grep -q -- "$pat" <<<"$msg" || exit 1
 }
 fails 1 "cannot open '$TMPDIR/none.xsn'" "$agent" bench --supernet "$TMPDIR/none.xsn" --subnets "$TMPDIR/list"
 fails 1 "give --calib" "$agent" bench --supernet models/fmnist-ofa.xsn --subnets "$TMPDIR/list"

@@ -56,7 +56,7 @@ for arch in $(cat "$TMPDIR/list"); do
 	a=$(grep ",host,.*,$arch," <<<"$csv" | awk -F, '{print $35, $37}')
 	b=$(grep ",qemu-aarch64,.*,$arch," <<<"$csv" | awk -F, '{print $35, $37}')
 	echo "$arch: host $a, qemu-aarch64 $b"
-	[ -n "$a" ] && [ "$a" = "$b" ]
+	[ -n "$a" ] && [ "$a" = "$b" ] || exit 1
 done
 
 # resume: nothing left to measure, nothing stored twice, nothing extracted
@@ -88,7 +88,7 @@ q "select r8.arena_bytes, r32.arena_bytes, r8.top1, r32.top1 from subnet_results
    where r8.precision = 'int8' and r32.precision = 'f32'" |
 	awk -F'|' '{print; if (!($1 < $2 && $3 > $4 - 3)) exit 1}'
 set +e; msg=$("$fleet" sweep --devices host --precision f16 --db "$db" 2>&1); rc=$?; set -e
-[ "$rc" -eq 2 ] && grep -q "give f32, int8 or f32,int8" <<<"$msg"
+[ "$rc" -eq 2 ] && grep -q "give f32, int8 or f32,int8" <<<"$msg" || exit 1
 
 # the default plan: 6 distinct sub-nets, largest and smallest first, the rest
 # spread over the cost range (ascending MACs strictly between the two)
@@ -100,7 +100,7 @@ grep -q '^device,host,local,x86_64,' <<<"$plan"
 [ "$(grep '^subnet,' <<<"$plan" | sort -u | wc -l)" -eq 6 ]
 macs=$(grep '^subnet,' <<<"$plan" | awk -F, '{print $NF}')
 big=$(sed -n 1p <<<"$macs"); small=$(sed -n 2p <<<"$macs")
-[ "$big" = 14541856 ] && [ "$small" = 1037056 ]
+[ "$big" = 14541856 ] && [ "$small" = 1037056 ] || exit 1
 tail -n +3 <<<"$macs" | sort -nc
 tail -n +3 <<<"$macs" | awk -v lo="$small" -v hi="$big" '$1 <= lo || $1 >= hi {exit 1}'
 
@@ -109,14 +109,18 @@ tail -n +3 <<<"$macs" | awk -v lo="$small" -v hi="$big" '$1 <= lo || $1 >= hi {e
 [ "$("$fleet" sweep --dry-run --devices 'abi=~^arm' | grep -c '^device,')" -eq 2 ]
 "$fleet" sweep --dry-run --devices 'transport=~^local$' | grep -q '^device,host,'
 set +e; msg=$("$fleet" sweep --dry-run --devices 'serial=~(' 2>&1); rc=$?; set -e
-[ "$rc" -eq 2 ] && grep -q 'the pattern is bad' <<<"$msg"
+[ "$rc" -eq 2 ] && grep -q 'the pattern is bad' <<<"$msg" || exit 1
 set +e; msg=$("$fleet" sweep --dry-run --devices 'colour=~x' 2>&1); rc=$?; set -e
-[ "$rc" -eq 2 ] && grep -q "'colour' is not a field" <<<"$msg"
+[ "$rc" -eq 2 ] && grep -q "'colour' is not a field" <<<"$msg" || exit 1
 
 # no such device: says which there are
 set +e; msg=$("$fleet" sweep --devices pixel9 --db "$db" 2>&1); rc=$?; set -e
 echo "$msg"
-[ "$rc" -eq 1 ] && grep -q "no device matches 'pixel9'; found: host qemu-aarch64 qemu-arm" <<<"$msg"
+[ "$rc" -eq 1 ] && grep -q "no device matches 'pixel9'; found: host qemu-aarch64 qemu-arm" <<<"$msg" || exit 1
+# ... and leaves no DB behind where there was none; an existing one stays
+set +e; "$fleet" sweep --devices pixel9 --db "$TMPDIR/new.db" >/dev/null 2>&1; rc=$?; set -e
+[ "$rc" -eq 1 ] && [ ! -e "$TMPDIR/new.db" ] && [ ! -e "$TMPDIR/new.db-wal" ] || exit 1
+[ -s "$db" ]
 
 # latency prediction from the kernel tables: every piece of any sub-net is in
 # each device's table (no "no ... in the kernel table"), and the two measured
@@ -142,4 +146,4 @@ ev=$("$fleet" predict --db "$db" --eval)
 echo "$ev"
 grep -Eq '^host +2 ' <<<"$ev"
 set +e; msg=$("$fleet" predict --db "$db" --eval --threads 3 2>&1); rc=$?; set -e
-[ "$rc" -eq 1 ] && grep -q 'no device .* has a kernel table for 3 threads' <<<"$msg"
+[ "$rc" -eq 1 ] && grep -q 'no device .* has a kernel table for 3 threads' <<<"$msg" || exit 1

@@ -62,9 +62,9 @@ set +e
 msg=$("$BUILD/bin/classify" "$d/v2.json" "$d" 0 2>&1); rc=$?
 set -e
 echo "$msg"
-[ "$rc" -eq 1 ] && grep -q 'format version 2: this runtime reads version 1' <<<"$msg"
+[ "$rc" -eq 1 ] && grep -q 'format version 2: this runtime reads version 1' <<<"$msg" || exit 1
 set +e
 msg=$("$BUILD/bin/classify" "$d/manifest.json" "$TMPDIR/none" 0 2>&1); rc=$?
 set -e
 echo "$msg"
-[ "$rc" -eq 1 ] && grep -q "cannot read '$TMPDIR/none/t" <<<"$msg"
+[ "$rc" -eq 1 ] && grep -q "cannot read '$TMPDIR/none/t" <<<"$msg" || exit 1

@@ -80,7 +80,7 @@ for t in 0 1; do
 		s.id = r.subnet_id join devices d on d.id = r.device_id where s.arch = '$arch' and
 		d.serial = '$serial' and r.precision = '$prec'")
 	echo "t$((t + 1)) $serial $arch $prec: p90 $p90 ms, memory $mem"
-	[ -n "$p90" ] && awk -v p="$p90" -v b=$lat_ms 'BEGIN {exit !(p <= b)}'
+	[ -n "$p90" ] && awk -v p="$p90" -v b=$lat_ms 'BEGIN {exit !(p <= b)}' || exit 1
 	[ "$mem" -le $((4 << 20)) ]
 	[ "$(jq ".tiers[$t].size" "$m")" -le $((1 << 20)) ]
 	[ "$(jq ".tiers[$t].size" "$m")" -eq "$(stat -c %s "$out_dir/t$((t + 1)).xnm")" ]
@@ -149,10 +149,10 @@ done
 cp "$BUILD/data/t10k-images-idx3-ubyte" "$out8/"
 out=$("$BUILD/bin/classify" "$out8/manifest.json" "$out8" 0)
 echo "$out"
-grep -q '^tier   t1$' <<<"$out" && grep -q '^class  9 Ankle boot' <<<"$out"
+grep -q '^tier   t1$' <<<"$out" && grep -q '^class  9 Ankle boot' <<<"$out" || exit 1
 out=$(qemu-aarch64 "$BUILD/aarch64/bin/classify" "$out8/manifest.json" "$out8" 0)
 echo "$out"
-grep -q '^tier   t2$' <<<"$out" && grep -q '^class  9 Ankle boot' <<<"$out"
+grep -q '^tier   t2$' <<<"$out" && grep -q '^class  9 Ankle boot' <<<"$out" || exit 1
 [ "$(q "select count(*) from manifests")" -eq 2 ]
 
 # the sub-nets a device measured are the search's seeds: with one score per
@@ -171,10 +171,10 @@ awk -v a="$got" -v b="$best" 'BEGIN {exit !(a == b && b > 0)}'
 printf '\xff' | dd of="$out_dir/t2.xnm" bs=1 seek=100 conv=notrunc status=none
 set +e; msg=$("$fleet" manifest check "$out_dir" 2>&1); rc=$?; set -e
 echo "$msg"
-[ "$rc" -eq 1 ] && grep -q '^t2 .*BAD' <<<"$msg" && grep -q '^t1 .*ok' <<<"$msg"
+[ "$rc" -eq 1 ] && grep -q '^t2 .*BAD' <<<"$msg" && grep -q '^t1 .*ok' <<<"$msg" || exit 1
 rm "$out_dir/t1.xnm"
 set +e; msg=$("$fleet" manifest check "$out_dir" 2>&1); rc=$?; set -e
-[ "$rc" -eq 1 ] && grep -q '^t1 .*MISSING' <<<"$msg"
+[ "$rc" -eq 1 ] && grep -q '^t1 .*MISSING' <<<"$msg" || exit 1
 
 # bad input: one message naming the thing, nothing written
 set +e

@@ -77,7 +77,7 @@ grep -q 'Charts need gnuplot' "$TMPDIR"/nog/sn-*.html
 printf 'not a database' > "$TMPDIR/bad.db"
 set +e; msg=$("$fleet" report --db "$TMPDIR/bad.db" --out "$TMPDIR/bad" 2>&1); rc=$?; set -e
 echo "$msg"
-[ "$rc" -eq 1 ] && grep -q 'bad.db' <<<"$msg"
+[ "$rc" -eq 1 ] && grep -q 'bad.db' <<<"$msg" || exit 1
 
 # scale: 1000 simulated devices, 200 sub-nets
 "$fleet" db simulate --db "$TMPDIR/sim.db" --devices 1000 --subnets 200

@@ -35,7 +35,7 @@ echo "$msg"
 grep -q "names 'qemu-aarch64', which cannot run here: no agent at .*(make agents)" <<<"$msg"
 # all: what is there runs, the rest is a warning
 out=$("$TMPDIR/fake/bin/xnn-fleet" sweep --devices all --adb-server none --dry-run 2>&1)
-grep -q '^device,host,' <<<"$out" && grep -q 'qemu-aarch64: no agent at .*make agents' <<<"$out"
+grep -q '^device,host,' <<<"$out" && grep -q 'qemu-aarch64: no agent at .*make agents' <<<"$out" || exit 1
 
 # ---- the boards -------------------------------------------------------------------------
 start_adbd() {  # start_adbd NAME PERSONA (--no-auth: loopback boards; --allow-root: CI is root)
@@ -115,7 +115,7 @@ hb="select count(*) from subnet_results r join devices d on d.id = r.device_id
 	where d.serial like 'HB%03'"
 [ "$(q "$hb")" -eq 1 ]
 [ "$(q "select status from runs where sweep_id = (select max(id) from sweeps) and
-	device_id = (select id from devices where serial like 'HB%03')")" = incomplete ]
+	device_id = (select id from devices where serial like 'HB%03')")" = hung ]
 kill "$(cat "$TMPDIR/hang.pid")" 2>/dev/null || true
 
 # ---- --resume with the real agent: the hung board completes, nothing twice --------------

@@ -363,7 +363,10 @@ static void test_results(void **state)
 	struct fdb_key k2 = k;
 	k.precision = NULL;
 	assert_int_equal(fdb_subnet_result_insert(db, run, &k, sub, &r, &stored), XS_EINVAL);
+	assert_int_equal(fdb_run_end(db, run, "hung", "no output for 20 s", NULL), XS_OK);
+	assert_int_equal(fdb_run_end(db, run, "finished", NULL, NULL), XS_EINVAL);
 	assert_int_equal(fdb_run_end(db, run, "incomplete", "device vanished", NULL), XS_OK);
+	assert_int_equal(fdb_sweep_end(db, sweep, "hung"), XS_EINVAL);  /* a run's only */
 	assert_int_equal(fdb_sweep_end(db, sweep, "finished"), XS_EINVAL);
 	assert_int_equal(fdb_sweep_end(db, sweep, "incomplete"), XS_OK);
 	assert_int_equal(fdb_commit(db), XS_OK);
