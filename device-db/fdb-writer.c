@@ -94,15 +94,18 @@ bool fdb_writer_gone(const struct fdb_writer *self, const char *host, int64_t pi
 {
 	if (host == NULL || strcmp(host, self->host) != 0 || pid <= 0)
 		return false;
-	if (self->start[0] != '\0') {
-		/* /proc works here: the process, then its start and the boot */
-		char state;
-		unsigned long long ticks;
-		if (!proc_stat((long)pid, &state, &ticks) || state == 'Z' || state == 'X')
-			return true;
-		char now[sizeof(self->start)];
-		start_of((long)pid, now, sizeof(now));
-		return start && start[0] && strcmp(start, now) != 0;
-	}
-	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+	/* no such process: gone; EPERM: some user's process has the pid */
+	if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+		return true;
+	char state;
+	unsigned long long ticks;
+	/* its /proc entry hidden (hidepid, another pid namespace): taken as
+	 * the writer, alive; else a zombie, or a pid reused since it started */
+	if (self->start[0] == '\0' || !proc_stat((long)pid, &state, &ticks))
+		return false;
+	if (state == 'Z' || state == 'X')
+		return true;
+	char now[sizeof(self->start)];
+	start_of((long)pid, now, sizeof(now));
+	return start && start[0] && now[0] && strcmp(start, now) != 0;
 }

@@ -312,11 +312,27 @@ static enum xs_status quick_check(struct fdb *db, const char *path)
  * several writers opening a new DB at once one migrates and the others find
  * it done. Foreign keys are still off here (migration 5 rebuilds tables
  * that others refer to; the ids stay). */
+/* Whether PRAGMA foreign_key_check finds nothing. */
+static bool fk_clean(struct fdb *db)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &s, NULL) != SQLITE_OK)
+		return false;
+	bool clean = sqlite3_step(s) == SQLITE_DONE;
+	sqlite3_finalize(s);
+	return clean;
+}
+
 static enum xs_status migrate(struct fdb *db, const char *path)
 {
 	if (db->version == FDB_SCHEMA_VERSION)
 		return XS_OK;
-	enum xs_status st = fdb_begin(db);
+	/* off whatever SQLite's build default: migration 5's DROP TABLE would
+	 * otherwise delete every run's rows through ON DELETE CASCADE (the
+	 * pragma does nothing inside a transaction: before BEGIN) */
+	enum xs_status st = fdb_exec(db, "PRAGMA foreign_keys = OFF");
+	if (st == XS_OK)
+		st = fdb_begin(db);
 	if (st != XS_OK)
 		return st;
 	struct schema sc = {0};
@@ -331,6 +347,10 @@ static enum xs_status migrate(struct fdb *db, const char *path)
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", FDB_SCHEMA_VERSION);
 	if (st == XS_OK && sc.version < FDB_SCHEMA_VERSION)
 		st = fdb_exec(db, pragma);
+	if (st == XS_OK && !fk_clean(db))
+		st = fdb_seterr(db, XS_EFORMAT, "device DB '%s': rows refer to rows that are not "
+				"there after the migration to schema %d: left at schema %d; restore "
+				"it from a copy", path, FDB_SCHEMA_VERSION, sc.version);
 	if (st == XS_OK)
 		st = fdb_commit(db);
 	if (st != XS_OK) {

@@ -58,7 +58,8 @@ enum xr_status xr_file_read(const char *path, size_t max, char **data, size_t *l
 	} else if (!S_ISREG(st.st_mode)) {
 		snprintf(why, why_n, "'%s' is %s, not a regular file: copy the file itself there", path,
 			 kind(st.st_mode));
-	} else if ((unsigned long long)st.st_size > max) {
+	} else if ((unsigned long long)st.st_size > max ||
+		   (unsigned long long)st.st_size >= (unsigned long long)SIZE_MAX) {
 		snprintf(why, why_n, "'%s' has %lld bytes, more than %zu", path,
 			 (long long)st.st_size, max);
 	} else if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {

@@ -451,24 +451,38 @@ static bool tiers(struct doc *d, struct xr_manifest *out)
  * strings; up to a NUL, where jsmn stops too), or -1. Checked before jsmn
  * fills its tokens: closing a bracket walks up from the last token, so its
  * time grows with the depth (60,000 nested '[': quadratic), and skip() and
- * the rest then only ever see a bounded depth. */
-static long too_deep(const char *js, size_t len, int max)
+ * the rest then only ever see a bounded depth. A '"' right after a
+ * primitive's byte (`t"`) is *quote: jsmn takes it into the primitive, so
+ * counting it as a string's start would hide the brackets after it. */
+static long too_deep(const char *js, size_t len, int max, bool *quote)
 {
 	int depth = 0;
-	bool in_string = false, escaped = false;
+	bool in_string = false, escaped = false, in_prim = false;
+	*quote = false;
 	for (size_t i = 0; i < len && js[i]; i++) {
 		char c = js[i];
-		if (escaped)
+		if (escaped) {
 			escaped = false;
-		else if (in_string) {
+		} else if (in_string) {
 			escaped = c == '\\';
 			in_string = c != '"';
-		} else if (c == '"')
+		} else if (c == '"') {
+			if (in_prim) {
+				*quote = true;
+				return (long)i;
+			}
 			in_string = true;
-		else if ((c == '[' || c == '{') && ++depth > max)
-			return (long)i;
-		else if (c == ']' || c == '}')
+		} else if (c == '[' || c == '{') {
+			in_prim = false;
+			if (++depth > max)
+				return (long)i;
+		} else if (c == ']' || c == '}') {
+			in_prim = false;
 			depth--;
+		} else {
+			in_prim = !(c == ',' || c == ':' || c == ' ' || c == '\t' || c == '\n' ||
+				    c == '\r');
+		}
 	}
 	return -1;
 }
@@ -509,7 +523,10 @@ bool xr_manifest_parse(const char *json, size_t len, struct xr_manifest *out, ch
 	if (n > XR_MAX_TOKENS)
 		return fail(&d, NULL, "the manifest has %d JSON tokens (at most %d): it is not one "
 			    "xnn-fleet select wrote", n, XR_MAX_TOKENS);
-	long deep = too_deep(json, len, XR_MAX_DEPTH);
+	bool quote;
+	long deep = too_deep(json, len, XR_MAX_DEPTH, &quote);
+	if (deep >= 0 && quote)
+		return fail(&d, NULL, "the manifest is not JSON (at byte %ld)", deep);
 	if (deep >= 0)
 		return fail(&d, NULL, "the manifest nests arrays and objects more than %d deep (at "
 			    "byte %ld): it is not one xnn-fleet select wrote", XR_MAX_DEPTH, deep);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,8 +108,12 @@ static enum xr_status load(const struct xr_tier *t, const char *dir, struct xs_m
 	snprintf(path, sizeof(path), "%s/%s", dir, t->file);
 	size_t len;
 	char *buf, why[400];
-	/* larger than the manifest says: refused without reading it */
-	enum xr_status st = xr_file_read(path, t->size, &buf, &len, why, sizeof(why));
+	/* larger than the manifest says: refused without reading it (a size
+	 * past this process's address space: 32-bit ABIs) */
+	if (t->size >= SIZE_MAX)
+		return fail(XR_EINVAL, "tier '%s': the manifest says %llu bytes, more than this "
+			    "device can hold", t->name, (unsigned long long)t->size);
+	enum xr_status st = xr_file_read(path, (size_t)t->size, &buf, &len, why, sizeof(why));
 	if (st != XR_OK)
 		return fail(st == XR_ENOMEM ? st : XR_EIO, "tier '%s': %s", t->name, why);
 	uint8_t sum[32];

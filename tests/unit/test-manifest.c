@@ -551,6 +551,24 @@ static void test_deep(void **state)
 	assert_false(j.ok);
 	assert_non_null(strstr(j.why, "more than 64 deep"));
 	free(s);
+	/* jsmn takes `t"` as one primitive: the quote starts no string, so the
+	 * brackets after it are counted (the old count saw depth 2 and jsmn
+	 * then walked the 20,000 levels up) */
+	const size_t deep = 20000;
+	const char head[] = "{\"a\": t\", \"b\": ";
+	s = malloc(sizeof(head) + 2 * deep + 2);
+	len = sizeof(head) - 1;
+	memcpy(s, head, len);
+	memset(s + len, '[', deep);
+	memset(s + len + deep, ']', deep);
+	len += 2 * deep;
+	s[len++] = '}';
+	s[len] = '\0';
+	j = parse_small_stack(s, len);
+	assert_false(j.ok);
+	if (strstr(j.why, "not JSON (at byte 7)") == NULL)
+		fail_msg("a quote after a primitive: '%s'", j.why);
+	free(s);
 }
 
 static double ms_since(const struct timespec *t0)
