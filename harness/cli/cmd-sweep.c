@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -507,8 +506,6 @@ int cmd_sweep(int argc, char **argv)
 	}
 	a.o.devices = ex;
 	char msg[512];
-	struct stat sb;
-	bool new_db = stat(a.db_path, &sb) != 0;  /* made here: removed if no sweep begins */
 	if (!a.o.dry_run && fdb_open(a.db_path, FDB_WRITE, &a.o.db, msg, sizeof(msg)) != XS_OK) {
 		fprintf(stderr, "xnn-fleet: %s\n", msg);
 		xf_devexpr_destroy(ex);
@@ -534,17 +531,8 @@ int cmd_sweep(int argc, char **argv)
 		size_t done = sum.by_status[XF_SWEEP_DONE] + sum.by_status[XF_SWEEP_SKIPPED];
 		rc = done == sum.ndevices ? 0 : 1;
 	}
-	bool none = st != XS_OK && sum.sweep_id < 0;
 	xf_sweep_summary_release(&sum);
 	fdb_close(a.o.db);
-	if (none && new_db && !a.o.dry_run) {  /* an error before any sweep: no empty DB left */
-		char side[4200];
-		unlink(a.db_path);
-		snprintf(side, sizeof(side), "%s-wal", a.db_path);
-		unlink(side);
-		snprintf(side, sizeof(side), "%s-shm", a.db_path);
-		unlink(side);
-	}
 	xf_devexpr_destroy(ex);
 	return rc;
 }
