@@ -11,16 +11,18 @@ want_sum=$(sed -n 's/^ "xsn_sha256": "\([0-9a-f]*\)",$/\1/p' "$golden")
 [ ${#want_sum} -eq 64 ]
 "$fleet" supernet info | grep -q "^sha256      $want_sum\$"
 
-mapfile -t archs < <(sed -n 's/^  "arch": "\(.*\)",$/\1/p' "$golden")
-mapfile -t macs < <(sed -n 's/^  "macs": \([0-9]*\),$/\1/p' "$golden")
-mapfile -t params < <(sed -n 's/^  "params": \([0-9]*\),$/\1/p' "$golden")
+mapfile -t archs < <(sed -n 's/^ *"arch": "\(.*\)",$/\1/p' "$golden")
+mapfile -t macs < <(sed -n 's/^ *"macs": \([0-9]*\),$/\1/p' "$golden")
+mapfile -t params < <(sed -n 's/^ *"params": \([0-9]*\),$/\1/p' "$golden")
 [ ${#archs[@]} -ge 10 ] && [ ${#archs[@]} -eq ${#macs[@]} ] && [ ${#archs[@]} -eq ${#params[@]} ] || exit 1
 args=()
 for a in "${archs[@]}"; do args+=(--arch "$a"); done
 got=$("$fleet" supernet info "${args[@]}")
 echo "$got"
 for i in "${!archs[@]}"; do
-	grep -qxF "${archs[$i]},${macs[$i]},${params[$i]}" <<<"$got"
+	a=${archs[$i]}
+	[[ $a != *,* ]] || a="\"$a\""  # CSV: a field holding a comma is quoted
+	grep -qxF "$a,${macs[$i]},${params[$i]}" <<<"$got"
 done
 # an arch outside the space is refused with one line naming it
 set +e
