@@ -8,7 +8,7 @@ fleet="$BUILD/bin/xnn-fleet"
 "$fleet" supernet synth --out "$TMPDIR/b.xsn" --seed 3
 "$fleet" supernet synth --out "$TMPDIR/c.xsn" --seed 4
 cmp "$TMPDIR/a.xsn" "$TMPDIR/b.xsn"
-! cmp -s "$TMPDIR/a.xsn" "$TMPDIR/c.xsn"
+! cmp -s "$TMPDIR/a.xsn" "$TMPDIR/c.xsn" || exit 1
 out=$("$fleet" supernet info --supernet "$TMPDIR/a.xsn")
 echo "$out"
 grep -q '^name        ofa-mbv3-synthetic$' <<<"$out"

@@ -137,7 +137,7 @@ grep -q 'budget spent' "$TMPDIR/budget.csv"
 rows_ok "$TMPDIR/k.csv"
 [ "$(tail -1 "$TMPDIR/k.csv")" = "#end rows=196" ]
 [ "$(head -1 "$TMPDIR/k.err")" = "kernels: 196 rows to time (196 pieces x 1 thread count)" ]
-! grep -q 'rows to time' "$TMPDIR/k.csv"
+! grep -q 'rows to time' "$TMPDIR/k.csv" || exit 1
 [ "$(grep -c '^block,' "$TMPDIR/k.csv")" -eq 189 ]
 # no piece twice: the key columns (piece .. stride) are unique
 [ "$(grep -v '^#' "$TMPDIR/k.csv" | cut -d, -f1-9 | sort | uniq -d | wc -l)" -eq 0 ]
@@ -150,7 +150,7 @@ rows_ok "$TMPDIR/k.csv"
 n=$(sed -n 's/^#end rows=//p' "$TMPDIR/kt.csv")
 grep -q "^kernels: $n rows to time (.* x 2 thread counts)\$" "$TMPDIR/kt.err"
 qemu-aarch64 "$arm" kernels --space "$TMPDIR/space.txt" --quick --threads 1,2 > "$TMPDIR/kt-arm.csv"
-! grep -q '^#supernet_sha256=' "$TMPDIR/kt-arm.csv"
+! grep -q '^#supernet_sha256=' "$TMPDIR/kt-arm.csv" || exit 1
 rows_ok "$TMPDIR/kt-arm.csv"
 diff <(grep -v '^#' "$TMPDIR/kt.csv" | cut -d, -f1-12) <(grep -v '^#' "$TMPDIR/kt-arm.csv" | cut -d, -f1-12)
 fails 1 "cannot open '$TMPDIR/none.xsn'" "$agent" kernels --supernet "$TMPDIR/none.xsn"

@@ -64,7 +64,7 @@ out=$("$fleet" sweep --devices host,qemu-aarch64 --subnets "$TMPDIR/list" --quic
 	--eval-n 300 --db "$db" --resume 2>&1)
 echo "$out"
 grep -q 'host: resuming: 0 of 2 sub-nets' <<<"$out"
-! grep -q 'host extract' <<<"$out"
+! grep -q 'host extract' <<<"$out" || exit 1
 grep -q 'qemu-aarch64: kernels: not timed under emulation' <<<"$out"
 "$fleet" db info --db "$db" | grep -q '^sub-net results 4$'
 
@@ -128,8 +128,8 @@ while read -r a; do args+=(--arch "$a"); done < "$TMPDIR/sample"
 pred=$("$fleet" predict --db "$db" "${args[@]}")
 echo "$pred" | head -4
 [ "$(grep -c '^host,' <<<"$pred")" -eq 30 ]
-! grep -q '^qemu-aarch64,' <<<"$pred"
-! grep -q 'kernel table' <<<"$pred"
+! grep -q '^qemu-aarch64,' <<<"$pred" || exit 1
+! grep -q 'kernel table' <<<"$pred" || exit 1
 "$fleet" predict --db "$db" --arch r20-d1.1.1.1-s1:e2k3-s2:e2k3-s3:e2k3-s4:e2k3 2>&1 >/dev/null |
 	grep -q '1 emulated device left out: their times describe no phone'
 # select leaves the emulated device out of the tiers, and says so

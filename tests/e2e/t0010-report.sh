@@ -39,9 +39,9 @@ done
 [ "$(tail -n +2 "$sub/kernels.csv" | wc -l)" -eq 196 ]
 # escaped, never markup; no script element; offline (no http)
 grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$page"
-! grep -qi '<script' "$page" "$out/index.html"
-! grep -q 'http' "$page" "$out/index.html"
-! grep -qi '<script' "$sub"/*.svg
+! grep -qi '<script' "$page" "$out/index.html" || exit 1
+! grep -q 'http' "$page" "$out/index.html" || exit 1
+! grep -qi '<script' "$sub"/*.svg || exit 1
 grep -q '<h2>Tiers</h2>' "$page"
 grep -q '<strong>Timed:</strong> this host\.' "$out/index.html"
 grep -q "$(jq -r '.tiers[0].arch' "$TMPDIR/m/manifest.json")" "$page"
@@ -70,7 +70,7 @@ ls -l "$art"/report-*.png
 PATH=/nonexistent "$fleet" report --db "$db" --out "$TMPDIR/nog" 2>"$TMPDIR/nog.err"
 grep -q 'gnuplot is not installed' "$TMPDIR/nog.err"
 grep -q 'Charts need gnuplot' "$TMPDIR"/nog/sn-*.html
-! grep -q 'img class=chart' "$TMPDIR"/nog/sn-*.html
+! grep -q 'img class=chart' "$TMPDIR"/nog/sn-*.html || exit 1
 [ -s "$(ls -d "$TMPDIR"/nog/sn-*/)/frontiers-f32.csv" ]
 
 # a DB that is not one: one message, exit 1
