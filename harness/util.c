@@ -37,9 +37,10 @@ enum xs_status xf_error_set(struct xs_error *err, enum xs_status st, const char 
 enum xs_status xf_file_read(const char *path, size_t max, char **data, size_t *len,
 			    struct xs_error *err)
 {
-	FILE *f = fopen(path, "rb");
+	char why[sizeof(err->msg)];
+	FILE *f = xs_open_regular(path, why, sizeof(why));
 	if (f == NULL)
-		return xf_error_set(err, XS_EIO, "cannot read '%.300s': %s", path, strerror(errno));
+		return xf_error_set(err, XS_EIO, "%s", why);
 	size_t cap = 1 << 16, n = 0;
 	char *buf = malloc(cap + 1);
 	enum xs_status st = XS_OK;

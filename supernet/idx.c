@@ -92,9 +92,10 @@ enum xs_status xs_idx_load_buffer(const void *data, size_t size,
 enum xs_status xs_idx_load(const char *path, uint32_t want_dims,
 			   struct xs_idx **out, struct xs_error *err)
 {
-	FILE *f = fopen(path, "rb");
+	char why[sizeof(err->msg)];
+	FILE *f = xs_open_regular(path, why, sizeof(why));
 	if (f == NULL)
-		XK_FAIL(err, XS_EIO, "cannot open '%s': %s", path, strerror(errno));
+		XK_FAIL(err, XS_EIO, "%s", why);
 	long end = -1;
 	if (fseek(f, 0, SEEK_END) == 0)
 		end = ftell(f);

@@ -571,9 +571,10 @@ out_free:
 enum xs_status xs_model_load(const char *path, struct xs_model **out,
 			     uint8_t sha256[32], struct xs_error *err)
 {
-	FILE *f = fopen(path, "rb");
+	char why[sizeof(err->msg)];
+	FILE *f = xs_open_regular(path, why, sizeof(why));
 	if (f == NULL) {
-		XK_SETERR(err, "cannot open '%s': %s", path, strerror(errno));
+		XK_SETERR(err, "%s", why);
 		return XS_EIO;
 	}
 	uint8_t *buf = NULL;

@@ -67,6 +67,11 @@ void xs_sha256(const void *data, size_t n, uint8_t out[32]);
 /* 64 lowercase hex digits and a NUL into hex[65]. */
 void xs_sha256_hex(const uint8_t sum[32], char hex[65]);
 
+/* Opens path to read it whole, when it is a regular file (a FIFO, a
+ * directory or a device is refused at once: why says so); NULL with why
+ * set otherwise (file.c). */
+FILE *xs_open_regular(const char *path, char *why, size_t why_n);
+
 /* ---- CSV ------------------------------------------------------------------- */
 
 /* Writes one CSV field (RFC 4180) to f: quoted when it holds a comma, a

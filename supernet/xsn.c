@@ -199,11 +199,11 @@ enum xs_status xs_supernet_load_buffer(const void *data, size_t size,
 enum xs_status xs_supernet_load(const char *path, struct xs_supernet **out,
 				struct xs_error *err)
 {
-	FILE *f = fopen(path, "rb");
+	char why[sizeof(err->msg)];
+	FILE *f = xs_open_regular(path, why, sizeof(why));
 	if (f == NULL) {
 		if (err)
-			snprintf(err->msg, sizeof(err->msg), "cannot open '%s': %s", path,
-				 strerror(errno));
+			snprintf(err->msg, sizeof(err->msg), "%s", why);
 		return XS_EIO;
 	}
 	long end = -1;

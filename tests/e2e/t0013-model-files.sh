@@ -72,4 +72,14 @@ refused "'$d/manifest.json' is a FIFO, not a regular file" "$classify" "$d/manif
 rm "$d/manifest.json"
 mv "$d/manifest.real" "$d/manifest.json"
 timeout 20 "$fleet" manifest check "$d" | grep -q '^t1 .* ok '
-echo "ok: FIFO, directory, /dev/zero and an oversized file refused by manifest check and classify"
+
+# the other files read whole: images, a supernet, a sub-model
+mkfifo "$TMPDIR/fifo"
+refused "'$TMPDIR/fifo' is a FIFO, not a regular file" "$classify" "$d/manifest.json" "$d" 0 \
+	"$TMPDIR/fifo"
+refused "'$TMPDIR/fifo' is a FIFO, not a regular file" "$fleet" supernet info --supernet \
+	"$TMPDIR/fifo"
+refused "'$TMPDIR' is a directory, not a regular file" "$fleet" supernet info --supernet "$TMPDIR"
+refused "'$TMPDIR/fifo' is a FIFO, not a regular file" "$fleet" supernet eval --model \
+	"$TMPDIR/fifo" -n 1
+echo "ok: FIFO, directory, /dev/zero and an oversized file refused by manifest check and classify; FIFOs and directories by the image, supernet and model readers"
