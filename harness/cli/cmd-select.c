@@ -21,6 +21,7 @@
 #include "select.h"
 #include "cmd.h"
 #include "data.h"
+#include "devices.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -98,14 +99,18 @@ struct env {
 
 /* ---- output ---------------------------------------------------------------------------- */
 
+/* A device's serial or a message naming one, control bytes as \xHH: a
+ * serial is whatever the device reports. */
+#define SAFE(text, buf) xf_text_printable((text), false, (buf), sizeof(buf))
+
 static void on_event(void *ctx, const struct xf_select_event *ev)
 {
 	const struct cli *c = ctx;
 	const struct xf_fleet_device *d = ev->device;
-	char int8[64] = "";
+	char int8[64] = "", safe[1200];
 	switch (ev->kind) {
 	case XF_SELECT_NOTICE:
-		fprintf(stderr, "select: %s\n", ev->msg);
+		fprintf(stderr, "select: %s\n", SAFE(ev->msg, safe));
 		break;
 	case XF_SELECT_REFERENCE:
 		fprintf(stderr, "%s\n", ev->msg);
@@ -134,7 +139,7 @@ static void on_event(void *ctx, const struct xf_select_event *ev)
 			snprintf(eta, sizeof(eta), ", ETA %.0f s", per * (double)(ev->evals - ev->scored));
 		if (ev->scored % 10 == 0 || ev->scored == ev->evals)
 			fprintf(stderr, "search %s: %zu/%zu sub-nets scored, best top-1 %.2f%s\n",
-				ev->what, ev->scored, ev->evals, ev->best, eta);
+				SAFE(ev->what, safe), ev->scored, ev->evals, ev->best, eta);
 		break;
 	}
 	case XF_SELECT_DEVICE:
@@ -142,14 +147,14 @@ static void on_event(void *ctx, const struct xf_select_event *ev)
 			snprintf(int8, sizeof(int8), ", int8 %.2fx the f32 time +-%.0f%%", d->int8_ratio,
 				 100 * d->int8_spread);
 		printf("  %-24.24s %-9s top-1 %.2f alone in %s (%zu scored, %.1f s; %zu measured "
-		       "results, prediction margin %.1f%%%s)\n", d->serial,
+		       "results, prediction margin %.1f%%%s)\n", SAFE(d->serial, safe),
 		       d->emulated ? "emulated" : d->transport, ev->search->top1,
 		       xs_precision_name(ev->prec), ev->search->scored, ev->search->seconds, d->nm,
 		       100 * d->margin, int8);
 		break;
 	case XF_SELECT_MISS:
 		printf("  tier t%d: %s measured p%d %.4g ms on %s, over %g ms%s\n", ev->tier + 1,
-		       ev->arch, c->b.percentile, ev->lat_ms, d->serial, c->b.latency_ms,
+		       ev->arch, c->b.percentile, ev->lat_ms, SAFE(d->serial, safe), c->b.latency_ms,
 		       ev->replaced ? ": replaced" : "");
 		break;
 	}
@@ -174,8 +179,9 @@ static void print_tiers(const struct cli *c, const struct xf_select_result *r)
 			const size_t d = to->devs[j];
 			const bool w = to->dev_measured[j] &&
 				       !xf_fleet_clean(r->fleet, d, to->text, to->prec);
+			char safe[600];
 			printf("       %-24.24s p%d %.4g ms %s%s, share %.3f\n",
-			       r->fleet->dev[d].serial, c->b.percentile, to->dev_lat[j],
+			       SAFE(r->fleet->dev[d].serial, safe), c->b.percentile, to->dev_lat[j],
 			       to->dev_measured[j] ? "measured" : "predicted",
 			       w ? " (widened to its interval's upper end: the row was not clean)" : "",
 			       r->share[d]);
