@@ -417,6 +417,10 @@ $(O)/fuzz-adbd: $(O)/fuzz-adbd.o $(O)/agent/adbd/wire.o $(O)/runtime/props.o
 $(O)/fuzz-models: $(O)/fuzz-models.o $(O)/agent/models.o $(LIBXS)
 	$(say) LD $@
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(FUZZ_LIBXK) $(LDLIBS) -o $@
+# the agent's --have list (kernels --have: the rows a resume skips)
+$(O)/fuzz-have: $(O)/fuzz-have.o $(O)/agent/have.o
+	$(say) LD $@
+	$(Q)$(CC) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
 # one target per fuzzer (fuzz-run-xsn), so that make -j runs them beside the rest
 FUZZ_RUN := $(FUZZ_BIN:$(O)/fuzz/fuzz-%=fuzz-run-%) fuzz-run-manifest-1mb
 .PHONY: $(FUZZ_RUN)

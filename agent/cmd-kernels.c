@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "have.h"
 #include "xa-cmd.h"
 #include "xk-ukernel.h"
 #include "xs.h"
@@ -92,16 +93,9 @@ static bool piece_weights(struct piece *p)
 	return true;
 }
 
-/* The rows measured already (--have): their keys as lines, sorted. */
-struct have {
-	char *text;                /* the file, its lines cut in place */
-	char **keys;
-	size_t n;
-};
-
 struct job {
 	struct xa_csv *c;          /* NULL: a walk that only counts the pieces */
-	const struct have *have;   /* skipped (may be NULL) */
+	const struct xa_have *have;  /* skipped (may be NULL) */
 	const struct xa_measure_cfg *cfg;
 	struct xk_threadpool *tp;
 	int threads;
@@ -111,61 +105,34 @@ struct job {
 
 static uint32_t up(uint32_t a, uint32_t s) { return (a + s - 1) / s; }
 
-static int key_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Whether the row of this piece at threads is in h (NULL: none is). */
-static bool have_has(const struct have *h, int threads, const char *kind, int stage, int first,
-		     uint32_t res, uint32_t e, uint32_t k)
-{
-	if (h == NULL || h->n == 0)
-		return false;
-	char key[96], *kp = key;
-	snprintf(key, sizeof(key), "%d,%s,%d,%d,%u,%u,%u", threads, kind, stage, first, res, e, k);
-	return bsearch(&kp, h->keys, h->n, sizeof(*h->keys), key_cmp) != NULL;
-}
-
 /* The --have file at path (at most 1 MiB: 4096 rows and more) into h;
- * false with why filled. Lines are keys as they are (a stray line matches
- * no piece: that piece is timed). */
-static bool have_read(const char *path, struct have *h, char *why, size_t why_n)
+ * false with why filled. A stray line matches no piece: that piece is
+ * timed. */
+static bool have_read(const char *path, struct xa_have *h, char *why, size_t why_n)
 {
 	enum { MAX = 1 << 20 };
 	memset(h, 0, sizeof(*h));
-	FILE *f = fopen(path, "rb");
+	char owhy[400];
+	FILE *f = xs_open_regular(path, owhy, sizeof(owhy));
 	if (f == NULL) {
-		snprintf(why, why_n, "--have '%.200s': %s", path, strerror(errno));
+		snprintf(why, why_n, "--have: %.240s", owhy);
 		return false;
 	}
-	h->text = malloc(MAX + 1);
-	size_t len = h->text ? fread(h->text, 1, MAX + 1, f) : 0;
+	char *text = malloc(MAX + 1);
+	size_t len = text ? fread(text, 1, MAX + 1, f) : 0;
 	bool bad = ferror(f) != 0;
 	fclose(f);
-	if (h->text == NULL || bad || len > MAX) {
-		snprintf(why, why_n, "--have '%.200s': %s", path, h->text == NULL ? "out of memory"
+	if (text == NULL || bad || len > MAX) {
+		snprintf(why, why_n, "--have '%.200s': %s", path, text == NULL ? "out of memory"
 			 : bad ? "cannot read it" : "over 1 MiB: not a list of rows");
+		free(text);
 		return false;
 	}
-	h->text[len] = '\0';
-	size_t lines = 1;
-	for (size_t i = 0; i < len; i++)
-		lines += h->text[i] == '\n';
-	if ((h->keys = calloc(lines, sizeof(*h->keys))) == NULL) {
+	text[len] = '\0';
+	if (!xa_have_parse(text, len, h)) {
 		snprintf(why, why_n, "out of memory");
 		return false;
 	}
-	for (char *l = h->text; l && *l;) {
-		char *nl = strchr(l, '\n');
-		if (nl)
-			*nl = '\0';
-		l[strcspn(l, "\r")] = '\0';
-		if (*l)
-			h->keys[h->n++] = l;
-		l = nl ? nl + 1 : NULL;
-	}
-	qsort(h->keys, h->n, sizeof(*h->keys), key_cmp);
 	return true;
 }
 
@@ -177,7 +144,7 @@ static void time_piece(struct job *j, struct piece *p, const char *kind, int sta
 	struct xs_error err;
 	struct xs_exec *ex = NULL;
 	struct xa_measurement ms;
-	if (have_has(j->have, j->threads, kind, stage, first, res, e, k))
+	if (xa_have_has(j->have, j->threads, kind, stage, first, res, e, k))
 		return;
 	if (j->c == NULL) {
 		j->pieces++;
@@ -386,11 +353,10 @@ int xa_cmd_kernels(int argc, char **argv)
 		fprintf(stderr, "xnn-agent kernels: %s\n", why);
 		return 2;
 	}
-	struct have have = {0};
+	struct xa_have have = {0};
 	if (have_file && !have_read(have_file, &have, why, sizeof(why))) {
 		fprintf(stderr, "xnn-agent kernels: %s\n", why);
-		free(have.text);
-		free(have.keys);
+		xa_have_release(&have);
 		return 1;
 	}
 	struct xs_supernet *sn = NULL;
@@ -465,7 +431,6 @@ int xa_cmd_kernels(int argc, char **argv)
 		xk_threadpool_destroy(j.tp);
 	}
 	xa_csv_finish(&c);
-	free(have.text);
-	free(have.keys);
+	xa_have_release(&have);
 	return errors ? 1 : 0;
 }
